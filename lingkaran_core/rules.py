@@ -1,0 +1,458 @@
+"""Programme rules as data: every value carries its source and a confidence label.
+
+Confidence follows DOMAIN.md: REG (regulation), OFF (official), SND ([2ND], secondary),
+UNCONFIRMED (no primary source: check before relying on it), plus POLICY for our own product
+choices (reminder cadence, quiet hours), which are not domain facts at all.
+
+Each rule exists twice: ``*_RULE`` (a ``Rule`` with value, source, confidence, for audits and
+the bot's "about" answers) and a plain typed constant that code uses without unwrapping.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import time
+from types import MappingProxyType
+from typing import Final, Generic, TypeVar
+
+__all__ = [
+    "JKM_BENEFIT",
+    "RULES",
+    "SCHOLARSHIP_TIERS",
+    "SECTORS",
+    "SECTOR_CODES",
+    "Confidence",
+    "JKKDeathRule",
+    "JKMBenefit",
+    "Opd",
+    "Rule",
+    "ScholarshipTier",
+    "SchoolLevel",
+    "Sector",
+    "sector",
+    "unconfirmed_rules",
+]
+
+T = TypeVar("T")
+
+
+class Confidence(enum.StrEnum):
+    """How well a rule value is sourced (DOMAIN.md header)."""
+
+    REG = "REG"
+    OFF = "OFF"
+    SND = "2ND"
+    UNCONFIRMED = "UNCONFIRMED"
+    POLICY = "POLICY"  # our own product decision, not a claim about BPJS TK or the Pemkab
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rule(Generic[T]):
+    """A rule value with where it comes from and how sure we are."""
+
+    value: T
+    source: str
+    confidence: Confidence
+
+
+# -- Sectors of the 2025 cohort ---------------------------------------------------------------
+
+
+class Opd(enum.StrEnum):
+    """Pemkab Jember unit (OPD) that manages a cohort."""
+
+    DISNAKER = "disnaker"
+    KESRA = "kesra"
+    TPHP = "tphp"
+    DISKOP_UMKM = "diskop_umkm"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sector:
+    """A Lingkaran Cinta cohort: code, 2025 head-count and managing OPD."""
+
+    code: str
+    cohort_2025: Rule[int]
+    opd: Rule[Opd]
+
+
+_DETIK_TOTALS = "DOMAIN.md §0: detik.com 23 Dec 2025 (Bupati Fawait)"
+_OPD_SOURCES = "DOMAIN.md §0: kabarbaik.co; lensanusantara.co.id"
+
+SECTORS: Final[tuple[Sector, ...]] = (
+    Sector(
+        code="buruh_tani_tembakau",
+        cohort_2025=Rule(value=40_300, source=_DETIK_TOTALS, confidence=Confidence.OFF),
+        # DBHCHT group (tobacco farm workers and supporting sectors) → Disnaker.
+        opd=Rule(value=Opd.DISNAKER, source=_OPD_SOURCES, confidence=Confidence.OFF),
+    ),
+    Sector(
+        code="pekerja_sosial_keagamaan",
+        cohort_2025=Rule(value=19_474, source=_DETIK_TOTALS, confidence=Confidence.OFF),
+        opd=Rule(value=Opd.KESRA, source=_OPD_SOURCES, confidence=Confidence.OFF),
+    ),
+    Sector(
+        code="petani_pangan_hortikultura",
+        cohort_2025=Rule(value=10_000, source=_DETIK_TOTALS, confidence=Confidence.OFF),
+        opd=Rule(value=Opd.TPHP, source=_OPD_SOURCES, confidence=Confidence.OFF),
+    ),
+    Sector(
+        code="pekerja_rentan_desa",
+        cohort_2025=Rule(value=9_484, source=_DETIK_TOTALS, confidence=Confidence.OFF),
+        # UNCONFIRMED: no source names the OPD for the village cohort (Disnaker? DPMD?).
+        opd=Rule(
+            value=Opd.UNKNOWN,
+            source="DOMAIN.md §0/§8.2: not stated",
+            confidence=Confidence.UNCONFIRMED,
+        ),
+    ),
+    Sector(
+        code="nelayan_tangkap",
+        cohort_2025=Rule(value=2_000, source=_DETIK_TOTALS, confidence=Confidence.OFF),
+        # UNCONFIRMED: no source names the OPD for fishers.
+        opd=Rule(
+            value=Opd.UNKNOWN, source="DOMAIN.md §0: not stated", confidence=Confidence.UNCONFIRMED
+        ),
+    ),
+    Sector(
+        code="pedagang_keliling",
+        # detik only says "ratusan"; 833 is the Aug 2024 Diskop UMKM registration (kumparan).
+        cohort_2025=Rule(value=833, source="DOMAIN.md §0: kumparan.com", confidence=Confidence.OFF),
+        opd=Rule(value=Opd.DISKOP_UMKM, source=_OPD_SOURCES, confidence=Confidence.OFF),
+    ),
+)
+# The sector counts sum to 82,091; the Bupati's announced total is 82,093 (and BPJS TK Jember
+# said 82,078 in Nov 2025). DOMAIN.md §0 notes the gap; we keep the published per-sector numbers.
+COHORT_2025_ANNOUNCED_TOTAL_RULE: Final = Rule(
+    value=82_093, source=_DETIK_TOTALS, confidence=Confidence.OFF
+)
+COHORT_2025_ANNOUNCED_TOTAL: Final[int] = COHORT_2025_ANNOUNCED_TOTAL_RULE.value
+
+SECTOR_CODES: Final[frozenset[str]] = frozenset(s.code for s in SECTORS)
+_SECTORS_BY_CODE: Final[Mapping[str, Sector]] = MappingProxyType({s.code: s for s in SECTORS})
+
+
+def sector(code: str) -> Sector:
+    """The sector with this code; ``KeyError`` when it is not a programme sector."""
+    return _SECTORS_BY_CODE[code]
+
+
+# -- Contributions (DOMAIN.md §1.1) -----------------------------------------------------------
+
+_STAR_16800 = "DOMAIN.md §1.1: star.grid.id; suara.com (Dirut BPJS TK, 6 Jul 2023)"
+INCOME_BASE_RULE: Final = Rule(value=1_000_000, source=_STAR_16800, confidence=Confidence.OFF)
+JKK_CONTRIBUTION_RULE: Final = Rule(value=10_000, source=_STAR_16800, confidence=Confidence.OFF)
+JKM_CONTRIBUTION_RULE: Final = Rule(value=6_800, source=_STAR_16800, confidence=Confidence.OFF)
+# JKK for BPU is 1% of the declared income (PP 44/2015 Lampiran II); brackets UNCONFIRMED.
+JKK_RATE_PERCENT_RULE: Final = Rule(
+    value=1, source="DOMAIN.md §1.1: PP 44/2015 via PP 50/2025 (CNBC)", confidence=Confidence.REG
+)
+INCOME_BASE: Final[int] = INCOME_BASE_RULE.value
+JKK_CONTRIBUTION: Final[int] = JKK_CONTRIBUTION_RULE.value
+JKM_CONTRIBUTION: Final[int] = JKM_CONTRIBUTION_RULE.value
+MONTHLY_CONTRIBUTION: Final[int] = JKK_CONTRIBUTION + JKM_CONTRIBUTION  # Rp16,800
+JKK_RATE_PERCENT: Final[int] = JKK_RATE_PERCENT_RULE.value
+# DOMAIN.md §1.2: BPU pay by the 15th of the contribution month itself [2ND citing PP 44/2015].
+CONTRIBUTION_DUE_DAY_RULE: Final = Rule(
+    value=15, source="DOMAIN.md §1.2: kontan.co.id (Kompas)", confidence=Confidence.SND
+)
+CONTRIBUTION_DUE_DAY: Final[int] = CONTRIBUTION_DUE_DAY_RULE.value
+
+# -- JKK benefits (DOMAIN.md §2.1) ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JKKDeathRule:
+    """JKK death benefit: 48 × income (minimum), funeral and periodic amounts."""
+
+    income_multiplier: int
+    minimum: int
+    funeral: int
+    periodic: int
+
+    def lump_sum(self, monthly_income: int) -> int:
+        """Santunan kematian for a declared monthly income."""
+        return max(self.income_multiplier * monthly_income, self.minimum)
+
+
+JKK_DEATH_RULE: Final = Rule(
+    value=JKKDeathRule(
+        income_multiplier=48, minimum=20_000_000, funeral=10_000_000, periodic=12_000_000
+    ),
+    source="DOMAIN.md §2.1: star.gridtechno.com ('Source: BPJS Ketenagakerjaan'); DDTC",
+    confidence=Confidence.OFF,
+)
+JKK_DEATH: Final[JKKDeathRule] = JKK_DEATH_RULE.value
+
+_FLIPBUILDER_43 = "DOMAIN.md §2.1: PP 82/2019 via flipbuilder page43"
+HOME_CARE_MAX_RULE: Final = Rule(
+    value=20_000_000, source="DOMAIN.md §2.1: PP 82/2019 Lampiran III", confidence=Confidence.REG
+)
+HOME_CARE_MAX: Final[int] = HOME_CARE_MAX_RULE.value
+HOME_CARE_MAX_MONTHS: Final[int] = 12
+
+
+class TransportMode(enum.StrEnum):
+    """Transport used to bring the injured worker to care."""
+
+    LAND = "land"  # includes river and lake
+    SEA = "sea"
+    AIR = "air"
+
+
+TRANSPORT_CAPS_RULE: Final = Rule(
+    value=MappingProxyType(
+        {TransportMode.LAND: 5_000_000, TransportMode.SEA: 2_000_000, TransportMode.AIR: 10_000_000}
+    ),
+    source=_FLIPBUILDER_43,
+    confidence=Confidence.OFF,
+)
+TRANSPORT_CAPS: Final[Mapping[TransportMode, int]] = TRANSPORT_CAPS_RULE.value
+
+# STMB (sementara tidak mampu bekerja): 100% of income for 12 months, then 50% until recovery.
+STMB_FULL_MONTHS_RULE: Final = Rule(value=12, source=_FLIPBUILDER_43, confidence=Confidence.OFF)
+STMB_FULL_MONTHS: Final[int] = STMB_FULL_MONTHS_RULE.value
+STMB_FULL_PERCENT: Final[int] = 100
+STMB_AFTER_PERCENT: Final[int] = 50
+
+# -- JKM benefits (DOMAIN.md §3.1) ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JKMBenefit:
+    """JKM cash benefits: lump sum, periodic (paid at once) and funeral."""
+
+    lump_sum: int
+    periodic_months: int
+    periodic_monthly: int
+    funeral: int
+
+    @property
+    def periodic(self) -> int:
+        """Santunan berkala: 24 × Rp500,000 paid at once."""
+        return self.periodic_months * self.periodic_monthly
+
+    @property
+    def total(self) -> int:
+        """All JKM cash benefits together (Rp42 jt)."""
+        return self.lump_sum + self.periodic + self.funeral
+
+
+JKM_BENEFIT_RULE: Final = Rule(
+    value=JKMBenefit(
+        lump_sum=20_000_000, periodic_months=24, periodic_monthly=500_000, funeral=10_000_000
+    ),
+    source="DOMAIN.md §3.1: PP 82/2019; star.grid.id; riau.antaranews.com",
+    confidence=Confidence.REG,
+)
+JKM_BENEFIT: Final[JKMBenefit] = JKM_BENEFIT_RULE.value
+
+# -- Scholarship (DOMAIN.md §3.2) -------------------------------------------------------------
+
+
+class SchoolLevel(enum.StrEnum):
+    """School level of a scholarship child."""
+
+    TK = "tk"
+    SD = "sd"
+    SMP = "smp"
+    SMA = "sma"
+    PT = "pt"  # pendidikan tinggi (max S1) or pelatihan
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScholarshipTier:
+    """Scholarship amount per child per year and the number of years at a level."""
+
+    level: SchoolLevel
+    per_year: int
+    max_years: int
+
+    @property
+    def total(self) -> int:
+        """The most one child can receive at this level."""
+        return self.per_year * self.max_years
+
+
+_INDONESIABAIK = "DOMAIN.md §3.2: indonesiabaik.id; cinews.id; detik.com"
+SCHOLARSHIP_TIERS_RULE: Final = Rule(
+    value=MappingProxyType(
+        {
+            SchoolLevel.TK: ScholarshipTier(level=SchoolLevel.TK, per_year=1_500_000, max_years=2),
+            SchoolLevel.SD: ScholarshipTier(level=SchoolLevel.SD, per_year=1_500_000, max_years=6),
+            SchoolLevel.SMP: ScholarshipTier(
+                level=SchoolLevel.SMP, per_year=2_000_000, max_years=3
+            ),
+            SchoolLevel.SMA: ScholarshipTier(
+                level=SchoolLevel.SMA, per_year=3_000_000, max_years=3
+            ),
+            SchoolLevel.PT: ScholarshipTier(level=SchoolLevel.PT, per_year=12_000_000, max_years=5),
+        }
+    ),
+    source=_INDONESIABAIK,
+    confidence=Confidence.OFF,
+)
+SCHOLARSHIP_TIERS: Final[Mapping[SchoolLevel, ScholarshipTier]] = SCHOLARSHIP_TIERS_RULE.value
+SCHOLARSHIP_MAX_CHILDREN_RULE: Final = Rule(
+    value=2, source=_INDONESIABAIK, confidence=Confidence.OFF
+)
+SCHOLARSHIP_MAX_CHILDREN: Final[int] = SCHOLARSHIP_MAX_CHILDREN_RULE.value
+# The seed article's "up to age 19" is a probable error: every regulation-based source says the
+# scholarship ends when the child turns 23, marries or starts work (DOMAIN.md §0, §3.2).
+SCHOLARSHIP_MAX_CHILD_AGE_RULE: Final = Rule(
+    value=23, source=_INDONESIABAIK, confidence=Confidence.OFF
+)
+SCHOLARSHIP_MAX_CHILD_AGE: Final[int] = SCHOLARSHIP_MAX_CHILD_AGE_RULE.value
+# 3 years of membership for the JKM route (was 5 before PP 82/2019); waived for the JKK route.
+SCHOLARSHIP_MIN_MEMBERSHIP_YEARS_RULE: Final = Rule(
+    value=3, source=_INDONESIABAIK, confidence=Confidence.OFF
+)
+SCHOLARSHIP_MIN_MEMBERSHIP_YEARS: Final[int] = SCHOLARSHIP_MIN_MEMBERSHIP_YEARS_RULE.value
+SCHOLARSHIP_JKK_ROUTE_WAIVES_MINIMUM_RULE: Final = Rule(
+    value=True, source="DOMAIN.md §2.1: indonesiabaik.id; Kendal example", confidence=Confidence.OFF
+)
+# UNCONFIRMED: the annual re-application follows the school year (July); the month BPJS TK
+# expects it and our June reminder are assumptions.
+SCHOLARSHIP_SCHOOL_YEAR_START_MONTH_RULE: Final = Rule(
+    value=7,
+    source="DOMAIN.md §3.2: 'claimed every year'; month not stated",
+    confidence=Confidence.UNCONFIRMED,
+)
+SCHOLARSHIP_SCHOOL_YEAR_START_MONTH: Final[int] = SCHOLARSHIP_SCHOOL_YEAR_START_MONTH_RULE.value
+SCHOLARSHIP_REMINDER_MONTH_RULE: Final = Rule(
+    value=6,
+    source="product choice: one month before the school year (UNCONFIRMED timing)",
+    confidence=Confidence.UNCONFIRMED,
+)
+SCHOLARSHIP_REMINDER_MONTH: Final[int] = SCHOLARSHIP_REMINDER_MONTH_RULE.value
+
+# -- Deadlines (DOMAIN.md §2.3, §2.5, §3.5) ---------------------------------------------------
+
+JKK_REPORT_HOURS_RULE: Final = Rule(
+    value=48,
+    source="DOMAIN.md §2.3: Permenaker 1/2025 Pasal 8(2); BPJS TK tahap-I form",
+    confidence=Confidence.REG,
+)
+JKK_REPORT_HOURS: Final[int] = JKK_REPORT_HOURS_RULE.value
+JKK_CLAIM_EXPIRY_YEARS_RULE: Final = Rule(
+    value=5,
+    source="DOMAIN.md §2.5: PP 82/2019 amending PP 44/2015 Pasal 26",
+    confidence=Confidence.REG,
+)
+JKK_CLAIM_EXPIRY_YEARS: Final[int] = JKK_CLAIM_EXPIRY_YEARS_RULE.value
+# None = no time limit, provided the participant died while membership was active.
+JKM_CLAIM_EXPIRY_YEARS_RULE: Final[Rule[int | None]] = Rule(
+    value=None,
+    source="DOMAIN.md §3.5: BPJS TK Deputi Oni Marbun (Kompas)",
+    confidence=Confidence.OFF,
+)
+JKM_CLAIM_EXPIRY_YEARS: Final[int | None] = JKM_CLAIM_EXPIRY_YEARS_RULE.value
+NPWP_THRESHOLD_RULE: Final = Rule(
+    value=50_000_000,
+    source="DOMAIN.md §2.6, §3.4: tribunnews; star.grid.id",
+    confidence=Confidence.OFF,
+)
+NPWP_THRESHOLD: Final[int] = NPWP_THRESHOLD_RULE.value  # NPWP needed when benefit > this
+
+# -- Eligibility (DOMAIN.md §4.2, §4.3) -------------------------------------------------------
+
+MAX_AGE_RULE: Final = Rule(
+    value=65, source="DOMAIN.md §4.2: BPJS TK Jember verification 2025", confidence=Confidence.OFF
+)
+MAX_AGE: Final[int] = MAX_AGE_RULE.value
+# UNCONFIRMED: 17 is BPJS TK's working-age count of KTP holders, not a stated BPU minimum.
+MIN_AGE_RULE: Final = Rule(
+    value=17,
+    source="DOMAIN.md §4.2: bisnis.com 2017 (potential-participant count)",
+    confidence=Confidence.UNCONFIRMED,
+)
+MIN_AGE: Final[int] = MIN_AGE_RULE.value
+# UNCONFIRMED: Jember's desil cut-off is unknown; None = any DTSEN decile ("terdata dalam DTSEN").
+DTSEN_MAX_DECILE_RULE: Final[Rule[int | None]] = Rule(
+    value=None,
+    source="DOMAIN.md §4.3: sources only say 'terdata dalam DTSEN'",
+    confidence=Confidence.UNCONFIRMED,
+)
+DTSEN_MAX_DECILE: Final[int | None] = DTSEN_MAX_DECILE_RULE.value
+# The national target for "pekerja rentan" is desil 1-4 (bottom 40%), for context only.
+NATIONAL_TARGET_MAX_DECILE_RULE: Final = Rule(
+    value=4, source="DOMAIN.md §4.3: perdetiknews; wantimpres.go.id", confidence=Confidence.OFF
+)
+NATIONAL_TARGET_MAX_DECILE: Final[int] = NATIONAL_TARGET_MAX_DECILE_RULE.value
+EXCLUDE_BPU_ELSEWHERE_RULE: Final = Rule(
+    value=True, source="DOMAIN.md §0, §4.2: lensanusantara; kabarrakyat", confidence=Confidence.OFF
+)
+EXCLUDE_BPU_ELSEWHERE: Final[bool] = EXCLUDE_BPU_ELSEWHERE_RULE.value
+JEMBER_KABUPATEN_CODE: Final[str] = "35.09"
+
+# -- Coverage (DOMAIN.md §1.2) ----------------------------------------------------------------
+
+# 3 consecutive unpaid months → non-active [OFF]. The details are UNCONFIRMED: whether the cut is
+# at the start or end of the third month, and whether unpaid grace months are covered. We model:
+# protected through the last paid month; arrears (not protected) for up to 3 unpaid months,
+# reactivable by paying before the end of the third; non-active after that.
+LAPSE_UNPAID_MONTHS_RULE: Final = Rule(
+    value=3,
+    source="DOMAIN.md §1.2: perisaiblora FAQ; star.grid; alkhairaat; PROBIS Perdir 22/2022",
+    confidence=Confidence.UNCONFIRMED,
+)
+LAPSE_UNPAID_MONTHS: Final[int] = LAPSE_UNPAID_MONTHS_RULE.value
+REACTIVATION_WINDOW_MONTHS_RULE: Final = Rule(
+    value=3,
+    source="DOMAIN.md §1.2: PROBIS 'maksimal 3 bulan iuran sejak tanggal berakhir perlindungan'",
+    confidence=Confidence.UNCONFIRMED,
+)
+REACTIVATION_WINDOW_MONTHS: Final[int] = REACTIVATION_WINDOW_MONTHS_RULE.value
+# Do not promise coverage for unpaid months (DOMAIN.md §1.2 last bullet).
+COVERED_DURING_ARREARS_RULE: Final = Rule(
+    value=False,
+    source="DOMAIN.md §1.2: unpaid-month cover unknown",
+    confidence=Confidence.UNCONFIRMED,
+)
+COVERED_DURING_ARREARS: Final[bool] = COVERED_DURING_ARREARS_RULE.value
+
+# -- Reminders and outbound messages (ARCHITECTURE.md; product policy) ------------------------
+
+_ARCH = "ARCHITECTURE.md: Reminders and outbound messages"
+MISSING_DOCS_REMINDER_DAYS_RULE: Final = Rule(
+    value=(3, 7, 14), source=_ARCH, confidence=Confidence.POLICY
+)
+MISSING_DOCS_REMINDER_DAYS: Final[tuple[int, ...]] = MISSING_DOCS_REMINDER_DAYS_RULE.value
+COVERAGE_ENDING_REMINDER_DAYS_RULE: Final = Rule(
+    value=(7,), source=_ARCH, confidence=Confidence.POLICY
+)
+COVERAGE_ENDING_REMINDER_DAYS: Final[tuple[int, ...]] = COVERAGE_ENDING_REMINDER_DAYS_RULE.value
+JKK_DEADLINE_ALERT_HOURS_BEFORE_RULE: Final = Rule(
+    value=12, source=_ARCH, confidence=Confidence.POLICY
+)
+JKK_DEADLINE_ALERT_HOURS_BEFORE: Final[int] = JKK_DEADLINE_ALERT_HOURS_BEFORE_RULE.value
+QUIET_HOURS_RULE: Final = Rule(
+    value=(time(21, 0), time(7, 0)),
+    source=_ARCH + " (21:00-07:00 WIB)",
+    confidence=Confidence.POLICY,
+)
+QUIET_HOURS_START: Final[time] = QUIET_HOURS_RULE.value[0]
+QUIET_HOURS_END: Final[time] = QUIET_HOURS_RULE.value[1]
+
+# -- Registry ---------------------------------------------------------------------------------
+
+RULES: Final[Mapping[str, Rule[object]]] = MappingProxyType(
+    {
+        name.removesuffix("_RULE").lower(): value
+        for name, value in sorted(globals().items())
+        if name.endswith("_RULE") and isinstance(value, Rule)
+    }
+)
+
+
+def unconfirmed_rules() -> tuple[str, ...]:
+    """Names of every rule (and sector field) marked UNCONFIRMED, for reviews and tests."""
+    names = [name for name, rule in RULES.items() if rule.confidence is Confidence.UNCONFIRMED]
+    for s in SECTORS:
+        for field_name, rule in (("cohort_2025", s.cohort_2025), ("opd", s.opd)):
+            if rule.confidence is Confidence.UNCONFIRMED:
+                names.append(f"sector.{s.code}.{field_name}")
+    return tuple(names)
