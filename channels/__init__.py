@@ -1,0 +1,1 @@
+"""Channel adapters: Telegram, WhatsApp Cloud API and the terminal chat."""

@@ -1,0 +1,105 @@
+"""The terminal chat: the same flows as Telegram and WhatsApp, offline.
+
+Choices render as a numbered list; ``/photo PATH`` sends a file. When stdin is not a terminal, one
+user message is read per line and the bot's replies are printed, so a conversation can be piped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import mimetypes
+import sys
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+from handlers.engine import Engine, Incoming, Media, Reply
+
+CHANNEL = "terminal"
+
+
+def render(reply: Reply) -> str:
+    """A reply as terminal text: the message, then its numbered choices."""
+    lines = [reply.text]
+    for i, c in enumerate(reply.choices, 1):
+        lines.append(f"  {i}. {c.label}" + (f": {c.description}" if c.description else ""))
+    if reply.request == "photo":
+        lines.append("  (kirim foto: /photo PATH)")
+    elif reply.request == "contact":
+        lines.append("  (ketik nomor HP)")
+    return "\n".join(lines)
+
+
+def to_incoming(line: str, *, user: str, clock: Callable[[], datetime]) -> Incoming:
+    """One typed line as an Incoming message (``/photo PATH`` becomes a media message)."""
+    mid = f"term-{uuid.uuid4().hex}"
+    stripped = line.strip()
+    if stripped.startswith("/photo ") or stripped.startswith("/file "):
+        path = Path(stripped.split(" ", 1)[1].strip()).expanduser()
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return Incoming(
+                channel=CHANNEL,
+                user_ref=user,
+                message_id=mid,
+                received_at=clock(),
+                text=None,
+                rejected_media="Berkas tidak ditemukan: periksa lagi alamat berkasnya.",
+            )
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return Incoming(
+            channel=CHANNEL,
+            user_ref=user,
+            message_id=mid,
+            received_at=clock(),
+            media=Media(
+                data=data,
+                mime=mime,
+                kind="photo" if mime.startswith("image/") else "document",
+                filename=path.name,
+            ),
+        )
+    return Incoming(channel=CHANNEL, user_ref=user, message_id=mid, received_at=clock(), text=line)
+
+
+async def run_chat(
+    engine: Engine,
+    *,
+    user: str,
+    clock: Callable[[], datetime],
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+    greet: bool = True,
+) -> None:
+    """Read lines, print replies, until EOF or ``/quit``."""
+    interactive = stdin.isatty()
+    loop = asyncio.get_running_loop()
+
+    def out(text: str) -> None:
+        stdout.write(text + "\n")
+        stdout.flush()
+
+    if interactive:
+        out("Lingkaran Cinta: obrolan terminal. Ketik /quit untuk keluar, /photo PATH untuk foto.")
+    if greet and interactive:
+        for r in await engine.handle(to_incoming("menu", user=user, clock=clock)):
+            out(("\nBot: " if interactive else "") + render(r))
+    while True:
+        if interactive:
+            stdout.write("\nAnda> ")
+            stdout.flush()
+        line = await loop.run_in_executor(None, stdin.readline)
+        if not line:
+            break
+        line = line.rstrip("\n")
+        if line.strip() in ("/quit", "/exit"):
+            break
+        if not line.strip():
+            continue
+        if not interactive:
+            out(f"> {line}")
+        for r in await engine.handle(to_incoming(line, user=user, clock=clock)):
+            out(("\nBot: " if interactive else "") + render(r))

@@ -1,0 +1,838 @@
+"""The channel-neutral dialog engine.
+
+Channels turn their updates into ``Incoming`` and render the ``Reply`` list the engine returns.
+A flow is a dict of declared ``Step``s; the engine loads the chat's state, applies global
+commands, matches the answer against the step's choices (by id, number or label), validates it,
+stores it and moves on, then saves the state, all in one database transaction that also records
+the inbound message id (so a redelivered message has no second effect). Messages of one user are
+handled strictly in order (a lock per user); different users run concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import unicodedata
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from handlers.i18n import N_, Translator, translator
+from lingkaran_core.errors import DomainError
+from lingkaran_core.storage import Database, Tx
+from lingkaran_core.storage import chats as chat_store
+from lingkaran_core.storage.chats import Chat, ConversationState
+
+logger = logging.getLogger(__name__)
+
+STALE_AFTER = timedelta(hours=24)
+MAX_TEXT = 4000
+
+# ---------------------------------------------------------------------------------------------
+# Channel-neutral messages
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Media:
+    """A file the user sent (photo, document or voice note), already downloaded by the channel."""
+
+    data: bytes
+    mime: str
+    kind: Literal["photo", "document", "voice", "other"] = "photo"
+    filename: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Incoming:
+    """One message from a user, whatever the channel."""
+
+    channel: str
+    user_ref: str
+    message_id: str
+    received_at: datetime
+    text: str | None = None
+    choice_id: str | None = None
+    step_token: str | None = None
+    media: Media | None = None
+    contact_phone: str | None = None
+    location: tuple[float, float] | None = None
+    display_name: str | None = None
+    unsupported: str | None = None
+    rejected_media: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Choice:
+    """A closed answer offered with a message: a button, a list row, a numbered line."""
+
+    id: str
+    label: str
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reply:
+    """One outgoing message."""
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+    request: Literal["photo", "contact", "location"] | None = None
+    step_token: str | None = None
+    stale_press: bool = False
+
+
+# ---------------------------------------------------------------------------------------------
+# Declarations
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Option:
+    """A choice as declared in a flow: its label is a msgid unless ``translate`` is False."""
+
+    id: str
+    label: str
+    description: str | None = None
+    aliases: tuple[str, ...] = ()
+    translate: bool = True
+
+    def render(self, t: Translator) -> Choice:
+        """The translated choice."""
+        if not self.translate:
+            return Choice(id=self.id, label=self.label, description=self.description)
+        return Choice(
+            id=self.id,
+            label=t(self.label),
+            description=t(self.description) if self.description else None,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Answer:
+    """What the user answered to a step."""
+
+    text: str | None = None
+    option: Option | None = None
+    media: Media | None = None
+    contact_phone: str | None = None
+    location: tuple[float, float] | None = None
+
+    @property
+    def value(self) -> str:
+        """The option id when a choice was made, else the text."""
+        if self.option is not None:
+            return self.option.id
+        return self.text or ""
+
+
+class Invalid(Exception):
+    """A bad answer: re-ask the step with this reason (a msgid with parameters)."""
+
+    def __init__(self, msgid: str, /, **params: object) -> None:
+        super().__init__(msgid)
+        self.msgid = msgid
+        self.params = params
+
+
+@dataclass(frozen=True, slots=True)
+class Goto:
+    """Leave this flow and start another (optionally at a given step, with data)."""
+
+    flow: str
+    step: str | None = None
+    data: Mapping[str, Any] | None = None
+    before: tuple[Reply | str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class End:
+    """Finish the flow: send these messages, then show the menu (unless ``menu`` is False)."""
+
+    messages: tuple[Reply | str, ...] = ()
+    menu: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Stay:
+    """Stay on the step: send these messages, then the step's prompt again."""
+
+    messages: tuple[Reply | str, ...] = ()
+    reprompt: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Next:
+    """Move to ``step`` after sending ``messages`` first."""
+
+    step: str
+    messages: tuple[Reply | str, ...] = ()
+
+
+Outcome = str | Goto | End | Stay | Next
+PromptFn = Callable[["Ctx"], Awaitable[str | Reply]]
+ChoicesFn = Callable[["Ctx"], Awaitable[Sequence[Option]]]
+ParseFn = Callable[["Ctx", Answer], Awaitable[Any]]
+NextFn = Callable[["Ctx", Any], Awaitable[Outcome]]
+StartFn = Callable[["Ctx"], Awaitable[Outcome | None]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Step:
+    """One question of a flow."""
+
+    name: str
+    prompt: str | PromptFn
+    choices: Sequence[Option] | ChoicesFn = ()
+    free_text: bool = False
+    parse: ParseFn | None = None
+    save_as: str | None = None
+    next: str | NextFn | None = None
+    accepts_media: bool = False
+    request: Literal["photo", "contact", "location"] | None = None
+    help: str | None = None
+    max_len: int = 500
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Flow:
+    """A named sequence of steps."""
+
+    name: str
+    steps: tuple[Step, ...]
+    start: str | None = None
+    on_start: StartFn | None = None
+    roles: frozenset[str] = frozenset({"public", "worker", "facilitator"})
+    keeps_draft: bool = False
+    by_name: dict[str, Step] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        for s in self.steps:
+            self.by_name[s.name] = s
+
+    @property
+    def first(self) -> str:
+        """The step a fresh start lands on."""
+        return self.start or self.steps[0].name
+
+    def step(self, name: str) -> Step:
+        """A step by name."""
+        return self.by_name[name]
+
+
+# ---------------------------------------------------------------------------------------------
+# Context
+
+
+@dataclass(slots=True, kw_only=True)
+class Ctx:
+    """Everything a step needs while one message is handled."""
+
+    tx: Tx
+    db: Database
+    chat: Chat
+    state: ConversationState
+    incoming: Incoming
+    now: datetime
+    t: Translator
+    engine: Engine
+    effects: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The current flow's answers."""
+        return self.state.data
+
+    @property
+    def today(self) -> Any:
+        """Today in Jember."""
+        return self.now.astimezone(self.engine.tz).date()
+
+    @property
+    def role(self) -> str:
+        """public | worker | facilitator (the menu the chat is using)."""
+        return self.chat.active_role
+
+    def after_commit(self, fn: Callable[[], Awaitable[None]]) -> None:
+        """Run ``fn`` once the transaction committed (e.g. wake the outbox dispatcher)."""
+        self.effects.append(fn)
+
+
+# ---------------------------------------------------------------------------------------------
+# Global commands
+
+_WORD = re.compile(r"[^\w]+", re.UNICODE)
+
+
+def normalise(text: str) -> str:
+    """Casefold, strip accents/zero-width/punctuation, collapse spaces: for matching answers."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cf", "Mn"))
+    return " ".join(_WORD.sub(" ", text).split())
+
+
+COMMANDS: dict[str, str] = {}
+for _cmd, _words in {
+    "menu": ("menu", "menu utama", "start", "mulai ulang", "main menu", "home"),
+    "cancel": ("batal", "cancel", "batalkan", "stop isi"),
+    "back": ("kembali", "back", "balik", "mundur"),
+    "help": ("bantuan", "help", "tolong", "bantu"),
+    "language": ("bahasa", "language", "ganti bahasa", "basa"),
+    "optout": ("berhenti", "stop", "unsubscribe", "berhenti pengingat"),
+    "optin": ("mulai", "lanjut pengingat", "subscribe", "mulai pengingat"),
+}.items():
+    for _w in _words:
+        COMMANDS[_w] = _cmd
+
+
+def command_of(inc: Incoming) -> str | None:
+    """The global command a message is, if any (typed word, slash command or button)."""
+    if inc.choice_id and inc.choice_id.startswith("cmd:"):
+        return inc.choice_id[4:]
+    if not inc.text:
+        return None
+    raw = inc.text.strip()
+    if raw.startswith("/"):
+        word = raw[1:].split()[0].split("@")[0].lower() if len(raw) > 1 else ""
+        if word == "start":
+            return "start"
+        return COMMANDS.get(word)
+    if len(raw) > 30:
+        return None
+    return COMMANDS.get(normalise(raw))
+
+
+# ---------------------------------------------------------------------------------------------
+# The engine
+
+Hook = Callable[[Ctx], Awaitable[list[Reply] | None]]
+
+
+class Engine:
+    """Runs flows for every channel."""
+
+    def __init__(
+        self,
+        db: Database,
+        flows: Mapping[str, Flow],
+        *,
+        clock: Callable[[], datetime],
+        menu_flow: str = "menu",
+        tz: Any = None,
+    ) -> None:
+        from zoneinfo import ZoneInfo
+
+        self.db = db
+        self.flows = dict(flows)
+        self.clock = clock
+        self.menu_flow = menu_flow
+        self.tz = tz or ZoneInfo("Asia/Jakarta")
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._waiters: dict[tuple[str, str], int] = {}
+        # Hooks other parts plug in (facilitator bind codes, intent routing of free text...).
+        self.before_step: list[Hook] = []
+
+    # -- per-user ordering ---------------------------------------------------------------
+
+    async def handle(self, inc: Incoming) -> list[Reply]:
+        """Handle one message; replies in order. Never raises for a user's bad input."""
+        key = (inc.channel, inc.user_ref)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        self._waiters[key] = self._waiters.get(key, 0) + 1
+        try:
+            async with lock:
+                return await self._handle(inc)
+        finally:
+            left = self._waiters[key] - 1
+            if left:
+                self._waiters[key] = left
+            else:
+                del self._waiters[key]
+                del self._locks[key]
+
+    async def _handle(self, inc: Incoming) -> list[Reply]:
+        effects: list[Callable[[], Awaitable[None]]] = []
+        try:
+            async with self.db.tx() as tx:
+                now = self.clock()
+                if not await chat_store.claim_inbound(
+                    tx, inc.channel, inc.message_id, inc.user_ref, now=now
+                ):
+                    logger.info("duplicate inbound ignored", extra={"channel": inc.channel})
+                    return []
+                chat = await chat_store.get_or_create_chat(tx, inc.channel, inc.user_ref, now=now)
+                await chat_store.touch_inbound(tx, chat.id, now=now, display_name=inc.display_name)
+                state = await chat_store.load_state(tx, chat.id)
+                fresh = state is None
+                if state is None:
+                    state = ConversationState(flow=self.menu_flow, step="main")
+                ctx = Ctx(
+                    tx=tx,
+                    db=self.db,
+                    chat=chat,
+                    state=state,
+                    incoming=inc,
+                    now=now,
+                    t=translator(chat.language),
+                    engine=self,
+                    effects=effects,
+                )
+                replies = await self._dispatch(ctx, fresh=fresh)
+                await chat_store.save_state(tx, chat.id, ctx.state, now=now)
+        except Exception:
+            return await self._recover(inc)
+        for fn in effects:
+            try:
+                await fn()
+            except Exception:
+                logger.exception("after-commit effect failed")
+        return replies
+
+    async def _recover(self, inc: Incoming) -> list[Reply]:
+        """Log with a correlation id, put the user back at the menu, apologise."""
+        cid = uuid.uuid4().hex[:10]
+        logger.exception("unexpected error handling message", extra={"correlation_id": cid})
+        try:
+            async with self.db.tx() as tx:
+                now = self.clock()
+                chat = await chat_store.get_or_create_chat(tx, inc.channel, inc.user_ref, now=now)
+                await chat_store.claim_inbound(
+                    tx, inc.channel, inc.message_id, inc.user_ref, now=now
+                )
+                state = await chat_store.load_state(tx, chat.id) or ConversationState(
+                    flow=self.menu_flow, step="main"
+                )
+                ctx = Ctx(
+                    tx=tx,
+                    db=self.db,
+                    chat=chat,
+                    state=state,
+                    incoming=inc,
+                    now=now,
+                    t=translator(chat.language),
+                    engine=self,
+                )
+                sorry = ctx.t(
+                    N_("Maaf, ada gangguan di sistem kami. Mohon coba lagi. (Kode: {code})"),
+                    code=cid,
+                )
+                replies = [Reply(text=sorry), *await self.show_menu(ctx)]
+                await chat_store.save_state(tx, chat.id, ctx.state, now=now)
+                return replies
+        except Exception:
+            logger.exception("recovery failed", extra={"correlation_id": cid})
+            return [Reply(text=f"Maaf, ada gangguan. Mohon coba lagi nanti. ({cid})")]
+
+    # -- dispatch ------------------------------------------------------------------------
+
+    async def _dispatch(self, ctx: Ctx, *, fresh: bool) -> list[Reply]:
+        inc = ctx.incoming
+        out: list[Reply] = []
+        for hook in self.before_step:
+            handled = await hook(ctx)
+            if handled is not None:
+                return handled
+        if fresh or ctx.chat.created:
+            out.extend(self._welcome(ctx))
+        elif self._is_stale(ctx):
+            return await self._restart_stale(ctx)
+
+        stale = inc.step_token is not None and inc.step_token != str(ctx.state.version)
+        if stale and not (inc.choice_id or "").startswith("cmd:"):
+            # A double press or an old keyboard: never submit twice (TECH.md §9).
+            note = ctx.t(N_("Tombol itu sudah tidak berlaku. Silakan pilih yang baru."))
+            return [Reply(text=note, stale_press=True)]
+
+        cmd = command_of(inc)
+        if cmd is not None:
+            return out + await self._command(ctx, cmd)
+        if inc.unsupported is not None:
+            text = ctx.t(
+                N_("Maaf, pesan jenis ini belum bisa kami baca. Mohon kirim tulisan atau foto.")
+            )
+            return [*out, Reply(text=text), *(await self.prompt(ctx))]
+        if inc.rejected_media is not None:
+            return [*out, Reply(text=ctx.t(inc.rejected_media)), *(await self.prompt(ctx))]
+        if fresh and out:
+            # First contact: route free text by intent, else show the menu after the welcome.
+            routed = await self._route_first(ctx)
+            return out + routed
+        return out + await self._answer(ctx)
+
+    def _welcome(self, ctx: Ctx) -> list[Reply]:
+        t = ctx.t
+        return [
+            Reply(
+                text=t(
+                    N_(
+                        "Selamat datang, Bapak/Ibu. Ini layanan Lingkaran Cinta dari Pemkab "
+                        "Jember: cek perlindungan BPJS Ketenagakerjaan, lapor kecelakaan kerja "
+                        "atau kematian, dan melihat kabar klaim."
+                    )
+                )
+            ),
+            Reply(
+                text=t(
+                    N_(
+                        "Penting: layanan ini GRATIS. Kami tidak pernah meminta uang, kata sandi, "
+                        "PIN, atau kode OTP. Jika ada yang meminta, itu penipuan."
+                    )
+                )
+            ),
+        ]
+
+    def _is_stale(self, ctx: Ctx) -> bool:
+        st = ctx.state
+        if st.flow == self.menu_flow or st.updated_at is None:
+            return False
+        return ctx.now - datetime.fromisoformat(st.updated_at) > STALE_AFTER
+
+    async def _restart_stale(self, ctx: Ctx) -> list[Reply]:
+        flow = self.flows.get(ctx.state.flow)
+        note = ctx.t(
+            N_("Percakapan sebelumnya sudah lama berhenti, jadi kita mulai lagi dari menu.")
+        )
+        if flow is not None and flow.keeps_draft and ctx.state.data:
+            ctx.state.draft = {
+                "flow": ctx.state.flow,
+                "step": ctx.state.step,
+                "data": ctx.state.data,
+            }
+            note += "\n" + ctx.t(N_("Laporan yang belum selesai sudah kami simpan."))
+        return [Reply(text=note), *await self.show_menu(ctx, keep_draft=True)]
+
+    async def _route_first(self, ctx: Ctx) -> list[Reply]:
+        text = (ctx.incoming.text or "").strip()
+        router = getattr(self, "intent_router", None)
+        if text and router is not None:
+            routed: list[Reply] | None = await router(ctx, text)
+            if routed is not None:
+                return routed
+        return await self.show_menu(ctx)
+
+    # -- commands ------------------------------------------------------------------------
+
+    async def _command(self, ctx: Ctx, cmd: str) -> list[Reply]:
+        t = ctx.t
+        flow = self.flows.get(ctx.state.flow)
+        if cmd in ("menu", "start"):
+            return await self.show_menu(ctx, keep_draft=True)
+        if cmd == "cancel":
+            in_flow = ctx.state.flow != self.menu_flow
+            if flow is not None and flow.keeps_draft:
+                ctx.state.draft = None
+            msg = (
+                N_('Baik, dibatalkan. Tidak ada yang dikirim. Ketik "menu" kapan saja.')
+                if in_flow
+                else N_("Tidak ada yang perlu dibatalkan.")
+            )
+            return [Reply(text=t(msg)), *await self.show_menu(ctx)]
+        if cmd == "back":
+            if ctx.state.stack:
+                ctx.state.step = ctx.state.stack.pop()
+                self._bump(ctx)
+                return await self.prompt(ctx)
+            return await self.show_menu(ctx, keep_draft=True)
+        if cmd == "help":
+            step = self._current_step(ctx)
+            text = (
+                t(step.help)
+                if step is not None and step.help
+                else t(
+                    N_(
+                        'Jawab dengan menekan tombol atau mengetik angkanya. Ketik "kembali" untuk '
+                        'mengubah jawaban sebelumnya, "batal" untuk berhenti, "menu" untuk menu '
+                        'utama. Bantuan petugas: pilih "Bicara dengan petugas" di menu, atau '
+                        "telepon BPJS Ketenagakerjaan di 175 (gratis)."
+                    )
+                )
+            )
+            return [Reply(text=text), *await self.prompt(ctx)]
+        if cmd == "language":
+            return await self.start_flow(ctx, "settings", step="language")
+        if cmd == "optout":
+            await chat_store.update_chat(ctx.tx, ctx.chat.id, opted_out=1)
+            ctx.chat.opted_out = True
+            return [
+                Reply(
+                    text=t(
+                        N_(
+                            "Baik. Pengingat dan pengumuman tidak kami kirim lagi. Kabar klaim "
+                            "Bapak/Ibu tetap dikirim. Perlindungan Bapak/Ibu tidak berubah. "
+                            "Ketik MULAI untuk menerima pengingat lagi."
+                        )
+                    )
+                )
+            ]
+        if cmd == "optin":
+            await chat_store.update_chat(ctx.tx, ctx.chat.id, opted_out=0)
+            ctx.chat.opted_out = False
+            return [
+                Reply(
+                    text=t(
+                        N_(
+                            "Terima kasih. Pengingat akan kami kirim lagi. Ketik BERHENTI kapan saja."
+                        )
+                    )
+                )
+            ]
+        return await self.prompt(ctx)
+
+    # -- state transitions ---------------------------------------------------------------
+
+    def _bump(self, ctx: Ctx) -> None:
+        ctx.state.version += 1
+
+    def _current_step(self, ctx: Ctx) -> Step | None:
+        flow = self.flows.get(ctx.state.flow)
+        if flow is None:
+            return None
+        return flow.by_name.get(ctx.state.step)
+
+    async def show_menu(self, ctx: Ctx, *, keep_draft: bool = False) -> list[Reply]:
+        """Reset to the main menu and render it."""
+        flow = self.flows.get(ctx.state.flow)
+        draft = ctx.state.draft
+        if (
+            keep_draft
+            and flow is not None
+            and flow.keeps_draft
+            and ctx.state.data
+            and ctx.state.flow != self.menu_flow
+        ):
+            draft = {"flow": ctx.state.flow, "step": ctx.state.step, "data": ctx.state.data}
+        ctx.state = ConversationState(
+            flow=self.menu_flow,
+            step="main",
+            data={},
+            stack=[],
+            version=ctx.state.version + 1,
+            draft=draft,
+        )
+        return await self.prompt(ctx)
+
+    async def start_flow(
+        self,
+        ctx: Ctx,
+        name: str,
+        *,
+        step: str | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> list[Reply]:
+        """Enter a flow (checking the chat's role) and render its first prompt."""
+        flow = self.flows[name]
+        if ctx.role not in flow.roles:
+            logger.warning("flow refused for role", extra={"flow": name, "role": ctx.role})
+            return [
+                Reply(text=ctx.t(N_("Maaf, menu itu tidak tersedia untuk Bapak/Ibu."))),
+                *await self.show_menu(ctx),
+            ]
+        ctx.state = ConversationState(
+            flow=name,
+            step=step or flow.first,
+            data=dict(data or {}),
+            stack=[],
+            version=ctx.state.version + 1,
+            draft=ctx.state.draft,
+        )
+        if flow.on_start is not None and step is None:
+            outcome = await flow.on_start(ctx)
+            if outcome is not None:
+                return await self._apply(ctx, flow, None, outcome)
+        return await self.prompt(ctx)
+
+    async def prompt(self, ctx: Ctx) -> list[Reply]:
+        """Render the current step's question."""
+        step = self._current_step(ctx)
+        if step is None:
+            return await self.show_menu(ctx)
+        if isinstance(step.prompt, str):
+            reply = Reply(text=ctx.t(step.prompt))
+        else:
+            produced = await step.prompt(ctx)
+            reply = produced if isinstance(produced, Reply) else Reply(text=produced)
+        options = await self._options(ctx, step)
+        choices = tuple(o.render(ctx.t) for o in options) or reply.choices
+        return [
+            Reply(
+                text=reply.text,
+                choices=choices,
+                request=step.request or reply.request,
+                step_token=str(ctx.state.version),
+            )
+        ]
+
+    async def _options(self, ctx: Ctx, step: Step) -> Sequence[Option]:
+        if callable(step.choices):
+            return await step.choices(ctx)
+        return step.choices
+
+    async def _answer(self, ctx: Ctx) -> list[Reply]:
+        flow = self.flows.get(ctx.state.flow)
+        step = self._current_step(ctx)
+        if flow is None or step is None:
+            return await self.show_menu(ctx)
+        inc = ctx.incoming
+        options = await self._options(ctx, step)
+        option = match_option(options, inc, ctx.t)
+        text = (inc.text or "").strip() or None
+
+        if inc.media is not None and not step.accepts_media:
+            msg = ctx.t(N_("Terima kasih, tetapi saat ini kami tidak menunggu foto atau berkas."))
+            return [Reply(text=msg), *await self.prompt(ctx)]
+        if option is None and inc.media is None and inc.contact_phone is None:
+            if options and not step.free_text:
+                return await self._reask(
+                    ctx,
+                    step,
+                    Invalid(
+                        N_("Mohon pilih salah satu: tekan tombol atau ketik angka 1 sampai {n}."),
+                        n=len(options),
+                    ),
+                )
+            if text is None and inc.location is None:
+                return await self._reask(ctx, step, Invalid(N_("Mohon tulis jawaban Bapak/Ibu.")))
+            if text is not None and len(text) > step.max_len:
+                return await self._reask(
+                    ctx,
+                    step,
+                    Invalid(
+                        N_(
+                            "Jawaban terlalu panjang ({got} huruf). Mohon singkat saja, paling banyak {max} huruf."
+                        ),
+                        got=len(text),
+                        max=step.max_len,
+                    ),
+                )
+        answer = Answer(
+            text=text,
+            option=option,
+            media=inc.media,
+            contact_phone=inc.contact_phone,
+            location=inc.location,
+        )
+        try:
+            value: Any = answer.value
+            if step.parse is not None:
+                value = await step.parse(ctx, answer)
+            if step.save_as is not None:
+                ctx.state.data[step.save_as] = value
+            outcome: Outcome | None
+            if step.next is None:
+                outcome = End()
+            elif isinstance(step.next, str):
+                outcome = step.next
+            else:
+                outcome = await step.next(ctx, value)
+        except Invalid as bad:
+            return await self._reask(ctx, step, bad)
+        except DomainError as err:
+            from handlers.messages import domain_message
+
+            msgid, params = domain_message(err)
+            return await self._reask(ctx, step, Invalid(msgid, **params))
+        return await self._apply(ctx, flow, step, outcome)
+
+    async def _reask(self, ctx: Ctx, step: Step, bad: Invalid) -> list[Reply]:
+        reason = ctx.t(bad.msgid, **bad.params)
+        options = await self._options(ctx, step)
+        if options or step.request:
+            return [
+                Reply(
+                    text=reason,
+                    choices=tuple(o.render(ctx.t) for o in options),
+                    request=step.request,
+                    step_token=str(ctx.state.version),
+                )
+            ]
+        return [Reply(text=reason)]
+
+    async def _apply(
+        self, ctx: Ctx, flow: Flow, step: Step | None, outcome: Outcome
+    ) -> list[Reply]:
+        """Carry out what a step decided."""
+        pre: list[Reply] = []
+
+        def msgs(items: tuple[Reply | str, ...]) -> list[Reply]:
+            return [m if isinstance(m, Reply) else Reply(text=m) for m in items]
+
+        if isinstance(outcome, Next):
+            pre = msgs(outcome.messages)
+            outcome = outcome.step
+        if isinstance(outcome, str):
+            if step is not None:
+                ctx.state.stack.append(step.name)
+            ctx.state.step = outcome
+            self._bump(ctx)
+            return pre + await self.prompt(ctx)
+        if isinstance(outcome, Stay):
+            return msgs(outcome.messages) + (await self.prompt(ctx) if outcome.reprompt else [])
+        if isinstance(outcome, Goto):
+            if flow.keeps_draft:
+                ctx.state.draft = None
+            return msgs(outcome.before) + await self.start_flow(
+                ctx, outcome.flow, step=outcome.step, data=outcome.data
+            )
+        # End
+        if flow.keeps_draft:
+            ctx.state.draft = None
+        out = msgs(outcome.messages)
+        if outcome.menu:
+            menu = await self.show_menu(ctx)
+            if out and not out[-1].choices and menu:
+                # Put the menu's choices under the last message to keep the chat short.
+                last = menu[-1]
+                out[-1] = Reply(
+                    text=out[-1].text,
+                    choices=last.choices,
+                    step_token=last.step_token,
+                    request=out[-1].request,
+                )
+                return out
+            return out + menu
+        ctx.state = ConversationState(
+            flow=self.menu_flow,
+            step="main",
+            version=ctx.state.version + 1,
+            draft=ctx.state.draft,
+        )
+        return out
+
+
+def match_option(options: Sequence[Option], inc: Incoming, t: Translator) -> Option | None:
+    """The option a message picks: by button id, by its number, or by its label/alias."""
+    if not options:
+        return None
+    if inc.choice_id is not None:
+        for o in options:
+            if o.id == inc.choice_id:
+                return o
+        return None
+    if not inc.text:
+        return None
+    raw = normalise(inc.text)
+    if not raw:
+        return None
+    if raw.isdigit():
+        n = int(raw)
+        return options[n - 1] if 1 <= n <= len(options) else None
+    for o in options:
+        label = normalise(t(o.label) if o.translate else o.label)
+        if raw == label or raw == normalise(o.label) or raw == normalise(o.id):
+            return o
+        if any(raw == normalise(a) for a in o.aliases):
+            return o
+    # "1." / "1)" / "no 1" typed by hand
+    m = re.fullmatch(r"(?:no|nomor|pilih)?\s*(\d{1,2})", raw)
+    if m:
+        n = int(m.group(1))
+        return options[n - 1] if 1 <= n <= len(options) else None
+    return None
+
+
+def ask_text(value: Any) -> str:
+    """Best-effort text for logs of an answer, never the answer itself."""
+    return f"<{type(value).__name__}>"

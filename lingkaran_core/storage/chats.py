@@ -1,0 +1,188 @@
+"""Chats (a channel user), their conversation state and the inbound-message ledger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from lingkaran_core.storage.db import Tx, dumps, loads
+
+
+@dataclass(slots=True, kw_only=True)
+class Chat:
+    """One user of one channel, with the identity it is linked to."""
+
+    id: int
+    channel: str
+    user_ref: str
+    worker_id: int | None
+    facilitator_id: int | None
+    active_role: str
+    language: str
+    display_name: str | None
+    phone: str | None
+    opted_out: bool
+    last_inbound_at: str | None
+    created: bool = False
+
+
+@dataclass(slots=True, kw_only=True)
+class ConversationState:
+    """Where a chat is in a flow; saved after every step."""
+
+    flow: str
+    step: str
+    data: dict[str, Any] = field(default_factory=dict)
+    stack: list[str] = field(default_factory=list)
+    version: int = 0
+    draft: dict[str, Any] | None = None
+    updated_at: str | None = None
+
+
+_CHAT_COLS = (
+    "id, channel, user_ref, worker_id, facilitator_id, active_role, language, display_name, "
+    "phone, opted_out, last_inbound_at"
+)
+
+
+def _chat(row: Any, created: bool = False) -> Chat:
+    return Chat(
+        id=row["id"],
+        channel=row["channel"],
+        user_ref=row["user_ref"],
+        worker_id=row["worker_id"],
+        facilitator_id=row["facilitator_id"],
+        active_role=row["active_role"],
+        language=row["language"],
+        display_name=row["display_name"],
+        phone=row["phone"],
+        opted_out=bool(row["opted_out"]),
+        last_inbound_at=row["last_inbound_at"],
+        created=created,
+    )
+
+
+async def get_chat(tx: Tx, channel: str, user_ref: str) -> Chat | None:
+    """The chat of a channel user, if it exists."""
+    row = await tx.one(
+        f"SELECT {_CHAT_COLS} FROM chats WHERE channel = ? AND user_ref = ?", (channel, user_ref)
+    )
+    return None if row is None else _chat(row)
+
+
+async def get_chat_by_id(tx: Tx, chat_id: int) -> Chat | None:
+    """A chat by its id."""
+    row = await tx.one(f"SELECT {_CHAT_COLS} FROM chats WHERE id = ?", (chat_id,))
+    return None if row is None else _chat(row)
+
+
+async def get_or_create_chat(
+    tx: Tx, channel: str, user_ref: str, *, now: datetime, language: str = "id"
+) -> Chat:
+    """The chat of a channel user, created on first contact."""
+    chat = await get_chat(tx, channel, user_ref)
+    if chat is not None:
+        return chat
+    chat_id = await tx.execute(
+        "INSERT INTO chats (channel, user_ref, language, created_at) VALUES (?, ?, ?, ?)",
+        (channel, user_ref, language, now.isoformat()),
+    )
+    return Chat(
+        id=chat_id,
+        channel=channel,
+        user_ref=user_ref,
+        worker_id=None,
+        facilitator_id=None,
+        active_role="public",
+        language=language,
+        display_name=None,
+        phone=None,
+        opted_out=False,
+        last_inbound_at=None,
+        created=True,
+    )
+
+
+async def touch_inbound(tx: Tx, chat_id: int, *, now: datetime, display_name: str | None) -> None:
+    """Record the time of the user's last message (the WhatsApp 24 h window starts there)."""
+    await tx.execute(
+        "UPDATE chats SET last_inbound_at = ?, display_name = COALESCE(?, display_name) "
+        "WHERE id = ?",
+        (now.isoformat(), display_name, chat_id),
+    )
+
+
+async def update_chat(tx: Tx, chat_id: int, **fields: Any) -> None:
+    """Change chat columns (language, opted_out, worker_id, active_role, phone...)."""
+    allowed = {"language", "opted_out", "worker_id", "facilitator_id", "active_role", "phone"}
+    bad = set(fields) - allowed
+    if bad:
+        raise ValueError(f"not updatable: {sorted(bad)}")
+    sets = ", ".join(f"{k} = ?" for k in fields)
+    await tx.execute(f"UPDATE chats SET {sets} WHERE id = ?", (*fields.values(), chat_id))
+
+
+async def load_state(tx: Tx, chat_id: int) -> ConversationState | None:
+    """The saved conversation state of a chat."""
+    row = await tx.one(
+        "SELECT flow, step, data, stack, version, draft, updated_at FROM conversations "
+        "WHERE chat_id = ?",
+        (chat_id,),
+    )
+    if row is None:
+        return None
+    return ConversationState(
+        flow=row["flow"],
+        step=row["step"],
+        data=loads(row["data"]),
+        stack=loads(row["stack"]),
+        version=row["version"],
+        draft=loads(row["draft"]),
+        updated_at=row["updated_at"],
+    )
+
+
+async def save_state(tx: Tx, chat_id: int, state: ConversationState, *, now: datetime) -> None:
+    """Persist the state (upsert)."""
+    await tx.execute(
+        "INSERT INTO conversations (chat_id, flow, step, data, stack, version, draft, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET flow = excluded.flow, "
+        "step = excluded.step, data = excluded.data, stack = excluded.stack, "
+        "version = excluded.version, draft = excluded.draft, updated_at = excluded.updated_at",
+        (
+            chat_id,
+            state.flow,
+            state.step,
+            dumps(state.data),
+            dumps(state.stack),
+            state.version,
+            None if state.draft is None else dumps(state.draft),
+            now.isoformat(),
+        ),
+    )
+
+
+async def claim_inbound(
+    tx: Tx, channel: str, message_id: str, user_ref: str, *, now: datetime
+) -> bool:
+    """Record an inbound message id; False when it was already processed (a redelivery)."""
+    changed = await tx.execute_rowcount(
+        "INSERT INTO inbound_messages (channel, message_id, user_ref, received_at, status) "
+        "VALUES (?, ?, ?, ?, 'processed') ON CONFLICT (channel, message_id) DO UPDATE "
+        "SET status = 'processed' WHERE inbound_messages.status != 'processed'",
+        (channel, message_id, user_ref, now.isoformat()),
+    )
+    return changed > 0
+
+
+async def record_inbound_payload(
+    tx: Tx, channel: str, message_id: str, user_ref: str, payload: str, *, now: datetime
+) -> bool:
+    """Store a raw inbound message before processing (webhooks); False when already known."""
+    changed = await tx.execute_rowcount(
+        "INSERT OR IGNORE INTO inbound_messages (channel, message_id, user_ref, received_at, "
+        "status, payload) VALUES (?, ?, ?, ?, 'received', ?)",
+        (channel, message_id, user_ref, now.isoformat(), payload),
+    )
+    return changed > 0

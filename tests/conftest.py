@@ -1,0 +1,195 @@
+"""Shared fixtures: a real SQLite file per test, a settable clock, and a chat driver."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from handlers.engine import Engine, Incoming, Media, Reply
+from handlers.registry import build_engine
+from lingkaran_core.storage import Database
+
+# 25 November 2026, 10:00 WIB
+T0 = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+NIK_RUN = re.compile(r"(?<!\d)\d{16}(?!\d)")
+
+
+class FixedClock:
+    """A clock that only moves when told to."""
+
+    def __init__(self, start: datetime = T0) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class ChatDriver:
+    """Drives the engine like a user: send text, tap buttons, send photos; then expect."""
+
+    engine: Engine
+    clock: FixedClock
+    channel: str = "terminal"
+    user: str = "u1"
+    replies: list[Reply] = field(default_factory=list)
+    transcript: list[str] = field(default_factory=list)
+    _n: int = 0
+
+    def _mid(self) -> str:
+        self._n += 1
+        return f"{self.channel}-{self.user}-{self._n}"
+
+    async def _send(self, inc: Incoming) -> list[Reply]:
+        self.replies = await self.engine.handle(inc)
+        for r in self.replies:
+            self.transcript.append("BOT: " + r.text + "".join(f" [{c.label}]" for c in r.choices))
+        return self.replies
+
+    async def send(self, text: str, *, message_id: str | None = None) -> list[Reply]:
+        """Type a message."""
+        self.transcript.append("USER: " + text)
+        return await self._send(
+            Incoming(
+                channel=self.channel,
+                user_ref=self.user,
+                message_id=message_id or self._mid(),
+                received_at=self.clock(),
+                text=text,
+            )
+        )
+
+    def choices(self) -> list[tuple[str, str]]:
+        """(id, label) of the choices on the last reply that has any."""
+        for r in reversed(self.replies):
+            if r.choices:
+                return [(c.id, c.label) for c in r.choices]
+        return []
+
+    def token(self) -> str | None:
+        for r in reversed(self.replies):
+            if r.step_token is not None:
+                return r.step_token
+        return None
+
+    async def tap(self, label: str) -> list[Reply]:
+        """Press the button whose label starts with ``label`` (case-insensitive)."""
+        for r in reversed(self.replies):
+            for c in r.choices:
+                if c.label.lower().startswith(label.lower()) or c.id == label:
+                    self.transcript.append(f"USER: (taps) {c.label}")
+                    return await self._send(
+                        Incoming(
+                            channel=self.channel,
+                            user_ref=self.user,
+                            message_id=self._mid(),
+                            received_at=self.clock(),
+                            choice_id=c.id,
+                            step_token=r.step_token,
+                        )
+                    )
+            if r.choices:
+                break
+        raise AssertionError(f"no button {label!r} in {self.choices()}\n" + self.dump())
+
+    async def press(self, choice_id: str, token: str | None) -> list[Reply]:
+        """Press a raw callback (forged or stale)."""
+        return await self._send(
+            Incoming(
+                channel=self.channel,
+                user_ref=self.user,
+                message_id=self._mid(),
+                received_at=self.clock(),
+                choice_id=choice_id,
+                step_token=token,
+            )
+        )
+
+    async def photo(
+        self, data: bytes = b"\xff\xd8\xff fake jpeg", mime: str = "image/jpeg"
+    ) -> list[Reply]:
+        """Send a photo."""
+        self.transcript.append("USER: (photo)")
+        return await self._send(
+            Incoming(
+                channel=self.channel,
+                user_ref=self.user,
+                message_id=self._mid(),
+                received_at=self.clock(),
+                media=Media(data=data, mime=mime, kind="photo"),
+            )
+        )
+
+    @property
+    def text(self) -> str:
+        """All text of the last replies."""
+        return "\n".join(r.text for r in self.replies)
+
+    def expect(self, *fragments: str) -> None:
+        """Assert every fragment appears (case-insensitive) in the last replies."""
+        text = self.text.lower()
+        for f in fragments:
+            assert f.lower() in text, f"expected {f!r} in:\n{self.text}\n---\n{self.dump()}"
+
+    def expect_not(self, *fragments: str) -> None:
+        text = self.text.lower()
+        for f in fragments:
+            assert f.lower() not in text, f"did not expect {f!r} in:\n{self.text}"
+
+    def expect_choices(self, *labels: str) -> None:
+        got = [lbl.lower() for _, lbl in self.choices()]
+        for lbl in labels:
+            assert any(g.startswith(lbl.lower()) for g in got), f"{lbl!r} not in {got}"
+
+    def dump(self) -> str:
+        return "\n".join(self.transcript[-30:])
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "lingkaran.db"
+
+
+@pytest.fixture
+async def db(db_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(db_path)
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+def engine(db: Database, clock: FixedClock) -> Engine:
+    return build_engine(db, clock=clock)
+
+
+@pytest.fixture
+def chat(engine: Engine, clock: FixedClock) -> ChatDriver:
+    return ChatDriver(engine=engine, clock=clock)
+
+
+@pytest.fixture(autouse=True)
+def _no_full_nik_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Every test: no 16-digit run (an unmasked NIK) may reach a log record."""
+    caplog.set_level(logging.INFO)
+    yield
+    for record in caplog.records:
+        text = (
+            record.getMessage()
+            + " "
+            + " ".join(str(v) for k, v in record.__dict__.items() if isinstance(v, str))
+        )
+        assert not NIK_RUN.search(text), f"unmasked NIK in log: {record.name}: {text[:200]}"
