@@ -1,0 +1,270 @@
+"""Pieces several flows share: answer parsers, yes/no options, labels for domain codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.engine import Answer, Ctx, Invalid, Option
+from handlers.i18n import N_
+from lingkaran_core.coverage import CoverageResult, CoverageStatus, coverage_status
+from lingkaran_core.identity import NIK, normalize_phone, parse_nik
+from lingkaran_core.regions import load_regions
+from lingkaran_core.storage.repos import Worker
+
+YES = Option(
+    id="yes",
+    label=N_("Ya"),
+    aliases=(
+        "y",
+        "iya",
+        "ya benar",
+        "betul",
+        "benar",
+        "yes",
+        "ok",
+        "oke",
+        "nggih",
+        "enggih",
+        "ghi",
+        "inggih",
+        "sudah",
+        "udah",
+        "sdh",
+    ),
+)
+NO = Option(
+    id="no",
+    label=N_("Tidak"),
+    aliases=(
+        "t",
+        "tdk",
+        "gak",
+        "ga",
+        "nggak",
+        "enggak",
+        "no",
+        "ora",
+        "mboten",
+        "enja",
+        "belum",
+        "blm",
+        "bukan",
+    ),
+)
+DONT_KNOW = Option(
+    id="unknown",
+    label=N_("Tidak tahu"),
+    aliases=(
+        "tdk tahu",
+        "gak tau",
+        "ga tau",
+        "nggak tahu",
+        "ndak tau",
+        "mboten ngertos",
+        "ora ngerti",
+        "tidak tau",
+        "entah",
+    ),
+)
+YES_NO = (YES, NO)
+YES_NO_UNKNOWN = (YES, NO, DONT_KNOW)
+
+SEND = Option(
+    id="send", label=N_("Kirim"), aliases=("kirim", "ya kirim", "send", "benar", "sudah benar")
+)
+EDIT = Option(id="edit", label=N_("Ubah"), aliases=("ubah", "edit", "ganti"))
+CANCEL = Option(id="cmd:cancel", label=N_("Batal"))
+
+SECTOR_LABELS: dict[str, str] = {
+    "buruh_tani_tembakau": N_("Buruh tani / tembakau"),
+    "petani_pangan_hortikultura": N_("Petani"),
+    "nelayan_tangkap": N_("Nelayan"),
+    "pedagang_keliling": N_("Pedagang keliling"),
+    "pekerja_sosial_keagamaan": N_("Guru ngaji / modin"),
+    "pekerja_rentan_desa": N_("Pekerja rentan desa"),
+}
+SECTOR_ALIASES: dict[str, tuple[str, ...]] = {
+    "buruh_tani_tembakau": ("buruh tani", "buruh", "tembakau", "mbako", "buruh tembakau"),
+    "petani_pangan_hortikultura": ("tani", "petani padi", "petani sayur", "kebun"),
+    "nelayan_tangkap": ("nelayan", "mancing", "melaut", "perahu"),
+    "pedagang_keliling": ("pedagang", "dagang", "jualan", "bakul", "pedagang keliling"),
+    "pekerja_sosial_keagamaan": ("guru ngaji", "ustadz", "modin", "ngaji", "takmir"),
+    "pekerja_rentan_desa": ("pekerja desa", "serabutan", "kuli", "rentan"),
+}
+
+
+def sector_options(*, with_other: bool = True) -> list[Option]:
+    """The six programme sectors (and "other work")."""
+    options = [
+        Option(id=code, label=label, aliases=SECTOR_ALIASES.get(code, ()))
+        for code, label in SECTOR_LABELS.items()
+    ]
+    if with_other:
+        options.append(Option(id="other", label=N_("Lainnya"), aliases=("lain", "lain lain")))
+    return options
+
+
+def sector_label(ctx: Ctx, code: str | None) -> str:
+    """The translated name of a sector code."""
+    if code is None or code not in SECTOR_LABELS:
+        return ctx.t(N_("pekerjaan lain"))
+    return ctx.t(SECTOR_LABELS[code])
+
+
+async def parse_nik_answer(ctx: Ctx, answer: Answer) -> str:
+    """A NIK typed by the user; raises the specific reason on a bad one."""
+    nik = parse_nik(answer.text or "", today=ctx.today)
+    return nik.value
+
+
+def nik_of(value: str, ctx: Ctx) -> NIK:
+    """Re-parse a stored NIK (already validated)."""
+    return parse_nik(value, today=ctx.today)
+
+
+def masked(nik: str | None) -> str:
+    """``3509********0001`` for any stored NIK."""
+    if not nik or len(nik) != 16:
+        return "-"
+    return f"{nik[:4]}********{nik[-4:]}"
+
+
+async def parse_birth_date(ctx: Ctx, answer: Answer) -> str:
+    """A date of birth (past, plausible), as ISO text."""
+    from lingkaran_core.dates import parse_date_id
+
+    day = parse_date_id(answer.text or "", today=ctx.today)
+    return day.isoformat()
+
+
+async def parse_past_date(ctx: Ctx, answer: Answer) -> str:
+    """A date that already happened (accident, death), as ISO text."""
+    from lingkaran_core.dates import parse_date_id
+
+    day = parse_date_id(answer.text or "", today=ctx.today)
+    return day.isoformat()
+
+
+async def parse_phone(ctx: Ctx, answer: Answer) -> str:
+    """A mobile number (typed or a shared contact), as E.164."""
+    raw = answer.contact_phone or answer.text or ""
+    return normalize_phone(raw)
+
+
+async def parse_name(ctx: Ctx, answer: Answer) -> str:
+    """A person's name: letters, 2–80 characters."""
+    text = " ".join((answer.text or "").split())
+    letters = sum(ch.isalpha() for ch in text)
+    if letters < 2:
+        raise Invalid(N_("Mohon tulis nama lengkap dengan huruf, sesuai KTP."))
+    if len(text) > 80:
+        raise Invalid(N_("Nama terlalu panjang. Mohon tulis nama sesuai KTP saja."))
+    if any(ch.isdigit() for ch in text):
+        raise Invalid(N_("Nama tidak boleh berisi angka. Mohon tulis nama sesuai KTP."))
+    return text
+
+
+async def parse_short_text(ctx: Ctx, answer: Answer) -> str:
+    """A short free-text answer (place, chronology...)."""
+    text = " ".join((answer.text or "").split())
+    if len(text) < 2:
+        raise Invalid(N_("Mohon tulis sedikit lebih jelas."))
+    return text
+
+
+def honorific(ctx: Ctx, worker: Worker) -> str:
+    """``Bapak Sutrisno`` / ``Ibu Sumiati``."""
+    title = ctx.t(N_("Ibu")) if worker.sex == "P" else ctx.t(N_("Bapak"))
+    return f"{title} {worker.name}"
+
+
+def place_of(desa_code: str | None) -> tuple[str, str]:
+    """(desa, kecamatan) names for a desa code."""
+    if not desa_code:
+        return "-", "-"
+    regions = load_regions()
+    desa = regions.desa(desa_code)
+    if desa is None:
+        return desa_code, "-"
+    return desa.name, regions.kecamatan_of(desa).name
+
+
+def worker_coverage(worker: Worker, ctx: Ctx) -> CoverageResult:
+    """Coverage of a roster worker today."""
+    if worker.registration_status != "verified":
+        return coverage_status(start=None, paid_through=None, today=ctx.today)
+    return coverage_status(
+        start=worker.coverage_start, paid_through=worker.paid_through, today=ctx.today
+    )
+
+
+def coverage_text(ctx: Ctx, worker: Worker, cov: CoverageResult) -> str:
+    """The plain-words status of a worker's protection."""
+    t = ctx.t
+    who = honorific(ctx, worker)
+    s = cov.status
+    if worker.registration_status == "registered":
+        return t(
+            N_(
+                "{who} sudah didaftarkan dan sedang dicek oleh Pemkab dan BPJS Ketenagakerjaan. "
+                "Perlindungan belum berlaku sampai disetujui."
+            ),
+            who=who,
+        )
+    if worker.registration_status == "rejected":
+        return t(
+            N_("Pendaftaran {who} belum bisa disetujui. Silakan tanya pendamping desa."), who=who
+        )
+    if s == CoverageStatus.PROTECTED and cov.protected_until is not None:
+        return t(
+            N_(
+                "{who} DILINDUNGI sampai {until}:\n"
+                "- JKK (jaminan kecelakaan kerja): jika celaka saat bekerja, berobat di rumah "
+                "sakit mitra tanpa batas biaya.\n"
+                "- JKM (jaminan kematian): jika peserta meninggal, keluarga menerima santunan "
+                "{jkm}.\n"
+                "Iuran (uang bulanan perlindungan) dibayar Pemkab Jember. Bapak/Ibu tidak perlu "
+                "membayar apa pun."
+            ),
+            who=who,
+            until=t.date(cov.protected_until),
+            jkm=t.money(_jkm_total()),
+        )
+    if s == CoverageStatus.NOT_STARTED and worker.coverage_start is not None:
+        return t(
+            N_("{who} sudah terdaftar. Perlindungan mulai berlaku {start}."),
+            who=who,
+            start=t.date(worker.coverage_start),
+        )
+    if s == CoverageStatus.ARREARS:
+        return t(
+            N_(
+                "Iuran {who} untuk {months} bulan terakhir belum tercatat. Pemkab Jember sedang "
+                "memprosesnya. Bapak/Ibu tidak perlu membayar apa pun. Selama iuran belum "
+                "tercatat, perlindungan belum berlaku; jika ada kecelakaan, tetap laporkan."
+            ),
+            who=who,
+            months=cov.unpaid_months,
+        )
+    if s == CoverageStatus.NON_ACTIVE:
+        return t(
+            N_(
+                "Kepesertaan {who} saat ini tidak aktif. Silakan hubungi pendamping desa agar "
+                "didaftarkan lagi. Pendaftaran gratis."
+            ),
+            who=who,
+        )
+    return t(N_("{who} belum terdaftar sebagai peserta Lingkaran Cinta."), who=who)
+
+
+def _jkm_total() -> int:
+    from lingkaran_core import rules
+
+    return rules.JKM_BENEFIT.total
+
+
+def as_dict(obj: Any) -> dict[str, Any]:
+    """A dataclass or mapping as a plain dict."""
+    if isinstance(obj, dict):
+        return obj
+    return {k: getattr(obj, k) for k in obj.__slots__}

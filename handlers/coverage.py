@@ -1,0 +1,41 @@
+"""My coverage: protected until …, arrears, non-active, not enrolled; who pays; what next."""
+
+from __future__ import annotations
+
+from handlers.common import coverage_text, worker_coverage
+from handlers.engine import Ctx, End, Flow, Goto, Outcome, Step
+from handlers.i18n import N_
+from lingkaran_core.coverage import CoverageStatus
+from lingkaran_core.storage.repos import worker_by_id
+
+
+async def _on_start(ctx: Ctx) -> Outcome | None:
+    if ctx.chat.worker_id is None:
+        return Goto("link", data={"then": "coverage"})
+    worker = await worker_by_id(ctx.tx, ctx.chat.worker_id)
+    if worker is None:
+        return Goto("link", data={"then": "coverage"})
+    cov = worker_coverage(worker, ctx)
+    text = coverage_text(ctx, worker, cov)
+    if cov.status == CoverageStatus.PROTECTED:
+        extra = ctx.t(
+            N_('Jika celaka saat bekerja, laporkan dalam 2×24 jam lewat menu "Lapor kecelakaan".')
+        )
+    elif cov.status in (CoverageStatus.ARREARS, CoverageStatus.NON_ACTIVE):
+        extra = ctx.t(
+            N_(
+                "Hati-hati penipuan: jangan beri uang kepada siapa pun yang meminta atas nama "
+                "program ini. Tanya pendamping desa atau BPJS Ketenagakerjaan di 175."
+            )
+        )
+    else:
+        extra = ctx.t(N_('Pendamping desa bisa membantu pendaftaran. Pilih "Bisa ikut program?".'))
+    return End((text, extra))
+
+
+COVERAGE = Flow(
+    name="coverage",
+    on_start=_on_start,
+    # on_start always ends the flow; the step exists so a resumed state has somewhere to land.
+    steps=(Step(name="show", prompt=N_("Cek kepesertaan."), next=None),),
+)

@@ -1,0 +1,358 @@
+"""Am I eligible? The roster's decision for a linked worker, or a short self-screening.
+
+Self-screening ends in a decision and, where it fits, a lead for the desa's facilitator (only with
+the person's consent to share their phone number).
+"""
+
+from __future__ import annotations
+
+from handlers.common import (
+    YES_NO_UNKNOWN,
+    parse_phone,
+    place_of,
+    sector_label,
+    sector_options,
+    worker_coverage,
+)
+from handlers.engine import Answer, Ctx, End, Flow, Goto, Invalid, Option, Outcome, Reply, Step
+from handlers.i18n import N_
+from lingkaran_core import services
+from lingkaran_core.eligibility import (
+    Decision,
+    EligibilityResult,
+    NextStep,
+    Reason,
+    RosterFacts,
+    ScreeningAnswers,
+    Tri,
+    assess_roster,
+    screen,
+)
+from lingkaran_core.regions import load_regions
+from lingkaran_core.storage.repos import worker_by_id
+
+REASON_TEXT: dict[Reason, str] = {
+    Reason.ON_ROSTER_ACTIVE: N_("Bapak/Ibu sudah terdaftar dan dilindungi."),
+    Reason.ON_ROSTER_PENDING: N_("Data Bapak/Ibu sudah didaftarkan dan sedang dicek."),
+    Reason.COVERAGE_NOT_STARTED: N_("Bapak/Ibu sudah terdaftar; perlindungan segera dimulai."),
+    Reason.COVERAGE_ARREARS: N_(
+        "Iuran beberapa bulan terakhir belum tercatat; Pemkab sedang memprosesnya."
+    ),
+    Reason.COVERAGE_LAPSED: N_("Kepesertaan Bapak/Ibu sedang tidak aktif."),
+    Reason.NOT_ENROLLED: N_("Bapak/Ibu belum tercatat sebagai peserta."),
+    Reason.AGE_OVER_LIMIT: N_("Umur di atas 65 tahun: batas umur pendaftaran program ini."),
+    Reason.AGE_UNDER_LIMIT: N_("Umur di bawah 17 tahun: perlu dicek petugas."),
+    Reason.OUTSIDE_JEMBER: N_("Program ini untuk warga Kabupaten Jember."),
+    Reason.SECTOR_NOT_IN_PROGRAMME: N_("Pekerjaan itu belum termasuk kelompok program ini."),
+    Reason.ALREADY_BPU_ELSEWHERE: N_(
+        "Bapak/Ibu sudah menjadi peserta BPJS Ketenagakerjaan di tempat lain."
+    ),
+    Reason.BPU_MEMBERSHIP_UNKNOWN: N_(
+        "Perlu dicek apakah Bapak/Ibu sudah peserta BPJS Ketenagakerjaan."
+    ),
+    Reason.NOT_IN_DTSEN: N_(
+        "Program ini untuk warga yang terdata di DTSEN (data pemerintah untuk bansos)."
+    ),
+    Reason.DTSEN_UNKNOWN: N_("Perlu dicek apakah keluarga Bapak/Ibu terdata di DTSEN."),
+    Reason.DTSEN_DECILE_ABOVE_CUTOFF: N_(
+        "Kelompok DTSEN keluarga Bapak/Ibu di atas batas program."
+    ),
+    Reason.DECEASED: N_("Data ini tercatat sudah meninggal dunia."),
+    Reason.REGISTRATION_REJECTED: N_("Pendaftaran sebelumnya belum disetujui."),
+}
+NEXT_TEXT: dict[NextStep, str] = {
+    NextStep.ALREADY_COVERED: N_("Tidak perlu mendaftar lagi."),
+    NextStep.ASK_VILLAGE_FACILITATOR: N_("Langkah berikutnya: pendamping desa bisa membantu."),
+    NextStep.WAIT_FOR_VERIFICATION: N_(
+        "Langkah berikutnya: tunggu hasil pengecekan; kami kabari lewat pesan ini."
+    ),
+    NextStep.WAIT_FOR_COVERAGE_START: N_("Tidak ada yang perlu dilakukan."),
+    NextStep.REGISTER_SELF_PAYING: N_(
+        "Bapak/Ibu tetap bisa ikut BPJS Ketenagakerjaan dengan bayar sendiri, mulai Rp16.800 per bulan, di kantor BPJS Ketenagakerjaan atau bpjsketenagakerjaan.go.id/bpu."
+    ),
+    NextStep.CHECK_DTSEN: N_(
+        "Cek DTSEN dengan NIK di dtsen.web.bps.go.id, atau tanya kantor desa/kelurahan."
+    ),
+    NextStep.FILE_DEATH_CLAIM: N_('Jika keluarga belum mengurus santunan, pilih "Lapor kematian".'),
+    NextStep.NONE: N_("Silakan tanya pendamping desa jika ada pertanyaan."),
+}
+DECISION_TEXT: dict[Decision, str] = {
+    Decision.ELIGIBLE: N_("Kemungkinan besar Bapak/Ibu memenuhi syarat."),
+    Decision.NEEDS_VERIFICATION: N_(
+        "Bapak/Ibu mungkin memenuhi syarat, tetapi perlu dicek petugas."
+    ),
+    Decision.NOT_ELIGIBLE: N_("Saat ini Bapak/Ibu belum bisa ikut program ini, karena:"),
+}
+
+
+def explain(ctx: Ctx, result: EligibilityResult, *, screening: bool) -> str:
+    """Decision, every reason, and the next step in plain words."""
+    t = ctx.t
+    lines = [t(DECISION_TEXT[result.decision])]
+    for reason in result.reasons:
+        lines.append("- " + t(REASON_TEXT[reason]))
+    lines.append(t(NEXT_TEXT[result.next_step]))
+    if screening and result.decision != Decision.NOT_ELIGIBLE:
+        lines.append(t(N_("Keputusan akhir ada di Pemkab Jember dan BPJS Ketenagakerjaan.")))
+    return "\n".join(lines)
+
+
+async def _on_start(ctx: Ctx) -> Outcome | None:
+    if ctx.chat.worker_id is None:
+        return None
+    worker = await worker_by_id(ctx.tx, ctx.chat.worker_id)
+    if worker is None:
+        return None
+    facts = RosterFacts(
+        birth_date=worker.birth_date,
+        desa_code=worker.desa_code,
+        sector=worker.sector,
+        registration_status=worker.registration_status,
+        coverage=worker_coverage(worker, ctx),
+        dtsen_decile=worker.dtsen_decile,
+        deceased=worker.deceased_on is not None,
+    )
+    return End((explain(ctx, assess_roster(facts, today=ctx.today), screening=False),))
+
+
+async def _how_next(ctx: Ctx, value: str) -> Outcome:
+    if value == "nik":
+        return Goto("link", data={"then": "eligibility"})
+    return "age"
+
+
+async def _parse_age(ctx: Ctx, answer: Answer) -> int:
+    text = (answer.text or "").strip().lower().removesuffix("tahun").removesuffix("thn").strip()
+    if not text.isdigit():
+        raise Invalid(N_("Mohon tulis umur dengan angka saja, misalnya 45."))
+    age = int(text)
+    if not 10 <= age <= 110:
+        raise Invalid(
+            N_("Umur {age} tahun tidak mungkin. Mohon tulis umur dengan angka, misalnya 45."),
+            age=age,
+        )
+    return age
+
+
+OUTSIDE = Option(
+    id="outside", label=N_("Di luar Jember"), aliases=("luar jember", "bukan jember", "luar kota")
+)
+
+
+async def _desa_next(ctx: Ctx, value: str) -> Outcome:
+    if value == "outside":
+        ctx.data["desa_code"] = None
+        return "sector"
+    resolution = load_regions().resolve_desa(value)
+    if resolution.match is not None:
+        ctx.data["desa_guess"] = [resolution.match.code]
+        return "desa_confirm"
+    good = [c for c in resolution.candidates if c.score >= 60][:5]
+    if not good:
+        raise Invalid(
+            N_(
+                'Desa "{name}" belum kami temukan di Jember. Mohon tulis nama desanya saja, '
+                'misalnya Sukoreno. Jika tinggal di luar Jember, pilih "Di luar Jember".'
+            ),
+            name=value[:40],
+        )
+    ctx.data["desa_guess"] = [c.desa.code for c in good]
+    return "desa_confirm"
+
+
+def _desa_label(code: str) -> str:
+    desa, kec = place_of(code)
+    return f"{desa}, Kec. {kec}"
+
+
+async def _confirm_prompt(ctx: Ctx) -> str:
+    guesses = ctx.data.get("desa_guess") or []
+    if len(guesses) == 1:
+        desa, kec = place_of(guesses[0])
+        return ctx.t(N_("Maksudnya Desa {desa}, Kecamatan {kec}?"), desa=desa, kec=kec)
+    return ctx.t(N_("Desa yang mana?"))
+
+
+async def _confirm_choices(ctx: Ctx) -> list[Option]:
+    guesses = ctx.data.get("desa_guess") or []
+    if len(guesses) == 1:
+        return [
+            Option(
+                id="d:" + guesses[0],
+                label=N_("Ya, benar"),
+                aliases=("ya", "iya", "benar", "betul", "y"),
+            ),
+            Option(id="retry", label=N_("Bukan"), aliases=("bukan", "tidak", "salah")),
+        ]
+    options = [Option(id="d:" + code, label=_desa_label(code), translate=False) for code in guesses]
+    options.append(Option(id="retry", label=N_("Bukan semuanya"), aliases=("bukan", "tidak")))
+    return options
+
+
+async def _confirm_next(ctx: Ctx, value: str) -> Outcome:
+    if value == "retry":
+        return "desa"
+    ctx.data["desa_code"] = value.removeprefix("d:")
+    ctx.data.pop("desa_guess", None)
+    return "sector"
+
+
+async def _dtsen_next(ctx: Ctx, value: str) -> Outcome:
+    answers = ScreeningAnswers(
+        age=int(ctx.data["age"]),
+        desa_code=ctx.data.get("desa_code"),
+        sector=None if ctx.data["sector"] == "other" else ctx.data["sector"],
+        other_bpjs_tk=Tri(ctx.data["other_bpjs"]),
+        in_dtsen=Tri(value),
+    )
+    result = screen(answers, today=ctx.today)
+    ctx.data["decision"] = str(result.decision)
+    ctx.data["reasons"] = [str(r) for r in result.reasons]
+    text = explain(ctx, result, screening=True)
+    if result.decision == Decision.NOT_ELIGIBLE or not answers.desa_code:
+        return End((text,))
+    ctx.data["result_text"] = text
+    return "consent"
+
+
+async def _consent_prompt(ctx: Ctx) -> str:
+    desa, _ = place_of(ctx.data.get("desa_code"))
+    return (
+        str(ctx.data.get("result_text", ""))
+        + "\n\n"
+        + ctx.t(
+            N_(
+                "Bolehkah nomor ini dan jawaban tadi kami berikan kepada pendamping desa {desa}, "
+                "agar Bapak/Ibu dibantu mendaftar?"
+            ),
+            desa=desa,
+        )
+    )
+
+
+async def _consent_next(ctx: Ctx, value: str) -> Outcome:
+    if value != "yes":
+        return End((ctx.t(N_("Baik, tidak kami teruskan. Terima kasih.")),))
+    if ctx.chat.channel == "whatsapp" and ctx.chat.user_ref.isdigit():
+        return await _save_lead(ctx, "+" + ctx.chat.user_ref)
+    return "phone"
+
+
+async def _phone_next(ctx: Ctx, phone: str) -> Outcome:
+    return await _save_lead(ctx, phone)
+
+
+async def _save_lead(ctx: Ctx, phone: str) -> Outcome:
+    answers = {k: ctx.data.get(k) for k in ("age", "sector", "other_bpjs", "in_dtsen", "reasons")}
+    await services.create_lead(
+        ctx.tx,
+        desa_code=ctx.data["desa_code"],
+        chat_id=ctx.chat.id,
+        phone=phone,
+        answers=answers,
+        decision=ctx.data.get("decision", ""),
+        now=ctx.now,
+    )
+    return End(
+        (
+            ctx.t(
+                N_(
+                    "Terima kasih. Pendamping desa akan menghubungi Bapak/Ibu. Siapkan KTP dan "
+                    "KK. Pendaftaran gratis, jangan beri uang kepada siapa pun."
+                )
+            ),
+        )
+    )
+
+
+async def _sector_prompt(ctx: Ctx) -> Reply:
+    return Reply(text=ctx.t(N_("Apa pekerjaan utama Bapak/Ibu?")))
+
+
+ELIGIBILITY = Flow(
+    name="eligibility",
+    on_start=_on_start,
+    steps=(
+        Step(
+            name="how",
+            prompt=N_(
+                "Bisa kami bantu cek. Jika Bapak/Ibu mungkin sudah didaftarkan desa, cek dengan "
+                "NIK. Jika belum, jawab 5 pertanyaan singkat (ini belum pendaftaran)."
+            ),
+            choices=(
+                Option(id="nik", label=N_("Cek dengan NIK"), aliases=("nik",)),
+                Option(
+                    id="screen", label=N_("Jawab 5 pertanyaan"), aliases=("pertanyaan", "tanya")
+                ),
+            ),
+            next=_how_next,
+        ),
+        Step(
+            name="age",
+            prompt=N_("Berapa umur Bapak/Ibu? Tulis angka saja, misalnya 45."),
+            parse=_parse_age,
+            save_as="age",
+            next="desa",
+        ),
+        Step(
+            name="desa",
+            prompt=N_("Bapak/Ibu tinggal di desa apa? Tulis nama desanya, misalnya Sukoreno."),
+            choices=(OUTSIDE,),
+            free_text=True,
+            next=_desa_next,
+            max_len=80,
+        ),
+        Step(
+            name="desa_confirm",
+            prompt=_confirm_prompt,
+            choices=_confirm_choices,
+            next=_confirm_next,
+        ),
+        Step(
+            name="sector",
+            prompt=_sector_prompt,
+            choices=tuple(sector_options()),
+            save_as="sector",
+            next="other_bpjs",
+        ),
+        Step(
+            name="other_bpjs",
+            prompt=N_(
+                "Apakah Bapak/Ibu sudah jadi peserta BPJS Ketenagakerjaan di tempat lain, "
+                "misalnya bayar sendiri atau dari tempat kerja?"
+            ),
+            choices=YES_NO_UNKNOWN,
+            save_as="other_bpjs",
+            next="dtsen",
+        ),
+        Step(
+            name="dtsen",
+            prompt=N_(
+                "Apakah keluarga Bapak/Ibu terdata di DTSEN (data pemerintah untuk bansos)? Jika "
+                "pernah menerima PKH atau BPNT, kemungkinan terdata."
+            ),
+            choices=YES_NO_UNKNOWN,
+            save_as="in_dtsen",
+            next=_dtsen_next,
+            help=N_("DTSEN bisa dicek dengan NIK di dtsen.web.bps.go.id atau di kantor desa."),
+        ),
+        Step(
+            name="consent",
+            prompt=_consent_prompt,
+            choices=(
+                Option(id="yes", label=N_("Boleh"), aliases=("ya", "iya", "boleh", "silakan")),
+                Option(id="no", label=N_("Tidak usah"), aliases=("tidak", "jangan", "gak usah")),
+            ),
+            next=_consent_next,
+        ),
+        Step(
+            name="phone",
+            prompt=N_("Nomor HP yang bisa dihubungi? Contoh: 081234567890."),
+            parse=parse_phone,
+            request="contact",
+            next=_phone_next,
+        ),
+    ),
+)
+
+__all__ = ["ELIGIBILITY", "explain", "sector_label"]
