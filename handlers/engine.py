@@ -17,7 +17,7 @@ import unicodedata
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from handlers.i18n import N_, Translator, translator
@@ -245,7 +245,7 @@ class Ctx:
         return self.state.data
 
     @property
-    def today(self) -> Any:
+    def today(self) -> date:
         """Today in Jember."""
         return self.now.astimezone(self.engine.tz).date()
 
@@ -707,6 +707,8 @@ class Engine:
                         max=step.max_len,
                     ),
                 )
+        if option is not None and option.id.startswith("cmd:"):
+            return await self._command(ctx, option.id[4:])
         answer = Answer(
             text=text,
             option=option,

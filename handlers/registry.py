@@ -20,6 +20,7 @@ FLOW_MODULES = (
     "handlers.claim_jkk",
     "handlers.claim_jkm",
     "handlers.beasiswa",
+    "handlers.docs",
     "handlers.my_claims",
     "handlers.handover",
     "handlers.facilitator",

@@ -170,6 +170,19 @@ async def facilitator_chats_for_desa(tx: Tx, desa_code: str) -> list[int]:
     return [r["bound_chat_id"] for r in rows]
 
 
+async def facilitator_covers(tx: Tx, facilitator_id: int, desa_code: str) -> bool:
+    """Whether an active facilitator's scope (a desa or a whole kecamatan) includes a desa."""
+    row = await tx.one(
+        "SELECT scope_kind, scope_code FROM facilitators WHERE id = ? AND revoked_at IS NULL",
+        (facilitator_id,),
+    )
+    if row is None:
+        return False
+    if row["scope_kind"] == "desa":
+        return bool(row["scope_code"] == desa_code)
+    return desa_code.startswith(str(row["scope_code"]) + ".")
+
+
 # -------------------------------------------------------------------------------------------
 # Claims
 

@@ -1,0 +1,485 @@
+"""Report a work accident (JKK): for oneself or someone else, ending in a stored claim.
+
+A death caused by a work accident is a JKK claim too (DOMAIN.md §3.1); the death report sends
+those here. The 2×24 h report deadline is shown; late reports are accepted and flagged, never
+refused (DOMAIN.md §2.3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from handlers.common import (
+    EDIT,
+    SEND,
+    YES_NO,
+    honorific,
+    masked,
+    parse_name,
+    parse_past_date,
+    parse_phone,
+    parse_short_text,
+)
+from handlers.docs import doc_list
+from handlers.engine import Answer, Ctx, Flow, Goto, Invalid, Next, Option, Outcome, Reply, Step
+from handlers.i18n import N_, TZ
+from lingkaran_core import claims as claim_rules
+from lingkaran_core import services
+from lingkaran_core.claims import Actor, ChecklistFacts, ClaimType, HeirRelation
+from lingkaran_core.identity import parse_nik
+from lingkaran_core.storage.repos import worker_by_id, worker_by_nik
+
+UNKNOWN_NIK = Option(
+    id="unknown", label=N_("Tidak tahu"), aliases=("tidak tahu", "gak tau", "ga tau", "lupa")
+)
+TIME_OPTIONS = (
+    Option(id="08", label=N_("Pagi"), aliases=("pagi", "esuk", "isuk")),
+    Option(id="12", label=N_("Siang"), aliases=("siang", "awan")),
+    Option(id="16", label=N_("Sore"), aliases=("sore",)),
+    Option(id="20", label=N_("Malam"), aliases=("malam", "bengi", "wengi")),
+)
+CONDITIONS = (
+    Option(id="inpatient", label=N_("Dirawat inap"), aliases=("rawat inap", "opname", "mondok")),
+    Option(id="outpatient", label=N_("Rawat jalan"), aliases=("rawat jalan", "pulang")),
+    Option(id="untreated", label=N_("Belum berobat"), aliases=("belum",)),
+    Option(id="died", label=N_("Meninggal dunia"), aliases=("meninggal", "wafat", "seda")),
+)
+CONDITION_TEXT = {
+    "inpatient": N_("dirawat inap"),
+    "outpatient": N_("rawat jalan"),
+    "untreated": N_("belum berobat"),
+    "died": N_("meninggal dunia"),
+}
+RELATIONS = (
+    Option(id="spouse", label=N_("Suami/istri"), aliases=("suami", "istri", "bojo")),
+    Option(id="child", label=N_("Anak"), aliases=("anak",)),
+    Option(id="parent", label=N_("Orang tua"), aliases=("bapak", "ibu", "orang tua")),
+    Option(id="sibling", label=N_("Saudara"), aliases=("kakak", "adik", "saudara")),
+    Option(id="other", label=N_("Lainnya"), aliases=("lain", "tetangga", "teman")),
+)
+EDITABLE = (
+    Option(id="date", label=N_("Tanggal")),
+    Option(id="place", label=N_("Tempat")),
+    Option(id="what", label=N_("Kejadian")),
+    Option(id="condition", label=N_("Keadaan")),
+    Option(id="phone", label=N_("Nomor HP")),
+)
+
+
+def go(ctx: Ctx, step: str) -> str:
+    """The next step, or back to the confirmation screen while editing one answer."""
+    return "confirm" if ctx.data.get("editing") else step
+
+
+def then(step: str) -> Callable[[Ctx, Any], Awaitable[Outcome]]:
+    """A ``next`` that goes to ``step`` (or back to the confirmation while editing)."""
+
+    async def _next(ctx: Ctx, value: Any) -> Outcome:
+        return go(ctx, step)
+
+    return _next
+
+
+async def _on_start(ctx: Ctx) -> Outcome | None:
+    if ctx.role == "facilitator":
+        ctx.data["who"] = "other"
+        ctx.data["by_facilitator"] = True
+        return "nik"
+    if ctx.data.get("death"):
+        return "nik"
+    return None
+
+
+async def _who_next(ctx: Ctx, value: str) -> Outcome:
+    if value == "self" and ctx.chat.worker_id is not None:
+        worker = await worker_by_id(ctx.tx, ctx.chat.worker_id)
+        if worker is not None:
+            ctx.data.update(nik=worker.nik, name=worker.name, worker_id=worker.id)
+            return "date"
+    return "nik"
+
+
+async def _nik_prompt(ctx: Ctx) -> str:
+    if ctx.data.get("death"):
+        return ctx.t(N_("Berapa NIK almarhum/almarhumah? (16 angka di KTP/KK)"))
+    if ctx.data.get("who") == "self":
+        return ctx.t(N_("Berapa NIK Bapak/Ibu? (16 angka di KTP/KK)"))
+    return ctx.t(N_("Berapa NIK orang yang celaka? (16 angka di KTP/KK)"))
+
+
+async def _nik_parse(ctx: Ctx, answer: Answer) -> str:
+    if answer.option is not None:
+        return "unknown"
+    return parse_nik(answer.text or "", today=ctx.today).value
+
+
+async def _nik_next(ctx: Ctx, value: str) -> Outcome:
+    if value == "unknown":
+        ctx.data["nik"] = None
+        return "name"
+    ctx.data["nik"] = value
+    worker = await worker_by_nik(ctx.tx, value)
+    if ctx.data.get("by_facilitator") and (
+        worker is None
+        or not await services.facilitator_covers(
+            ctx.tx, ctx.chat.facilitator_id or 0, worker.desa_code
+        )
+    ):
+        # A facilitator files only for workers of their own desa/kecamatan.
+        raise Invalid(N_("NIK itu tidak terdaftar di wilayah Bapak/Ibu. Mohon cek lagi."))
+    if worker is not None:
+        ctx.data["worker_id"] = worker.id
+        ctx.data["name"] = worker.name
+        found = ctx.t(
+            N_("Data ditemukan: {who}, NIK {nik}."),
+            who=honorific(ctx, worker),
+            nik=masked(worker.nik),
+        )
+        return Next(go(ctx, "date"), (found,))
+    return "name"
+
+
+async def _name_prompt(ctx: Ctx) -> str:
+    if ctx.data.get("death"):
+        return ctx.t(N_("Siapa nama almarhum/almarhumah, sesuai KTP?"))
+    return ctx.t(N_("Siapa nama orang yang celaka, sesuai KTP?"))
+
+
+async def _date_prompt(ctx: Ctx) -> str:
+    if ctx.data.get("death"):
+        return ctx.t(N_("Kapan kecelakaan yang menyebabkan beliau meninggal terjadi?"))
+    return ctx.t(
+        N_("Kapan kecelakaannya terjadi? Pilih, atau tulis tanggalnya (contoh: 24-11-2026).")
+    )
+
+
+async def _date_parse(ctx: Ctx, answer: Answer) -> str:
+    if answer.option is not None:
+        delta = {"today": 0, "yesterday": 1}[answer.option.id]
+        return (ctx.today - timedelta(days=delta)).isoformat()
+    return await parse_past_date(ctx, answer)
+
+
+async def _date_next(ctx: Ctx, value: str) -> Outcome:
+    day = date.fromisoformat(value)
+    # Claim right expires after 5 years (DOMAIN.md §2.5): say so, but still take the report.
+    expiry = claim_rules.claim_expiry(ClaimType.JKK, day)
+    ctx.data["expired"] = expiry is not None and expiry < ctx.today
+    return go(ctx, "time")
+
+
+async def _time_parse(ctx: Ctx, answer: Answer) -> str:
+    if answer.option is not None:
+        return f"{answer.option.id}:00"
+    raw = (answer.text or "").strip().replace(".", ":").lower().removeprefix("jam").strip()
+    parts = raw.split(":")
+    if parts[0].isdigit() and 0 <= int(parts[0]) <= 23:
+        minute = parts[1] if len(parts) > 1 and parts[1].isdigit() and int(parts[1]) < 60 else "00"
+        return f"{int(parts[0]):02d}:{int(minute):02d}"
+    raise Invalid(
+        N_("Mohon pilih pagi, siang, sore atau malam, atau tulis jamnya, misalnya 14.30.")
+    )
+
+
+def accident_at(ctx: Ctx) -> datetime:
+    """When the accident happened (Jember time)."""
+    day = date.fromisoformat(ctx.data["date"])
+    hh, mm = (int(x) for x in str(ctx.data.get("time", "12:00")).split(":"))
+    return datetime.combine(day, time(hh, mm), tzinfo=TZ)
+
+
+async def _time_next(ctx: Ctx, value: str) -> Outcome:
+    when = accident_at(ctx)
+    if when > ctx.now:
+        raise Invalid(N_("Waktu itu belum terjadi. Mohon pilih lagi."))
+    return go(ctx, "place")
+
+
+async def _condition_next(ctx: Ctx, value: str) -> Outcome:
+    if value == "died":
+        ctx.data["death"] = True
+        return "relation"
+    if value == "untreated":
+        ctx.data["treated_at"] = None
+        return go(ctx, "phone")
+    return "treated_at"
+
+
+async def _relation_next(ctx: Ctx, value: str) -> Outcome:
+    return go(ctx, "phone")
+
+
+async def _phone_prompt(ctx: Ctx) -> Reply:
+    return Reply(text=ctx.t(N_("Nomor HP yang bisa dihubungi petugas? Contoh: 081234567890.")))
+
+
+async def _phone_choices(ctx: Ctx) -> list[Option]:
+    if ctx.chat.channel == "whatsapp":
+        return [Option(id="this", label=N_("Pakai nomor ini"), aliases=("nomor ini", "ini"))]
+    return []
+
+
+async def _phone_parse(ctx: Ctx, answer: Answer) -> str:
+    if answer.option is not None and answer.option.id == "this":
+        return "+" + ctx.chat.user_ref.lstrip("+")
+    return await parse_phone(ctx, answer)
+
+
+def summary(ctx: Ctx) -> str:
+    """The confirmation screen's text."""
+    t = ctx.t
+    d = ctx.data
+    lines = [t(N_("Mohon periksa:"))]
+    who = d.get("name") or "-"
+    lines.append(
+        t(
+            N_("- {name}, NIK {nik}"),
+            name=who,
+            nik=masked(d.get("nik")) if d.get("nik") else t(N_("belum ada")),
+        )
+    )
+    lines.append(
+        t(
+            N_("- {date}, {period}, di {place}"),
+            date=t.date(date.fromisoformat(d["date"])),
+            period=str(d.get("time", "")),
+            place=d.get("place", "-"),
+        )
+    )
+    lines.append("- " + str(d.get("what", "-")))
+    lines.append("- " + t(CONDITION_TEXT.get(str(d.get("condition")), N_("belum berobat"))))
+    if d.get("treated_at"):
+        lines.append(t(N_("- Dirawat di {place}"), place=d["treated_at"]))
+    if d.get("traffic") == "yes":
+        lines.append(t(N_("- Kecelakaan lalu lintas")))
+    lines.append(t(N_("- Nomor HP: {phone}"), phone=d.get("phone", "-")))
+    lines.append(t(N_("Sudah benar?")))
+    return "\n".join(lines)
+
+
+async def _confirm_prompt(ctx: Ctx) -> str:
+    ctx.data.pop("editing", None)
+    return summary(ctx)
+
+
+async def _confirm_next(ctx: Ctx, value: str) -> Outcome:
+    if value == "edit":
+        return "edit"
+    return await submit(ctx)
+
+
+async def _edit_next(ctx: Ctx, value: str) -> Outcome:
+    ctx.data["editing"] = True
+    return value
+
+
+def facts(ctx: Ctx) -> ChecklistFacts:
+    """What makes documents required for this report."""
+    relation = ctx.data.get("relation")
+    return ChecklistFacts(
+        traffic_accident=ctx.data.get("traffic") == "yes",
+        death=bool(ctx.data.get("death")),
+        heir_relation=HeirRelation(relation) if relation else None,
+        self_paid_costs=ctx.data.get("condition") != "untreated",
+    )
+
+
+async def submit(ctx: Ctx) -> Outcome:
+    """Store the claim, tell the reporter the reference, deadline and checklist."""
+    d = ctx.data
+    t = ctx.t
+    when = accident_at(ctx)
+    deadline = claim_rules.jkk_report_deadline(when)
+    late = claim_rules.is_late(deadline, ctx.now)
+    checklist = tuple(str(k) for k in claim_rules.checklist(ClaimType.JKK, facts(ctx)))
+    answers: dict[str, Any] = {
+        k: d.get(k)
+        for k in ("who", "time", "place", "what", "condition", "treated_at", "traffic", "death")
+    }
+    claim = await services.submit_claim(
+        ctx.tx,
+        services.NewClaim(
+            claim_type=ClaimType.JKK,
+            event_date=when.date(),
+            event_at=when,
+            reporter_chat_id=ctx.chat.id,
+            facilitator_id=ctx.chat.facilitator_id if d.get("by_facilitator") else None,
+            worker_id=d.get("worker_id"),
+            subject_nik=d.get("nik"),
+            subject_name=d.get("name"),
+            claimant_phone=d.get("phone"),
+            relation=d.get("relation"),
+            answers=answers,
+            checklist=checklist,
+            late_report=late,
+        ),
+        now=ctx.now,
+        idempotency_key=f"chat{ctx.chat.id}-v{ctx.state.version}",
+        channel=ctx.chat.channel,
+        actor=Actor.FACILITATOR if d.get("by_facilitator") else Actor.CLAIMANT,
+    )
+    msgs: list[str] = [t(N_("Terkirim. Nomor laporan: {ref}. Mohon disimpan."), ref=claim.ref)]
+    if late:
+        msgs.append(
+            t(
+                N_(
+                    "Laporan ini lewat dari 2×24 jam sejak kecelakaan. Tidak apa-apa, laporan "
+                    "tetap kami terima dan diteruskan. Petugas Pemkab sudah kami beri tahu."
+                )
+            )
+        )
+    else:
+        msgs.append(
+            t(
+                N_(
+                    "Kecelakaan kerja perlu sampai ke BPJS Ketenagakerjaan dalam 2×24 jam, yaitu "
+                    "sebelum {deadline}. Petugas Pemkab sudah kami beri tahu agar segera "
+                    "meneruskannya."
+                ),
+                deadline=t.datetime(deadline),
+            )
+        )
+    if d.get("expired"):
+        msgs.append(
+            t(
+                N_(
+                    "Catatan: kecelakaan ini lebih dari 5 tahun lalu; petugas akan memeriksa apakah masih bisa diklaim."
+                )
+            )
+        )
+    if d.get("condition") in ("inpatient", "outpatient"):
+        msgs.append(
+            t(N_("Katakan ke rumah sakit: ini kecelakaan kerja peserta BPJS Ketenagakerjaan."))
+        )
+    docs = t(N_("Dokumen yang perlu difoto:")) + "\n" + doc_list(ctx, list(checklist))
+    if d.get("traffic") != "yes":
+        docs += "\n" + t(N_("Surat polisi tidak perlu (bukan kecelakaan lalu lintas)."))
+    msgs.append(docs)
+    return Goto("docs", data={"ref": claim.ref}, before=tuple(msgs))
+
+
+JKK = Flow(
+    name="jkk",
+    on_start=_on_start,
+    keeps_draft=True,
+    steps=(
+        Step(
+            name="who",
+            prompt=N_(
+                'Kami bantu lapor kecelakaan kerja ("kembali" = ubah jawaban, "batal" = '
+                "berhenti). Siapa yang celaka?"
+            ),
+            choices=(
+                Option(id="self", label=N_("Saya sendiri"), aliases=("saya", "aku", "kulo")),
+                Option(
+                    id="other",
+                    label=N_("Orang lain"),
+                    description=N_("Keluarga atau tetangga"),
+                    aliases=("suami", "istri", "keluarga"),
+                ),
+            ),
+            save_as="who",
+            next=_who_next,
+        ),
+        Step(
+            name="nik",
+            prompt=_nik_prompt,
+            choices=(UNKNOWN_NIK,),
+            free_text=True,
+            parse=_nik_parse,
+            next=_nik_next,
+        ),
+        Step(name="name", prompt=_name_prompt, parse=parse_name, save_as="name", next=then("date")),
+        Step(
+            name="date",
+            prompt=_date_prompt,
+            choices=(
+                Option(id="today", label=N_("Hari ini"), aliases=("hari ini", "saiki", "tadi")),
+                Option(id="yesterday", label=N_("Kemarin"), aliases=("kemarin", "wingi")),
+            ),
+            free_text=True,
+            parse=_date_parse,
+            save_as="date",
+            next=_date_next,
+        ),
+        Step(
+            name="time",
+            prompt=N_("Kira-kira jam berapa?"),
+            choices=TIME_OPTIONS,
+            free_text=True,
+            parse=_time_parse,
+            save_as="time",
+            next=_time_next,
+        ),
+        Step(
+            name="place",
+            prompt=N_("Di mana kejadiannya? Tulis tempat dan desa, misalnya: sawah di Sukoreno."),
+            parse=parse_short_text,
+            save_as="place",
+            next=then("traffic"),
+            max_len=200,
+        ),
+        Step(
+            name="traffic",
+            prompt=N_(
+                "Apakah ini kecelakaan lalu lintas (di jalan, misalnya saat berangkat kerja)?"
+            ),
+            choices=YES_NO,
+            save_as="traffic",
+            next=then("what"),
+        ),
+        Step(
+            name="what",
+            prompt=N_(
+                "Apa yang terjadi? Ceritakan singkat, misalnya: jatuh dari pohon, kaki patah."
+            ),
+            parse=parse_short_text,
+            save_as="what",
+            next=then("condition"),
+            max_len=500,
+        ),
+        Step(
+            name="condition",
+            prompt=N_("Bagaimana keadaannya sekarang?"),
+            choices=CONDITIONS,
+            save_as="condition",
+            next=_condition_next,
+        ),
+        Step(
+            name="relation",
+            prompt=N_(
+                "Kami turut berduka cita. Apa hubungan Bapak/Ibu dengan almarhum/almarhumah?"
+            ),
+            choices=RELATIONS,
+            save_as="relation",
+            next=_relation_next,
+        ),
+        Step(
+            name="treated_at",
+            prompt=N_("Di rumah sakit atau puskesmas mana?"),
+            parse=parse_short_text,
+            save_as="treated_at",
+            next=then("phone"),
+            max_len=120,
+        ),
+        Step(
+            name="phone",
+            prompt=_phone_prompt,
+            choices=_phone_choices,
+            free_text=True,
+            parse=_phone_parse,
+            save_as="phone",
+            request="contact",
+            next="confirm",
+        ),
+        Step(
+            name="confirm",
+            prompt=_confirm_prompt,
+            choices=(SEND, EDIT, Option(id="cmd:cancel", label=N_("Batal"))),
+            next=_confirm_next,
+        ),
+        Step(name="edit", prompt=N_("Apa yang ingin diubah?"), choices=EDITABLE, next=_edit_next),
+    ),
+)
