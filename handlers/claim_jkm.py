@@ -1,0 +1,383 @@
+"""Report a death (JKM), usually by an heir; a death from a work accident goes to JKK.
+
+Coverage is checked on the date of death (DOMAIN.md §3.5) and explained plainly when it was not
+active, but the report is still taken: the OPD checks every case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Any
+
+from handlers.common import (
+    EDIT,
+    SEND,
+    YES_NO,
+    YES_NO_UNKNOWN,
+    masked,
+    parse_name,
+    parse_past_date,
+    parse_phone,
+)
+from handlers.docs import doc_list
+from handlers.engine import Answer, Ctx, Flow, Goto, Invalid, Option, Outcome, Step
+from handlers.i18n import N_
+from lingkaran_core import claims as claim_rules
+from lingkaran_core import services
+from lingkaran_core.claims import Actor, ChecklistFacts, ClaimType, HeirRelation
+from lingkaran_core.coverage import coverage_status
+from lingkaran_core.errors import NotEligible
+from lingkaran_core.identity import parse_nik
+from lingkaran_core.storage.repos import worker_by_id, worker_by_nik
+
+RELATIONS = (
+    Option(id="child", label=N_("Anak"), aliases=("anak", "putra", "putri")),
+    Option(id="spouse", label=N_("Suami/istri"), aliases=("suami", "istri", "bojo")),
+    Option(id="parent", label=N_("Orang tua"), aliases=("bapak", "ibu", "orang tua")),
+    Option(id="sibling", label=N_("Saudara"), aliases=("kakak", "adik", "saudara")),
+    Option(id="other", label=N_("Lainnya"), aliases=("lain", "tetangga")),
+)
+HEIR_CHOICES = (
+    Option(id="self", label=N_("Saya sendiri"), aliases=("saya", "aku", "kulo")),
+    Option(
+        id="spouse",
+        label=N_("Istri/suami beliau"),
+        aliases=("ibu saya", "bapak saya", "istri", "suami"),
+    ),
+    Option(id="other", label=N_("Orang lain"), aliases=("lain",)),
+)
+UNKNOWN_NIK = Option(id="unknown", label=N_("Tidak tahu"), aliases=("tidak tahu", "lupa"))
+
+
+def go(ctx: Ctx, step: str) -> str:
+    """The next step, or back to the confirmation screen while editing."""
+    return "confirm" if ctx.data.get("editing") else step
+
+
+def then(step: str) -> Callable[[Ctx, Any], Awaitable[Outcome]]:
+    """A ``next`` that goes to ``step`` (or back to the confirmation while editing)."""
+
+    async def _next(ctx: Ctx, value: Any) -> Outcome:
+        return go(ctx, step)
+
+    return _next
+
+
+async def _cause_next(ctx: Ctx, value: str) -> Outcome:
+    if value == "yes":
+        # A death from a work accident is a JKK claim (DOMAIN.md §3.1), with its 2×24 h report.
+        return Goto(
+            "jkk",
+            data={"death": True, "who": "other"},
+            before=(
+                ctx.t(
+                    N_(
+                        "Karena kecelakaan kerja, ini kami catat sebagai laporan kecelakaan kerja (JKK)."
+                    )
+                ),
+            ),
+        )
+    ctx.data["cause_unknown"] = value == "unknown"
+    return "date"
+
+
+async def _nik_parse(ctx: Ctx, answer: Answer) -> str:
+    if answer.option is not None:
+        return "unknown"
+    return parse_nik(answer.text or "", today=ctx.today).value
+
+
+async def _nik_next(ctx: Ctx, value: str) -> Outcome:
+    ctx.data.pop("worker_id", None)
+    if value == "unknown":
+        ctx.data["nik"] = None
+        return "name"
+    ctx.data["nik"] = value
+    worker = await worker_by_nik(ctx.tx, value)
+    if worker is None:
+        return "name"
+    ctx.data["worker_id"] = worker.id
+    ctx.data["name"] = worker.name
+    return go(ctx, "heir")
+
+
+async def _death_date_parse(ctx: Ctx, answer: Answer) -> str:
+    return await parse_past_date(ctx, answer)
+
+
+async def _heir_next(ctx: Ctx, value: str) -> Outcome:
+    ctx.data["heir"] = value
+    return "heir_name"
+
+
+async def _heir_name_prompt(ctx: Ctx) -> str:
+    if ctx.data.get("heir") == "self":
+        return ctx.t(N_("Siapa nama lengkap Bapak/Ibu, sesuai KTP?"))
+    return ctx.t(N_("Siapa nama lengkap ahli waris (penerima santunan), sesuai KTP?"))
+
+
+async def _heir_nik_parse(ctx: Ctx, answer: Answer) -> str | None:
+    if answer.option is not None:
+        return None
+    nik = parse_nik(answer.text or "", today=ctx.today).value
+    if nik == ctx.data.get("nik"):
+        raise Invalid(N_("Itu NIK almarhum/almarhumah. Mohon ketik NIK ahli waris."))
+    return nik
+
+
+async def _children_next(ctx: Ctx, value: str) -> Outcome:
+    return go(ctx, "phone")
+
+
+async def _phone_choices(ctx: Ctx) -> list[Option]:
+    if ctx.chat.channel == "whatsapp":
+        return [Option(id="this", label=N_("Pakai nomor ini"), aliases=("nomor ini", "ini"))]
+    return []
+
+
+async def _phone_parse(ctx: Ctx, answer: Answer) -> str:
+    if answer.option is not None and answer.option.id == "this":
+        return "+" + ctx.chat.user_ref.lstrip("+")
+    return await parse_phone(ctx, answer)
+
+
+def _benefit_text(ctx: Ctx) -> str:
+    b = claim_rules.jkm_benefit()
+    t = ctx.t
+    return t(
+        N_(
+            "Jika kepesertaan aktif pada {date}, santunannya {total}: {lump} santunan sekaligus, "
+            "{periodic} santunan berkala (dibayar sekaligus), {funeral} biaya pemakaman."
+        ),
+        date=t.date(date.fromisoformat(ctx.data["date"])),
+        total=t.money(b.total),
+        lump=t.money(b.lump_sum),
+        periodic=t.money(b.periodic),
+        funeral=t.money(b.funeral),
+    )
+
+
+async def _coverage_note(ctx: Ctx) -> str | None:
+    """Why JKM may not be payable, in plain words (None when it was active)."""
+    worker = (
+        await worker_by_id(ctx.tx, ctx.data["worker_id"]) if ctx.data.get("worker_id") else None
+    )
+    if worker is None:
+        return ctx.t(
+            N_("NIK almarhum belum kami temukan di data program. Petugas akan mencocokkan datanya.")
+        )
+    died = date.fromisoformat(ctx.data["date"])
+    try:
+        # DOMAIN.md §3.5: membership must have been active on the date of death.
+        claim_rules.check_jkm(
+            coverage_status(
+                start=worker.coverage_start, paid_through=worker.paid_through, today=died
+            )
+        )
+    except NotEligible:
+        return ctx.t(
+            N_(
+                "Menurut data kami, pada tanggal itu perlindungan almarhum belum atau tidak "
+                "berlaku (iuran belum tercatat atau belum terdaftar). Laporan tetap bisa dikirim; "
+                "petugas akan memeriksa, karena kadang data iuran terlambat masuk."
+            )
+        )
+    return None
+
+
+async def _confirm_prompt(ctx: Ctx) -> str:
+    ctx.data.pop("editing", None)
+    t = ctx.t
+    d = ctx.data
+    lines = [
+        t(
+            N_("Kirim laporan kematian untuk {name} (NIK {nik}), meninggal {date}?"),
+            name=d.get("name") or "-",
+            nik=masked(d.get("nik")) if d.get("nik") else t(N_("belum ada")),
+            date=t.date(date.fromisoformat(d["date"])),
+        ),
+        t(
+            N_("Ahli waris: {heir}. Nomor HP: {phone}."),
+            heir=d.get("heir_name", "-"),
+            phone=d.get("phone", "-"),
+        ),
+    ]
+    note = await _coverage_note(ctx)
+    if note:
+        lines.append(note)
+    return "\n".join(lines)
+
+
+async def _confirm_next(ctx: Ctx, value: str) -> Outcome:
+    if value == "edit":
+        return "edit"
+    return await _submit(ctx)
+
+
+async def _edit_next(ctx: Ctx, value: str) -> Outcome:
+    ctx.data["editing"] = True
+    return value
+
+
+async def _submit(ctx: Ctx) -> Outcome:
+    d = ctx.data
+    t = ctx.t
+    relation = d.get("relation")
+    # The checklist depends on the HEIR's relation to the deceased (buku nikah for a spouse,
+    # akta kelahiran for a child); for another heir the officer asks.
+    heir_relation = {
+        "self": HeirRelation(relation) if relation else None,
+        "spouse": HeirRelation.SPOUSE,
+    }.get(str(d.get("heir")))
+    facts = ChecklistFacts(death=True, heir_relation=heir_relation, self_paid_costs=False)
+    checklist = tuple(str(k) for k in claim_rules.checklist(ClaimType.JKM, facts))
+    answers = {k: d.get(k) for k in ("cause_unknown", "children", "heir", "heir_nik")}
+    claim = await services.submit_claim(
+        ctx.tx,
+        services.NewClaim(
+            claim_type=ClaimType.JKM,
+            event_date=date.fromisoformat(d["date"]),
+            reporter_chat_id=ctx.chat.id,
+            facilitator_id=ctx.chat.facilitator_id if ctx.role == "facilitator" else None,
+            worker_id=d.get("worker_id"),
+            subject_nik=d.get("nik"),
+            subject_name=d.get("name"),
+            claimant_name=d.get("heir_name"),
+            claimant_nik=d.get("heir_nik"),
+            claimant_phone=d.get("phone"),
+            relation=relation,
+            answers=answers,
+            checklist=checklist,
+        ),
+        now=ctx.now,
+        idempotency_key=f"chat{ctx.chat.id}-v{ctx.state.version}",
+        channel=ctx.chat.channel,
+        actor=Actor.FACILITATOR if ctx.role == "facilitator" else Actor.CLAIMANT,
+    )
+    msgs = [
+        t(N_("Terkirim. Nomor laporan: {ref}. Mohon disimpan."), ref=claim.ref),
+        _benefit_text(ctx),
+    ]
+    if d.get("children") == "yes":
+        msgs.append(
+            t(
+                N_(
+                    "Ada beasiswa untuk paling banyak 2 anak peserta, sampai umur 23 tahun, jika "
+                    "peserta sudah ikut paling sedikit 3 tahun. Petugas akan memeriksa. Setelah "
+                    'itu ajukan lewat menu "Beasiswa anak".'
+                )
+            )
+        )
+    msgs.append(t(N_("Dokumen yang perlu difoto:")) + "\n" + doc_list(ctx, list(checklist)))
+    return Goto("docs", data={"ref": claim.ref}, before=tuple(msgs))
+
+
+JKM = Flow(
+    name="jkm",
+    keeps_draft=True,
+    steps=(
+        Step(
+            name="cause",
+            prompt=N_(
+                "Kami turut berduka cita. Apakah peserta meninggal karena kecelakaan saat "
+                "bekerja? Santunannya berbeda."
+            ),
+            choices=YES_NO_UNKNOWN,
+            next=_cause_next,
+        ),
+        Step(
+            name="date",
+            prompt=N_("Kapan beliau meninggal? Contoh: 3-11-2026."),
+            parse=_death_date_parse,
+            save_as="date",
+            next=then("relation"),
+        ),
+        Step(
+            name="relation",
+            prompt=N_("Apa hubungan Bapak/Ibu dengan almarhum/almarhumah?"),
+            choices=RELATIONS,
+            save_as="relation",
+            next=then("nik"),
+            help=N_(
+                "Ahli waris utama: istri/suami dan anak. Jika tidak ada: orang tua, cucu, "
+                "kakek/nenek; lalu saudara kandung; lalu mertua (PP 44/2015 Pasal 40)."
+            ),
+        ),
+        Step(
+            name="nik",
+            prompt=N_("Berapa NIK almarhum/almarhumah? (16 angka di KTP/KK)"),
+            choices=(UNKNOWN_NIK,),
+            free_text=True,
+            parse=_nik_parse,
+            next=_nik_next,
+        ),
+        Step(
+            name="name",
+            prompt=N_("Siapa nama almarhum/almarhumah, sesuai KTP?"),
+            parse=parse_name,
+            save_as="name",
+            next=then("heir"),
+        ),
+        Step(
+            name="heir",
+            prompt=N_(
+                "Siapa ahli waris (penerima santunan)? Yang utama istri/suami dan anak almarhum."
+            ),
+            choices=HEIR_CHOICES,
+            next=_heir_next,
+        ),
+        Step(
+            name="heir_name",
+            prompt=_heir_name_prompt,
+            parse=parse_name,
+            save_as="heir_name",
+            next=then("heir_nik"),
+        ),
+        Step(
+            name="heir_nik",
+            prompt=N_("Berapa NIK ahli waris? (16 angka di KTP/KK)"),
+            choices=(UNKNOWN_NIK,),
+            free_text=True,
+            parse=_heir_nik_parse,
+            save_as="heir_nik",
+            next=then("children"),
+        ),
+        Step(
+            name="children",
+            prompt=N_(
+                "Apakah ada anak almarhum yang masih sekolah atau kuliah, di bawah 23 tahun?"
+            ),
+            choices=YES_NO,
+            save_as="children",
+            next=_children_next,
+        ),
+        Step(
+            name="phone",
+            prompt=N_("Nomor HP ahli waris yang bisa dihubungi petugas? Contoh: 081234567890."),
+            choices=_phone_choices,
+            free_text=True,
+            parse=_phone_parse,
+            save_as="phone",
+            request="contact",
+            next="confirm",
+        ),
+        Step(
+            name="confirm",
+            prompt=_confirm_prompt,
+            choices=(SEND, EDIT, Option(id="cmd:cancel", label=N_("Batal"))),
+            next=_confirm_next,
+        ),
+        Step(
+            name="edit",
+            prompt=N_("Apa yang ingin diubah?"),
+            choices=(
+                Option(id="date", label=N_("Tanggal meninggal")),
+                Option(id="nik", label=N_("NIK almarhum")),
+                Option(id="heir_name", label=N_("Nama ahli waris")),
+                Option(id="phone", label=N_("Nomor HP")),
+            ),
+            next=_edit_next,
+        ),
+    ),
+)
