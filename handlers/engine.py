@@ -320,6 +320,7 @@ class Engine:
         clock: Callable[[], datetime],
         menu_flow: str = "menu",
         tz: Any = None,
+        track_replies: bool = False,
     ) -> None:
         from zoneinfo import ZoneInfo
 
@@ -332,6 +333,15 @@ class Engine:
         self._waiters: dict[tuple[str, str], int] = {}
         # Hooks other parts plug in (facilitator bind codes, intent routing of free text...).
         self.before_step: list[Hook] = []
+        # Channels that confirm delivery (``replies_sent``) get replies replayed after a crash.
+        self.track_replies = track_replies
+
+    async def replies_sent(self, inc: Incoming) -> None:
+        """The channel delivered the replies to ``inc``: no replay needed any more."""
+        if not self.track_replies:
+            return
+        async with self.db.tx() as tx:
+            await chat_store.mark_replies_sent(tx, inc.channel, inc.user_ref, inc.message_id)
 
     # -- per-user ordering ---------------------------------------------------------------
 
@@ -361,8 +371,16 @@ class Engine:
                 if not await chat_store.claim_inbound(
                     tx, inc.channel, inc.message_id, inc.user_ref, now=now
                 ):
-                    logger.info("duplicate inbound ignored", extra={"channel": inc.channel})
-                    return []
+                    # Its effects happened already. If its replies never went out (a crash
+                    # between commit and send), send them again; otherwise ignore it.
+                    pending = await chat_store.unsent_replies(
+                        tx, inc.channel, inc.user_ref, inc.message_id
+                    )
+                    logger.info(
+                        "duplicate inbound",
+                        extra={"channel": inc.channel, "replayed": pending is not None},
+                    )
+                    return [reply_from_dict(r) for r in pending or []]
                 chat = await chat_store.get_or_create_chat(tx, inc.channel, inc.user_ref, now=now)
                 await chat_store.touch_inbound(tx, chat.id, now=now, display_name=inc.display_name)
                 state = await chat_store.load_state(tx, chat.id)
@@ -382,6 +400,10 @@ class Engine:
                 )
                 replies = await self._dispatch(ctx, fresh=fresh)
                 await chat_store.save_state(tx, chat.id, ctx.state, now=now)
+                if self.track_replies:
+                    await chat_store.save_replies(
+                        tx, chat.id, inc.message_id, [reply_to_dict(r) for r in replies]
+                    )
         except Exception:
             return await self._recover(inc)
         for fn in effects:
@@ -835,6 +857,21 @@ def match_option(options: Sequence[Option], inc: Incoming, t: Translator) -> Opt
     return None
 
 
-def ask_text(value: Any) -> str:
-    """Best-effort text for logs of an answer, never the answer itself."""
-    return f"<{type(value).__name__}>"
+def reply_to_dict(reply: Reply) -> dict[str, Any]:
+    """A reply as JSON-able data (for replay after a crash)."""
+    return {
+        "text": reply.text,
+        "choices": [[c.id, c.label, c.description] for c in reply.choices],
+        "request": reply.request,
+        "step_token": reply.step_token,
+    }
+
+
+def reply_from_dict(data: dict[str, Any]) -> Reply:
+    """The inverse of ``reply_to_dict``."""
+    return Reply(
+        text=data["text"],
+        choices=tuple(Choice(id=i, label=lbl, description=d) for i, lbl, d in data["choices"]),
+        request=data.get("request"),
+        step_token=data.get("step_token"),
+    )

@@ -43,11 +43,13 @@ def all_flows() -> dict[str, Flow]:
     return flows
 
 
-def build_engine(db: Database, *, clock: Callable[[], datetime]) -> Engine:
-    """The engine with every flow and hook."""
+def build_engine(
+    db: Database, *, clock: Callable[[], datetime], track_replies: bool = False
+) -> Engine:
+    """The engine with every flow and hook (``track_replies`` for channels that confirm sends)."""
     from handlers import menu
 
-    engine = Engine(db, all_flows(), clock=clock)
+    engine = Engine(db, all_flows(), clock=clock, track_replies=track_replies)
     engine.intent_router = menu.intent_router  # type: ignore[attr-defined]
     for module_name in ("handlers.facilitator",):
         try:

@@ -163,6 +163,41 @@ async def save_state(tx: Tx, chat_id: int, state: ConversationState, *, now: dat
     )
 
 
+async def save_replies(
+    tx: Tx, chat_id: int, message_id: str, replies: list[dict[str, Any]]
+) -> None:
+    """Keep the replies to a chat's last message until the channel confirms they were sent."""
+    await tx.execute(
+        "UPDATE conversations SET last_message_id = ?, last_replies = ?, replies_sent = 0 "
+        "WHERE chat_id = ?",
+        (message_id, dumps(replies), chat_id),
+    )
+
+
+async def mark_replies_sent(tx: Tx, channel: str, user_ref: str, message_id: str) -> None:
+    """The channel delivered the replies to ``message_id``."""
+    await tx.execute(
+        "UPDATE conversations SET replies_sent = 1, last_replies = NULL WHERE last_message_id = ? "
+        "AND chat_id = (SELECT id FROM chats WHERE channel = ? AND user_ref = ?)",
+        (message_id, channel, user_ref),
+    )
+
+
+async def unsent_replies(
+    tx: Tx, channel: str, user_ref: str, message_id: str
+) -> list[dict[str, Any]] | None:
+    """Replies computed for ``message_id`` but never confirmed sent (a crash in between)."""
+    row = await tx.one(
+        "SELECT v.last_replies FROM conversations v JOIN chats c ON c.id = v.chat_id "
+        "WHERE c.channel = ? AND c.user_ref = ? AND v.last_message_id = ? AND v.replies_sent = 0",
+        (channel, user_ref, message_id),
+    )
+    if row is None or row[0] is None:
+        return None
+    replies: list[dict[str, Any]] = loads(row[0])
+    return replies
+
+
 async def claim_inbound(
     tx: Tx, channel: str, message_id: str, user_ref: str, *, now: datetime
 ) -> bool:

@@ -1,0 +1,90 @@
+"""What every channel adapter offers the rest of the bot.
+
+A channel turns its updates into ``Incoming`` for the engine and sends ``Reply`` objects back.
+For the outbox dispatcher it also implements ``Sender.send_outbound``: the dispatcher decides
+*when* (rate limits, quiet hours, opt-out, retries); the sender decides *how* (free text,
+buttons, a WhatsApp template outside the 24 h window) and classifies failures with the errors
+below, so the dispatcher never needs channel-specific error codes.
+
+Errors a sender raises::
+
+    DeliveryError
+    ├── RetryLater      throttled or transient (429, 5xx, network, WhatsApp 130429/131056);
+    │                   ``retry_after`` seconds when the server said so
+    ├── Undeliverable   the recipient can never get it (blocked bot, invalid number, 131026)
+    └── HoldMessage     cannot be sent now and must wait (WhatsApp window closed and no
+                        approved template for this message key)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from handlers.engine import Reply
+
+
+class DeliveryError(Exception):
+    """A send failed; the subclass says what the dispatcher should do."""
+
+    def __init__(self, reason: str, *, code: str | int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+
+class RetryLater(DeliveryError):
+    """Try again later (after ``retry_after`` seconds when known)."""
+
+    def __init__(
+        self, reason: str, *, retry_after: float | None = None, code: str | int | None = None
+    ) -> None:
+        super().__init__(reason, code=code)
+        self.retry_after = retry_after
+
+
+class Undeliverable(DeliveryError):
+    """Stop trying: record the error on the outbox row."""
+
+
+class HoldMessage(DeliveryError):
+    """Keep the row queued (not failed) until the situation changes."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendResult:
+    """Channel message ids of what was sent (several when a long text was split)."""
+
+    message_ids: tuple[str, ...] = ()
+    via_template: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboundMessage:
+    """An outbox row ready to send: the message key and params plus its rendering."""
+
+    outbox_id: int
+    channel: str
+    user_ref: str
+    msg_key: str
+    params: dict[str, Any]
+    language: str
+    msg_class: str
+    reply: Reply
+    last_inbound_at: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Sender(Protocol):
+    """A channel's outgoing side."""
+
+    channel: str
+
+    async def send_reply(self, user_ref: str, reply: Reply) -> SendResult:
+        """Send one conversation reply (inside the user's own conversation)."""
+        ...
+
+    async def send_outbound(self, message: OutboundMessage) -> SendResult:
+        """Send an outbox message (status change, reminder, broadcast, ticket reply)."""
+        ...
