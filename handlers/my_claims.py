@@ -1,0 +1,352 @@
+"""My claims: the reports this chat may see, each with its status in plain words.
+
+Security: the choices are recomputed from the database at every step and only offered refs are
+accepted; on top of that every claim is re-checked with ``can_see_claim`` before it is shown or
+withdrawn, so a forged button id or a typed reference of someone else's claim gets nothing (and
+the same answer as a reference that does not exist).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+
+from handlers.docs import can_see_claim, doc_list
+from handlers.engine import Answer, Ctx, End, Flow, Goto, Invalid, Next, Option, Outcome, Step
+from handlers.i18n import N_
+from lingkaran_core import services
+from lingkaran_core.claims import (
+    FINAL_STATES,
+    Actor,
+    ClaimStatus,
+    ClaimType,
+    allowed_targets,
+    claim_expiry,
+    days_left,
+    parse_claim_ref,
+)
+from lingkaran_core.errors import DomainError
+from lingkaran_core.storage.repos import (
+    Claim,
+    claim_by_ref,
+    claim_events,
+    claims_visible_to_chat,
+    received_kinds,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_LISTED = 9  # + "Menu utama" = 10 rows, WhatsApp's list limit
+MAX_HISTORY = 4
+
+TYPE_WORDS: dict[str, str] = {
+    ClaimType.JKK: N_("Kecelakaan kerja"),
+    ClaimType.JKM: N_("Kematian"),
+    ClaimType.BEASISWA: N_("Beasiswa"),
+}
+STATUS_WORDS: dict[str, str] = {
+    ClaimStatus.DRAFT: N_("belum dikirim"),
+    ClaimStatus.SUBMITTED: N_("sudah diterima, menunggu dicek petugas"),
+    ClaimStatus.IN_REVIEW: N_("sedang dicek petugas"),
+    ClaimStatus.DOCUMENTS_REQUESTED: N_("menunggu dokumen"),
+    ClaimStatus.FORWARDED_TO_BPJS: N_("sudah diteruskan ke BPJS Ketenagakerjaan"),
+    ClaimStatus.APPROVED: N_("disetujui, menunggu pembayaran"),
+    ClaimStatus.PAID: N_("sudah dibayar"),
+    ClaimStatus.REJECTED: N_("belum bisa disetujui"),
+    ClaimStatus.WITHDRAWN: N_("dibatalkan"),
+}
+MENU = Option(id="menu", label=N_("Menu utama"), aliases=("menu",))
+NOT_FOUND = N_(
+    "Laporan {ref} tidak ditemukan untuk nomor ini. Mohon pilih dari daftar, atau periksa lagi "
+    "nomornya."
+)
+
+
+def type_words(ctx: Ctx, claim: Claim) -> str:
+    """``Kecelakaan kerja`` / ``Kematian`` / ``Beasiswa``."""
+    return ctx.t(TYPE_WORDS.get(claim.type, claim.type))
+
+
+def status_words(ctx: Ctx, status: str) -> str:
+    """The plain-words status of a claim."""
+    return ctx.t(STATUS_WORDS.get(status, status))
+
+
+async def _visible(ctx: Ctx) -> list[Claim]:
+    """Claims this chat may see, newest first (re-checked one by one)."""
+    found = await claims_visible_to_chat(ctx.tx, ctx.chat.id, ctx.chat.worker_id)
+    return [c for c in found if await can_see_claim(ctx, c)]
+
+
+async def _claim(ctx: Ctx, ref: str | None) -> Claim | None:
+    """The claim with this reference, only if this chat may see it."""
+    if not ref:
+        return None
+    claim = await claim_by_ref(ctx.tx, ref)
+    if claim is None or not await can_see_claim(ctx, claim):
+        if claim is not None:
+            logger.warning("claim refused for chat", extra={"chat_id": ctx.chat.id})
+        return None
+    return claim
+
+
+async def _missing(ctx: Ctx, claim: Claim) -> list[str]:
+    if ClaimStatus(claim.status) in FINAL_STATES:
+        return []
+    return services.missing_documents(claim, await received_kinds(ctx.tx, claim.id))
+
+
+def _may_withdraw(ctx: Ctx, claim: Claim) -> bool:
+    """Only the chat that filed the report withdraws it, and only while the rules allow."""
+    status = ClaimStatus(claim.status)
+    return claim.reporter_chat_id == ctx.chat.id and ClaimStatus.WITHDRAWN in allowed_targets(
+        status, actor=Actor.CLAIMANT
+    )
+
+
+def _local_date(ctx: Ctx, instant: str) -> date:
+    return datetime.fromisoformat(instant).astimezone(ctx.engine.tz).date()
+
+
+async def _summary(ctx: Ctx, claim: Claim) -> str:
+    """Type, date, status (with a rejection reason), flags and a short history."""
+    t = ctx.t
+    events = await claim_events(ctx.tx, claim.id)
+    lines = [
+        t(
+            N_("{ref} ({kind}, {date}): {status}."),
+            ref=claim.ref,
+            kind=type_words(ctx, claim).lower(),
+            date=t.date(claim.event_date),
+            status=status_words(ctx, claim.status),
+        )
+    ]
+    if claim.status == ClaimStatus.REJECTED:
+        reason = next(
+            (e["note"] for e in reversed(events) if e["to_status"] == ClaimStatus.REJECTED), None
+        )
+        if reason:
+            lines.append(t(N_("Alasan: {reason}"), reason=reason))
+        lines.append(
+            t(N_('Jika ada pertanyaan, pilih "Tanya petugas" atau tanya pendamping desa.'))
+        )
+    if claim.type == ClaimType.JKK:
+        if claim.late_report:
+            lines.append(t(N_("Dilaporkan lewat dari 2×24 jam; tetap diproses.")))
+        expiry = claim_expiry(ClaimType.JKK, claim.event_date)
+        if expiry is not None and ClaimStatus(claim.status) not in FINAL_STATES:
+            lines.append(
+                t(
+                    N_("Hak klaim berlaku sampai {date} ({days} hari lagi)."),
+                    date=t.date(expiry),
+                    days=t.number(max(days_left(expiry, ctx.today), 0)),
+                )
+            )
+    history = [e for e in events if e["to_status"] != ClaimStatus.DRAFT][-MAX_HISTORY:]
+    if history:
+        lines.append(t(N_("Riwayat:")))
+        lines += [
+            f"- {t.date(_local_date(ctx, e['at']))}: {status_words(ctx, e['to_status'])}"
+            for e in history
+        ]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Steps
+
+
+async def _open(ctx: Ctx, claim: Claim) -> Outcome:
+    """Show a claim: its summary first, then the detail step's question and options."""
+    ctx.data["ref"] = claim.ref
+    return Next("detail", (await _summary(ctx, claim),))
+
+
+async def _on_start(ctx: Ctx) -> Outcome | None:
+    claims = await _visible(ctx)
+    if not claims:
+        text = ctx.t(N_("Belum ada laporan dari nomor ini."))
+        if ctx.chat.worker_id is None:
+            text += "\n" + ctx.t(
+                N_(
+                    "Jika laporan dibuat dari nomor lain, hubungkan dulu nomor ini dengan data "
+                    'Bapak/Ibu lewat "Cek kepesertaan".'
+                )
+            )
+        return End((text,))
+    if len(claims) == 1:
+        return await _open(ctx, claims[0])
+    return None
+
+
+async def _list_prompt(ctx: Ctx) -> str:
+    return ctx.t(N_("Pilih laporan untuk melihat kabarnya, atau ketik nomor laporannya (LC-...)."))
+
+
+async def _list_choices(ctx: Ctx) -> list[Option]:
+    options = [
+        Option(
+            id="c:" + c.ref,
+            label=c.ref,
+            description=f"{type_words(ctx, c)}, {ctx.t.date(c.event_date)}",
+            translate=False,
+        )
+        for c in (await _visible(ctx))[:MAX_LISTED]
+    ]
+    options.append(MENU)
+    return options
+
+
+async def _list_parse(ctx: Ctx, answer: Answer) -> str:
+    if answer.option is not None:
+        return answer.option.id
+    ref = parse_claim_ref(answer.text or "")
+    if ref is None:
+        raise Invalid(
+            N_(
+                "Mohon pilih laporan dari daftar, atau ketik nomor laporannya, misalnya "
+                "LC-2026-000123."
+            )
+        )
+    return "c:" + ref
+
+
+async def _list_next(ctx: Ctx, value: str) -> Outcome:
+    if value == "menu":
+        return End()
+    ref = value.removeprefix("c:")
+    claim = await _claim(ctx, ref)
+    if claim is None:
+        raise Invalid(NOT_FOUND, ref=ref)
+    return await _open(ctx, claim)
+
+
+async def _detail_prompt(ctx: Ctx) -> str:
+    claim = await _claim(ctx, ctx.data.get("ref"))
+    if claim is None:
+        return ctx.t(N_("Laporan itu tidak ditemukan."))
+    missing = await _missing(ctx, claim)
+    if missing:
+        return (
+            ctx.t(N_("Masih kurang {n} dokumen:"), n=len(missing))
+            + "\n"
+            + doc_list(ctx, missing)
+            + "\n"
+            + ctx.t(N_("Kirim fotonya sekarang?"))
+        )
+    if ClaimStatus(claim.status) in FINAL_STATES:
+        return ctx.t(N_("Ada lagi yang bisa kami bantu?"))
+    return ctx.t(N_("Dokumen sudah lengkap. Ada lagi yang bisa kami bantu?"))
+
+
+async def _detail_choices(ctx: Ctx) -> list[Option]:
+    claim = await _claim(ctx, ctx.data.get("ref"))
+    if claim is None:
+        return [MENU]
+    options: list[Option] = []
+    if await _missing(ctx, claim):
+        options.append(Option(id="docs", label=N_("Kirim dokumen"), aliases=("kirim", "foto")))
+    if _may_withdraw(ctx, claim):
+        options.append(Option(id="withdraw", label=N_("Tarik laporan"), aliases=("tarik",)))
+    options.append(Option(id="human", label=N_("Tanya petugas"), aliases=("petugas", "tanya")))
+    if len(await _visible(ctx)) > 1:
+        options.append(Option(id="list", label=N_("Laporan lain"), aliases=("lain",)))
+    options.append(MENU)
+    return options
+
+
+async def _detail_next(ctx: Ctx, value: str) -> Outcome:
+    claim = await _claim(ctx, ctx.data.get("ref"))
+    if value == "menu" or claim is None:
+        return End()
+    if value == "docs":
+        return Goto("docs", data={"ref": claim.ref})
+    if value == "withdraw":
+        return "confirm_withdraw"
+    if value == "human":
+        return Goto("human")
+    return "list"
+
+
+async def _confirm_prompt(ctx: Ctx) -> str:
+    return ctx.t(
+        N_(
+            "Tarik laporan {ref}? Laporan ini dibatalkan dan tidak diproses lagi. Jika perlu, "
+            "Bapak/Ibu bisa melapor lagi nanti."
+        ),
+        ref=ctx.data.get("ref", ""),
+    )
+
+
+async def _confirm_next(ctx: Ctx, value: str) -> Outcome:
+    claim = await _claim(ctx, ctx.data.get("ref"))
+    if claim is None:
+        return End((ctx.t(N_("Laporan itu tidak ditemukan.")),))
+    if value != "yes":
+        return await _open(ctx, claim)
+    if not _may_withdraw(ctx, claim):
+        # The status changed since the question (e.g. staff picked it up): nothing happens.
+        return Next(
+            "detail",
+            (
+                ctx.t(
+                    N_("Laporan {ref} sudah {status}, jadi tidak bisa ditarik lagi."),
+                    ref=claim.ref,
+                    status=status_words(ctx, claim.status),
+                ),
+            ),
+        )
+    try:
+        await services.transition_claim(
+            ctx.tx,
+            claim.ref,
+            ClaimStatus.WITHDRAWN,
+            actor=Actor.CLAIMANT,
+            now=ctx.now,
+            actor_ref=str(ctx.chat.id),
+            channel=ctx.chat.channel,
+            note="ditarik oleh pelapor",
+        )
+    except DomainError:
+        logger.warning("withdraw refused", extra={"chat_id": ctx.chat.id})
+        return End((ctx.t(N_("Laporan {ref} tidak bisa ditarik."), ref=claim.ref),))
+    return End(
+        (
+            ctx.t(
+                N_(
+                    "Laporan {ref} sudah ditarik dan tidak diproses lagi. Jika perlu, Bapak/Ibu "
+                    "bisa melapor lagi kapan saja."
+                ),
+                ref=claim.ref,
+            ),
+        )
+    )
+
+
+MY_CLAIMS = Flow(
+    name="my_claims",
+    on_start=_on_start,
+    steps=(
+        Step(
+            name="list",
+            prompt=_list_prompt,
+            choices=_list_choices,
+            free_text=True,
+            parse=_list_parse,
+            next=_list_next,
+            max_len=60,
+        ),
+        Step(name="detail", prompt=_detail_prompt, choices=_detail_choices, next=_detail_next),
+        Step(
+            name="confirm_withdraw",
+            prompt=_confirm_prompt,
+            choices=(
+                Option(id="yes", label=N_("Ya, tarik"), aliases=("ya", "iya", "tarik")),
+                Option(id="no", label=N_("Tidak"), aliases=("tidak", "jangan", "batal tarik")),
+            ),
+            next=_confirm_next,
+        ),
+    ),
+)
+
+__all__ = ["MY_CLAIMS", "status_words", "type_words"]
