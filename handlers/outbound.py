@@ -1,0 +1,267 @@
+"""Outbox messages as text: a row's ``msg_key`` + ``params`` rendered at send time.
+
+Rows store the key and parameters, not text, so the message comes out in the recipient's
+*current* language (they may have switched since it was queued) and a WhatsApp sender can map
+the same key to an approved template outside the 24 h window. Unknown keys get a safe generic
+text and a warning in the log; a missing parameter never raises.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from handlers.docs import DOC_LABELS
+from handlers.engine import Reply
+from handlers.i18n import N_, Translator, translator
+from handlers.my_claims import STATUS_WORDS
+
+logger = logging.getLogger(__name__)
+
+GENERIC = N_(
+    "Ada kabar baru dari Lingkaran Cinta untuk Bapak/Ibu. Ketik MENU untuk melihat layanan."
+)
+STOP_HINT = N_("Ketik BERHENTI jika tidak ingin menerima pengingat.")
+FREE_HINT = N_(
+    "Layanan ini gratis. Bapak/Ibu tidak perlu membayar apa pun. Jangan beri uang kepada "
+    "siapa pun yang memintanya atas nama program ini."
+)
+
+Renderer = Callable[[Translator, Mapping[str, Any]], str]
+
+
+def _d(t: Translator, value: Any) -> str:
+    """An ISO date (or datetime) parameter in the reader's words; raw text if unparsable."""
+    try:
+        if isinstance(value, str) and "T" in value:
+            return t.datetime(datetime.fromisoformat(value))
+        return t.date(date.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
+def _month(t: Translator, value: Any) -> str:
+    try:
+        return t.month(date.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
+def _docs(t: Translator, kinds: Any) -> str:
+    if not isinstance(kinds, list | tuple):
+        return str(kinds)
+    return ", ".join(t(DOC_LABELS.get(str(k), str(k))) for k in kinds)
+
+
+def _status_changed(t: Translator, p: Mapping[str, Any]) -> str:
+    status = str(p["status"])
+    text = t(
+        N_("Kabar laporan {ref}: {status}."),
+        ref=p["ref"],
+        status=t(STATUS_WORDS.get(status, status)),
+    )
+    note = str(p.get("note") or "").strip()
+    if status == "rejected" and note:
+        text += "\n" + t(N_("Alasannya: {note}"), note=note)
+    elif status == "documents_requested":
+        text += "\n" + t(N_("Ketik MENU lalu pilih Klaim saya untuk mengirim foto dokumennya."))
+    return text
+
+
+def _missing_docs(t: Translator, p: Mapping[str, Any]) -> str:
+    if p.get("for") == "facilitator":
+        return t(
+            N_(
+                "Laporan {ref} di desa Bapak/Ibu masih kurang dokumen: {docs}. Mohon bantu "
+                "warga melengkapinya."
+            ),
+            ref=p["ref"],
+            docs=_docs(t, p.get("missing", [])),
+        )
+    return (
+        t(
+            N_(
+                "Bapak/Ibu, laporan {ref} masih kurang dokumen: {docs}. Silakan kirim fotonya "
+                "dengan membalas pesan ini, atau minta bantuan pendamping desa."
+            ),
+            ref=p["ref"],
+            docs=_docs(t, p.get("missing", [])),
+        )
+        + " "
+        + t(N_("Layanan ini gratis."))
+        + " "
+        + t(STOP_HINT)
+    )
+
+
+def _coverage_ending(t: Translator, p: Mapping[str, Any]) -> str:
+    if p.get("for") == "facilitator":
+        return t(
+            N_(
+                "{count} pekerja di wilayah Bapak/Ibu: iuran bulan depan belum tercatat. Pemkab "
+                "Jember yang membayar; pekerja tidak perlu membayar apa pun."
+            ),
+            count=t.number(int(p.get("count", 0))),
+        )
+    return (
+        t(
+            N_(
+                "Bapak/Ibu, perlindungan BPJS Ketenagakerjaan Bapak/Ibu tercatat sampai {until}. "
+                "Iuran berikutnya dibayar Pemkab Jember."
+            ),
+            until=_d(t, p["until"]),
+        )
+        + " "
+        + t(FREE_HINT)
+        + " "
+        + t(STOP_HINT)
+    )
+
+
+def _arrears(t: Translator, p: Mapping[str, Any]) -> str:
+    if p.get("for") == "facilitator":
+        return t(
+            N_(
+                "{count} pekerja di wilayah Bapak/Ibu: iurannya belum tercatat. Pemkab sedang "
+                "memprosesnya. Mohon sampaikan bahwa mereka tidak perlu membayar apa pun."
+            ),
+            count=t.number(int(p.get("count", 0))),
+        )
+    return (
+        t(
+            N_(
+                "Bapak/Ibu, iuran BPJS Ketenagakerjaan Bapak/Ibu untuk {month} belum tercatat. "
+                "Pemkab Jember sedang memproses pembayaran."
+            ),
+            month=_month(t, p["month"]),
+        )
+        + " "
+        + t(FREE_HINT)
+        + " "
+        + t(STOP_HINT)
+    )
+
+
+def _scholarship(t: Translator, p: Mapping[str, Any]) -> str:
+    refs = p.get("refs") or []
+    return (
+        t(
+            N_(
+                "Bapak/Ibu, beasiswa anak ({refs}) diajukan lagi setiap tahun ajaran. Untuk "
+                "tahun ajaran {year}, siapkan surat keterangan sekolah dan rapor terbaru, lalu "
+                "ketik MENU dan pilih Beasiswa."
+            ),
+            refs=", ".join(str(r) for r in refs),
+            year=f"{int(p['school_year'])}/{int(p['school_year']) + 1}",
+        )
+        + " "
+        + t(STOP_HINT)
+    )
+
+
+def _protected(t: Translator, p: Mapping[str, Any]) -> str:
+    return (
+        t(
+            N_(
+                "Bapak/Ibu sekarang terlindungi BPJS Ketenagakerjaan (JKK dan JKM) lewat program "
+                "Lingkaran Cinta, sampai {until}. Iurannya dibayar Pemkab Jember. Jika celaka "
+                "saat bekerja, laporkan dalam 2×24 jam lewat pesan ini."
+            ),
+            until=_d(t, p["until"]),
+        )
+        + " "
+        + t(FREE_HINT)
+        + " "
+        + t(STOP_HINT)
+    )
+
+
+def _digest(t: Translator, p: Mapping[str, Any]) -> str:
+    return t(
+        N_(
+            "Ringkasan minggu ini di wilayah Bapak/Ibu:\n- Warga menunggu dihubungi: {leads}\n"
+            "- Pendaftaran menunggu dicek OPD: {regs}\n- Klaim berjalan: {claims}\n"
+            "- Klaim menunggu dokumen: {missing}\nKetik MENU untuk melihat rinciannya."
+        ),
+        leads=t.number(int(p.get("new_leads", 0))),
+        regs=t.number(int(p.get("registrations_waiting", 0))),
+        claims=t.number(int(p.get("open_claims", 0))),
+        missing=t.number(int(p.get("missing_documents", 0))),
+    )
+
+
+def _jkk_deadline(t: Translator, p: Mapping[str, Any]) -> str:
+    return t(
+        N_(
+            "Laporan JKK {ref} belum diteruskan ke BPJS Ketenagakerjaan. Batas 2×24 jam: "
+            "{deadline}."
+        ),
+        ref=p["ref"],
+        deadline=_d(t, p["deadline"]),
+    )
+
+
+RENDERERS: dict[str, Renderer] = {
+    "claim.status_changed": _status_changed,
+    "admin.new_jkk": lambda t, p: t(
+        N_("Laporan kecelakaan kerja baru {ref} (kejadian {date}). Teruskan dalam 2×24 jam."),
+        ref=p["ref"],
+        date=_d(t, p["event_date"]),
+    ),
+    "admin.jkk_deadline": _jkk_deadline,
+    "ticket.new": lambda t, p: t(
+        N_("Ada pertanyaan baru dari warga ({ticket}). Ketik MENU untuk membalasnya."),
+        ticket=p["ticket"],
+    ),
+    "admin.ticket": lambda t, p: t(
+        N_("Pertanyaan {ticket} belum punya pendamping desa. Mohon dijawab."), ticket=p["ticket"]
+    ),
+    "ticket.reply": lambda t, p: (
+        t(N_("Balasan petugas untuk pertanyaan {ticket}:"), ticket=p["ticket"])
+        + "\n"
+        + str(p["body"])
+    ),
+    "registration.verified": lambda t, p: t(
+        N_("Pendaftaran sudah dicek dan diterima. Perlindungan mulai setelah iuran tercatat.")
+    ),
+    "registration.rejected": lambda t, p: t(
+        N_("Pendaftaran saat ini belum bisa diterima, karena: {reason}"), reason=p["reason"]
+    ),
+    "worker.verified": lambda t, p: t(
+        N_("Data Bapak/Ibu sudah dicek dan tercatat di program Lingkaran Cinta.")
+    ),
+    "reminder.missing_docs": _missing_docs,
+    "reminder.coverage_ending": _coverage_ending,
+    "reminder.arrears": _arrears,
+    "reminder.scholarship": _scholarship,
+    "notice.protected": _protected,
+    "digest.facilitator": _digest,
+    # The admin's own words, sent as they wrote them (not translated).
+    "broadcast.message": lambda t, p: str(p["text"]) + "\n\n" + t(STOP_HINT),
+}
+
+
+def render_text(msg_key: str, params: Mapping[str, Any], language: str | None) -> str:
+    """The message text in ``language`` (Indonesian when unknown)."""
+    t = translator(language or "id")
+    fn = RENDERERS.get(msg_key)
+    if fn is None:
+        logger.warning("unknown outbox message key", extra={"msg_key": msg_key})
+        return t(GENERIC)
+    try:
+        return fn(t, params)
+    except (KeyError, TypeError, ValueError):
+        logger.warning("outbox params do not fit the message", extra={"msg_key": msg_key})
+        return t(GENERIC)
+
+
+def render(msg_key: str, params: Mapping[str, Any], language: str | None) -> Reply:
+    """An outbox row as a channel-neutral ``Reply``."""
+    return Reply(text=render_text(msg_key, params, language))
+
+
+def known_keys() -> frozenset[str]:
+    """Every message key this module renders."""
+    return frozenset(RENDERERS)
