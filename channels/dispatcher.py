@@ -1,0 +1,534 @@
+"""The outbox dispatcher: drains queued rows per channel under that channel's rate limits.
+
+For each channel with a ``Sender`` one task loops: claim a batch of due rows (``sending``), look
+up each recipient's chat *now* (opt-out, language, last message), ask the outbox policy
+(``lingkaran_core.outbox.decide``: send, defer past the quiet hours, or drop after opt-out),
+render the row in the chat's current language (``handlers.outbound``), and send under two token
+buckets (aiolimiter): the channel's overall rate, evenly spaced, and one per recipient
+(Telegram 1 msg/s per chat; WhatsApp ~1 per 6 s per user, the pair rate). A recipient not ready
+yet is released to try a moment later rather than holding the batch. Then the row is marked:
+
+* success → ``sent`` (channel message ids; the WhatsApp template name when one was used);
+* ``RetryLater`` → back to ``queued`` with exponential backoff + jitter, at least the server's
+  ``retry_after`` (which also pauses the whole channel that long); after ``max_attempts`` →
+  ``dead`` with the last error;
+* ``HoldMessage`` → ``held`` (re-examined when the user writes again, see ``on_inbound``, and
+  once a day by the scheduler); ``Undeliverable`` → ``failed``.
+
+WhatsApp business-initiated rows (recipient outside the 24 h window) also pass the tier
+planner: past the configured share of the portfolio's unique-users-per-24 h limit they wait,
+most urgent first, until the rolling window frees up.
+
+Channel ``admin`` rows are never sent: they are the OPD's queue, left ``queued`` and read by
+``bot.py admin outbox``. Channel ``terminal`` has no push: ``LogSender`` logs the rendered text
+(masked) so sweeps can be tried offline.
+
+The loop wakes on ``poke()`` (call it after a commit that queued rows) and on a timer (the next
+``not_before`` or ``idle_interval``). ``stop()`` releases unsent rows and returns promptly; rows a
+crash leaves ``sending`` are re-queued by ``start()``: at most one repeated send, never a loss.
+
+Environment (all optional): ``LINGKARAN_TELEGRAM_RATE`` (30/s), ``LINGKARAN_TELEGRAM_PER_CHAT_SECONDS``
+(1), ``LINGKARAN_WHATSAPP_RATE`` (80/s), ``LINGKARAN_WHATSAPP_PER_USER_SECONDS`` (6),
+``LINGKARAN_OUTBOX_MAX_ATTEMPTS`` (8), ``LINGKARAN_WA_TIER`` (250; ``unlimited``),
+``LINGKARAN_WA_TIER_SHARE`` (0.9), ``LINGKARAN_WA_TEMPLATE_PRICE_IDR`` (500).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from aiolimiter import AsyncLimiter
+
+from channels.base import (
+    DeliveryError,
+    HoldMessage,
+    OutboundMessage,
+    RetryLater,
+    Sender,
+    SendResult,
+    Undeliverable,
+)
+from handlers.engine import Reply
+from handlers.outbound import render
+from lingkaran_core import outbox as policy
+from lingkaran_core.logs import mask_text
+from lingkaran_core.storage import Database
+from lingkaran_core.storage import outbox_repo as repo
+from lingkaran_core.storage.outbox_repo import OutboxRow, RecipientState
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelLimits:
+    """Rate limits of one channel."""
+
+    rate: float  # messages per second, overall
+    per_user_interval: float  # seconds between two messages to the same user (0 = none)
+    batch: int = 200
+    concurrency: int = 32
+
+
+DEFAULT_LIMITS: Mapping[str, ChannelLimits] = {
+    # core.telegram.org/bots/faq: ~30 msg/s overall, ~1 msg/s per chat.
+    "telegram": ChannelLimits(rate=30, per_user_interval=1.0),
+    # Cloud API: 80 msg/s per number; pair rate ~1 message per 6 s to one user (131056).
+    "whatsapp": ChannelLimits(rate=80, per_user_interval=6.0),
+    "terminal": ChannelLimits(rate=1000, per_user_interval=0.0),
+}
+
+
+def _env_float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        logger.warning("bad number in environment, using default", extra={"var": name})
+        return default
+
+
+def limits_from_env(env: Mapping[str, str] | None = None) -> dict[str, ChannelLimits]:
+    """Channel limits with the environment's overrides."""
+    e = os.environ if env is None else env
+    out = dict(DEFAULT_LIMITS)
+    out["telegram"] = replace(
+        out["telegram"],
+        rate=_env_float(e, "LINGKARAN_TELEGRAM_RATE", 30),
+        per_user_interval=_env_float(e, "LINGKARAN_TELEGRAM_PER_CHAT_SECONDS", 1.0),
+    )
+    out["whatsapp"] = replace(
+        out["whatsapp"],
+        rate=_env_float(e, "LINGKARAN_WHATSAPP_RATE", 80),
+        per_user_interval=_env_float(e, "LINGKARAN_WHATSAPP_PER_USER_SECONDS", 6.0),
+    )
+    return out
+
+
+def outbox_config_from_env(env: Mapping[str, str] | None = None) -> policy.OutboxConfig:
+    """Outbox policy numbers with the environment's overrides."""
+    e = os.environ if env is None else env
+    d = policy.DEFAULT_CONFIG
+    tier_raw = (e.get("LINGKARAN_WA_TIER") or "").strip().lower()
+    tier: int | None = d.wa_tier
+    if tier_raw in ("unlimited", "none"):
+        tier = None
+    elif tier_raw:
+        tier = int(_env_float(e, "LINGKARAN_WA_TIER", d.wa_tier or 250))
+    return replace(
+        d,
+        max_attempts=int(_env_float(e, "LINGKARAN_OUTBOX_MAX_ATTEMPTS", d.max_attempts)),
+        wa_tier=tier,
+        wa_tier_share=_env_float(e, "LINGKARAN_WA_TIER_SHARE", d.wa_tier_share),
+        wa_template_price=int(
+            _env_float(e, "LINGKARAN_WA_TEMPLATE_PRICE_IDR", d.wa_template_price)
+        ),
+    )
+
+
+class LogSender:
+    """The terminal's "push": log the rendered text (masked) at INFO."""
+
+    channel = "terminal"
+
+    async def send_reply(self, user_ref: str, reply: Reply) -> SendResult:
+        """Log a conversation reply."""
+        logger.info(
+            "terminal outbound", extra={"user_ref": user_ref, "text": mask_text(reply.text)}
+        )
+        return SendResult(message_ids=())
+
+    async def send_outbound(self, message: OutboundMessage) -> SendResult:
+        """Log an outbox message."""
+        logger.info(
+            "terminal outbound",
+            extra={
+                "outbox_id": message.outbox_id,
+                "user_ref": message.user_ref,
+                "msg_key": message.msg_key,
+                "text": mask_text(message.reply.text),
+            },
+        )
+        return SendResult(message_ids=(f"log-{message.outbox_id}",))
+
+
+@dataclass(slots=True)
+class DispatchStats:
+    """What one drain did."""
+
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    failed: int = 0
+    held: int = 0
+    dropped: int = 0
+    deferred: int = 0
+    waiting_tier: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: DispatchStats) -> None:
+        """Accumulate another drain's figures."""
+        for name in (
+            "sent",
+            "retried",
+            "dead",
+            "failed",
+            "held",
+            "dropped",
+            "deferred",
+            "waiting_tier",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+class Dispatcher:
+    """Drains the outbox of every channel it has a sender for."""
+
+    def __init__(
+        self,
+        db: Database,
+        senders: Mapping[str, Sender],
+        *,
+        clock: Clock,
+        limits: Mapping[str, ChannelLimits] | None = None,
+        config: policy.OutboxConfig | None = None,
+        rng: random.Random | None = None,
+        idle_interval: float = 30.0,
+    ) -> None:
+        self.db = db
+        self.senders = dict(senders)
+        self.clock = clock
+        self.limits = dict(limits or DEFAULT_LIMITS)
+        self.config = config or policy.DEFAULT_CONFIG
+        self.rng = rng or random.Random()
+        self.idle_interval = idle_interval
+        self._events: dict[str, asyncio.Event] = {c: asyncio.Event() for c in self.senders}
+        self._overall: dict[str, AsyncLimiter] = {}
+        self._per_user: dict[tuple[str, str], AsyncLimiter] = {}
+        self._paused_until: dict[str, float] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+
+    def _limits(self, channel: str) -> ChannelLimits:
+        return self.limits.get(channel) or ChannelLimits(rate=10, per_user_interval=1.0)
+
+    def _overall_limiter(self, channel: str) -> AsyncLimiter:
+        lim = self._overall.get(channel)
+        if lim is None:
+            # One token per 1/rate s: evenly spaced, never a burst above the rate.
+            lim = AsyncLimiter(1, 1.0 / self._limits(channel).rate)
+            self._overall[channel] = lim
+        return lim
+
+    def _user_limiter(self, channel: str, user_ref: str) -> AsyncLimiter | None:
+        interval = self._limits(channel).per_user_interval
+        if interval <= 0:
+            return None
+        key = (channel, user_ref)
+        lim = self._per_user.get(key)
+        if lim is None:
+            if len(self._per_user) > 20_000:
+                self._prune_user_limiters()
+            lim = AsyncLimiter(1, interval)
+            self._per_user[key] = lim
+        return lim
+
+    def _prune_user_limiters(self) -> None:
+        for key, lim in list(self._per_user.items()):
+            if lim.has_capacity(1):
+                del self._per_user[key]
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Re-queue rows a crash left ``sending``, then start one loop per channel."""
+        async with self.db.tx() as tx:
+            n = await repo.requeue_stale(tx)
+        if n:
+            logger.warning("outbox rows re-queued after a crash", extra={"rows": n})
+        self._stopping = False
+        for channel in self.senders:
+            self._tasks.append(asyncio.create_task(self._loop(channel), name=f"outbox-{channel}"))
+
+    async def stop(self, grace: float = 0.5) -> None:
+        """Stop the loops: unsent rows go back to the queue; returns within ``grace`` seconds."""
+        self._stopping = True
+        for ev in self._events.values():
+            ev.set()
+        if self._tasks:
+            _done, pending = await asyncio.wait(self._tasks, timeout=grace)
+            for t in pending:
+                t.cancel()
+            for t in pending:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await t
+        self._tasks.clear()
+
+    def poke(self, channel: str | None = None) -> None:
+        """Wake the loop(s) now (after a commit that queued rows)."""
+        for c, ev in self._events.items():
+            if channel is None or c == channel:
+                ev.set()
+
+    async def on_inbound(self, channel: str, user_ref: str) -> int:
+        """The user wrote: their held rows (window closed) may go now."""
+        async with self.db.tx() as tx:
+            n = await repo.release_held(tx, now=self.clock(), channel=channel, user_ref=user_ref)
+        if n:
+            self.poke(channel)
+        return n
+
+    async def release_held(self) -> int:
+        """The daily re-examination of every held row."""
+        async with self.db.tx() as tx:
+            n = await repo.release_held(tx, now=self.clock())
+        if n:
+            self.poke()
+        return n
+
+    async def _loop(self, channel: str) -> None:
+        ev = self._events[channel]
+        while not self._stopping:
+            ev.clear()
+            try:
+                await self.drain(channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("outbox drain failed", extra={"channel": channel})
+            if self._stopping:
+                break
+            wait = await self._next_wait(channel)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ev.wait(), timeout=wait)
+
+    async def _next_wait(self, channel: str) -> float:
+        async with self.db.read() as r:
+            nxt = await r.scalar(
+                "SELECT MIN(not_before) FROM outbox WHERE channel = ? AND status = 'queued'",
+                (channel,),
+            )
+        if not nxt:
+            return self.idle_interval
+        secs = (datetime.fromisoformat(nxt) - self.clock()).total_seconds()
+        return min(max(secs, 0.05), self.idle_interval)
+
+    # -- draining -------------------------------------------------------------------------------
+
+    async def drain(self, channel: str, *, max_batches: int | None = None) -> DispatchStats:
+        """Send every row of ``channel`` due now (batch after batch); return what happened."""
+        total = DispatchStats()
+        batches = 0
+        while not self._stopping and (max_batches is None or batches < max_batches):
+            async with self.db.tx() as tx:
+                rows = await repo.claim_due(
+                    tx, channel=channel, now=self.clock(), limit=self._limits(channel).batch
+                )
+            if not rows:
+                break
+            batches += 1
+            total.add(await self._process(channel, rows))
+        return total
+
+    async def _process(self, channel: str, rows: list[OutboxRow]) -> DispatchStats:
+        stats = DispatchStats()
+        async with self.db.read() as r:
+            states = await repo.recipient_states(r, rows)
+        rows = await self._apply_tier(channel, rows, states, stats)
+        groups: dict[str, list[OutboxRow]] = {}
+        for row in rows:
+            groups.setdefault(row.user_ref, []).append(row)
+        sem = asyncio.Semaphore(self._limits(channel).concurrency)
+        tasks = [
+            asyncio.create_task(self._send_group(channel, g, states, sem, stats))
+            for g in groups.values()
+        ]
+        try:
+            await asyncio.gather(*tasks)
+        except asyncio.CancelledError:
+            for t in tasks:
+                t.cancel()
+            raise
+        return stats
+
+    async def _apply_tier(
+        self,
+        channel: str,
+        rows: list[OutboxRow],
+        states: Mapping[int, RecipientState],
+        stats: DispatchStats,
+    ) -> list[OutboxRow]:
+        """WhatsApp: hold back business-initiated rows beyond today's budget share."""
+        if channel != "whatsapp" or policy.tier_budget(self.config) is None:
+            return rows
+        now = self.clock()
+        pending = [
+            policy.PendingBusinessMessage(outbox_id=r.id, user_ref=r.user_ref, priority=r.priority)
+            for r in rows
+            if r.msg_class != "reply"
+            and not policy.in_whatsapp_window(states[r.id].last_inbound_at, now)
+        ]
+        if not pending:
+            return rows
+        since = now - policy.WA_WINDOW
+        async with self.db.read() as r:
+            used = await repo.business_users_since(r, channel=channel, since=since)
+            oldest = await r.scalar(
+                "SELECT MIN(sent_at) FROM outbox WHERE channel = ? AND via_template IS NOT NULL "
+                "AND sent_at >= ?",
+                (channel, since.isoformat()),
+            )
+        plan = policy.plan_business_initiated(pending, used_users=used, config=self.config)
+        if not plan.wait:
+            return rows
+        frees_at = (
+            datetime.fromisoformat(oldest) + policy.WA_WINDOW
+            if oldest
+            else now + timedelta(hours=1)
+        )
+        waiting = set(plan.wait)
+        async with self.db.tx() as tx:
+            for oid in plan.wait:
+                await repo.release(tx, oid, not_before=max(frees_at, now + timedelta(minutes=1)))
+        stats.waiting_tier += len(waiting)
+        logger.info(
+            "whatsapp business-initiated budget reached",
+            extra={"waiting": len(waiting), "budget": plan.budget},
+        )
+        return [r for r in rows if r.id not in waiting]
+
+    async def _release_rest(self, rest: list[OutboxRow], until: datetime) -> None:
+        if not rest:
+            return
+        async with self.db.tx() as tx:
+            for row in rest:
+                await repo.release(tx, row.id, not_before=until)
+
+    async def _send_group(
+        self,
+        channel: str,
+        group: list[OutboxRow],
+        states: Mapping[int, RecipientState],
+        sem: asyncio.Semaphore,
+        stats: DispatchStats,
+    ) -> None:
+        """One recipient's rows, in order; the first that must wait takes the rest with it."""
+        sender = self.senders[channel]
+        for i, row in enumerate(group):
+            now = self.clock()
+            if self._stopping:
+                await self._release_rest(group[i:], now)
+                return
+            state = states[row.id]
+            decision = policy.decide(row.msg_class, state.opted_out, now, self.config)
+            if isinstance(decision, policy.Drop):
+                async with self.db.tx() as tx:
+                    await repo.mark_dropped(tx, row.id, reason=decision.reason)
+                stats.dropped += 1
+                continue
+            if isinstance(decision, policy.Defer):
+                await self._release_rest(group[i:], decision.until)
+                stats.deferred += len(group) - i
+                return
+            user_lim = self._user_limiter(channel, row.user_ref)
+            if user_lim is not None:
+                if not user_lim.has_capacity(1):
+                    interval = self._limits(channel).per_user_interval
+                    await self._release_rest(group[i:], now + timedelta(seconds=interval))
+                    stats.deferred += len(group) - i
+                    return
+                await user_lim.acquire()
+            message = OutboundMessage(
+                outbox_id=row.id,
+                channel=channel,
+                user_ref=row.user_ref,
+                msg_key=row.msg_key,
+                params=row.params,
+                language=state.language or row.language or "id",
+                msg_class=row.msg_class,
+                reply=render(row.msg_key, row.params, state.language or row.language),
+                last_inbound_at=state.last_inbound_at,
+                extra={"chat_id": state.chat_id, "attempts": row.attempts},
+            )
+            try:
+                async with sem:
+                    await self._wait_if_paused(channel)
+                    await self._overall_limiter(channel).acquire()
+                    result = await sender.send_outbound(message)
+            except RetryLater as exc:
+                await self._retry(row, exc, stats)
+                if i + 1 < len(group):
+                    await self._release_rest(group[i + 1 :], self.clock() + timedelta(seconds=1))
+                return
+            except HoldMessage as exc:
+                async with self.db.tx() as tx:
+                    await repo.mark_held(tx, row.id, reason=exc.reason)
+                stats.held += 1
+                continue
+            except Undeliverable as exc:
+                async with self.db.tx() as tx:
+                    await repo.mark_failed(tx, row.id, error=_err(exc))
+                stats.failed += 1
+                logger.warning(
+                    "outbox row undeliverable", extra={"outbox_id": row.id, "code": exc.code}
+                )
+                continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.exception("sender crashed", extra={"outbox_id": row.id})
+                await self._retry(row, RetryLater(type(exc).__name__), stats)
+                return
+            async with self.db.tx() as tx:
+                await repo.mark_sent(
+                    tx,
+                    row.id,
+                    now=self.clock(),
+                    message_ids=result.message_ids,
+                    via_template=result.via_template,
+                )
+            stats.sent += 1
+
+    async def _wait_if_paused(self, channel: str) -> None:
+        loop = asyncio.get_running_loop()
+        delay = self._paused_until.get(channel, 0.0) - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def _retry(self, row: OutboxRow, exc: RetryLater, stats: DispatchStats) -> None:
+        attempts = row.attempts + 1
+        if exc.retry_after:
+            # The server asked the whole channel to slow down: pause it that long.
+            loop = asyncio.get_running_loop()
+            until = loop.time() + min(exc.retry_after, 60.0)
+            self._paused_until[row.channel] = max(self._paused_until.get(row.channel, 0.0), until)
+        async with self.db.tx() as tx:
+            if policy.should_dead_letter(attempts, self.config):
+                await repo.mark_dead(tx, row.id, attempts=attempts, error=_err(exc))
+                stats.dead += 1
+                logger.warning("outbox row dead-lettered", extra={"outbox_id": row.id})
+                return
+            delay = policy.backoff(attempts, exc.retry_after, self.rng, self.config)
+            await repo.mark_retry(
+                tx,
+                row.id,
+                attempts=attempts,
+                not_before=self.clock() + timedelta(seconds=delay),
+                error=_err(exc),
+            )
+        stats.retried += 1
+
+
+def _err(exc: DeliveryError) -> str:
+    code = f" [{exc.code}]" if exc.code is not None else ""
+    return mask_text(f"{type(exc).__name__}: {exc.reason}{code}")

@@ -1,0 +1,175 @@
+"""Periodic reminder sweeps (APScheduler 3.11, Asia/Jakarta) and ``run_sweep`` for the CLI.
+
+A sweep loads records in chunks (``outbox_repo.iter_*``), asks the pure policy
+(``lingkaran_core.reminders``) what is due and writes outbox rows keyed by dedupe key: running it
+twice, or every hour, never doubles a message. Jobs:
+
+* hourly at :05: every kind (missing documents, JKK deadline, protection notice, coverage; the
+  digest and scholarship kinds too, which only fire on Monday from 08:00 / in the reminder
+  month, so the hourly run catches up a cron run missed while the bot was down);
+* Monday 08:00 WIB: the facilitators' digest, on time (``CronTrigger(day_of_week="mon")``;
+  never ``from_crontab``, where 0 means Monday: TECH.md §4);
+* yearly, on the 1st of ``SCHOLARSHIP_REMINDER_MONTH`` at 09:00: scholarship re-application;
+* daily 07:30: held rows re-examined (``Dispatcher.release_held``);
+* once shortly after start-up: a catch-up sweep.
+
+``misfire_grace_time`` is an hour (APScheduler's default of 1 s would drop a run delayed by a
+busy loop) and runs coalesce. Jobs are rebuilt at every start (memory job store): the dedupe keys
+in the database, not the job store, are what make reminders exactly-once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+
+from lingkaran_core import reminders as policy
+from lingkaran_core.reminders import CoverageTally, DueReminder, Kind
+from lingkaran_core.rules import SCHOLARSHIP_REMINDER_MONTH
+from lingkaran_core.storage import Database
+from lingkaran_core.storage import outbox_repo as repo
+
+logger = logging.getLogger(__name__)
+
+TZ_NAME = os.environ.get("LINGKARAN_TZ", "Asia/Jakarta")
+JOB_DEFAULTS: Mapping[str, Any] = {"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1}
+ALL_KINDS: tuple[Kind, ...] = tuple(Kind)
+
+
+def whatsapp_configured(env: Mapping[str, str] | None = None) -> bool:
+    """Whether WhatsApp sending is configured (token and phone number id)."""
+    e = os.environ if env is None else env
+    return bool(e.get("WHATSAPP_ACCESS_TOKEN") and e.get("WHATSAPP_PHONE_NUMBER_ID"))
+
+
+async def run_sweep(
+    db: Database,
+    now: datetime,
+    dry_run: bool = False,
+    *,
+    kinds: Collection[Kind] | None = None,
+    whatsapp_enabled: bool | None = None,
+    chunk: int = repo.CHUNK,
+) -> dict[str, int]:
+    """Queue every reminder due at ``now``; return how many new rows per kind.
+
+    With ``dry_run`` nothing is written: the counts are what would have been queued.
+    """
+    wanted = set(ALL_KINDS if kinds is None else kinds)
+    wa = whatsapp_configured() if whatsapp_enabled is None else whatsapp_enabled
+    counts: dict[str, int] = {str(k): 0 for k in ALL_KINDS if k in wanted}
+    facilitators = await repo.load_facilitators(db)
+
+    async def write(due: Sequence[DueReminder]) -> None:
+        if not due:
+            return
+        if dry_run:
+            async with db.read() as r:
+                seen = await repo.existing_dedupe_keys(r, [d.dedupe_key for d in due])
+            fresh = [d for d in due if d.dedupe_key not in seen]
+        else:
+            async with db.tx() as tx:
+                fresh = await repo.insert_due(tx, due, now=now)
+                notified = [d.worker_id for d in due if d.worker_id is not None]
+                if notified:
+                    await repo.mark_protected_notice(tx, notified, now=now)
+        for d in fresh:
+            counts[str(d.kind)] += 1
+
+    if Kind.MISSING_DOCS in wanted:
+        async for claims in repo.iter_missing_docs_claims(db, chunk=chunk):
+            await write(policy.due_missing_docs(claims, facilitators, now))
+    if Kind.JKK_DEADLINE in wanted:
+        async for jkk in repo.iter_jkk_claims(db, chunk=chunk):
+            await write(policy.due_jkk_deadline(jkk, now))
+    if Kind.COVERAGE in wanted or Kind.PROTECTED_NOTICE in wanted:
+        tally = CoverageTally(today=now.astimezone(policy.TZ).date())
+        async for part in repo.iter_worker_chunks(db, chunk=chunk):
+            due: list[DueReminder] = []
+            if Kind.COVERAGE in wanted:
+                due += policy.due_coverage(part.coverage, now, tally=tally)
+            if Kind.PROTECTED_NOTICE in wanted:
+                due += policy.due_protected_notice(
+                    part.notice, now, whatsapp_enabled=wa, status_cache=tally.cache
+                )
+            await write(due)
+        if Kind.COVERAGE in wanted:
+            await write(policy.due_coverage_facilitators(tally, facilitators, now))
+    if Kind.SCHOLARSHIP in wanted and now.astimezone(policy.TZ).month == (
+        SCHOLARSHIP_REMINDER_MONTH
+    ):
+        async for sch in repo.iter_scholarship_claims(db, chunk=chunk):
+            await write(policy.due_scholarship(sch, now))
+    if Kind.DIGEST in wanted and policy.digest_due_now(now):
+        per_desa = await repo.load_digest_counts(db, now=now)
+        await write(policy.due_digest(facilitators, per_desa, now))
+    logger.info(
+        "reminder sweep", extra={"dry_run": dry_run, **{f"n_{k}": v for k, v in counts.items()}}
+    )
+    return counts
+
+
+def build_scheduler(
+    db: Database,
+    *,
+    clock: Callable[[], datetime],
+    on_queued: Callable[[], None] | None = None,
+    release_held: Callable[[], Any] | None = None,
+    whatsapp_enabled: bool | None = None,
+    startup_delay: float = 10.0,
+) -> AsyncIOScheduler:
+    """The scheduler with every sweep job; call ``start()`` inside the running loop."""
+    sched = AsyncIOScheduler(timezone=TZ_NAME, job_defaults=dict(JOB_DEFAULTS))
+
+    async def sweep(kinds: Sequence[Kind]) -> None:
+        try:
+            counts = await run_sweep(db, clock(), kinds=kinds, whatsapp_enabled=whatsapp_enabled)
+        except Exception:
+            logger.exception("reminder sweep failed")
+            return
+        if on_queued is not None and any(counts.values()):
+            on_queued()
+
+    sched.add_job(
+        sweep,
+        CronTrigger(minute=5, timezone=TZ_NAME),
+        args=[ALL_KINDS],
+        id="sweep-hourly",
+        replace_existing=True,
+    )
+    sched.add_job(
+        sweep,
+        CronTrigger(day_of_week="mon", hour=8, minute=0, timezone=TZ_NAME),
+        args=[(Kind.DIGEST,)],
+        id="digest-weekly",
+        replace_existing=True,
+    )
+    sched.add_job(
+        sweep,
+        CronTrigger(month=SCHOLARSHIP_REMINDER_MONTH, day=1, hour=9, minute=0, timezone=TZ_NAME),
+        args=[(Kind.SCHOLARSHIP,)],
+        id="scholarship-yearly",
+        replace_existing=True,
+    )
+    if release_held is not None:
+        sched.add_job(
+            release_held,
+            CronTrigger(hour=7, minute=30, timezone=TZ_NAME),
+            id="held-daily",
+            replace_existing=True,
+        )
+    sched.add_job(
+        sweep,
+        DateTrigger(run_date=clock() + timedelta(seconds=startup_delay), timezone=TZ_NAME),
+        args=[ALL_KINDS],
+        id="sweep-startup",
+        replace_existing=True,
+    )
+    return sched
