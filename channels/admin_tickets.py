@@ -1,0 +1,215 @@
+"""``bot.py admin tickets``: the human inbox for OPD staff (list, show, reply, close).
+
+Replies are stored as sender ``admin`` and queued to the worker as ``ticket.reply`` (the
+dispatcher decides free text or template); NIKs are always masked. Wire it into the admin CLI
+with ``admin_tickets.register(subparsers)``; the parsed namespace goes to ``run(args)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from handlers.facilitator import close_ticket, reply_to_ticket, ticket_messages
+from lingkaran_core import services
+from lingkaran_core.errors import DomainError
+from lingkaran_core.identity import mask_nik
+from lingkaran_core.regions import load_regions
+from lingkaran_core.storage import Database
+
+CHANNEL = "admin_cli"
+
+
+def _default_db() -> str:
+    return os.environ.get("LINGKARAN_DB", "data/lingkaran.db")
+
+
+def register(subparsers: Any) -> None:
+    """Add ``tickets [list|show ID|reply ID --message TEXT|close ID]`` to the admin parser."""
+    p = subparsers.add_parser("tickets", help="the human inbox: list, show, reply, close")
+    p.add_argument("--db", default=None, help="database file (default: $LINGKARAN_DB)")
+    p.set_defaults(func=run, tickets_command="list", all=False)
+    sub = p.add_subparsers(dest="tickets_command")
+    # SUPPRESS: a --db given after the sub-command must not be reset by the sub-parser default.
+    db_kw: dict[str, Any] = {"default": argparse.SUPPRESS, "help": "database file"}
+    p_list = sub.add_parser("list", help="tickets not closed yet (escalated first)")
+    p_list.add_argument("--all", action="store_true", help="include closed tickets")
+    p_list.add_argument("--db", **db_kw)
+    p_show = sub.add_parser("show", help="one ticket with its messages")
+    p_show.add_argument("ticket", help="T-0042 or 42")
+    p_show.add_argument("--db", **db_kw)
+    p_reply = sub.add_parser("reply", help="answer the worker (queued as ticket.reply)")
+    p_reply.add_argument("ticket", help="T-0042 or 42")
+    p_reply.add_argument("--message", "-m", required=True, help="the reply text")
+    p_reply.add_argument("--db", **db_kw)
+    p_close = sub.add_parser("close", help="close a ticket")
+    p_close.add_argument("ticket", help="T-0042 or 42")
+    p_close.add_argument("--db", **db_kw)
+
+
+def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
+    """Run a parsed ``tickets`` command; 0 on success, 1 on a user error."""
+    return asyncio.run(run_async(args, out=out))
+
+
+async def run_async(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
+    """The same, for callers already inside an event loop."""
+    stream = out or sys.stdout
+    ticket_id: int | None = None
+    if getattr(args, "ticket", None) is not None:
+        ticket_id = parse_ticket_id(args.ticket)
+        if ticket_id is None:
+            stream.write(f"not a ticket number: {args.ticket}\n")
+            return 1
+    db = await Database.open(args.db or _default_db())
+    try:
+        command = args.tickets_command or "list"
+        if command == "list":
+            return await _list(db, stream, include_closed=bool(getattr(args, "all", False)))
+        assert ticket_id is not None
+        if command == "show":
+            return await _show(db, stream, ticket_id)
+        if command == "reply":
+            return await _reply(db, stream, ticket_id, str(args.message))
+        if command == "close":
+            return await _close(db, stream, ticket_id)
+        stream.write(f"unknown command: {command}\n")
+        return 1
+    finally:
+        await db.close()
+
+
+def parse_ticket_id(text: str) -> int | None:
+    """``T-0042`` / ``t42`` / ``42`` → 42."""
+    digits = text.strip().upper().removeprefix("T").lstrip("-")
+    return int(digits) if digits.isdigit() and int(digits) > 0 else None
+
+
+def _actor() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "admin"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _place(desa_code: str | None) -> str:
+    if not desa_code:
+        return "-"
+    desa = load_regions().desa(desa_code)
+    return desa.name if desa is not None else desa_code
+
+
+def _who(row: Any) -> str:
+    if row["worker_name"]:
+        return f"{row['worker_name']} ({mask_nik(row['worker_nik'])})"
+    return str(row["display_name"] or "-")
+
+
+def _one_line(text: str | None, limit: int = 60) -> str:
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+_SQL = (
+    "SELECT t.id, t.status, t.created_at, t.updated_at, t.desa_code, t.escalated_at, t.topic, "
+    "w.name AS worker_name, w.nik AS worker_nik, c.display_name, c.channel, "
+    "(SELECT body FROM ticket_messages m WHERE m.ticket_id = t.id ORDER BY m.id DESC LIMIT 1) "
+    "AS last_body FROM tickets t LEFT JOIN workers w ON w.id = t.worker_id "
+    "JOIN chats c ON c.id = t.chat_id "
+)
+
+
+async def _list(db: Database, out: TextIO, *, include_closed: bool) -> int:
+    where = "" if include_closed else "WHERE t.status != 'closed' "
+    async with db.tx() as tx:
+        rows = await tx.all(
+            _SQL + where + "ORDER BY t.escalated_at IS NULL, t.status = 'answered', t.id"
+        )
+    if not rows:
+        out.write("no tickets\n")
+        return 0
+    for r in rows:
+        flag = " ESCALATED" if r["escalated_at"] else ""
+        out.write(
+            f"{services.ticket_ref(r['id'])}  {r['status']:<8}{flag}  {r['created_at'][:10]}  "
+            f'{_place(r["desa_code"])}  {_who(r)}  "{_one_line(r["last_body"])}"\n'
+        )
+    return 0
+
+
+async def _show(db: Database, out: TextIO, ticket_id: int) -> int:
+    async with db.tx() as tx:
+        row = await tx.one(_SQL + "WHERE t.id = ?", (ticket_id,))
+        if row is None:
+            out.write(f"no ticket {services.ticket_ref(ticket_id)}\n")
+            return 1
+        messages = await ticket_messages(tx, ticket_id)
+        await services.audit(
+            tx,
+            now=_now(),
+            actor_kind="admin",
+            actor_id=_actor(),
+            action="ticket.view",
+            target_kind="ticket",
+            target_id=services.ticket_ref(ticket_id),
+            channel=CHANNEL,
+        )
+    out.write(
+        f"{services.ticket_ref(ticket_id)}  {row['status']}  topic={row['topic']}  "
+        f"desa={_place(row['desa_code'])}  from={_who(row)}  via={row['channel']}\n"
+    )
+    if row["escalated_at"]:
+        out.write(f"escalated at {row['escalated_at']}\n")
+    for m in messages:
+        out.write(f"  [{m['at'][:16]}] {m['sender']}: {m['body'] or '(media)'}\n")
+    return 0
+
+
+async def _reply(db: Database, out: TextIO, ticket_id: int, message: str) -> int:
+    body = message.strip()
+    if not body:
+        out.write("the message is empty\n")
+        return 1
+    try:
+        async with db.tx() as tx:
+            ref = await reply_to_ticket(
+                tx,
+                ticket_id=ticket_id,
+                body=body,
+                sender="admin",
+                actor_id=_actor(),
+                now=_now(),
+                channel=CHANNEL,
+            )
+    except DomainError as err:
+        out.write(f"{err.code}: {services.ticket_ref(ticket_id)}\n")
+        return 1
+    out.write(f"{ref}: reply queued to the worker (ticket.reply)\n")
+    return 0
+
+
+async def _close(db: Database, out: TextIO, ticket_id: int) -> int:
+    try:
+        async with db.tx() as tx:
+            ref = await close_ticket(
+                tx,
+                ticket_id=ticket_id,
+                actor_kind="admin",
+                actor_id=_actor(),
+                now=_now(),
+                channel=CHANNEL,
+            )
+    except DomainError as err:
+        out.write(f"{err.code}: {services.ticket_ref(ticket_id)}\n")
+        return 1
+    out.write(f"{ref}: closed\n")
+    return 0
