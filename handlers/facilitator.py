@@ -682,6 +682,8 @@ def _age_on(born: date, today: date) -> int:
 async def _confirm_prompt(ctx: Ctx) -> str:
     t = ctx.t
     d = ctx.data
+    if not all(d.get(k) for k in ("nik", "name", "dob", "sex", "desa_code", "sector")):
+        return t(N_('Data belum lengkap. Ketik "batal", lalu mulai lagi dari menu.'))
     born = date.fromisoformat(d["dob"])
     desa, _ = place_of(d.get("desa_code"))
     parts = [
@@ -721,6 +723,8 @@ async def _confirm_next(ctx: Ctx, value: str) -> Outcome:
         ctx.data["editing"] = True
         return "edit"
     d = ctx.data
+    if not all(d.get(k) for k in ("nik", "name", "dob", "sex", "desa_code", "sector")):
+        return End((ctx.t(N_("Data belum lengkap, jadi tidak disimpan.")),))
     f = await current_facilitator(ctx)
     if f is None:
         return await _no_access(ctx)
@@ -809,6 +813,8 @@ async def _edit_next(ctx: Ctx, value: str) -> Outcome:
 
 
 async def _done_prompt(ctx: Ctx) -> str:
+    # Nothing to go "back" to once saved: the answers are gone.
+    ctx.state.stack.clear()
     return str(ctx.data.get("saved") or ctx.t(N_("Tersimpan.")))
 
 

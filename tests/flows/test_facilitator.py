@@ -609,3 +609,23 @@ async def test_documents_for_a_claim_of_the_scope(
     await fac.photo(b"\xff\xd8\xff kk")
     fac.expect("Semua dokumen sudah lengkap")
     assert await scalar(db, "SELECT COUNT(*) FROM claim_documents") == 2
+
+
+async def test_going_back_after_saving_does_not_save_twice(
+    engine: Engine, clock: FixedClock, db: Database
+) -> None:
+    fac = await bound_facilitator(engine, clock, db)
+    await fac.tap("Daftarkan pekerja")
+    await fac.send("3509271505780009")
+    await fac.send("Slamet")
+    await fac.tap("Sesuai NIK")
+    await fac.tap("Ya, benar")
+    await fac.tap("Nelayan")
+    await fac.tap("Lewati")
+    await fac.tap("Tidak ada HP")
+    await fac.tap("Setuju")
+    await fac.tap("Simpan")
+    await fac.send("kembali")
+    fac.expect("Menu pendamping")
+    fac.expect_not("Maaf, ada gangguan")
+    assert await scalar(db, "SELECT COUNT(*) FROM workers") == 1
