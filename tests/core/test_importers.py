@@ -244,3 +244,22 @@ def test_cached_nik_path_agrees_with_parse_nik() -> None:
         except Exception:
             got = None
         assert got == expected, raw
+
+
+async def _indexes(db: Database) -> set[str]:
+    async with db.read() as r:
+        rows = await r.all(
+            "SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='workers'"
+        )
+    return {row[0] for row in rows}
+
+
+async def test_a_first_import_keeps_every_index_of_workers(db: Database, tmp_path: Path) -> None:
+    before = await _indexes(db)
+    assert "workers_desa" in before
+    await import_roster(db, _write(tmp_path / "bad.csv", GOOD + BAD), now=NOW, today=TODAY)
+    assert await _indexes(db) == before  # rolled back
+    await import_roster(db, _write(tmp_path / "good.csv", GOOD), now=NOW, today=TODAY)
+    assert await _indexes(db) == before  # rebuilt
+    async with db.read() as r:
+        assert await r.scalar("PRAGMA integrity_check") == "ok"
