@@ -76,6 +76,7 @@ class ChannelLimits:
     per_user_interval: float  # seconds between two messages to the same user (0 = none)
     batch: int = 200
     concurrency: int = 32
+    burst: int = 2  # tokens the overall bucket holds: absorbs scheduling lateness, no more
 
 
 DEFAULT_LIMITS: Mapping[str, ChannelLimits] = {
@@ -225,8 +226,10 @@ class Dispatcher:
     def _overall_limiter(self, channel: str) -> AsyncLimiter:
         lim = self._overall.get(channel)
         if lim is None:
-            # One token per 1/rate s: evenly spaced, never a burst above the rate.
-            lim = AsyncLimiter(1, 1.0 / self._limits(channel).rate)
+            # Evenly spaced at the rate; a bucket of ``burst`` tokens lets a late turn of the
+            # loop catch up instead of losing throughput, without a burst the API would refuse.
+            lm = self._limits(channel)
+            lim = AsyncLimiter(lm.burst, lm.burst / lm.rate)
             self._overall[channel] = lim
         return lim
 
@@ -422,7 +425,8 @@ class Dispatcher:
         sem: asyncio.Semaphore,
         stats: DispatchStats,
     ) -> None:
-        """One recipient's rows, in order; the first that must wait takes the rest with it."""
+        """One recipient's rows, in order; a row that must wait for pacing or a retry takes the
+        rest with it (so they keep their order)."""
         sender = self.senders[channel]
         for i, row in enumerate(group):
             now = self.clock()
@@ -437,9 +441,10 @@ class Dispatcher:
                 stats.dropped += 1
                 continue
             if isinstance(decision, policy.Defer):
-                await self._release_rest(group[i:], decision.until)
-                stats.deferred += len(group) - i
-                return
+                # Quiet hours hold this class back, not the replies queued behind it.
+                await self._release_rest([row], decision.until)
+                stats.deferred += 1
+                continue
             user_lim = self._user_limiter(channel, row.user_ref)
             if user_lim is not None:
                 if not user_lim.has_capacity(1):

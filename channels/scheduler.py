@@ -91,10 +91,12 @@ async def run_sweep(
             await write(policy.due_jkk_deadline(jkk, now))
     if Kind.COVERAGE in wanted or Kind.PROTECTED_NOTICE in wanted:
         tally = CoverageTally(today=now.astimezone(policy.TZ).date())
-        async for part in repo.iter_worker_chunks(db, chunk=chunk):
+        async for part in repo.iter_worker_chunks(db, today=tally.today):
             due: list[DueReminder] = []
             if Kind.COVERAGE in wanted:
-                due += policy.due_coverage(part.coverage, now, tally=tally)
+                for g in part.groups:
+                    tally.add(g.desa_code, g.coverage_start, g.paid_through, g.count)
+                due += policy.due_coverage(part.linked, now, tally=tally, count=False)
             if Kind.PROTECTED_NOTICE in wanted:
                 due += policy.due_protected_notice(
                     part.notice, now, whatsapp_enabled=wa, status_cache=tally.cache

@@ -441,13 +441,19 @@ class CoverageTally:
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     cache: dict[tuple[date | None, date | None], CoverageResult] = field(default_factory=dict)
 
-    def add(self, desa_code: str, start: date | None, paid_through: date | None) -> str | None:
-        """Count one worker; return ``"ending"``, ``"arrears"`` or None."""
-        cov = _status(self.cache, start, paid_through, self.today)
-        kind = _coverage_kind(cov, self.today, self.ending_days)
+    def add(
+        self, desa_code: str, start: date | None, paid_through: date | None, count: int = 1
+    ) -> str | None:
+        """Count ``count`` workers with these dates; return ``"ending"``, ``"arrears"`` or None."""
+        kind = self.kind(start, paid_through)
         if kind is not None:
-            self.counts[(desa_code, kind)] += 1
+            self.counts[(desa_code, kind)] += count
         return kind
+
+    def kind(self, start: date | None, paid_through: date | None) -> str | None:
+        """``"ending"``, ``"arrears"`` or None for these dates today (memoised)."""
+        cov = _status(self.cache, start, paid_through, self.today)
+        return _coverage_kind(cov, self.today, self.ending_days)
 
 
 def due_coverage(
@@ -455,9 +461,11 @@ def due_coverage(
     now: datetime,
     *,
     tally: CoverageTally | None = None,
+    count: bool = True,
     config: OutboxConfig = DEFAULT_CONFIG,
 ) -> list[DueReminder]:
-    """Reminders to workers' chats; every row is also counted in ``tally`` when given."""
+    """Reminders to workers' chats; rows are also counted in ``tally`` unless ``count`` is off
+    (when the caller tallies the whole roster by groups and passes only linked workers here)."""
     _require_aware(now)
     today = _local_date(now)
     t = tally if tally is not None else CoverageTally(today=today)
@@ -465,7 +473,10 @@ def due_coverage(
     send_at = next_send_time(MessageClass.REMINDER, now, config)
     out: list[DueReminder] = []
     for row in rows:
-        kind = t.add(row.desa_code, row.coverage_start, row.paid_through)
+        if count:
+            kind = t.add(row.desa_code, row.coverage_start, row.paid_through)
+        else:
+            kind = t.kind(row.coverage_start, row.paid_through)
         if kind is None or not row.chats:
             continue
         cov = t.cache[(row.coverage_start, row.paid_through)]

@@ -497,66 +497,124 @@ async def iter_scholarship_claims(
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class WorkerChunk:
-    """One id range of the roster: coverage rows, and notice candidates among them."""
+class CoverageGroup:
+    """How many workers of a desa share one (start, paid-through) pair."""
 
-    coverage: list[CoverageRow]
+    desa_code: str
+    coverage_start: date | None
+    paid_through: date | None
+    count: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkerChunk:
+    """One slice of the roster: counts for the facilitators, linked workers, notice candidates."""
+
+    groups: list[CoverageGroup]
+    linked: list[CoverageRow]
     notice: list[ProtectedCandidate]
 
 
-async def iter_worker_chunks(db: Database, *, chunk: int = CHUNK) -> AsyncIterator[WorkerChunk]:
-    """Verified, living workers by id range, with their linked chats (one pass for both kinds)."""
+WORKER_RANGE = 20_000  # ids per SQL range: SQLite does the scanning and grouping in its thread
+PIECE = 1000  # records built on the event loop between two yields
+
+_LIVE = "w.registration_status = 'verified' AND w.deceased_on IS NULL"
+
+
+def _with_chats(rows: list[Any]) -> list[tuple[Any, tuple[ChatTarget, ...]]]:
+    grouped: dict[int, tuple[Any, list[ChatTarget]]] = {}
+    for row in rows:
+        entry = grouped.get(row["id"])
+        if entry is None:
+            entry = (row, [])
+            grouped[row["id"]] = entry
+        t = _target(row)
+        if t is not None:
+            entry[1].append(t)
+    return [(row, tuple(chats)) for row, chats in grouped.values()]
+
+
+async def iter_worker_chunks(
+    db: Database, *, today: date, chunk: int = WORKER_RANGE, piece: int = PIECE
+) -> AsyncIterator[WorkerChunk]:
+    """Verified, living workers by id range, in three narrow queries per range.
+
+    Everyone is counted by (desa, start, paid-through) groups with ``GROUP BY`` (the policy
+    classifies a group once); only workers with a linked chat, and notice candidates (phone,
+    no notice yet), come back row by row, and they are turned into records ``piece`` at a time
+    with a yield in between, so the loop is never held for long. Notice candidates are
+    narrowed to a paid-through month not before this month: a necessary condition of being
+    protected today (the policy still decides), which keeps workers in arrears, who never get
+    the notice until they are paid up, from being re-read every hour.
+    """
+    this_month = today.replace(day=1).isoformat()
     top = await _max_id(db, "workers")
     lo = 0
     while lo < top:
+        hi = lo + chunk
         async with db.read() as r:
-            rows = await r.all(
-                "SELECT w.id, w.desa_code, w.coverage_start, w.paid_through, w.phone, "
-                "w.protected_notice_at, c.id AS chat_id, c.channel AS chat_channel, "
-                "c.user_ref AS chat_user_ref FROM workers w "
-                "LEFT JOIN chats c ON c.worker_id = w.id "
-                "WHERE w.id > ? AND w.id <= ? AND w.registration_status = 'verified' "
-                "AND w.deceased_on IS NULL ORDER BY w.id",
-                (lo, lo + chunk),
+            groups = await r.all(
+                "SELECT w.desa_code, w.coverage_start, w.paid_through, COUNT(*) AS n "
+                f"FROM workers w WHERE w.id > ? AND w.id <= ? AND {_LIVE} GROUP BY 1, 2, 3",
+                (lo, hi),
             )
-        lo += chunk
-        # The rows are already in memory; build records on the loop, then yield to it.
+            linked = await r.all(
+                "SELECT w.id, w.desa_code, w.coverage_start, w.paid_through, c.id AS chat_id, "
+                "c.channel AS chat_channel, c.user_ref AS chat_user_ref FROM chats c "
+                f"JOIN workers w ON w.id = c.worker_id WHERE c.worker_id > ? AND c.worker_id <= ? "
+                f"AND {_LIVE} ORDER BY w.id",
+                (lo, hi),
+            )
+            notice = await r.all(
+                "SELECT w.id, w.phone, w.coverage_start, w.paid_through, c.id AS chat_id, "
+                "c.channel AS chat_channel, c.user_ref AS chat_user_ref FROM workers w "
+                "LEFT JOIN chats c ON c.worker_id = w.id WHERE w.id > ? AND w.id <= ? "
+                f"AND {_LIVE} AND w.protected_notice_at IS NULL AND w.phone IS NOT NULL "
+                "AND w.paid_through >= ? ORDER BY w.id",
+                (lo, hi, this_month),
+            )
+        lo = hi
         await asyncio.sleep(0)
-        grouped: dict[int, tuple[Any, list[ChatTarget]]] = {}
-        for row in rows:
-            entry = grouped.get(row["id"])
-            if entry is None:
-                entry = (row, [])
-                grouped[row["id"]] = entry
-            t = _target(row)
-            if t is not None:
-                entry[1].append(t)
-        coverage: list[CoverageRow] = []
-        notice: list[ProtectedCandidate] = []
-        for row, chats in grouped.values():
-            start = _date(row["coverage_start"])
-            paid = _date(row["paid_through"])
-            coverage.append(
-                CoverageRow(
-                    worker_id=row["id"],
-                    desa_code=row["desa_code"],
-                    coverage_start=start,
-                    paid_through=paid,
-                    chats=tuple(chats),
+        yield WorkerChunk(
+            groups=[
+                CoverageGroup(
+                    desa_code=g["desa_code"],
+                    coverage_start=_date(g["coverage_start"]),
+                    paid_through=_date(g["paid_through"]),
+                    count=g["n"],
                 )
-            )
-            if row["protected_notice_at"] is None and row["phone"]:
-                notice.append(
+                for g in groups
+            ],
+            linked=[],
+            notice=[],
+        )
+        linked_rows = _with_chats(linked)
+        notice_rows = _with_chats(notice)
+        for i in range(0, max(len(linked_rows), len(notice_rows)), piece):
+            await asyncio.sleep(0)
+            yield WorkerChunk(
+                groups=[],
+                linked=[
+                    CoverageRow(
+                        worker_id=row["id"],
+                        desa_code=row["desa_code"],
+                        coverage_start=_date(row["coverage_start"]),
+                        paid_through=_date(row["paid_through"]),
+                        chats=chats,
+                    )
+                    for row, chats in linked_rows[i : i + piece]
+                ],
+                notice=[
                     ProtectedCandidate(
                         worker_id=row["id"],
                         phone=row["phone"],
-                        coverage_start=start,
-                        paid_through=paid,
-                        chats=tuple(chats),
+                        coverage_start=_date(row["coverage_start"]),
+                        paid_through=_date(row["paid_through"]),
+                        chats=chats,
                     )
-                )
-        yield WorkerChunk(coverage=coverage, notice=notice)
-        await asyncio.sleep(0)
+                    for row, chats in notice_rows[i : i + piece]
+                ],
+            )
 
 
 async def load_digest_counts(db: Database, *, now: datetime) -> dict[str, DigestCounts]:
