@@ -16,6 +16,7 @@ Commands (each takes ``--db PATH``, default ``$LINGKARAN_DB`` or ``data/lingkara
     claims export REF --out DIR
     registrations list | verify ID [--today D] | reject ID --reason TEXT
     outbox [--limit N]
+    tickets [list [--all] | show ID | reply ID --message TEXT | close ID]   (admin_tickets.py)
     backup --out FILE
     restore FILE [--force]
 
@@ -1244,6 +1245,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=30)
     p.set_defaults(func=_with_db(_outbox))
 
+    # The human inbox lives in its own module (channels/admin_tickets.py).
+    from channels import admin_tickets
+
+    admin_tickets.register(sub)
+
     p = sub.add_parser("backup", parents=[common], help="online backup (safe while running)")
     p.add_argument("--out", required=True)
     p.set_defaults(func=_backup)
@@ -1262,6 +1268,8 @@ def main(argv: list[str]) -> int:
     except SystemExit as exc:  # argparse already printed usage or help
         return int(exc.code) if isinstance(exc.code, int) else 2
     try:
+        if args.command == "tickets":  # admin_tickets opens the database itself
+            _require_db(argparse.Namespace(db=getattr(args, "db", None) or _default_db()))
         return int(args.func(args))
     except CliError as exc:
         err(f"error: {exc.message}")

@@ -213,6 +213,7 @@ def test_a_missing_database_is_refused_not_created(
         ["claims", "list"],
         ["facilitator", "list"],
         ["backup", "--out", str(tmp_path / "b.db")],
+        ["tickets", "list"],
     ):
         code, _, err = run(capsys, *argv, "--db", str(path))
         assert code == 1, argv
