@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 TZ_NAME = os.environ.get("LINGKARAN_TZ", "Asia/Jakarta")
 JOB_DEFAULTS: Mapping[str, Any] = {"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1}
-ALL_KINDS: tuple[Kind, ...] = tuple(Kind)
+ALL_KINDS: tuple[Kind, ...] = tuple(k for k in Kind if k is not Kind.BROADCAST)
 
 
 def whatsapp_configured(env: Mapping[str, str] | None = None) -> bool:

@@ -102,6 +102,7 @@ class Kind(enum.StrEnum):
     SCHOLARSHIP = "scholarship"
     COVERAGE = "coverage"
     DIGEST = "digest"
+    BROADCAST = "broadcast"  # queued by the admin (``bot.py admin broadcast``), never by sweeps
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

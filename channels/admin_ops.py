@@ -1,0 +1,239 @@
+"""Admin commands for reminders, the outbox and broadcasts (wired into ``bot.py admin``).
+
+::
+
+    reminders run [--now ISO] [--dry-run]        queue what is due (counts per kind)
+    outbox [--limit N]                           counts by channel/status, dead letters, OPD queue
+    broadcast (--sector S | --desa CODE | --kecamatan CODE)... --message TEXT [--yes]
+
+``broadcast`` prints the recipients and the expected WhatsApp template cost first and queues
+only with ``--yes``: class ``broadcast`` (never sent after opt-out, deferred in quiet hours),
+WhatsApp recipients outside the 24 h window spread over days under the configured share of the
+messaging tier (``LINGKARAN_WA_TIER``, ``LINGKARAN_WA_TIER_SHARE``,
+``LINGKARAN_WA_TEMPLATE_PRICE_IDR``). Recipients are chats linked to verified, living workers
+that have not opted out; roster phone numbers without a chat are never broadcast to.
+
+Wiring: ``admin_ops.register(subparsers)`` on the admin parser's sub-parsers (``outbox`` is
+only added when the CLI does not define it already); every parser sets ``func=run``, so the
+CLI's ``args.func(args)`` lands in ``run(args)``. Each command takes ``--db``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from channels.dispatcher import outbox_config_from_env
+from channels.scheduler import run_sweep
+from lingkaran_core import outbox as policy
+from lingkaran_core.reminders import ChatTarget, DueReminder, Kind
+from lingkaran_core.storage import Database
+from lingkaran_core.storage import outbox_repo as repo
+
+WIB = ZoneInfo("Asia/Jakarta")
+BROADCAST_PRIORITY = 8
+
+
+def _default_db() -> str:
+    return os.environ.get("LINGKARAN_DB", "data/lingkaran.db")
+
+
+def register(subparsers: Any) -> None:
+    """Add ``reminders``, ``outbox`` (if absent) and ``broadcast`` to the admin parser."""
+    p = subparsers.add_parser("reminders", help="reminder sweeps")
+    rsub = p.add_subparsers(dest="reminders_command", required=True)
+    r = rsub.add_parser("run", help="queue every reminder due now (idempotent)")
+    r.add_argument("--db", default=_default_db(), help="database file (default %(default)s)")
+    r.add_argument("--now", help="pretend it is this instant (ISO; WIB when no offset)")
+    r.add_argument("--dry-run", action="store_true", help="count only, queue nothing")
+    r.set_defaults(func=run, admin_ops="reminders-run")
+
+    if "outbox" not in getattr(subparsers, "choices", {}):
+        p = subparsers.add_parser("outbox", help="message queue state and OPD queue")
+        p.add_argument("--db", default=_default_db(), help="database file (default %(default)s)")
+        p.add_argument("--limit", type=int, default=30)
+        p.set_defaults(func=run, admin_ops="outbox")
+
+    p = subparsers.add_parser("broadcast", help="a message to workers by sector/desa/kecamatan")
+    p.add_argument("--db", default=_default_db(), help="database file (default %(default)s)")
+    p.add_argument("--sector", action="append", default=[], help="sector code (repeatable)")
+    p.add_argument("--desa", action="append", default=[], help="desa code (repeatable)")
+    p.add_argument("--kecamatan", action="append", default=[], help="kecamatan code (repeatable)")
+    p.add_argument("--message", required=True, help="the text, as it should reach workers")
+    p.add_argument("--yes", action="store_true", help="queue it (without: estimate only)")
+    p.add_argument("--now", help=argparse.SUPPRESS)
+    p.set_defaults(func=run, admin_ops="broadcast")
+
+
+def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
+    """Run a parsed command of this module; the exit code."""
+    stream = out or sys.stdout
+    try:
+        return asyncio.run(_run(args, stream))
+    except ValueError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+
+
+def _now(text: str | None) -> datetime:
+    if not text:
+        return datetime.now(UTC)
+    when = datetime.fromisoformat(text)
+    return when if when.tzinfo is not None else when.replace(tzinfo=WIB)
+
+
+async def _run(args: argparse.Namespace, out: TextIO) -> int:
+    command = getattr(args, "admin_ops", None)
+    db = await Database.open(args.db)
+    try:
+        if command == "reminders-run":
+            return await _reminders_run(db, args, out)
+        if command == "outbox":
+            return await _outbox(db, args, out)
+        if command == "broadcast":
+            return await _broadcast(db, args, out)
+        raise ValueError(f"unknown command {command!r}")
+    finally:
+        await db.close()
+
+
+async def _reminders_run(db: Database, args: argparse.Namespace, out: TextIO) -> int:
+    counts = await run_sweep(db, _now(args.now), dry_run=args.dry_run)
+    verb = "would queue" if args.dry_run else "queued"
+    for kind, n in counts.items():
+        out.write(f"{kind:<18} {verb} {n}\n")
+    out.write(f"{'total':<18} {verb} {sum(counts.values())}\n")
+    return 0
+
+
+async def _outbox(db: Database, args: argparse.Namespace, out: TextIO) -> int:
+    async with db.read() as r:
+        counts = await repo.counts(r)
+        dead = await repo.dead_letters(r, limit=args.limit)
+        queue = await repo.admin_queue(r, limit=args.limit)
+    if not counts:
+        out.write("outbox is empty\n")
+        return 0
+    out.write("channel    status        rows\n")
+    for (channel, status), n in sorted(counts.items()):
+        out.write(f"{channel:<10} {status:<12} {n:>5}\n")
+    if dead:
+        out.write("\ndead letters (newest first):\n")
+        for row in dead:
+            out.write(
+                f"  #{row.id} {row.channel} {row.msg_key} {row.status} "
+                f"attempts={row.attempts} {row.last_error or ''}\n"
+            )
+    if queue:
+        out.write("\nOPD queue:\n")
+        for row in queue:
+            params = " ".join(f"{k}={v}" for k, v in sorted(row.params.items()))
+            out.write(f"  #{row.id} {row.msg_key} {params} (since {row.created_at})\n")
+    return 0
+
+
+def _filters(args: argparse.Namespace) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if args.sector:
+        clauses.append(f"w.sector IN ({','.join('?' * len(args.sector))})")
+        params += args.sector
+    places: list[str] = []
+    for code in args.desa:
+        places.append("w.desa_code = ?")
+        params.append(code)
+    for code in args.kecamatan:
+        places.append("w.desa_code LIKE ?")
+        params.append(code.rstrip(".") + ".%")
+    if places:
+        clauses.append("(" + " OR ".join(places) + ")")
+    if not clauses:
+        raise ValueError("choose recipients with --sector, --desa or --kecamatan")
+    return " AND ".join(clauses), params
+
+
+async def _broadcast(db: Database, args: argparse.Namespace, out: TextIO) -> int:
+    where, params = _filters(args)
+    message = args.message.strip()
+    if not message:
+        raise ValueError("the message is empty")
+    now = _now(args.now)
+    config = outbox_config_from_env()
+    async with db.read() as r:
+        rows = await r.all(
+            "SELECT DISTINCT c.id, c.channel, c.user_ref, c.last_inbound_at FROM chats c "
+            "JOIN workers w ON w.id = c.worker_id WHERE c.opted_out = 0 "
+            "AND w.registration_status = 'verified' AND w.deceased_on IS NULL "
+            f"AND {where} ORDER BY c.id",
+            params,
+        )
+        used = await repo.business_users_since(r, channel="whatsapp", since=now - policy.WA_WINDOW)
+    recipients = [
+        (
+            row,
+            None if not row["last_inbound_at"] else datetime.fromisoformat(row["last_inbound_at"]),
+        )
+        for row in rows
+    ]
+    est = policy.broadcast_estimate(
+        (
+            policy.BroadcastRecipient(channel=row["channel"], last_inbound_at=last)
+            for row, last in recipients
+        ),
+        now,
+        used_today=len(used),
+        config=config,
+    )
+    out.write(f"recipients: {est.recipients} (WhatsApp {est.whatsapp})\n")
+    out.write(
+        f"WhatsApp outside the 24 h window: {est.outside_window} template messages, "
+        f"about Rp{est.cost_rupiah:,}".replace(",", ".")
+        + f" at Rp{config.wa_template_price} each\n"
+    )
+    budget = policy.tier_budget(config)
+    if est.outside_window:
+        limit = "unlimited" if budget is None else f"{budget} new users a day"
+        out.write(f"spread over {est.days_needed} day(s) under the messaging limit ({limit})\n")
+    if not args.yes:
+        out.write("nothing queued: add --yes to send\n")
+        return 0
+    if budget is not None and budget <= 0 and est.outside_window:
+        raise ValueError("the WhatsApp budget is 0: set LINGKARAN_WA_TIER / _SHARE")
+    digest = hashlib.sha256(
+        (message + "\x00" + where + "\x00" + repr(params)).encode()
+    ).hexdigest()[:12]
+    start = policy.next_send_time(policy.MessageClass.BROADCAST, now, config)
+    due: list[DueReminder] = []
+    slot = len(used)
+    for row, last in recipients:
+        not_before = start
+        if row["channel"] == "whatsapp" and not policy.in_whatsapp_window(last, now):
+            if budget is not None:
+                not_before = start + timedelta(days=slot // budget)
+            slot += 1
+        due.append(
+            DueReminder(
+                kind=Kind.BROADCAST,
+                target=ChatTarget(
+                    chat_id=row["id"], channel=row["channel"], user_ref=row["user_ref"]
+                ),
+                msg_key="broadcast.message",
+                params={"text": message},
+                msg_class=policy.MessageClass.BROADCAST,
+                priority=BROADCAST_PRIORITY,
+                dedupe_key=f"broadcast:{digest}:c{row['id']}",
+                not_before=not_before,
+            )
+        )
+    written: list[DueReminder] = []
+    for i in range(0, len(due), 1000):
+        async with db.tx() as tx:
+            written += await repo.insert_due(tx, due[i : i + 1000], now=now)
+    out.write(f"queued {len(written)} message(s) (broadcast {digest})\n")
+    return 0

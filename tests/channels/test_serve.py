@@ -1,0 +1,174 @@
+"""``bot.py serve`` starts with no channel configured and stops promptly; the admin reminder
+commands print their counts."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from channels import admin_ops
+from channels.serve import serve
+from lingkaran_core.storage import Database
+
+ROOT = Path(__file__).resolve().parents[2]
+CHANNEL_VARS = (
+    "TELEGRAM_BOT_TOKEN",
+    "WHATSAPP_ACCESS_TOKEN",
+    "WHATSAPP_PHONE_NUMBER_ID",
+    "WHATSAPP_APP_SECRET",
+    "WHATSAPP_VERIFY_TOKEN",
+)
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in CHANNEL_VARS}
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def test_serve_starts_without_channels_and_stops_within_a_second(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "bot.py", "serve", "--db", str(tmp_path / "s.db"), "--port", "0"],
+        cwd=ROOT,
+        env=_env(),
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        deadline = time.monotonic() + 20
+        seen = ""
+        while time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            seen += line
+            if "channels enabled" in line or not line:
+                break
+        assert "channels enabled: terminal (log)" in seen, seen
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        rc = proc.wait(timeout=5)
+        elapsed = time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert rc == 0
+    assert elapsed < 1.0
+
+
+async def test_serve_in_process_stops_on_its_event(tmp_path: Path) -> None:
+    stop = asyncio.Event()
+    args = argparse.Namespace(db=str(tmp_path / "s.db"), host="127.0.0.1", port=0)
+    task = asyncio.create_task(serve(args, env={}, stop=stop))
+    await asyncio.sleep(0.5)
+    t0 = time.monotonic()
+    stop.set()
+    assert await asyncio.wait_for(task, 2) == 0
+    assert time.monotonic() - t0 < 1.0
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bot.py admin")
+    admin_ops.register(parser.add_subparsers(dest="command", required=True))
+    return parser.parse_args(argv)
+
+
+@pytest.fixture
+def db_file(tmp_path: Path) -> Path:
+    path = tmp_path / "a.db"
+
+    async def seed() -> None:
+        db = await Database.open(path)
+        async with db.tx() as tx:
+            await tx.execute(
+                "INSERT INTO claims (ref, type, status, event_date, event_at, reported_at, "
+                "checklist, created_at, updated_at) VALUES ('LC-2026-000009', 'JKK', "
+                "'submitted', '2026-11-24', '2026-11-24T01:00:00+00:00', "
+                "'2026-11-24T02:00:00+00:00', '[]', '2026-11-24T02:00:00+00:00', "
+                "'2026-11-24T02:00:00+00:00')"
+            )
+        await db.close()
+
+    asyncio.run(seed())
+    return path
+
+
+def test_reminders_run_dry_run_prints_counts_and_queues_nothing(db_file: Path) -> None:
+    buf = io.StringIO()
+    # 36 h after the accident: the JKK deadline alert is due.
+    args = _parse(
+        [
+            "reminders",
+            "run",
+            "--db",
+            str(db_file),
+            "--now",
+            "2026-11-25T13:00:00+00:00",
+            "--dry-run",
+        ]
+    )
+    assert admin_ops.run(args, out=buf) == 0
+    assert "jkk_deadline       would queue 1" in buf.getvalue()
+    buf = io.StringIO()
+    assert admin_ops.run(_parse(["outbox", "--db", str(db_file)]), out=buf) == 0
+    assert "outbox is empty" in buf.getvalue()
+
+
+def test_reminders_run_queues_once(db_file: Path) -> None:
+    now = ["--now", "2026-11-25T13:00:00+00:00"]
+    buf = io.StringIO()
+    admin_ops.run(_parse(["reminders", "run", "--db", str(db_file), *now]), out=buf)
+    assert "jkk_deadline       queued 1" in buf.getvalue()
+    buf = io.StringIO()
+    admin_ops.run(_parse(["reminders", "run", "--db", str(db_file), *now]), out=buf)
+    assert "total              queued 0" in buf.getvalue()
+    buf = io.StringIO()
+    admin_ops.run(_parse(["outbox", "--db", str(db_file)]), out=buf)
+    assert "admin.jkk_deadline" in buf.getvalue()
+
+
+def test_broadcast_estimates_before_queueing(db_file: Path) -> None:
+    async def add_recipients() -> None:
+        db = await Database.open(db_file)
+        async with db.tx() as tx:
+            t = "2026-11-01T00:00:00+00:00"
+            for i in range(3):
+                await tx.execute(
+                    "INSERT INTO workers (id, nik, name, birth_date, sex, desa_code, sector, "
+                    "coverage_start, paid_through, created_at, updated_at) VALUES "
+                    "(?, ?, 'W', '1990-01-01', 'L', '35.09.01.2001', 'nelayan_tangkap', "
+                    "'2026-01-01', '2026-11-01', ?, ?)",
+                    (i + 1, f"35090101019000{i:02d}", t, t),
+                )
+                await tx.execute(
+                    "INSERT INTO chats (channel, user_ref, worker_id, created_at) "
+                    "VALUES ('whatsapp', ?, ?, ?)",
+                    (f"62812000000{i}", i + 1, t),
+                )
+        await db.close()
+
+    asyncio.run(add_recipients())
+    base = ["broadcast", "--db", str(db_file), "--kecamatan", "35.09.01", "--message", "Halo"]
+    base += ["--now", "2026-11-25T03:00:00+00:00"]
+    buf = io.StringIO()
+    assert admin_ops.run(_parse(base), out=buf) == 0
+    text = buf.getvalue()
+    assert "recipients: 3 (WhatsApp 3)" in text
+    assert "3 template messages" in text
+    assert "nothing queued" in text
+    buf = io.StringIO()
+    assert admin_ops.run(_parse([*base, "--yes"]), out=buf) == 0
+    assert "queued 3 message(s)" in buf.getvalue()
+    buf = io.StringIO()
+    assert admin_ops.run(_parse([*base, "--yes"]), out=buf) == 0
+    assert "queued 0 message(s)" in buf.getvalue()  # the same broadcast twice is one
