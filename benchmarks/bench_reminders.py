@@ -279,7 +279,8 @@ class Ticker:
         self._task.cancel()
 
 
-async def _sweep(path: Path, copy_from: Path) -> tuple[float, float, dict[str, int]]:
+async def _sweep(path: Path, copy_from: Path) -> list[tuple[float, float, dict[str, int]]]:
+    """The first sweep (queues everything due) and a repeat an hour later (queues nothing)."""
     import shutil
 
     from channels.scheduler import run_sweep
@@ -287,12 +288,15 @@ async def _sweep(path: Path, copy_from: Path) -> tuple[float, float, dict[str, i
 
     shutil.copy(copy_from, path)
     db = await Database.open(path)
+    out: list[tuple[float, float, dict[str, int]]] = []
     try:
-        async with Ticker() as tick:
-            t0 = time.perf_counter()
-            counts = await run_sweep(db, NOW, whatsapp_enabled=True)
-            elapsed = time.perf_counter() - t0
-        return elapsed, tick.max_gap, counts
+        for now in (NOW, NOW + timedelta(hours=1)):
+            async with Ticker() as tick:
+                t0 = time.perf_counter()
+                counts = await run_sweep(db, now, whatsapp_enabled=True)
+                elapsed = time.perf_counter() - t0
+            out.append((elapsed, tick.max_gap, counts))
+        return out
     finally:
         await db.close()
 
@@ -369,7 +373,7 @@ async def _dispatch(n: int, rate: float, tmp: Path) -> dict[str, float]:
     from channels.dispatcher import ChannelLimits, Dispatcher
     from lingkaran_core.storage import Database
 
-    db = await Database.open(tmp / "dispatch.db")
+    db = await Database.open(tmp / f"dispatch-{n}-{rate:.0f}.db")
     api = RateLimitedAPI(rate=rate, per_user_interval=1.0, burst=max(3.0, rate * 0.05))
     try:
         async with db.tx() as tx:
@@ -417,11 +421,13 @@ def run() -> list[dict[str, Any]]:
         for n in (82_091, 200_000):
             src = tmp / f"src-{n}.db"
             populate(src, n)
-            elapsed, gap, counts = asyncio.run(_sweep(tmp / f"ours-{n}.db", src))
+            (elapsed, gap, counts), (r_elapsed, r_gap, r_counts) = asyncio.run(
+                _sweep(tmp / f"ours-{n}.db", src)
+            )
             b_elapsed, b_gap, b_due = asyncio.run(_naive_sweep(tmp / f"naive-{n}.db", src))
             out.append(
                 {
-                    "benchmark": f"sweep {n:,} workers (s)",
+                    "benchmark": f"first sweep, {n:,} workers (s)",
                     "ours": round(elapsed, 3),
                     "baseline": round(b_elapsed, 3),
                     "note": f"target < 2 s at 200k; queued {sum(counts.values())} "
@@ -431,24 +437,34 @@ def run() -> list[dict[str, Any]]:
             )
             out.append(
                 {
-                    "benchmark": f"sweep {n:,}: max event-loop stall (ms)",
+                    "benchmark": f"first sweep, {n:,}: max loop stall (ms)",
                     "ours": round(gap * 1000, 1),
                     "baseline": round(b_gap * 1000, 1),
-                    "note": "target < 50 ms; chunks of 5,000 ids with yields vs one query",
+                    "note": "target < 50 ms; 10k-id ranges grouped in SQLite, 500-record "
+                    "pieces between yields vs one query + one pass",
                 }
             )
-        rate = 200.0
-        d1 = asyncio.run(_dispatch(1000, rate, tmp))
-        out.append(
-            {
-                "benchmark": f"dispatch 1,000 msgs at {rate:.0f}/s limit (% of limit)",
-                "ours": round(d1["share"] * 100, 1),
-                "baseline": 100.0,
-                "note": f"target >= 95 %; 429s={int(d1['rejected'])} duplicates="
-                f"{int(d1['duplicates'])} delivered={int(d1['delivered'])} in "
-                f"{d1['elapsed']:.2f} s; baseline = the configured limit itself",
-            }
-        )
+            out.append(
+                {
+                    "benchmark": f"repeat sweep, {n:,} workers (s)",
+                    "ours": round(r_elapsed, 3),
+                    "baseline": None,
+                    "note": f"the hourly steady state: queued {sum(r_counts.values())} "
+                    f"(dedupe keys), max loop stall {r_gap * 1000:.1f} ms",
+                }
+            )
+        for count, rate in ((300, 30.0), (400, 80.0), (1000, 200.0)):
+            d1 = asyncio.run(_dispatch(count, rate, tmp))
+            out.append(
+                {
+                    "benchmark": f"dispatch {count:,} msgs, limit {rate:.0f}/s (% of limit)",
+                    "ours": round(d1["share"] * 100, 1),
+                    "baseline": 100.0,
+                    "note": f"target >= 95 %; 429s={int(d1['rejected'])} duplicates="
+                    f"{int(d1['duplicates'])} delivered={int(d1['delivered'])} in "
+                    f"{d1['elapsed']:.2f} s; baseline = the configured limit itself",
+                }
+            )
     return out
 
 
@@ -457,7 +473,7 @@ def main() -> int:
     rows = run()
     for r in rows:
         sys.stdout.write(
-            f"{r['benchmark']:<48} ours={r['ours']:<10} base={r['baseline']:<10} {r['note']}\n"
+            f"{r['benchmark']:<48} ours={r['ours']!s:<10} base={r['baseline']!s:<10} {r['note']}\n"
         )
     return 0
 

@@ -515,8 +515,8 @@ class WorkerChunk:
     notice: list[ProtectedCandidate]
 
 
-WORKER_RANGE = 20_000  # ids per SQL range: SQLite does the scanning and grouping in its thread
-PIECE = 1000  # records built on the event loop between two yields
+WORKER_RANGE = 10_000  # ids per SQL range: SQLite does the scanning and grouping in its thread
+PIECE = 500  # records built on the event loop between two yields
 
 _LIVE = "w.registration_status = 'verified' AND w.deceased_on IS NULL"
 
