@@ -7,9 +7,9 @@ WhatsApp webhook and sender when its settings are present, Telegram when
 
 Channel integration contract (what this module expects of a channel object): ``routes``
 (Starlette routes, may be empty), ``sender`` (a ``channels.base.Sender``), ``async start()``
-and ``async stop(grace)``. ``channels.whatsapp.WhatsAppChannel`` provides it; for Telegram,
-``channels.telegram`` is expected to offer ``TelegramChannel(db, config, engine=, clock=)`` and
-``TelegramConfig.from_env()`` the same way (skipped with a warning until it does).
+and ``async stop(grace)``. ``channels.whatsapp.WhatsAppChannel`` provides it as is;
+``channels.telegram.TelegramChannel`` is wrapped (long polling, or its webhook route on the
+shared server when ``TELEGRAM_WEBHOOK_URL`` and ``TELEGRAM_WEBHOOK_SECRET`` are set).
 
 SIGINT/SIGTERM stop everything in well under a second: the web server stops accepting, the
 scheduler stops, the dispatcher puts unsent rows back in the queue, channels get a short grace.
@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib
 import importlib.util
 import logging
 import os
@@ -28,6 +27,7 @@ import signal
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import uvicorn
 from starlette.applications import Starlette
@@ -75,20 +75,53 @@ async def _healthz(request: Request) -> PlainTextResponse:
     return PlainTextResponse("ok")
 
 
+class _TelegramAdapter:
+    """``channels.telegram.TelegramChannel`` behind the ``Channel`` shape: long polling, or
+    the webhook route on the shared server when ``TELEGRAM_WEBHOOK_URL`` is set."""
+
+    def __init__(self, db: Database, env: Mapping[str, str], engine: Any) -> None:
+        from channels.telegram import DEFAULT_WEBHOOK_PATH, TelegramChannel
+
+        self.webhook_url = env.get("TELEGRAM_WEBHOOK_URL") or None
+        self.secret = env.get("TELEGRAM_WEBHOOK_SECRET") or None
+        self.path = (urlsplit(self.webhook_url).path if self.webhook_url else "") or (
+            DEFAULT_WEBHOOK_PATH
+        )
+        self.channel = TelegramChannel(
+            env["TELEGRAM_BOT_TOKEN"],
+            engine=engine,
+            db=db,
+            api_root=env.get("TELEGRAM_API_BASE_URL") or None,
+            clock=utc_now,
+        )
+        self.sender = self.channel.sender
+
+    @property
+    def routes(self) -> Sequence[BaseRoute]:
+        """The webhook route in webhook mode; none for long polling."""
+        if not self.webhook_url or not self.secret:
+            return []
+        return [self.channel.webhook_route(self.path, secret_token=self.secret)]
+
+    async def start(self) -> None:
+        """Set the webhook (or start polling)."""
+        if self.webhook_url and self.secret:
+            await self.channel.start(webhook_url=self.webhook_url, secret_token=self.secret)
+        else:
+            await self.channel.start()
+
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """Stop polling and the PTB application."""
+        await self.channel.stop()
+
+
 def _telegram(db: Database, env: Mapping[str, str], engine: Any) -> Channel | None:
     if not env.get("TELEGRAM_BOT_TOKEN"):
         return None
     if importlib.util.find_spec("channels.telegram") is None:
         logger.warning("TELEGRAM_BOT_TOKEN is set but channels.telegram is missing; skipped")
         return None
-    module = importlib.import_module("channels.telegram")
-    cls = getattr(module, "TelegramChannel", None)
-    config_cls = getattr(module, "TelegramConfig", None)
-    if cls is None or config_cls is None:
-        logger.warning("channels.telegram offers no TelegramChannel/TelegramConfig; skipped")
-        return None
-    channel: Channel = cls(db, config_cls.from_env(), engine=engine, clock=utc_now)
-    return channel
+    return _TelegramAdapter(db, env, engine)
 
 
 def _whatsapp(db: Database, env: Mapping[str, str], engine: Any) -> Channel | None:
@@ -160,38 +193,46 @@ async def serve(
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
 
-        for _name, ch in channels:
-            await ch.start()
-        await dispatcher.start()
-        scheduler.start()
-        server_task = asyncio.create_task(server.serve(), name="uvicorn")
-        for _ in range(1000):  # up to 10 s for the socket to be bound
-            if server.started or server_task.done():
-                break
-            await asyncio.sleep(0.01)
-        if server_task.done():
-            server_task.result()  # the port was taken: surface the error
-        port = server.servers[0].sockets[0].getsockname()[1] if server.servers else args.port
-        logger.info(
-            "channels enabled: %s",
-            ", ".join(["terminal (log)", *(n for n, _ in channels)]),
-            extra={"host": args.host, "port": port},
-        )
-        stop_wait = asyncio.create_task(stop.wait())
-        await asyncio.wait({stop_wait, server_task}, return_when=asyncio.FIRST_COMPLETED)
-        stop_wait.cancel()
-
-        logger.info("stopping")
-        server.should_exit = True
-        scheduler.shutdown(wait=False)
-        await dispatcher.stop(grace=STOP_GRACE)
-        for _name, ch in channels:
-            try:
-                await asyncio.wait_for(ch.stop(grace=STOP_GRACE), timeout=STOP_GRACE + 0.2)
-            except TimeoutError:
-                logger.warning("channel did not stop in time", extra={"channel": _name})
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(server_task, timeout=1.0)
+        started: list[tuple[str, Channel]] = []
+        server_task: asyncio.Task[None] | None = None
+        try:
+            await dispatcher.start()
+            # The web server first, so webhook routes answer once a channel registers them.
+            server_task = asyncio.create_task(server.serve(), name="uvicorn")
+            for _ in range(1000):  # up to 10 s for the socket to be bound
+                if server.started or server_task.done():
+                    break
+                await asyncio.sleep(0.01)
+            if server_task.done():
+                server_task.result()  # the port was taken: surface the error
+            for name, ch in channels:
+                await ch.start()
+                started.append((name, ch))
+            scheduler.start()
+            port = server.servers[0].sockets[0].getsockname()[1] if server.servers else args.port
+            logger.info(
+                "channels enabled: %s",
+                ", ".join(["terminal (log)", *(n for n, _ in channels)]),
+                extra={"host": args.host, "port": port},
+            )
+            stop_wait = asyncio.create_task(stop.wait())
+            await asyncio.wait({stop_wait, server_task}, return_when=asyncio.FIRST_COMPLETED)
+            stop_wait.cancel()
+        finally:
+            # Also after a failed start-up: nothing may be left running.
+            logger.info("stopping")
+            server.should_exit = True
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
+            await dispatcher.stop(grace=STOP_GRACE)
+            for name, ch in started:
+                try:
+                    await asyncio.wait_for(ch.stop(grace=STOP_GRACE), timeout=STOP_GRACE + 0.2)
+                except TimeoutError:
+                    logger.warning("channel did not stop in time", extra={"channel": name})
+            if server_task is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(server_task, timeout=1.0)
         return 0
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -203,4 +244,10 @@ async def serve(
 def main(argv: Sequence[str]) -> int:
     """``python bot.py serve``; the exit code."""
     args = _parse_args(argv)
-    return asyncio.run(serve(args))
+    try:
+        return asyncio.run(serve(args))
+    except KeyboardInterrupt:
+        return 0
+    except Exception as exc:  # a channel refused to start (bad token, network): one line
+        logger.error("serve could not start: %s: %s", type(exc).__name__, exc)
+        return 1
