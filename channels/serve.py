@@ -7,9 +7,9 @@ WhatsApp webhook and sender when its settings are present, Telegram when
 
 Channel integration contract (what this module expects of a channel object): ``routes``
 (Starlette routes, may be empty), ``sender`` (a ``channels.base.Sender``), ``async start()``
-and ``async stop(grace)``. ``channels.whatsapp.WhatsAppChannel`` provides it as is;
-``channels.telegram.TelegramChannel`` is wrapped (long polling, or its webhook route on the
-shared server when ``TELEGRAM_WEBHOOK_URL`` and ``TELEGRAM_WEBHOOK_SECRET`` are set).
+and ``async stop(grace)``, built as ``XChannel(db, XConfig.from_env(env), engine=, clock=)``.
+``channels.whatsapp.WhatsAppChannel`` and ``channels.telegram.TelegramChannel`` provide it
+(Telegram: long polling, or its webhook route on the shared server in webhook mode).
 
 SIGINT/SIGTERM stop everything in well under a second: the web server stops accepting, the
 scheduler stops, the dispatcher puts unsent rows back in the queue, channels get a short grace.
@@ -27,7 +27,6 @@ import signal
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 import uvicorn
 from starlette.applications import Starlette
@@ -75,53 +74,18 @@ async def _healthz(request: Request) -> PlainTextResponse:
     return PlainTextResponse("ok")
 
 
-class _TelegramAdapter:
-    """``channels.telegram.TelegramChannel`` behind the ``Channel`` shape: long polling, or
-    the webhook route on the shared server when ``TELEGRAM_WEBHOOK_URL`` is set."""
-
-    def __init__(self, db: Database, env: Mapping[str, str], engine: Any) -> None:
-        from channels.telegram import DEFAULT_WEBHOOK_PATH, TelegramChannel
-
-        self.webhook_url = env.get("TELEGRAM_WEBHOOK_URL") or None
-        self.secret = env.get("TELEGRAM_WEBHOOK_SECRET") or None
-        self.path = (urlsplit(self.webhook_url).path if self.webhook_url else "") or (
-            DEFAULT_WEBHOOK_PATH
-        )
-        self.channel = TelegramChannel(
-            env["TELEGRAM_BOT_TOKEN"],
-            engine=engine,
-            db=db,
-            api_root=env.get("TELEGRAM_API_BASE_URL") or None,
-            clock=utc_now,
-        )
-        self.sender = self.channel.sender
-
-    @property
-    def routes(self) -> Sequence[BaseRoute]:
-        """The webhook route in webhook mode; none for long polling."""
-        if not self.webhook_url or not self.secret:
-            return []
-        return [self.channel.webhook_route(self.path, secret_token=self.secret)]
-
-    async def start(self) -> None:
-        """Set the webhook (or start polling)."""
-        if self.webhook_url and self.secret:
-            await self.channel.start(webhook_url=self.webhook_url, secret_token=self.secret)
-        else:
-            await self.channel.start()
-
-    async def stop(self, grace: float = STOP_GRACE) -> None:
-        """Stop polling and the PTB application."""
-        await self.channel.stop()
-
-
 def _telegram(db: Database, env: Mapping[str, str], engine: Any) -> Channel | None:
     if not env.get("TELEGRAM_BOT_TOKEN"):
         return None
     if importlib.util.find_spec("channels.telegram") is None:
         logger.warning("TELEGRAM_BOT_TOKEN is set but channels.telegram is missing; skipped")
         return None
-    return _TelegramAdapter(db, env, engine)
+    from channels.telegram import TelegramChannel, TelegramConfig
+
+    channel: Channel = TelegramChannel(
+        db, TelegramConfig.from_env(env), engine=engine, clock=utc_now
+    )
+    return channel
 
 
 def _whatsapp(db: Database, env: Mapping[str, str], engine: Any) -> Channel | None:
