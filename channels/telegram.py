@@ -1,0 +1,1140 @@
+"""The Telegram channel: python-telegram-bot 22 updates <-> the channel-neutral dialog engine.
+
+Run it alone with ``python bot.py telegram [--db PATH] [--webhook-url URL] [--port N] [--host H]
+[--secret-token S]`` (long polling unless a webhook URL is given), or inside another program's
+event loop. ``bot.py serve`` (``channels.serve``) runs Telegram, WhatsApp and the scheduler
+together through the channel contract ``routes`` / ``sender`` / ``start()`` / ``stop(grace)``::
+
+    config = TelegramConfig.from_env()            # ConfigError: no token, webhook without secret
+    channel = TelegramChannel(db, config, engine=engine, clock=utc_now)
+    server_routes.extend(channel.routes)          # the webhook route when TELEGRAM_WEBHOOK_URL
+    await channel.start()                         # getMe (InvalidToken when rejected), commands,
+                                                  # then setWebhook, or long polling in the loop
+    dispatcher_senders["telegram"] = channel.sender   # channels.base.Sender for the outbox
+    ...
+    await channel.stop()                          # < 1 s, also while a long poll is open
+
+``channel.webhook_route(path, secret_token=...)`` builds the starlette ``Route`` by hand (it checks
+``X-Telegram-Bot-Api-Secret-Token`` with ``hmac.compare_digest`` and answers 403 before reading
+anything else). ``run_telegram(engine, db, config=..., stop_event=...)`` does all of the above
+until ``stop_event`` is set, serving its own uvicorn for a webhook (``host``/``port``).
+
+Design notes:
+
+- **Ordering.** ``concurrent_updates(True)`` lets different users run at once. That is safe only
+  because the engine serialises messages per user, and because this adapter also holds a FIFO lock
+  per chat from the moment an update arrives until its replies are sent (so a slow photo download
+  or a slow send never lets a later message of the same user overtake an earlier one). PTB starts
+  the update tasks in arrival order, and the lock is taken before the first suspension point.
+- **Buttons.** ``callback_data`` is ``"{step_token}|{choice_id}"`` when that fits in Telegram's
+  64 bytes. Otherwise it is ``"{step_token}#{index}"``: the index into the choices of the rendered
+  reply. The adapter remembers the choice ids of every message it sent with an index keyboard
+  (bounded, in memory); after a restart it falls back to the pressed button's *label*, read from
+  the keyboard that comes back with the press, and gives it to the engine as typed text (the
+  engine matches labels too). The step token travels either way, so a stale keyboard or a double
+  press never submits twice: the engine answers ``stale_press`` and we show it as a toast.
+- **Text.** Sent as plain text (no ``parse_mode``), so names with ``_*[<>&`` arrive verbatim; long
+  texts are split on line boundaries at 4,096 UTF-16 units (``split_text``).
+- **Rate limits.** ``AIORateLimiter`` (30 msg/s overall, 20/min per group) with ``max_retries=3``
+  honours 429 ``retry_after``; a per-private-chat token bucket (a burst, then 1 msg/s) sits on top
+  because PTB has none (TECH.md §9). Timeouts and network errors are retried twice for
+  conversation replies (a read timeout can rarely duplicate a message; losing it is worse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import os
+import signal
+import sys
+import uuid
+import warnings
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Generator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from aiolimiter import AsyncLimiter
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from telegram import (
+    BotCommand,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+from telegram.request import HTTPXRequest
+
+from channels.base import OutboundMessage, RetryLater, SendResult, Undeliverable
+from handlers.engine import Engine, Incoming, Media, Reply
+from handlers.i18n import N_, translator
+from lingkaran_core.storage import Database
+from lingkaran_core.storage import chats as chat_store
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+DEFAULT_API_ROOT = "https://api.telegram.org"
+DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
+MAX_TEXT = 4096  # Bot API sendMessage text limit
+MAX_CALLBACK_BYTES = 64  # Bot API callback_data limit, in bytes
+MAX_TOAST = 200  # Bot API answerCallbackQuery text limit
+MAX_FILE_BYTES = 10 * 1024 * 1024  # our own limit for claim documents
+MAX_WEBHOOK_BODY = 1024 * 1024
+SHORT_LABEL = 20  # labels up to this length go two to a row
+ALLOWED_MIME = frozenset(
+    {"image/jpeg", "image/png", "image/webp", "image/heic", "image/heif", "application/pdf"}
+)
+ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY)
+CHECK = "✓"
+
+# Shown through the engine (Incoming.rejected_media is a msgid it translates and follows with
+# the step's question again), so the user gets a clear reason and the same question.
+FILE_TOO_BIG = N_(
+    "Berkas itu terlalu besar (lebih dari 10 MB). Mohon kirim foto biasa, bukan berkas asli, "
+    "atau foto ulang dokumennya."
+)
+FILE_WRONG_TYPE = N_(
+    "Jenis berkas itu tidak bisa kami terima. Mohon kirim foto (JPG, PNG, WEBP, HEIC) atau PDF."
+)
+FILE_NOT_DOWNLOADED = N_("Berkas itu gagal kami terima. Mohon kirim sekali lagi.")
+CONTACT_NOT_OWN = N_(
+    'Itu nomor orang lain. Mohon tekan tombol "Kirim nomor HP saya", atau ketik nomor HP '
+    "yang bisa dihubungi."
+)
+CONTACT_BUTTON = N_("Kirim nomor HP saya")
+CONTACT_HINT = N_('Atau tekan tombol "Kirim nomor HP saya" di bawah.')
+LOCATION_BUTTON = N_("Kirim lokasi saya")
+LOCATION_HINT = N_('Atau tekan tombol "Kirim lokasi saya" di bawah.')
+GROUP_NOTE = N_(
+    "Maaf, layanan Lingkaran Cinta hanya melayani obrolan pribadi. Silakan kirim pesan langsung "
+    "ke bot ini."
+)
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", N_("Mulai dan tampilkan menu utama")),
+    ("menu", N_("Menu utama")),
+    ("kembali", N_("Ubah jawaban sebelumnya")),
+    ("batal", N_("Batalkan isian ini")),
+    ("bantuan", N_("Bantuan")),
+    ("bahasa", N_("Ganti bahasa")),
+)
+# Slash commands -> the engine's global command words (English aliases for convenience).
+COMMAND_WORDS = {
+    "menu": "menu",
+    "kembali": "kembali",
+    "back": "kembali",
+    "batal": "batal",
+    "cancel": "batal",
+    "bantuan": "bantuan",
+    "help": "bantuan",
+    "bahasa": "bahasa",
+    "language": "bahasa",
+}
+UNSUPPORTED_KINDS = (
+    "sticker",
+    "voice",
+    "video",
+    "video_note",
+    "audio",
+    "animation",
+    "poll",
+    "dice",
+    "venue",
+    "game",
+    "story",
+    "invoice",
+    "paid_media",
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pure rendering helpers (unit-tested)
+
+
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split ``text`` into chunks of at most ``limit`` UTF-16 units, on line boundaries.
+
+    A single line longer than the limit is cut at the last space, or hard when it has none.
+    Empty or blank text gives no chunks.
+    """
+    if not text.strip():
+        return []
+    if utf16_len(text) <= limit:
+        return [text]
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        for piece in _split_line(line, limit):
+            candidate = piece if not current else f"{current}\n{piece}"
+            if utf16_len(candidate) <= limit:
+                current = candidate
+                continue
+            if current.strip():
+                chunks.append(current)
+            current = piece
+    if current.strip():
+        chunks.append(current)
+    return chunks
+
+
+def _split_line(line: str, limit: int) -> list[str]:
+    pieces: list[str] = []
+    while utf16_len(line) > limit:
+        cut = _fit(line, limit)
+        space = line.rfind(" ", 0, cut)
+        if space > 0:
+            cut = space
+        pieces.append(line[:cut].rstrip())
+        line = line[cut:].lstrip()
+    pieces.append(line)
+    return pieces
+
+
+def _fit(text: str, limit: int) -> int:
+    """The largest prefix length (in characters) of ``text`` within ``limit`` UTF-16 units."""
+    units = 0
+    for i, ch in enumerate(text):
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > limit:
+            return i
+    return len(text)
+
+
+def encode_callback(step_token: str | None, choice_id: str, index: int) -> str:
+    """``token|choice_id`` when it fits in 64 bytes, else ``token#index``."""
+    token = step_token or ""
+    data = f"{token}|{choice_id}"
+    if len(data.encode("utf-8")) <= MAX_CALLBACK_BYTES:
+        return data
+    return f"{token}#{index}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Press:
+    """A decoded button press: the step token and either a choice id or an index."""
+
+    step_token: str | None
+    choice_id: str | None = None
+    index: int | None = None
+
+
+def decode_callback(data: str) -> Press | None:
+    """The inverse of ``encode_callback``; None for data we never produced."""
+    bar, hash_ = data.find("|"), data.find("#")
+    seps = [p for p in (bar, hash_) if p >= 0]
+    if not seps:
+        return None
+    at = min(seps)
+    token = data[:at] or None
+    if token is not None and not token.isdigit():
+        return None
+    rest = data[at + 1 :]
+    if data[at] == "|":
+        return Press(step_token=token, choice_id=rest) if rest else None
+    if not rest.isdigit():
+        return None
+    return Press(step_token=token, index=int(rest))
+
+
+def build_keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """Inline buttons for the reply's choices: long labels alone on a row, short ones in pairs."""
+    if not reply.choices:
+        return None
+    rows: list[list[InlineKeyboardButton]] = []
+    pending: InlineKeyboardButton | None = None
+    for i, choice in enumerate(reply.choices):
+        button = InlineKeyboardButton(
+            choice.label, callback_data=encode_callback(reply.step_token, choice.id, i)
+        )
+        if len(choice.label) > SHORT_LABEL:
+            if pending is not None:
+                rows.append([pending])
+                pending = None
+            rows.append([button])
+        elif pending is None:
+            pending = button
+        else:
+            rows.append([pending, button])
+            pending = None
+    if pending is not None:
+        rows.append([pending])
+    return InlineKeyboardMarkup(rows)
+
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outgoing:
+    """One Telegram message to send for a reply."""
+
+    text: str
+    markup: Markup | None = None
+    choice_ids: tuple[str, ...] = ()
+
+
+def render_reply(reply: Reply, *, lang: str = "id") -> list[Outgoing]:
+    """A reply as Telegram messages: split text, the keyboard under the last part.
+
+    A message carries either an inline keyboard or a reply keyboard, never both: when a reply
+    offers choices *and* asks for a contact or location, the request button comes in a second
+    short message.
+    """
+    t = translator(lang)
+    chunks = split_text(reply.text) or ["…"]
+    inline = build_keyboard(reply)
+    request_kb: ReplyKeyboardMarkup | None = None
+    hint = ""
+    if reply.request == "contact":
+        button = KeyboardButton(t(CONTACT_BUTTON), request_contact=True)
+        request_kb = ReplyKeyboardMarkup([[button]], one_time_keyboard=True, resize_keyboard=True)
+        hint = t(CONTACT_HINT)
+    elif reply.request == "location":
+        button = KeyboardButton(t(LOCATION_BUTTON), request_location=True)
+        request_kb = ReplyKeyboardMarkup([[button]], one_time_keyboard=True, resize_keyboard=True)
+        hint = t(LOCATION_HINT)
+    out = [Outgoing(text=c) for c in chunks[:-1]]
+    ids = tuple(c.id for c in reply.choices)
+    if inline is not None:
+        out.append(Outgoing(text=chunks[-1], markup=inline, choice_ids=ids))
+        if request_kb is not None:
+            out.append(Outgoing(text=hint, markup=request_kb))
+    else:
+        out.append(Outgoing(text=chunks[-1], markup=request_kb))
+    return out
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """``RetryAfter.retry_after`` as seconds (it is an int or a timedelta, and warns when read)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value: int | float | timedelta = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rate limiting
+
+
+class ChatRateLimiter(AIORateLimiter):
+    """PTB's limiter plus a token bucket per private chat (a burst, then ``rate`` msg/s)."""
+
+    def __init__(
+        self, *, per_chat_burst: int = 6, per_chat_rate: float = 1.0, max_retries: int = 3
+    ) -> None:
+        super().__init__(max_retries=max_retries)
+        self._burst = per_chat_burst
+        self._period = per_chat_burst / per_chat_rate
+        self._chats: OrderedDict[int, AsyncLimiter] = OrderedDict()
+
+    def _limiter(self, chat_id: int) -> AsyncLimiter:
+        limiter = self._chats.get(chat_id)
+        if limiter is None:
+            limiter = self._chats[chat_id] = AsyncLimiter(self._burst, self._period)
+            if len(self._chats) > 10_000:
+                self._chats.popitem(last=False)
+        else:
+            self._chats.move_to_end(chat_id)
+        return limiter
+
+    async def process_request(
+        self,
+        callback: Callable[..., Any],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        """Wait for the chat's bucket on sends to a private chat, then PTB's limits."""
+        chat_id = data.get("chat_id")
+        if isinstance(chat_id, int) and chat_id > 0 and endpoint.startswith("send"):
+            await self._limiter(chat_id).acquire()
+        return await super().process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# The channel
+
+
+class ConfigError(ValueError):
+    """The Telegram settings are missing or inconsistent (a one-line message for the operator)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TelegramConfig:
+    """Settings from the environment (ARCHITECTURE.md "Configuration")."""
+
+    token: str
+    api_root: str = DEFAULT_API_ROOT
+    webhook_url: str | None = None
+    secret_token: str | None = None
+    poll_timeout: float = 10.0
+    drop_pending_updates: bool = False
+    rate_limit: bool = True
+    per_chat_burst: int = 6
+    per_chat_rate: float = 1.0
+    network_retries: int = 2
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> TelegramConfig:
+        """Read TELEGRAM_*; ``overrides`` (e.g. command-line flags) win when not None."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {
+            "token": env.get("TELEGRAM_BOT_TOKEN", "").strip(),
+            "api_root": (env.get("TELEGRAM_API_BASE_URL") or DEFAULT_API_ROOT).rstrip("/"),
+            "webhook_url": env.get("TELEGRAM_WEBHOOK_URL", "").strip() or None,
+            "secret_token": env.get("TELEGRAM_WEBHOOK_SECRET", "").strip() or None,
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if not values["token"]:
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather and export its "
+                "token (see docs/telegram.md)."
+            )
+        if values["webhook_url"] and not values["secret_token"]:
+            raise ConfigError(
+                "webhook mode needs a secret: set TELEGRAM_WEBHOOK_SECRET or --secret-token."
+            )
+        return cls(**values)
+
+    @property
+    def webhook_path(self) -> str:
+        """The path part of the webhook URL (where the route listens)."""
+        return (urlsplit(self.webhook_url).path if self.webhook_url else "") or (
+            DEFAULT_WEBHOOK_PATH
+        )
+
+
+class TelegramChannel:
+    """A PTB ``Application`` wired to the engine; start/stop it inside any running event loop.
+
+    The channel contract of ``channels.serve``: ``routes``, ``sender``, ``start()``, ``stop()``.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        config: TelegramConfig,
+        *,
+        engine: Engine,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.engine = engine
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self._requests = (
+            HTTPXRequest(
+                connection_pool_size=64,
+                connect_timeout=5.0,
+                read_timeout=15.0,
+                write_timeout=15.0,
+                pool_timeout=5.0,
+                media_write_timeout=30.0,
+            ),
+            # getUpdates adds its long-poll timeout to this read timeout.
+            HTTPXRequest(connection_pool_size=1, connect_timeout=5.0, read_timeout=5.0),
+        )
+        builder = (
+            Application.builder()
+            .token(config.token)
+            .base_url(f"{config.api_root}/bot")
+            .base_file_url(f"{config.api_root}/file/bot")
+            .request(self._requests[0])
+            .get_updates_request(self._requests[1])
+            # Safe only with per-user ordering: see the module docstring.
+            .concurrent_updates(True)
+        )
+        if config.rate_limit:
+            limiter: Any = ChatRateLimiter(
+                per_chat_burst=config.per_chat_burst, per_chat_rate=config.per_chat_rate
+            )
+            builder = builder.rate_limiter(limiter)
+        self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
+        self.sender = TelegramSender(self)
+        self._chat_locks: dict[int, asyncio.Lock] = {}
+        self._chat_waiters: dict[int, int] = {}
+        self._index_choices: OrderedDict[tuple[int, int], tuple[str, ...]] = OrderedDict()
+        self._request_keyboard_open: set[int] = set()
+        self._add_handlers()
+
+    @property
+    def bot(self) -> Any:
+        """The PTB ``Bot`` (with the rate limiter when enabled)."""
+        return self.application.bot
+
+    @property
+    def routes(self) -> list[Route]:
+        """The webhook route for a shared server (none in polling mode)."""
+        if not self.config.webhook_url or not self.config.secret_token:
+            return []
+        return [self.webhook_route(self.config.webhook_path, secret_token=self.config.secret_token)]
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """getMe, set the command menu, start processing; poll, or register the webhook."""
+        # The token is part of every request URL: keep httpx's per-request lines out of the logs.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        config = self.config
+        try:
+            await self.application.initialize()
+        except BaseException:
+            for request in self._requests:
+                with contextlib.suppress(Exception):
+                    await request.shutdown()
+            raise
+        await self.set_commands()
+        await self.application.start()
+        if config.webhook_url:
+            await self.bot.set_webhook(
+                url=config.webhook_url,
+                secret_token=config.secret_token,
+                allowed_updates=list(ALLOWED_UPDATES),
+                drop_pending_updates=config.drop_pending_updates,
+            )
+            logger.info("telegram webhook set", extra={"mode": "webhook"})
+        else:
+            updater = self.application.updater
+            assert updater is not None
+            await updater.start_polling(
+                timeout=timedelta(seconds=config.poll_timeout),
+                allowed_updates=list(ALLOWED_UPDATES),
+                drop_pending_updates=config.drop_pending_updates,
+                error_callback=self._polling_error,
+            )
+            logger.info("telegram polling started", extra={"mode": "polling"})
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop polling, finish the updates in hand, close the HTTP clients.
+
+        ``grace`` is accepted for the ``serve`` contract; PTB waits for the updates in hand.
+        """
+        updater = self.application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    async def set_commands(self) -> None:
+        """The ``/`` command menu in Indonesian (default) and English."""
+        for lang in ("id", "en"):
+            t = translator(lang)
+            commands = [BotCommand(name, t(desc)) for name, desc in COMMANDS]
+            try:
+                await self.bot.set_my_commands(
+                    commands, language_code=None if lang == "id" else lang
+                )
+            except TelegramError as exc:
+                logger.warning("set_my_commands failed", extra={"error": type(exc).__name__})
+
+    def _polling_error(self, exc: TelegramError) -> None:
+        logger.warning("telegram polling error", extra={"error": type(exc).__name__})
+
+    # -- webhook -------------------------------------------------------------------------
+
+    def webhook_route(self, path: str = DEFAULT_WEBHOOK_PATH, *, secret_token: str) -> Route:
+        """A starlette route that checks the secret header and queues the update."""
+        if not secret_token:
+            raise ValueError("a webhook needs a secret token")
+        expected = secret_token.encode()
+
+        async def endpoint(request: Request) -> Response:
+            got = request.headers.get("x-telegram-bot-api-secret-token", "").encode()
+            if not hmac.compare_digest(got, expected):
+                logger.warning("telegram webhook: wrong secret token")
+                return Response(status_code=403)
+            length = request.headers.get("content-length")
+            if length is not None and length.isdigit() and int(length) > MAX_WEBHOOK_BODY:
+                return Response(status_code=413)
+            body = await request.body()
+            if len(body) > MAX_WEBHOOK_BODY:
+                return Response(status_code=413)
+            try:
+                data = json.loads(body)
+                update = Update.de_json(data, self.bot)
+            except (ValueError, TypeError, KeyError):
+                logger.warning("telegram webhook: unreadable update")
+                return Response(status_code=400)
+            await self.application.update_queue.put(update)
+            return Response(status_code=200)
+
+        return Route(path, endpoint, methods=["POST"])
+
+    # -- handlers ------------------------------------------------------------------------
+
+    def _add_handlers(self) -> None:
+        private = filters.ChatType.PRIVATE
+        app = self.application
+        app.add_handler(CommandHandler("start", self._on_start, filters=private))
+        app.add_handler(CommandHandler(list(COMMAND_WORDS), self._on_command, filters=private))
+        app.add_handler(
+            MessageHandler(
+                private & filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL, self._on_message
+            )
+        )
+        app.add_handler(CallbackQueryHandler(self._on_callback))
+        app.add_handler(
+            MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, self._on_group_command)
+        )
+        app.add_error_handler(self._on_error)
+
+    async def _on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """``/start`` shows the menu; ``/start PAYLOAD`` (a deep link) gives the payload as text."""
+        message = update.effective_message
+        if message is None:
+            return
+        payload = " ".join(context.args or []).strip()
+        await self._handle_message(message, text=payload or "/start")
+
+    async def _on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """``/menu``, ``/batal``... become the engine's command words."""
+        message = update.effective_message
+        if message is None or not message.text:
+            return
+        word = message.text.split()[0][1:].split("@")[0].lower()
+        await self._handle_message(message, text=COMMAND_WORDS.get(word, message.text))
+
+    async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Any other message in a private chat."""
+        message = update.effective_message
+        if message is not None:
+            await self._handle_message(message)
+
+    async def _on_group_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Groups are not served: say so once, politely, when someone commands the bot there."""
+        message = update.effective_message
+        if message is None:
+            return
+        lang = _lang_of(message)
+        with contextlib.suppress(TelegramError):
+            await message.reply_text(translator(lang)(GROUP_NOTE))
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log with a correlation id; never re-raise (the application keeps running)."""
+        cid = uuid.uuid4().hex[:10]
+        update_id = update.update_id if isinstance(update, Update) else None
+        logger.error(
+            "telegram update failed",
+            exc_info=context.error,
+            extra={"correlation_id": cid, "update_id": update_id},
+        )
+
+    # -- inbound -------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _chat_lock(self, chat_id: int) -> AsyncIterator[None]:
+        lock = self._chat_locks.get(chat_id)
+        if lock is None:
+            lock = self._chat_locks[chat_id] = asyncio.Lock()
+        self._chat_waiters[chat_id] = self._chat_waiters.get(chat_id, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            left = self._chat_waiters[chat_id] - 1
+            if left:
+                self._chat_waiters[chat_id] = left
+            else:
+                del self._chat_waiters[chat_id]
+                del self._chat_locks[chat_id]
+
+    async def _handle_message(self, message: Message, *, text: str | None = None) -> None:
+        chat_id = message.chat.id
+        async with self._chat_lock(chat_id):
+            inc = await self.incoming_from_message(message, text=text)
+            await self._process(chat_id, inc)
+
+    async def incoming_from_message(self, message: Message, *, text: str | None = None) -> Incoming:
+        """A Telegram message as an ``Incoming`` (downloading a photo or document)."""
+        user = message.from_user
+        base: dict[str, Any] = {
+            "channel": CHANNEL,
+            "user_ref": str(message.chat.id),
+            "message_id": f"{message.chat.id}:{message.message_id}",
+            "received_at": message.date or self.clock(),
+            "display_name": user.first_name if user else None,
+        }
+        if text is not None:
+            return Incoming(**base, text=text)
+        if message.text is not None:
+            return Incoming(**base, text=message.text)
+        if message.photo:
+            photo = message.photo[-1]  # the largest size comes last
+            return await self._media_incoming(
+                base, message, photo.file_id, photo.file_size, "image/jpeg", "photo", None
+            )
+        if message.document is not None:
+            doc = message.document
+            mime = (doc.mime_type or "").lower()
+            if mime not in ALLOWED_MIME:
+                return Incoming(**base, rejected_media=FILE_WRONG_TYPE)
+            kind: Literal["photo", "document"] = (
+                "photo" if mime.startswith("image/") else "document"
+            )
+            return await self._media_incoming(
+                base, message, doc.file_id, doc.file_size, mime, kind, doc.file_name
+            )
+        if message.contact is not None:
+            contact = message.contact
+            # Only the user's own number counts (TECH.md §9): anyone can share anyone's card.
+            if user is None or contact.user_id != user.id:
+                return Incoming(**base, rejected_media=CONTACT_NOT_OWN)
+            phone = contact.phone_number.strip()
+            if phone.isdigit():
+                phone = "+" + phone  # Telegram sends international numbers without the plus
+            return Incoming(**base, contact_phone=phone)
+        if message.location is not None and message.venue is None:
+            loc = message.location
+            return Incoming(**base, location=(loc.latitude, loc.longitude))
+        kind_name = next((k for k in UNSUPPORTED_KINDS if getattr(message, k, None)), "other")
+        return Incoming(**base, unsupported=kind_name)
+
+    async def _media_incoming(
+        self,
+        base: dict[str, Any],
+        message: Message,
+        file_id: str,
+        size: int | None,
+        mime: str,
+        kind: Literal["photo", "document"],
+        filename: str | None,
+    ) -> Incoming:
+        if size is not None and size > MAX_FILE_BYTES:
+            return Incoming(**base, rejected_media=FILE_TOO_BIG)
+        with contextlib.suppress(TelegramError):
+            await self.bot.send_chat_action(message.chat.id, ChatAction.TYPING)
+        try:
+            tg_file = await self.bot.get_file(file_id)
+            if tg_file.file_size is not None and tg_file.file_size > MAX_FILE_BYTES:
+                return Incoming(**base, rejected_media=FILE_TOO_BIG)
+            data = bytes(await tg_file.download_as_bytearray())
+        except TelegramError as exc:
+            logger.warning("telegram download failed", extra={"error": type(exc).__name__})
+            return Incoming(**base, rejected_media=FILE_NOT_DOWNLOADED)
+        if len(data) > MAX_FILE_BYTES:
+            return Incoming(**base, rejected_media=FILE_TOO_BIG)
+        return Incoming(**base, media=Media(data=data, mime=mime, kind=kind, filename=filename))
+
+    async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A button press: to the engine with its step token, then mark or clear the keyboard."""
+        query = update.callback_query
+        if query is None:
+            return
+        message = query.message if isinstance(query.message, Message) else None
+        chat_id = message.chat.id if message is not None else query.from_user.id
+        if message is not None and message.chat.type != ChatType.PRIVATE:
+            with contextlib.suppress(TelegramError):
+                await query.answer()
+            return
+        async with self._chat_lock(chat_id):
+            inc = self.incoming_from_press(query, message)
+            if inc is None:
+                with contextlib.suppress(TelegramError):
+                    await query.answer()
+                return
+            replies = await self.engine.handle(inc)
+            stale = [r for r in replies if r.stale_press]
+            toast = stale[0].text[:MAX_TOAST] if stale else None
+            with contextlib.suppress(TelegramError):
+                await query.answer(toast)
+            await self._settle_keyboard(query, message, pressed=not stale)
+            await self._deliver(chat_id, inc, [r for r in replies if not r.stale_press])
+
+    def incoming_from_press(self, query: CallbackQuery, message: Message | None) -> Incoming | None:
+        """A press as an ``Incoming``; None when the data is not ours."""
+        press = decode_callback(query.data or "")
+        if press is None:
+            return None
+        chat_id = message.chat.id if message is not None else query.from_user.id
+        choice_id = press.choice_id
+        text: str | None = None
+        if press.index is not None:
+            ids = (
+                self._index_choices.get((chat_id, message.message_id))
+                if message is not None
+                else None
+            )
+            if ids is not None and press.index < len(ids):
+                choice_id = ids[press.index]
+            else:
+                # After a restart: the keyboard that came back with the press still has the label.
+                text = _pressed_label(message, query.data or "")
+                if text is None:
+                    return None
+        return Incoming(
+            channel=CHANNEL,
+            user_ref=str(chat_id),
+            message_id=f"cb:{query.id}",
+            received_at=self.clock(),
+            choice_id=choice_id,
+            text=text,
+            step_token=press.step_token,
+            display_name=query.from_user.first_name,
+        )
+
+    async def _settle_keyboard(
+        self, query: CallbackQuery, message: Message | None, *, pressed: bool
+    ) -> None:
+        """Show which button was pressed ("✓ label") and drop the keyboard; stale ones just go."""
+        if message is None or message.reply_markup is None:
+            return
+        label = _pressed_label(message, query.data or "")
+        try:
+            new_text = f"{message.text}\n\n{CHECK} {label}" if message.text and label else None
+            if pressed and new_text is not None and utf16_len(new_text) <= MAX_TEXT:
+                await query.edit_message_text(new_text, reply_markup=None)
+            else:
+                await query.edit_message_reply_markup(reply_markup=None)
+        except BadRequest as exc:
+            # "message is not modified" after a double press, or a message too old to edit.
+            logger.debug("keyboard not edited", extra={"error": exc.message})
+        except TelegramError as exc:
+            logger.info("keyboard not edited", extra={"error": type(exc).__name__})
+
+    # -- outbound ------------------------------------------------------------------------
+
+    async def _process(self, chat_id: int, inc: Incoming) -> None:
+        replies = await self.engine.handle(inc)
+        await self._deliver(chat_id, inc, replies)
+
+    async def _deliver(self, chat_id: int, inc: Incoming, replies: Sequence[Reply]) -> None:
+        try:
+            await self.send_replies(chat_id, replies, retries=self.config.network_retries)
+        except TelegramError as exc:
+            # The replies stay recorded as unsent; a redelivered update replays them.
+            logger.warning(
+                "telegram replies not sent",
+                extra={"error": type(exc).__name__, "correlation_id": uuid.uuid4().hex[:10]},
+            )
+            return
+        await self.engine.replies_sent(inc)
+
+    async def send_replies(
+        self,
+        chat_id: int,
+        replies: Sequence[Reply],
+        *,
+        lang: str | None = None,
+        retries: int = 0,
+    ) -> list[int]:
+        """Send replies in order; the Telegram message ids sent."""
+        sent: list[int] = []
+        for reply in replies:
+            if reply.request in ("contact", "location") and lang is None:
+                lang = await self._language(chat_id)
+            for out in render_reply(reply, lang=lang or "id"):
+                markup: Markup | None = out.markup
+                if markup is None and chat_id in self._request_keyboard_open:
+                    markup = ReplyKeyboardRemove()
+                message = await self._send_one(chat_id, out.text, markup, retries=retries)
+                sent.append(message.message_id)
+                if isinstance(out.markup, ReplyKeyboardMarkup):
+                    self._request_keyboard_open.add(chat_id)
+                elif isinstance(markup, ReplyKeyboardRemove):
+                    self._request_keyboard_open.discard(chat_id)
+                if out.choice_ids and _uses_index(out.markup):
+                    self._remember_choices(chat_id, message.message_id, out.choice_ids)
+        return sent
+
+    async def _send_one(
+        self, chat_id: int, text: str, markup: Markup | None, *, retries: int
+    ) -> Message:
+        delay = 0.5
+        for attempt in range(retries + 1):
+            try:
+                message: Message = await self.bot.send_message(
+                    chat_id, text, reply_markup=markup, disable_web_page_preview=True
+                )
+                return message
+            except BadRequest:
+                raise
+            except (TimedOut, NetworkError) as exc:
+                if attempt == retries:
+                    raise
+                logger.info("telegram send retried", extra={"error": type(exc).__name__})
+                await asyncio.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")
+
+    def _remember_choices(self, chat_id: int, message_id: int, ids: tuple[str, ...]) -> None:
+        self._index_choices[(chat_id, message_id)] = ids
+        if len(self._index_choices) > 20_000:
+            self._index_choices.popitem(last=False)
+
+    async def _language(self, chat_id: int) -> str:
+        async with self.db.read() as r:
+            chat = await chat_store.get_chat(r, CHANNEL, str(chat_id))
+        return chat.language if chat is not None else "id"
+
+
+def _uses_index(markup: Markup | None) -> bool:
+    if not isinstance(markup, InlineKeyboardMarkup):
+        return False
+    return any(
+        isinstance(b.callback_data, str) and "#" in b.callback_data and "|" not in b.callback_data
+        for row in markup.inline_keyboard
+        for b in row
+    )
+
+
+def _pressed_label(message: Message | None, data: str) -> str | None:
+    """The label of the button with this callback data on the message's keyboard."""
+    if message is None or not isinstance(message.reply_markup, InlineKeyboardMarkup):
+        return None
+    for row in message.reply_markup.inline_keyboard:
+        for button in row:
+            if button.callback_data == data:
+                return button.text
+    return None
+
+
+def _lang_of(message: Message) -> str:
+    code = (message.from_user.language_code if message.from_user else None) or "id"
+    return "en" if code.startswith("en") else "id"
+
+
+# ---------------------------------------------------------------------------------------------
+# The outbox dispatcher's sender
+
+
+class TelegramSender:
+    """``channels.base.Sender`` for Telegram: sends, and classifies failures for the outbox."""
+
+    channel = CHANNEL
+
+    def __init__(self, telegram: TelegramChannel) -> None:
+        self._telegram = telegram
+
+    async def send_reply(self, user_ref: str, reply: Reply) -> SendResult:
+        """Send one reply to a chat (no retries here: the dispatcher decides)."""
+        return await self._send(user_ref, reply, lang=None)
+
+    async def send_outbound(self, message: OutboundMessage) -> SendResult:
+        """Send an outbox message as free text (Telegram has no template window)."""
+        return await self._send(message.user_ref, message.reply, lang=message.language)
+
+    async def _send(self, user_ref: str, reply: Reply, *, lang: str | None) -> SendResult:
+        try:
+            chat_id = int(user_ref)
+        except ValueError:
+            raise Undeliverable("not a telegram chat id", code="bad_user_ref") from None
+        try:
+            ids = await self._telegram.send_replies(chat_id, [reply], lang=lang)
+        except RetryAfter as exc:
+            raise RetryLater(
+                "rate limited", retry_after=retry_after_seconds(exc), code=429
+            ) from exc
+        except Forbidden as exc:
+            raise Undeliverable("bot blocked or chat gone", code=403) from exc
+        except BadRequest as exc:
+            # "chat not found" and every other 400 are permanent for this message.
+            raise Undeliverable(exc.message, code=400) from exc
+        except (TimedOut, NetworkError) as exc:
+            raise RetryLater(type(exc).__name__, code="network") from exc
+        except InvalidToken as exc:
+            raise RetryLater("token rejected", code=401) from exc
+        return SendResult(message_ids=tuple(str(i) for i in ids))
+
+
+# ---------------------------------------------------------------------------------------------
+# Application factory, embedded server, command line
+
+
+def build_application(
+    token: str,
+    *,
+    engine: Engine,
+    api_root: str | None = None,
+    rate_limit: bool = True,
+    clock: Callable[[], datetime] | None = None,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The real PTB ``Application`` with our handlers (``TelegramChannel`` runs its lifecycle)."""
+    config = TelegramConfig(
+        token=token, api_root=(api_root or DEFAULT_API_ROOT).rstrip("/"), rate_limit=rate_limit
+    )
+    return TelegramChannel(engine.db, config, engine=engine, clock=clock).application
+
+
+class _EmbeddedServer:
+    """uvicorn inside our loop: signals stay with the caller."""
+
+    def __init__(self, app: Any, host: str, port: int) -> None:
+        import uvicorn
+
+        class Server(uvicorn.Server):
+            @contextlib.contextmanager
+            def capture_signals(self) -> Generator[None, None, None]:
+                yield
+
+        self.server = Server(
+            uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+        )
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.task = asyncio.create_task(self.server.serve())
+        while not self.server.started:
+            if self.task.done():
+                await self.task
+                raise RuntimeError("web server did not start")
+            await asyncio.sleep(0.02)
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        if self.task is not None:
+            await self.task
+
+
+async def run_telegram(
+    engine: Engine,
+    db: Database,
+    *,
+    config: TelegramConfig,
+    stop_event: asyncio.Event,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    ready: asyncio.Event | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> None:
+    """Run Telegram until ``stop_event`` is set: long polling, or a webhook on its own server."""
+    channel = TelegramChannel(db, config, engine=engine, clock=clock)
+    server: _EmbeddedServer | None = None
+    await channel.start()
+    try:
+        if channel.routes:
+            from starlette.applications import Starlette
+
+            server = _EmbeddedServer(Starlette(routes=channel.routes), host, port)
+            await server.start()
+        if ready is not None:
+            ready.set()
+        await stop_event.wait()
+    finally:
+        if server is not None:
+            await server.stop()
+        await channel.stop()
+        logger.info("telegram stopped")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="bot.py telegram", description="Run the Telegram bot")
+    p.add_argument("--db", default=os.environ.get("LINGKARAN_DB", "data/lingkaran.db"))
+    p.add_argument("--webhook-url", help="webhook mode (default: long polling)")
+    p.add_argument("--secret-token", help="X-Telegram-Bot-Api-Secret-Token for the webhook")
+    p.add_argument("--host", default=os.environ.get("LINGKARAN_HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("LINGKARAN_PORT", "8080")))
+    return p
+
+
+def _error(text: str) -> None:
+    sys.stderr.write(f"error: {text}\n")
+    sys.stderr.flush()
+
+
+def main(argv: list[str]) -> int:
+    """``python bot.py telegram ...``: 0 on a clean stop, 2 on a configuration error."""
+    args = _parser().parse_args(argv)
+    try:
+        config = TelegramConfig.from_env(
+            webhook_url=args.webhook_url, secret_token=args.secret_token
+        )
+    except ConfigError as exc:
+        _error(str(exc))
+        return 2
+    try:
+        return asyncio.run(_main(args, config))
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _main(args: argparse.Namespace, config: TelegramConfig) -> int:
+    from handlers.registry import build_engine
+
+    db = await Database.open(args.db)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # not the main thread (tests) or not supported here
+    try:
+        # The bot.py clock (real UTC); channels do not import the composition root.
+        engine = build_engine(db, clock=lambda: datetime.now(UTC), track_replies=True)
+        await run_telegram(
+            engine, db, config=config, stop_event=stop, host=args.host, port=args.port
+        )
+    except InvalidToken:
+        _error(
+            "Telegram rejected TELEGRAM_BOT_TOKEN (getMe: Unauthorized). Copy the token again "
+            "from @BotFather."
+        )
+        return 2
+    except NetworkError as exc:
+        _error(f"cannot reach the Telegram Bot API at {config.api_root}: {exc}")
+        return 1
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+        await db.close()
+    return 0
+
+
+__all__ = [
+    "ConfigError",
+    "TelegramChannel",
+    "TelegramConfig",
+    "TelegramSender",
+    "build_application",
+    "build_keyboard",
+    "decode_callback",
+    "encode_callback",
+    "main",
+    "render_reply",
+    "run_telegram",
+    "split_text",
+]
