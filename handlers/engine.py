@@ -368,42 +368,43 @@ class Engine:
         try:
             async with self.db.tx() as tx:
                 now = self.clock()
-                if not await chat_store.claim_inbound(
-                    tx, inc.channel, inc.message_id, inc.user_ref, now=now
-                ):
+                start = await tx.run(
+                    chat_store.begin_message_sync,
+                    inc.channel,
+                    inc.message_id,
+                    inc.user_ref,
+                    now.isoformat(),
+                    inc.display_name,
+                )
+                if start.duplicate:
                     # Its effects happened already. If its replies never went out (a crash
                     # between commit and send), send them again; otherwise ignore it.
-                    pending = await chat_store.unsent_replies(
-                        tx, inc.channel, inc.user_ref, inc.message_id
-                    )
                     logger.info(
                         "duplicate inbound",
-                        extra={"channel": inc.channel, "replayed": pending is not None},
+                        extra={"channel": inc.channel, "replayed": bool(start.unsent_replies)},
                     )
-                    return [reply_from_dict(r) for r in pending or []]
-                chat = await chat_store.get_or_create_chat(tx, inc.channel, inc.user_ref, now=now)
-                await chat_store.touch_inbound(tx, chat.id, now=now, display_name=inc.display_name)
-                state = await chat_store.load_state(tx, chat.id)
-                fresh = state is None
-                if state is None:
-                    state = ConversationState(flow=self.menu_flow, step="main")
+                    return [reply_from_dict(r) for r in start.unsent_replies or []]
+                fresh = start.state is None
                 ctx = Ctx(
                     tx=tx,
                     db=self.db,
-                    chat=chat,
-                    state=state,
+                    chat=start.chat,
+                    state=start.state or ConversationState(flow=self.menu_flow, step="main"),
                     incoming=inc,
                     now=now,
-                    t=translator(chat.language),
+                    t=translator(start.chat.language),
                     engine=self,
                     effects=effects,
                 )
                 replies = await self._dispatch(ctx, fresh=fresh)
-                await chat_store.save_state(tx, chat.id, ctx.state, now=now)
-                if self.track_replies:
-                    await chat_store.save_replies(
-                        tx, chat.id, inc.message_id, [reply_to_dict(r) for r in replies]
-                    )
+                await tx.run_and_commit(
+                    chat_store.finish_message_sync,
+                    ctx.chat.id,
+                    ctx.state,
+                    now.isoformat(),
+                    inc.message_id,
+                    [reply_to_dict(r) for r in replies] if self.track_replies else None,
+                )
         except Exception:
             return await self._recover(inc)
         for fn in effects:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -221,3 +222,109 @@ async def record_inbound_payload(
         (channel, message_id, user_ref, now.isoformat(), payload),
     )
     return changed > 0
+
+
+@dataclass(slots=True, kw_only=True)
+class MessageStart:
+    """What handling one inbound message starts from (read in a single database round trip)."""
+
+    duplicate: bool
+    chat: Chat
+    state: ConversationState | None
+    unsent_replies: list[dict[str, Any]] | None = None
+
+
+def begin_message_sync(
+    conn: sqlite3.Connection,
+    channel: str,
+    message_id: str,
+    user_ref: str,
+    now_iso: str,
+    display_name: str | None,
+) -> MessageStart:
+    """Record the inbound id, load (or create) the chat and its state: one hop, in the thread."""
+    cur = conn.execute(
+        "INSERT INTO inbound_messages (channel, message_id, user_ref, received_at, status) "
+        "VALUES (?, ?, ?, ?, 'processed') ON CONFLICT (channel, message_id) DO UPDATE "
+        "SET status = 'processed' WHERE inbound_messages.status != 'processed'",
+        (channel, message_id, user_ref, now_iso),
+    )
+    fresh_inbound = cur.rowcount > 0
+    row = conn.execute(
+        f"SELECT {_CHAT_COLS} FROM chats WHERE channel = ? AND user_ref = ?", (channel, user_ref)
+    ).fetchone()
+    created = row is None
+    if created:
+        conn.execute(
+            "INSERT INTO chats (channel, user_ref, language, created_at) VALUES (?, ?, 'id', ?)",
+            (channel, user_ref, now_iso),
+        )
+        row = conn.execute(
+            f"SELECT {_CHAT_COLS} FROM chats WHERE channel = ? AND user_ref = ?",
+            (channel, user_ref),
+        ).fetchone()
+    chat = _chat(row, created=created)
+    if not fresh_inbound:
+        pending = conn.execute(
+            "SELECT last_replies FROM conversations WHERE chat_id = ? AND last_message_id = ? "
+            "AND replies_sent = 0",
+            (chat.id, message_id),
+        ).fetchone()
+        replies = loads(pending[0]) if pending is not None and pending[0] is not None else None
+        return MessageStart(duplicate=True, chat=chat, state=None, unsent_replies=replies)
+    conn.execute(
+        "UPDATE chats SET last_inbound_at = ?, display_name = COALESCE(?, display_name) "
+        "WHERE id = ?",
+        (now_iso, display_name, chat.id),
+    )
+    chat.last_inbound_at = now_iso
+    srow = conn.execute(
+        "SELECT flow, step, data, stack, version, draft, updated_at FROM conversations "
+        "WHERE chat_id = ?",
+        (chat.id,),
+    ).fetchone()
+    state = None
+    if srow is not None:
+        state = ConversationState(
+            flow=srow[0],
+            step=srow[1],
+            data=loads(srow[2]),
+            stack=loads(srow[3]),
+            version=srow[4],
+            draft=loads(srow[5]),
+            updated_at=srow[6],
+        )
+    return MessageStart(duplicate=False, chat=chat, state=state)
+
+
+def finish_message_sync(
+    conn: sqlite3.Connection,
+    chat_id: int,
+    state: ConversationState,
+    now_iso: str,
+    message_id: str,
+    replies: list[dict[str, Any]] | None,
+) -> None:
+    """Save the state (and the replies to replay if the send never happens): one hop."""
+    conn.execute(
+        "INSERT INTO conversations (chat_id, flow, step, data, stack, version, draft, updated_at, "
+        "last_message_id, last_replies, replies_sent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (chat_id) DO UPDATE SET flow = excluded.flow, step = excluded.step, "
+        "data = excluded.data, stack = excluded.stack, version = excluded.version, "
+        "draft = excluded.draft, updated_at = excluded.updated_at, "
+        "last_message_id = excluded.last_message_id, last_replies = excluded.last_replies, "
+        "replies_sent = excluded.replies_sent",
+        (
+            chat_id,
+            state.flow,
+            state.step,
+            dumps(state.data),
+            dumps(state.stack),
+            state.version,
+            None if state.draft is None else dumps(state.draft),
+            now_iso,
+            message_id,
+            None if replies is None else dumps(replies),
+            0 if replies is not None else 1,
+        ),
+    )

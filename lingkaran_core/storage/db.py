@@ -13,17 +13,19 @@ import asyncio
 import json
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
 logger = logging.getLogger(__name__)
 
 Row = aiosqlite.Row
+T = TypeVar("T")
 Params = Sequence[Any] | dict[str, Any]
 
 BUSY_TIMEOUT_MS = 5000
@@ -31,42 +33,139 @@ LOCK_RETRIES = 5
 
 
 class Tx:
-    """A unit of work on the connection; only valid inside ``Database.tx()``/``read()``."""
+    """A unit of work on the connection; only valid inside ``Database.tx()``/``read()``.
 
-    __slots__ = ("conn",)
+    Every method is ONE round trip to aiosqlite's worker thread (a cursor's execute, fetch and
+    close would be three): the thread hop, not SQLite, is what a chat step spends most on.
+    ``run`` executes a plain function with the ``sqlite3`` connection in that thread, to batch
+    several statements in one hop. It relies on aiosqlite's ``_execute``/``_conn``, stable
+    across the pinned 0.22 series.
+    """
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    __slots__ = ("begun", "committed", "conn", "read_only")
+
+    def __init__(self, conn: aiosqlite.Connection, *, read_only: bool = False) -> None:
         self.conn = conn
+        self.read_only = read_only
+        self.begun = False
+        self.committed = False
+
+    async def run(self, fn: Callable[..., T], /, *args: Any) -> T:
+        """Run ``fn(sqlite3_connection, *args)`` in the database thread (one hop)."""
+        raw = self.conn._conn
+        if not self.begun and not self.read_only:
+            self.begun = True
+            call: Callable[..., T] = _begun(fn)
+        else:
+            call = fn
+        result: T = await self.conn._execute(call, raw, *args)  # type: ignore[no-untyped-call]
+        return result
+
+    async def run_and_commit(self, fn: Callable[..., T], /, *args: Any) -> T:
+        """Run ``fn`` and commit in the same hop (the last statement of a unit of work)."""
+        result = await self.run(_then_commit(fn), *args)
+        self.committed = True
+        return result
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; return the last row id (inserts) or 0."""
-        async with self.conn.execute(sql, params) as cur:
-            return cur.lastrowid or 0
+        return await self.run(_execute_lastrowid, sql, params)
 
     async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
         """Run one statement; return how many rows it changed."""
-        async with self.conn.execute(sql, params) as cur:
-            return cur.rowcount
+        return await self.run(_execute_rowcount, sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         """Run one statement for many parameter rows."""
-        await self.conn.executemany(sql, rows)
+        await self.run(_executemany, sql, rows)
 
     async def one(self, sql: str, params: Params = ()) -> Row | None:
         """Fetch the first row or None."""
-        async with self.conn.execute(sql, params) as cur:
-            row: Row | None = await cur.fetchone()
-            return row
+        return await self.run(_fetchone, sql, params)
 
     async def all(self, sql: str, params: Params = ()) -> list[Row]:
         """Fetch every row."""
-        async with self.conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        return await self.run(_fetchall, sql, params)
 
     async def scalar(self, sql: str, params: Params = ()) -> Any:
         """Fetch the first column of the first row, or None."""
         row = await self.one(sql, params)
         return None if row is None else row[0]
+
+
+def _retry_locked(fn: Callable[[], T]) -> T:
+    """Retry a statement that found the database locked beyond busy_timeout (in the thread)."""
+    for attempt in range(LOCK_RETRIES):
+        try:
+            return fn()
+        except sqlite3.OperationalError as exc:
+            if not _is_locked(exc) or attempt == LOCK_RETRIES - 1:
+                raise
+            logger.warning("database busy, retrying", extra={"attempt": attempt})
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _begun(fn: Callable[..., T]) -> Callable[..., T]:
+    def call(conn: sqlite3.Connection, *args: Any) -> T:
+        _retry_locked(lambda: conn.execute("BEGIN IMMEDIATE").close())
+        return fn(conn, *args)
+
+    return call
+
+
+def _then_commit(fn: Callable[..., T]) -> Callable[..., T]:
+    def call(conn: sqlite3.Connection, *args: Any) -> T:
+        result = fn(conn, *args)
+        _commit_sync(conn)
+        return result
+
+    return call
+
+
+def _commit_sync(conn: sqlite3.Connection) -> None:
+    try:
+        _retry_locked(conn.commit)
+    except BaseException:
+        conn.rollback()
+        raise
+
+
+def _executemany(conn: sqlite3.Connection, sql: str, rows: Iterable[Params]) -> None:
+    conn.executemany(sql, rows).close()
+
+
+def _execute_lastrowid(conn: sqlite3.Connection, sql: str, params: Params) -> int:
+    cur = conn.execute(sql, params)
+    try:
+        return cur.lastrowid or 0
+    finally:
+        cur.close()
+
+
+def _execute_rowcount(conn: sqlite3.Connection, sql: str, params: Params) -> int:
+    cur = conn.execute(sql, params)
+    try:
+        return cur.rowcount
+    finally:
+        cur.close()
+
+
+def _fetchone(conn: sqlite3.Connection, sql: str, params: Params) -> Row | None:
+    cur = conn.execute(sql, params)
+    try:
+        row: Row | None = cur.fetchone()
+        return row
+    finally:
+        cur.close()
+
+
+def _fetchall(conn: sqlite3.Connection, sql: str, params: Params) -> list[Row]:
+    cur = conn.execute(sql, params)
+    try:
+        return list(cur.fetchall())
+    finally:
+        cur.close()
 
 
 def _is_locked(exc: BaseException) -> bool:
@@ -115,41 +214,28 @@ class Database:
 
     @asynccontextmanager
     async def tx(self) -> AsyncIterator[Tx]:
-        """A read-write transaction (``BEGIN IMMEDIATE``), committed on success."""
+        """A read-write transaction (``BEGIN IMMEDIATE``), committed on success.
+
+        The BEGIN travels with the first statement and the COMMIT with the last one when the
+        caller uses ``Tx.run_and_commit``: fewer round trips to the database thread.
+        """
         async with self._lock:
-            for attempt in range(LOCK_RETRIES):
-                try:
-                    await self._conn.execute("BEGIN IMMEDIATE")
-                    break
-                except sqlite3.OperationalError as exc:
-                    if not _is_locked(exc) or attempt == LOCK_RETRIES - 1:
-                        raise
-                    logger.warning("database busy, retrying", extra={"attempt": attempt})
-                    await asyncio.sleep(0.05 * (attempt + 1))
+            tx = Tx(self._conn)
             try:
-                yield Tx(self._conn)
+                yield tx
             except BaseException:
-                await self._conn.rollback()
+                if tx.begun and not tx.committed:
+                    await self._conn.rollback()
                 raise
             else:
-                await self._commit()
-
-    async def _commit(self) -> None:
-        for attempt in range(LOCK_RETRIES):
-            try:
-                await self._conn.commit()
-                return
-            except sqlite3.OperationalError as exc:
-                if not _is_locked(exc) or attempt == LOCK_RETRIES - 1:
-                    await self._conn.rollback()
-                    raise
-                await asyncio.sleep(0.05 * (attempt + 1))
+                if tx.begun and not tx.committed:
+                    await tx.run(_commit_sync)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
         """A consistent read without opening a write transaction."""
         async with self._lock:
-            yield Tx(self._conn)
+            yield Tx(self._conn, read_only=True)
 
     async def migrate(self) -> list[str]:
         """Apply numbered SQL migrations not yet applied; return the names applied."""
