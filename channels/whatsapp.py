@@ -44,7 +44,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -715,9 +715,16 @@ def _format_param(p: TemplateParam, value: Any, tl: TemplateLanguage, t: Any) ->
     elif p.format == "list":
         items = value if isinstance(value, list | tuple) else [value]
         text = ", ".join(labels.get(str(k), str(k)) for k in items)
-    elif p.format in ("date", "month"):
+    elif p.format == "when" and "T" in str(value):
+        text = _format_param(TemplateParam(name=p.name, format="datetime"), value, tl, t)
+    elif p.format in ("date", "month", "when"):
         d = _as_date(value)
-        text = str(value) if d is None else (t.date(d) if p.format == "date" else t.month(d))
+        text = str(value) if d is None else (t.month(d) if p.format == "month" else t.date(d))
+    elif p.format == "school_year":
+        year = _int(value, -1)
+        text = f"{year}/{year + 1}" if year > 0 else str(value)
+    elif p.format == "number":
+        text = t.number(_int(value)) if str(value).lstrip("-").isdigit() else str(value)
     elif p.format == "datetime":
         try:
             when = datetime.fromisoformat(str(value))
@@ -741,8 +748,15 @@ class TemplateBook:
     templates: Mapping[str, Template]
     by_key: Mapping[str, Template]
 
-    def for_key(self, msg_key: str) -> Template | None:
-        """The approved template for a message key, if any."""
+    def for_key(self, msg_key: str, params: Mapping[str, Any] | None = None) -> Template | None:
+        """The approved template for a message key, if any.
+
+        Rows addressed to a facilitator (``"for": "facilitator"``) say something else than the
+        worker's version: they only match a ``<msg_key>@facilitator`` entry.
+        """
+        audience = (params or {}).get("for")
+        if audience:
+            return self.by_key.get(f"{msg_key}@{audience}")
         return self.by_key.get(msg_key)
 
     @classmethod
@@ -935,7 +949,7 @@ class WhatsAppSender:
 
     async def send_template(self, message: OutboundMessage) -> SendResult:
         """Send the approved template for the message key (HoldMessage when there is none)."""
-        tmpl = self.templates.for_key(message.msg_key)
+        tmpl = self.templates.for_key(message.msg_key, message.params)
         if tmpl is None:
             raise HoldMessage(f"no approved template for {message.msg_key}", code="no_template")
         params = {k: v for k, v in message.params.items() if not k.startswith("_")}
@@ -1031,12 +1045,16 @@ async def apply_status(tx: Tx, status: WAStatus, *, now: datetime) -> str | None
     late statuses of the old id no longer match) — as a template after 131047, or later after a
     throughput error.
     """
-    row = await tx.one(
-        "SELECT id, status, delivery_status, params, attempts FROM outbox "
-        "WHERE channel = ? AND channel_message_id = ?",
-        (CHANNEL, status.id),
-    )
-    if row is None or row["status"] == "failed":
+    cols = "SELECT id, status, delivery_status, params, attempts FROM outbox WHERE channel = ? "
+    row = await tx.one(cols + "AND channel_message_id = ?", (CHANNEL, status.id))
+    if row is None:
+        # A reply split into several messages is stored as "id1,id2": match on its first id
+        # (a range on the index, not a LIKE scan).
+        row = await tx.one(
+            cols + "AND channel_message_id > ? AND channel_message_id < ?",
+            (CHANNEL, status.id + ",", status.id + ",\uffff"),
+        )
+    if row is None or row["status"] in ("failed", "dead", "dropped"):
         return None
     current = row["delivery_status"]
     current_rank = (
@@ -1158,6 +1176,9 @@ class WhatsAppChannel:
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._seq = itertools.count()
         self._running = False
+        # Set by ``serve`` to the dispatcher's ``on_inbound``: a user writing re-opens the
+        # window, so messages held for want of a template can go out free-form now.
+        self.on_inbound: Callable[[str, str], Awaitable[Any]] | None = None
 
     @property
     def routes(self) -> list[Route]:
@@ -1307,6 +1328,8 @@ class WhatsAppChannel:
             language = await self._language(msg.user_ref)
             if await self._deliver(msg.user_ref, replies, language):
                 await self.engine.replies_sent(inc)
+            if self.on_inbound is not None:
+                await self.on_inbound(CHANNEL, msg.user_ref)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -306,7 +306,7 @@ def test_a_template_body_is_filled_from_named_params_and_formatted() -> None:
         {
             "name": "Sutrisno",
             "ref": "LC-2026-000123",
-            "documents": ["surat_dokter", "buku_tabungan"],
+            "missing": ["surat_dokter", "buku_tabungan"],
         },
         "id",
     )
@@ -407,3 +407,23 @@ def test_window_is_open_for_24_hours_after_the_users_last_message() -> None:
     assert sender.window_open(now - timedelta(hours=23))
     assert not sender.window_open(now - timedelta(hours=24, minutes=1))
     assert not sender.window_open(None)
+
+
+def test_real_outbox_keys_map_to_templates_and_facilitator_rows_do_not() -> None:
+    book = TemplateBook.load()
+    for key in (
+        "reminder.missing_docs",
+        "reminder.arrears",
+        "claim.status_changed",
+        "notice.protected",
+        "ticket.reply",
+        "reminder.scholarship",
+        "reminder.coverage_ending",
+        "digest.facilitator",
+        "reminder.jkk_deadline",
+    ):
+        assert book.for_key(key) is not None, key
+    assert book.for_key("reminder.missing_docs", {"for": "facilitator"}) is None
+    scholarship = book.for_key("reminder.scholarship")
+    assert scholarship is not None
+    assert scholarship.body_values({"school_year": 2026, "refs": ["LC-1"]}, "id")[1] == "2026/2027"
