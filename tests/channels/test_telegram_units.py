@@ -1,0 +1,269 @@
+"""Pure parts of the Telegram adapter: text splitting, callback data, keyboards, error mapping."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from channels.base import RetryLater, Undeliverable
+from channels.telegram import (
+    ConfigError,
+    Press,
+    TelegramConfig,
+    TelegramSender,
+    build_keyboard,
+    decode_callback,
+    encode_callback,
+    render_reply,
+    retry_after_seconds,
+    split_text,
+    utf16_len,
+)
+from handlers.engine import Choice, Reply
+
+# -- split_text ----------------------------------------------------------------------------------
+
+
+def test_a_short_text_is_one_chunk() -> None:
+    assert split_text("Halo") == ["Halo"]
+
+
+def test_blank_text_gives_no_chunks() -> None:
+    assert split_text("  \n ") == []
+
+
+def test_a_long_text_splits_on_line_boundaries_and_loses_nothing() -> None:
+    text = "\n".join(f"baris {i:03d} " + "x" * 90 for i in range(200))
+    parts = split_text(text)
+    assert len(parts) > 1
+    assert all(utf16_len(p) <= 4096 for p in parts)
+    assert "\n".join(parts) == text
+    assert all(p.startswith("baris ") for p in parts)
+
+
+def test_a_line_longer_than_the_limit_is_cut_at_a_space() -> None:
+    parts = split_text("kata " * 100, 50)
+    assert all(len(p) <= 50 for p in parts)
+    assert " ".join(parts).split() == ["kata"] * 100
+
+
+def test_a_line_without_spaces_is_cut_hard() -> None:
+    parts = split_text("x" * 120, 50)
+    assert [len(p) for p in parts] == [50, 50, 20]
+
+
+def test_emoji_count_as_two_utf16_units() -> None:
+    parts = split_text("😀" * 30, 20)
+    assert all(utf16_len(p) <= 20 for p in parts)
+    assert "".join(parts) == "😀" * 30
+
+
+# -- callback data --------------------------------------------------------------------------------
+
+
+def test_callback_data_is_token_bar_choice_id() -> None:
+    assert encode_callback("12", "jkk", 0) == "12|jkk"
+    assert decode_callback("12|jkk") == Press(step_token="12", choice_id="jkk")
+
+
+def test_a_choice_id_too_long_for_64_bytes_becomes_an_index() -> None:
+    long_id = "heir:" + "ä" * 40  # 85 bytes in UTF-8
+    data = encode_callback("7", long_id, 3)
+    assert data == "7#3"
+    assert decode_callback(data) == Press(step_token="7", index=3)
+
+
+def test_callback_data_at_exactly_64_bytes_keeps_the_id() -> None:
+    choice = "c" * 61
+    assert encode_callback("12", choice, 0) == f"12|{choice}"
+    assert len(encode_callback("12", choice, 0).encode()) == 64
+
+
+def test_choice_ids_with_separators_survive() -> None:
+    assert decode_callback(encode_callback("4", "cmd:a|b#c", 0)) == Press(
+        step_token="4", choice_id="cmd:a|b#c"
+    )
+
+
+def test_a_reply_without_token_encodes_an_empty_token() -> None:
+    assert decode_callback(encode_callback(None, "menu", 0)) == Press(
+        step_token=None, choice_id="menu"
+    )
+
+
+@pytest.mark.parametrize("data", ["", "pay:yes", "abc|x", "5#x", "5|", "5#"])
+def test_foreign_callback_data_is_ignored(data: str) -> None:
+    assert decode_callback(data) is None
+
+
+# -- keyboards and rendering ------------------------------------------------------------------------
+
+
+def _reply(*labels: str, request: Any = None, text: str = "Pilih") -> Reply:
+    choices = tuple(Choice(id=f"c{i}", label=lbl) for i, lbl in enumerate(labels))
+    return Reply(text=text, choices=choices, step_token="9", request=request)
+
+
+def test_short_labels_go_two_to_a_row_and_long_ones_alone() -> None:
+    kb = build_keyboard(_reply("Ya", "Tidak", "Lapor kecelakaan kerja sekarang", "Batal"))
+    assert kb is not None
+    rows = [[b.text for b in row] for row in kb.inline_keyboard]
+    assert rows == [["Ya", "Tidak"], ["Lapor kecelakaan kerja sekarang"], ["Batal"]]
+    assert kb.inline_keyboard[0][1].callback_data == "9|c1"
+
+
+def test_a_contact_request_without_choices_carries_the_contact_keyboard() -> None:
+    out = render_reply(_reply(request="contact", text="Nomor HP?"))
+    assert len(out) == 1
+    assert isinstance(out[0].markup, ReplyKeyboardMarkup)
+    button = out[0].markup.keyboard[0][0]
+    assert button.request_contact is True
+    assert out[0].markup.one_time_keyboard is True
+
+
+def test_a_contact_request_with_choices_sends_the_contact_keyboard_separately() -> None:
+    out = render_reply(_reply("Pakai nomor ini", request="contact", text="Nomor HP?"))
+    assert [type(o.markup) for o in out] == [InlineKeyboardMarkup, ReplyKeyboardMarkup]
+    assert out[0].text == "Nomor HP?"
+    assert out[0].choice_ids == ("c0",)
+
+
+def test_only_the_last_part_of_a_long_reply_has_the_keyboard() -> None:
+    out = render_reply(_reply("Oke", text="\n".join("y" * 100 for _ in range(100))))
+    assert len(out) == 3
+    assert [o.markup is None for o in out] == [True, True, False]
+
+
+def test_markup_characters_are_sent_verbatim() -> None:
+    name = "Siti_*[Aminah]* <b>&amp;"
+    assert render_reply(Reply(text=f"Nama: {name}"))[0].text == f"Nama: {name}"
+
+
+# -- configuration -----------------------------------------------------------------------------------
+
+
+def test_config_needs_a_token() -> None:
+    with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN"):
+        TelegramConfig.from_env({})
+
+
+def test_config_refuses_a_webhook_without_a_secret() -> None:
+    with pytest.raises(ConfigError, match="secret"):
+        TelegramConfig.from_env(
+            {"TELEGRAM_BOT_TOKEN": "1:a", "TELEGRAM_WEBHOOK_URL": "https://x.id/tg/hook"}
+        )
+
+
+def test_config_reads_the_api_root_and_flags_override_the_environment() -> None:
+    cfg = TelegramConfig.from_env(
+        {
+            "TELEGRAM_BOT_TOKEN": "1:a",
+            "TELEGRAM_API_BASE_URL": "http://127.0.0.1:8081/",
+            "TELEGRAM_WEBHOOK_URL": "https://x.id/env",
+            "TELEGRAM_WEBHOOK_SECRET": "s",
+        },
+        webhook_url="https://x.id/tg/hook",
+        secret_token=None,
+    )
+    assert cfg.api_root == "http://127.0.0.1:8081"
+    assert cfg.webhook_url == "https://x.id/tg/hook"
+    assert cfg.webhook_path == "/tg/hook"
+    assert cfg.secret_token == "s"
+
+
+# -- the outbox sender's error mapping ----------------------------------------------------------------
+
+
+class _Raising:
+    """Stands in for the channel: ``send_replies`` raises the given error."""
+
+    def __init__(self, exc: Exception) -> None:
+        self.exc = exc
+
+    async def send_replies(self, chat_id: int, replies: Any, **kw: Any) -> list[int]:
+        raise self.exc
+
+
+@pytest.mark.parametrize(
+    ("exc", "expected", "retry_after"),
+    [
+        (RetryAfter(7), RetryLater, 7.0),
+        (TimedOut(), RetryLater, None),
+        (NetworkError("connection reset"), RetryLater, None),
+        (Forbidden("Forbidden: bot was blocked by the user"), Undeliverable, None),
+        (BadRequest("Bad Request: chat not found"), Undeliverable, None),
+    ],
+)
+async def test_sender_maps_telegram_errors_for_the_dispatcher(
+    exc: Exception, expected: type[Exception], retry_after: float | None
+) -> None:
+    sender = TelegramSender(_Raising(exc))  # type: ignore[arg-type]
+    with pytest.raises(expected) as caught:
+        await sender.send_reply("1001", Reply(text="Kabar klaim"))
+    if retry_after is not None:
+        assert isinstance(caught.value, RetryLater)
+        assert caught.value.retry_after == retry_after
+
+
+async def test_sender_refuses_a_user_ref_that_is_not_a_chat_id() -> None:
+    sender = TelegramSender(_Raising(AssertionError()))  # type: ignore[arg-type]
+    with pytest.raises(Undeliverable):
+        await sender.send_reply("6281234567890x", Reply(text="x"))
+
+
+def test_retry_after_is_read_as_seconds_without_a_warning(recwarn: pytest.WarningsRecorder) -> None:
+    exc = RetryAfter(timedelta(seconds=3))
+    recwarn.clear()
+    assert retry_after_seconds(exc) == 3.0
+    assert not recwarn.list
+
+
+# -- presses with an index, before and after a restart -----------------------------------------------
+
+
+def _press_update(channel: Any, data: str, keyboard: list[list[dict[str, str]]]) -> Any:
+    from telegram import Update
+
+    message = {
+        "message_id": 11,
+        "date": 1735689601,
+        "chat": {"id": 1001, "type": "private"},
+        "text": "Siapa ahli warisnya?",
+        "reply_markup": {"inline_keyboard": keyboard},
+    }
+    raw = {
+        "update_id": 2,
+        "callback_query": {
+            "id": "cbq-1",
+            "chat_instance": "ci-1",
+            "data": data,
+            "from": {"id": 1001, "is_bot": False, "first_name": "Ani"},
+            "message": message,
+        },
+    }
+    return Update.de_json(raw, channel.bot)
+
+
+def test_an_index_press_resolves_from_memory_or_from_the_button_label() -> None:
+    from channels.telegram import TelegramChannel
+
+    channel = TelegramChannel(None, TelegramConfig(token="1:a"), engine=None)  # type: ignore[arg-type]
+    long_id = "heir:" + "x" * 70
+    keyboard = [[{"text": "Anak kandung", "callback_data": "5#0"}]]
+    update = _press_update(channel, "5#0", keyboard)
+    query = update.callback_query
+    # Same process: the choice id is remembered.
+    channel._remember_choices(1001, 11, (long_id,))
+    inc = channel.incoming_from_press(query, query.message)
+    assert inc is not None
+    assert (inc.choice_id, inc.text, inc.step_token) == (long_id, None, "5")
+    assert inc.message_id == "cb:cbq-1"
+    # After a restart: the label on the pressed button is answered as text, same step token.
+    fresh = TelegramChannel(None, TelegramConfig(token="1:a"), engine=None)  # type: ignore[arg-type]
+    inc = fresh.incoming_from_press(query, query.message)
+    assert inc is not None
+    assert (inc.choice_id, inc.text, inc.step_token) == (None, "Anak kandung", "5")
