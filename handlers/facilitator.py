@@ -243,12 +243,13 @@ async def _end_revoked_access(ctx: Ctx) -> list[Reply] | None:
         ended = found is None or found.revoked or found.bound_chat_id != chat.id
     elif chat.active_role == "facilitator":
         ended = True
-    told = await ctx.tx.execute_rowcount(
-        "UPDATE facilitators SET revoke_notified_at = ? WHERE bound_chat_id = ? "
-        "AND revoked_at IS NOT NULL AND revoke_notified_at IS NULL",
-        (ctx.now.isoformat(), chat.id),
-    )
-    ended = ended or told > 0
+    if chat.revoke_pending:  # loaded with the chat, so most messages cost no query here
+        told = await ctx.tx.execute_rowcount(
+            "UPDATE facilitators SET revoke_notified_at = ? WHERE bound_chat_id = ? "
+            "AND revoked_at IS NOT NULL AND revoke_notified_at IS NULL",
+            (ctx.now.isoformat(), chat.id),
+        )
+        ended = ended or told > 0
     if (
         not ended
         and chat.active_role != "facilitator"

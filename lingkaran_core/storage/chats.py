@@ -26,6 +26,8 @@ class Chat:
     opted_out: bool
     last_inbound_at: str | None
     created: bool = False
+    # A facilitator bound to this chat was revoked and the chat has not been told yet.
+    revoke_pending: bool = False
 
 
 @dataclass(slots=True, kw_only=True)
@@ -43,7 +45,9 @@ class ConversationState:
 
 _CHAT_COLS = (
     "id, channel, user_ref, worker_id, facilitator_id, active_role, language, display_name, "
-    "phone, opted_out, last_inbound_at"
+    "phone, opted_out, last_inbound_at, EXISTS (SELECT 1 FROM facilitators f "
+    "WHERE f.bound_chat_id = chats.id AND f.revoked_at IS NOT NULL "
+    "AND f.revoke_notified_at IS NULL) AS revoke_pending"
 )
 
 
@@ -61,6 +65,7 @@ def _chat(row: Any, created: bool = False) -> Chat:
         opted_out=bool(row["opted_out"]),
         last_inbound_at=row["last_inbound_at"],
         created=created,
+        revoke_pending=bool(row["revoke_pending"]),
     )
 
 
