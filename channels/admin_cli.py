@@ -1250,6 +1250,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     admin_tickets.register(sub)
 
+    # Reminders and broadcasts live in channels/admin_ops.py (it skips `outbox`, defined above).
+    from channels import admin_ops
+
+    admin_ops.register(sub)
+
     p = sub.add_parser("backup", parents=[common], help="online backup (safe while running)")
     p.add_argument("--out", required=True)
     p.set_defaults(func=_backup)
@@ -1268,7 +1273,7 @@ def main(argv: list[str]) -> int:
     except SystemExit as exc:  # argparse already printed usage or help
         return int(exc.code) if isinstance(exc.code, int) else 2
     try:
-        if args.command == "tickets":  # admin_tickets opens the database itself
+        if args.command in ("tickets", "reminders", "broadcast"):  # these open the DB themselves
             _require_db(argparse.Namespace(db=getattr(args, "db", None) or _default_db()))
         return int(args.func(args))
     except CliError as exc:
