@@ -28,6 +28,12 @@ async def _on_start(ctx: Ctx) -> Outcome | None:
                 "program ini. Tanya pendamping desa atau BPJS Ketenagakerjaan di 175."
             )
         )
+    elif worker.registration_status == "registered" or cov.status == CoverageStatus.NOT_STARTED:
+        extra = ctx.t(
+            N_(
+                "Tidak ada yang perlu dilakukan. Kami kabari lewat pesan ini saat perlindungan berlaku."
+            )
+        )
     else:
         extra = ctx.t(N_('Pendamping desa bisa membantu pendaftaran. Pilih "Bisa ikut program?".'))
     return End((text, extra))

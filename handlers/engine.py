@@ -706,6 +706,10 @@ class Engine:
         if inc.media is not None and not step.accepts_media:
             msg = ctx.t(N_("Terima kasih, tetapi saat ini kami tidak menunggu foto atau berkas."))
             return [Reply(text=msg), *await self.prompt(ctx)]
+        if option is None and inc.choice_id is not None:
+            # A button this step does not offer (an old keyboard, or a forged id): no effect.
+            note = ctx.t(N_("Tombol itu sudah tidak berlaku. Silakan pilih yang baru."))
+            return [Reply(text=note, stale_press=True), *await self.prompt(ctx)]
         if option is None and inc.media is None and inc.contact_phone is None:
             if options and not step.free_text:
                 return await self._reask(
@@ -794,6 +798,7 @@ class Engine:
             self._bump(ctx)
             return pre + await self.prompt(ctx)
         if isinstance(outcome, Stay):
+            self._bump(ctx)  # the old keyboard (e.g. the previous page) goes stale
             return msgs(outcome.messages) + (await self.prompt(ctx) if outcome.reprompt else [])
         if isinstance(outcome, Goto):
             if flow.keeps_draft:

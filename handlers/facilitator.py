@@ -375,15 +375,15 @@ async def _answer_to_ticket(ctx: Ctx) -> list[Reply] | None:
     intent = classify(text).intent
     if intent is not None and intent != "thanks":
         return None  # a question the menu can answer
+    # Unless it is only a thank-you, the worker is waiting again (and the ticket may escalate).
     ticket_id = await services.open_ticket(
-        ctx.tx, chat_id=ctx.chat.id, body=text, now=ctx.now, channel=ctx.chat.channel
+        ctx.tx,
+        chat_id=ctx.chat.id,
+        body=text,
+        now=ctx.now,
+        channel=ctx.chat.channel,
+        reopen=intent != "thanks",
     )
-    if intent != "thanks":
-        # The worker is waiting again: the ticket needs an answer (and may escalate).
-        await ctx.tx.execute(
-            "UPDATE tickets SET status = 'open' WHERE id = ? AND status = 'answered'",
-            (ticket_id,),
-        )
     note = ctx.t(
         N_("Pesan diteruskan ke petugas ({ticket})."), ticket=services.ticket_ref(ticket_id)
     )

@@ -51,6 +51,11 @@ async def menu_choices(ctx: Ctx) -> list[Option]:
         options.insert(0, DRAFT_OPTION)
     if ctx.chat.facilitator_id is not None:
         options.append(SWITCH_TO_FACILITATOR)
+    # WhatsApp lists hold 10 rows: the least needed entries give way (still reachable by
+    # typing "tentang" or "bahasa").
+    for spare in ("about", "settings"):
+        if len(options) > 10:
+            options = [o for o in options if o.id != spare]
     return options
 
 

@@ -241,7 +241,9 @@ async def submit_claim(
         w = await _worker_by_nik(tx, new.subject_nik)
         if w is not None:
             worker_id = w.id
-            desa = desa or w.desa_code
+    if desa is None and worker_id is not None:
+        # The desa decides which facilitator sees the claim and hears of its changes.
+        desa = await tx.scalar("SELECT desa_code FROM workers WHERE id = ?", (worker_id,))
     ref = await next_claim_ref(tx, now.year)
     claim_id = await tx.execute(
         "INSERT INTO claims (ref, type, status, event_date, event_at, reported_at, late_report, "
@@ -494,6 +496,7 @@ async def add_document(
 
 MAX_LINK_FAILURES = 5
 LOCKOUT = timedelta(minutes=30)
+FAILURE_MEMORY = timedelta(hours=24)
 
 
 def _nik_key(nik: str) -> str:
@@ -516,8 +519,12 @@ async def link_locked_until(
 
 
 async def _fail(tx: Tx, key: str, now: datetime) -> datetime | None:
-    row = await tx.one("SELECT failures, lockouts FROM link_attempts WHERE key = ?", (key,))
+    row = await tx.one(
+        "SELECT failures, lockouts, updated_at FROM link_attempts WHERE key = ?", (key,)
+    )
     failures = (row["failures"] if row else 0) + 1
+    if row is not None and now - datetime.fromisoformat(row["updated_at"]) > FAILURE_MEMORY:
+        failures = 1  # old mistakes are forgotten after a day; repeat lockouts still double
     lockouts = row["lockouts"] if row else 0
     locked_until: datetime | None = None
     if failures >= MAX_LINK_FAILURES:
@@ -598,8 +605,13 @@ async def open_ticket(
     topic: str = "question",
     media: str | None = None,
     channel: str | None = None,
+    reopen: bool = True,
 ) -> int:
-    """Open a ticket for a person (the desa's facilitator, or the admin queue)."""
+    """Open a ticket for a person (the desa's facilitator, or the admin queue).
+
+    A message to a ticket staff already answered puts it back in the queue (``reopen``), except
+    a plain thank-you, which the caller passes with ``reopen=False``.
+    """
     row = await tx.one(
         "SELECT c.worker_id, w.desa_code FROM chats c LEFT JOIN workers w ON w.id = c.worker_id "
         "WHERE c.id = ?",
@@ -614,7 +626,9 @@ async def open_ticket(
     if existing is not None:
         ticket_id = int(existing)
         await tx.execute(
-            "UPDATE tickets SET updated_at = ? WHERE id = ?", (now.isoformat(), ticket_id)
+            "UPDATE tickets SET updated_at = ?, status = CASE WHEN ? THEN 'open' ELSE status END "
+            "WHERE id = ?",
+            (now.isoformat(), int(reopen), ticket_id),
         )
     else:
         ticket_id = await tx.execute(

@@ -473,11 +473,6 @@ async def test_stale_button_is_refused_without_effect(chat: ChatDriver) -> None:
     chat.expect("tinggal di desa apa?")
 
 
-@pytest.mark.xfail(
-    reason="handlers/coverage.py:31: registered/not-started workers get the 'help with "
-    "registration' hint meant for people not on the roster",
-    strict=True,
-)
 @pytest.mark.parametrize(
     ("start", "status"), [(None, "registered"), ("2027-01-01", "verified")], ids=["reg", "start"]
 )

@@ -213,9 +213,9 @@ async def test_withdraw_is_refused_for_a_claim_in_review(chat: ChatDriver, db: D
     assert "Tarik laporan" not in labels
     token = chat.token()
     await chat.press("withdraw", token)
-    chat.expect("Mohon pilih salah satu")
+    chat.expect("Tombol itu sudah tidak berlaku")
     await chat.press("yes", token)
-    chat.expect("Mohon pilih salah satu")
+    chat.expect("Tombol itu sudah tidak berlaku")
     assert await status_of(db, ref) == "in_review"
 
 
