@@ -134,6 +134,16 @@ async def serve(
             config=outbox_config_from_env(e),
             idle_interval=5.0,
         )
+        if engine is not None:
+
+            async def _after_message(inc: Any) -> None:
+                # Rows the engine queued go out now; a WhatsApp user writing reopens the
+                # 24 h window, so their held rows may be sent as free text.
+                if inc.channel == "whatsapp":
+                    await dispatcher.on_inbound(inc.channel, inc.user_ref)
+                dispatcher.poke()
+
+            engine.after_message.append(_after_message)
         scheduler = build_scheduler(
             db,
             clock=utc_now,

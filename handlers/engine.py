@@ -335,6 +335,10 @@ class Engine:
         self.before_step: list[Hook] = []
         # Channels that confirm delivery (``replies_sent``) get replies replayed after a crash.
         self.track_replies = track_replies
+        # Called (in the background) after each handled message commits: `serve` wakes the
+        # outbox dispatcher and releases WhatsApp rows held for a closed window.
+        self.after_message: list[Callable[[Incoming], Awaitable[None]]] = []
+        self._background: set[asyncio.Task[None]] = set()
 
     async def replies_sent(self, inc: Incoming) -> None:
         """The channel delivered the replies to ``inc``: no replay needed any more."""
@@ -412,7 +416,17 @@ class Engine:
                 await fn()
             except Exception:
                 logger.exception("after-commit effect failed")
+        for hook in self.after_message:
+            task = asyncio.create_task(self._run_hook(hook, inc))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
         return replies
+
+    async def _run_hook(self, hook: Callable[[Incoming], Awaitable[None]], inc: Incoming) -> None:
+        try:
+            await hook(inc)
+        except Exception:
+            logger.exception("after-message hook failed")
 
     async def _recover(self, inc: Incoming) -> list[Reply]:
         """Log with a correlation id, put the user back at the menu, apologise."""
