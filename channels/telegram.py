@@ -98,7 +98,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from channels.base import OutboundMessage, RetryLater, SendResult, Undeliverable
-from handlers.engine import Engine, Incoming, Media, Reply
+from handlers.engine import Engine, Incoming, Media, Reply, reply_from_dict
 from handlers.i18n import N_, translator
 from lingkaran_core.storage import Database
 from lingkaran_core.storage import chats as chat_store
@@ -114,6 +114,7 @@ MAX_TOAST = 200  # Bot API answerCallbackQuery text limit
 MAX_FILE_BYTES = 10 * 1024 * 1024  # our own limit for claim documents
 MAX_WEBHOOK_BODY = 1024 * 1024
 SHORT_LABEL = 20  # labels up to this length go two to a row
+REPLAY_WITHIN = timedelta(days=1)
 ALLOWED_MIME = frozenset(
     {"image/jpeg", "image/png", "image/webp", "image/heic", "image/heif", "application/pdf"}
 )
@@ -526,6 +527,7 @@ class TelegramChannel:
             raise
         await self.set_commands()
         await self.application.start()
+        await self.replay_unsent()
         if config.webhook_url:
             await self.bot.set_webhook(
                 url=config.webhook_url,
@@ -556,6 +558,42 @@ class TelegramChannel:
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
+
+    async def replay_unsent(self) -> int:
+        """Send replies a crash left unsent (committed, never delivered); how many chats.
+
+        Long polling confirms updates before they are processed, so Telegram never redelivers
+        them: the engine's saved replies are the only copy. Older than a day: dropped, stale.
+        """
+        cutoff = (self.clock() - REPLAY_WITHIN).isoformat()
+        async with self.db.read() as r:
+            rows = await r.all(
+                "SELECT c.user_ref, c.language, v.last_message_id, v.last_replies "
+                "FROM conversations v JOIN chats c ON c.id = v.chat_id WHERE c.channel = ? "
+                "AND v.replies_sent = 0 AND v.last_replies IS NOT NULL "
+                "AND v.last_message_id IS NOT NULL AND v.updated_at >= ?",
+                (CHANNEL, cutoff),
+            )
+        replayed = 0
+        for row in rows:
+            replies = [reply_from_dict(d) for d in json.loads(row["last_replies"])]
+            inc = Incoming(
+                channel=CHANNEL,
+                user_ref=row["user_ref"],
+                message_id=row["last_message_id"],
+                received_at=self.clock(),
+            )
+            try:
+                async with self._chat_lock(int(row["user_ref"])):
+                    await self.send_replies(int(row["user_ref"]), replies, lang=row["language"])
+            except (TelegramError, ValueError) as exc:
+                logger.warning("telegram replay failed", extra={"error": type(exc).__name__})
+                continue
+            await self.engine.replies_sent(inc)
+            replayed += 1
+        if replayed:
+            logger.info("telegram replies replayed", extra={"chats": replayed})
+        return replayed
 
     async def set_commands(self) -> None:
         """The ``/`` command menu in Indonesian (default) and English."""

@@ -593,3 +593,28 @@ async def test_a_start_payload_and_slash_commands_reach_the_engine_as_text(
     assert {i.user_ref for i in engine.seen} == {str(CHAT)}
     assert all(i.message_id.startswith(f"{CHAT}:") for i in engine.seen)
     assert len({i.message_id for i in engine.seen}) == 5
+
+
+# ---------------------------------------------------------------------------------------------
+# Replies a crash left unsent are sent at the next start
+
+
+async def test_replies_committed_but_never_sent_go_out_at_the_next_start(
+    fake: FakeTelegram, db: Database, clock: FixedClock
+) -> None:
+    engine = build_engine(db, clock=clock, track_replies=True)
+    inc = Incoming(
+        channel="telegram", user_ref=str(CHAT), message_id=f"{CHAT}:1", received_at=clock(),
+        text="/start",
+    )  # fmt: skip
+    await engine.handle(inc)  # committed; the process "dies" before sending
+    running = RunningBot(fake=fake, db=db, clock=clock)
+    await running.start()
+    try:
+        replies = await fake.wait_replies(CHAT, at_least=3)
+        assert "Selamat datang" in replies[0]["text"]
+        assert replies[-1]["reply_markup"]["inline_keyboard"]
+    finally:
+        await running.stop()
+    async with db.read() as r:
+        assert await r.scalar("SELECT replies_sent FROM conversations") == 1
