@@ -19,7 +19,7 @@ WORKER_MENU = (
     Option(id="beasiswa", label=N_("Beasiswa anak"), description=N_("Untuk anak peserta")),
     Option(id="human", label=N_("Bicara dg petugas"), description=N_("Petugas atau pendamping")),
     Option(id="about", label=N_("Tentang program"), description=N_("Layanan resmi, gratis")),
-    Option(id="settings", label=N_("Pengaturan"), description=N_("Bahasa, berhenti pesan")),
+    Option(id="settings", label=N_("Pengaturan"), description=N_("Bahasa, pesan, data saya")),
 )
 DRAFT_OPTION = Option(
     id="draft", label=N_("Lanjutkan laporan"), description=N_("Laporan yang belum selesai")

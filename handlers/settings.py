@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.engine import Ctx, End, Flow, Option, Outcome, Step
+from handlers.engine import Ctx, End, Flow, Goto, Option, Outcome, Step
 from handlers.i18n import N_, translator
 from lingkaran_core.storage import chats as chat_store
 
@@ -22,12 +22,18 @@ async def _settings_choices(ctx: Ctx) -> list[Option]:
         if ctx.chat.opted_out
         else Option(id="optout", label=N_("Matikan pengingat"))
     )
-    return [Option(id="language", label=N_("Bahasa / Language")), toggle]
+    return [
+        Option(id="language", label=N_("Bahasa / Language")),
+        toggle,
+        Option(id="my_data", label=N_("Data saya"), description=N_("Lihat data, lapor data salah")),
+    ]
 
 
 async def _settings_next(ctx: Ctx, value: str) -> Outcome:
     if value == "language":
         return "language"
+    if value == "my_data":
+        return Goto("my_data")
     opted_out = value == "optout"
     await chat_store.update_chat(ctx.tx, ctx.chat.id, opted_out=int(opted_out))
     ctx.chat.opted_out = opted_out
