@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from handlers.common import EDIT, SEND, masked, parse_birth_date, parse_name, parse_past_date
+from handlers.claim_common import CONFIRM_CHOICES
+from handlers.common import masked, parse_birth_date, parse_name, parse_past_date
 from handlers.docs import doc_list
 from handlers.engine import Answer, Ctx, End, Flow, Goto, Invalid, Option, Outcome, Step
 from handlers.i18n import N_
@@ -225,7 +226,7 @@ BEASISWA = Flow(
         Step(
             name="confirm",
             prompt=_confirm_prompt,
-            choices=(SEND, EDIT, Option(id="cmd:cancel", label=N_("Batal"))),
+            choices=CONFIRM_CHOICES,
             next=_confirm_next,
         ),
     ),

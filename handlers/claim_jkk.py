@@ -7,19 +7,25 @@ refused (DOMAIN.md §2.3).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from handlers.claim_common import (
+    CONFIRM_CHOICES,
+    UNKNOWN_NIK,
+    edit_next,
+    go,
+    nik_or_unknown,
+    phone_answer,
+    phone_choices,
+    then,
+)
 from handlers.common import (
-    EDIT,
-    SEND,
     YES_NO,
     honorific,
     masked,
     parse_name,
     parse_past_date,
-    parse_phone,
     parse_short_text,
 )
 from handlers.docs import doc_list
@@ -28,12 +34,8 @@ from handlers.i18n import N_, TZ
 from lingkaran_core import claims as claim_rules
 from lingkaran_core import services
 from lingkaran_core.claims import Actor, ChecklistFacts, ClaimType, HeirRelation
-from lingkaran_core.identity import parse_nik
 from lingkaran_core.storage.repos import worker_by_id, worker_by_nik
 
-UNKNOWN_NIK = Option(
-    id="unknown", label=N_("Tidak tahu"), aliases=("tidak tahu", "gak tau", "ga tau", "lupa")
-)
 TIME_OPTIONS = (
     Option(id="08", label=N_("Pagi"), aliases=("pagi", "esuk", "isuk")),
     Option(id="12", label=N_("Siang"), aliases=("siang", "awan")),
@@ -68,20 +70,6 @@ EDITABLE = (
 )
 
 
-def go(ctx: Ctx, step: str) -> str:
-    """The next step, or back to the confirmation screen while editing one answer."""
-    return "confirm" if ctx.data.get("editing") else step
-
-
-def then(step: str) -> Callable[[Ctx, Any], Awaitable[Outcome]]:
-    """A ``next`` that goes to ``step`` (or back to the confirmation while editing)."""
-
-    async def _next(ctx: Ctx, value: Any) -> Outcome:
-        return go(ctx, step)
-
-    return _next
-
-
 async def _on_start(ctx: Ctx) -> Outcome | None:
     if ctx.role == "facilitator":
         ctx.data["who"] = "other"
@@ -107,12 +95,6 @@ async def _nik_prompt(ctx: Ctx) -> str:
     if ctx.data.get("who") == "self":
         return ctx.t(N_("Berapa NIK Bapak/Ibu? (16 angka di KTP/KK)"))
     return ctx.t(N_("Berapa NIK orang yang celaka? (16 angka di KTP/KK)"))
-
-
-async def _nik_parse(ctx: Ctx, answer: Answer) -> str:
-    if answer.option is not None:
-        return "unknown"
-    return parse_nik(answer.text or "", today=ctx.today).value
 
 
 async def _nik_next(ctx: Ctx, value: str) -> Outcome:
@@ -215,18 +197,6 @@ async def _phone_prompt(ctx: Ctx) -> Reply:
     return Reply(text=ctx.t(N_("Nomor HP yang bisa dihubungi petugas? Contoh: 081234567890.")))
 
 
-async def _phone_choices(ctx: Ctx) -> list[Option]:
-    if ctx.chat.channel == "whatsapp":
-        return [Option(id="this", label=N_("Pakai nomor ini"), aliases=("nomor ini", "ini"))]
-    return []
-
-
-async def _phone_parse(ctx: Ctx, answer: Answer) -> str:
-    if answer.option is not None and answer.option.id == "this":
-        return "+" + ctx.chat.user_ref.lstrip("+")
-    return await parse_phone(ctx, answer)
-
-
 def summary(ctx: Ctx) -> str:
     """The confirmation screen's text."""
     t = ctx.t
@@ -268,11 +238,6 @@ async def _confirm_next(ctx: Ctx, value: str) -> Outcome:
     if value == "edit":
         return "edit"
     return await submit(ctx)
-
-
-async def _edit_next(ctx: Ctx, value: str) -> Outcome:
-    ctx.data["editing"] = True
-    return value
 
 
 def facts(ctx: Ctx) -> ChecklistFacts:
@@ -388,7 +353,7 @@ JKK = Flow(
             prompt=_nik_prompt,
             choices=(UNKNOWN_NIK,),
             free_text=True,
-            parse=_nik_parse,
+            parse=nik_or_unknown,
             next=_nik_next,
         ),
         Step(name="name", prompt=_name_prompt, parse=parse_name, save_as="name", next=then("date")),
@@ -467,9 +432,9 @@ JKK = Flow(
         Step(
             name="phone",
             prompt=_phone_prompt,
-            choices=_phone_choices,
+            choices=phone_choices,
             free_text=True,
-            parse=_phone_parse,
+            parse=phone_answer,
             save_as="phone",
             request="contact",
             next="confirm",
@@ -477,9 +442,9 @@ JKK = Flow(
         Step(
             name="confirm",
             prompt=_confirm_prompt,
-            choices=(SEND, EDIT, Option(id="cmd:cancel", label=N_("Batal"))),
+            choices=CONFIRM_CHOICES,
             next=_confirm_next,
         ),
-        Step(name="edit", prompt=N_("Apa yang ingin diubah?"), choices=EDITABLE, next=_edit_next),
+        Step(name="edit", prompt=N_("Apa yang ingin diubah?"), choices=EDITABLE, next=edit_next),
     ),
 )

@@ -6,19 +6,24 @@ active, but the report is still taken: the OPD checks every case.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Any
 
+from handlers.claim_common import (
+    CONFIRM_CHOICES,
+    UNKNOWN_NIK,
+    edit_next,
+    go,
+    nik_or_unknown,
+    phone_answer,
+    phone_choices,
+    then,
+)
 from handlers.common import (
-    EDIT,
-    SEND,
     YES_NO,
     YES_NO_UNKNOWN,
     masked,
     parse_name,
     parse_past_date,
-    parse_phone,
 )
 from handlers.docs import doc_list
 from handlers.engine import Answer, Ctx, Flow, Goto, Invalid, Option, Outcome, Step
@@ -47,21 +52,6 @@ HEIR_CHOICES = (
     ),
     Option(id="other", label=N_("Orang lain"), aliases=("lain",)),
 )
-UNKNOWN_NIK = Option(id="unknown", label=N_("Tidak tahu"), aliases=("tidak tahu", "lupa"))
-
-
-def go(ctx: Ctx, step: str) -> str:
-    """The next step, or back to the confirmation screen while editing."""
-    return "confirm" if ctx.data.get("editing") else step
-
-
-def then(step: str) -> Callable[[Ctx, Any], Awaitable[Outcome]]:
-    """A ``next`` that goes to ``step`` (or back to the confirmation while editing)."""
-
-    async def _next(ctx: Ctx, value: Any) -> Outcome:
-        return go(ctx, step)
-
-    return _next
 
 
 async def _cause_next(ctx: Ctx, value: str) -> Outcome:
@@ -80,12 +70,6 @@ async def _cause_next(ctx: Ctx, value: str) -> Outcome:
         )
     ctx.data["cause_unknown"] = value == "unknown"
     return "date"
-
-
-async def _nik_parse(ctx: Ctx, answer: Answer) -> str:
-    if answer.option is not None:
-        return "unknown"
-    return parse_nik(answer.text or "", today=ctx.today).value
 
 
 async def _nik_next(ctx: Ctx, value: str) -> Outcome:
@@ -117,7 +101,7 @@ async def _heir_name_prompt(ctx: Ctx) -> str:
     return ctx.t(N_("Siapa nama lengkap ahli waris (penerima santunan), sesuai KTP?"))
 
 
-async def _heir_nik_parse(ctx: Ctx, answer: Answer) -> str | None:
+async def _heirnik_or_unknown(ctx: Ctx, answer: Answer) -> str | None:
     if answer.option is not None:
         return None
     nik = parse_nik(answer.text or "", today=ctx.today).value
@@ -128,18 +112,6 @@ async def _heir_nik_parse(ctx: Ctx, answer: Answer) -> str | None:
 
 async def _children_next(ctx: Ctx, value: str) -> Outcome:
     return go(ctx, "phone")
-
-
-async def _phone_choices(ctx: Ctx) -> list[Option]:
-    if ctx.chat.channel == "whatsapp":
-        return [Option(id="this", label=N_("Pakai nomor ini"), aliases=("nomor ini", "ini"))]
-    return []
-
-
-async def _phone_parse(ctx: Ctx, answer: Answer) -> str:
-    if answer.option is not None and answer.option.id == "this":
-        return "+" + ctx.chat.user_ref.lstrip("+")
-    return await parse_phone(ctx, answer)
 
 
 def _benefit_text(ctx: Ctx) -> str:
@@ -213,11 +185,6 @@ async def _confirm_next(ctx: Ctx, value: str) -> Outcome:
     if value == "edit":
         return "edit"
     return await _submit(ctx)
-
-
-async def _edit_next(ctx: Ctx, value: str) -> Outcome:
-    ctx.data["editing"] = True
-    return value
 
 
 async def _submit(ctx: Ctx) -> Outcome:
@@ -309,7 +276,7 @@ JKM = Flow(
             prompt=N_("Berapa NIK almarhum/almarhumah? (16 angka di KTP/KK)"),
             choices=(UNKNOWN_NIK,),
             free_text=True,
-            parse=_nik_parse,
+            parse=nik_or_unknown,
             next=_nik_next,
         ),
         Step(
@@ -339,7 +306,7 @@ JKM = Flow(
             prompt=N_("Berapa NIK ahli waris? (16 angka di KTP/KK)"),
             choices=(UNKNOWN_NIK,),
             free_text=True,
-            parse=_heir_nik_parse,
+            parse=_heirnik_or_unknown,
             save_as="heir_nik",
             next=then("children"),
         ),
@@ -355,9 +322,9 @@ JKM = Flow(
         Step(
             name="phone",
             prompt=N_("Nomor HP ahli waris yang bisa dihubungi petugas? Contoh: 081234567890."),
-            choices=_phone_choices,
+            choices=phone_choices,
             free_text=True,
-            parse=_phone_parse,
+            parse=phone_answer,
             save_as="phone",
             request="contact",
             next="confirm",
@@ -365,7 +332,7 @@ JKM = Flow(
         Step(
             name="confirm",
             prompt=_confirm_prompt,
-            choices=(SEND, EDIT, Option(id="cmd:cancel", label=N_("Batal"))),
+            choices=CONFIRM_CHOICES,
             next=_confirm_next,
         ),
         Step(
@@ -377,7 +344,7 @@ JKM = Flow(
                 Option(id="heir_name", label=N_("Nama ahli waris")),
                 Option(id="phone", label=N_("Nomor HP")),
             ),
-            next=_edit_next,
+            next=edit_next,
         ),
     ),
 )
