@@ -98,6 +98,9 @@ async def _nik_prompt(ctx: Ctx) -> str:
 
 
 async def _nik_next(ctx: Ctx, value: str) -> Outcome:
+    # A corrected NIK must not keep the worker found for an earlier one.
+    ctx.data.pop("worker_id", None)
+    ctx.data.pop("name", None)
     if value == "unknown":
         ctx.data["nik"] = None
         return "name"
@@ -149,6 +152,8 @@ async def _date_next(ctx: Ctx, value: str) -> Outcome:
     # Claim right expires after 5 years (DOMAIN.md §2.5): say so, but still take the report.
     expiry = claim_rules.claim_expiry(ClaimType.JKK, day)
     ctx.data["expired"] = expiry is not None and expiry < ctx.today
+    if ctx.data.get("time") and accident_at(ctx) > ctx.now:
+        return "time"  # the new date with the old time lies in the future: ask the time again
     return go(ctx, "time")
 
 
@@ -183,6 +188,9 @@ async def _condition_next(ctx: Ctx, value: str) -> Outcome:
     if value == "died":
         ctx.data["death"] = True
         return "relation"
+    # Changed away from "died": no death, no heir, no heir documents.
+    ctx.data["death"] = False
+    ctx.data.pop("relation", None)
     if value == "untreated":
         ctx.data["treated_at"] = None
         return go(ctx, "phone")

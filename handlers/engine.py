@@ -144,6 +144,7 @@ class Goto:
     step: str | None = None
     data: Mapping[str, Any] | None = None
     before: tuple[Reply | str, ...] = ()
+    stack: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -561,11 +562,13 @@ class Engine:
             in_flow = ctx.state.flow != self.menu_flow
             if flow is not None and flow.keeps_draft:
                 ctx.state.draft = None
-            msg = (
-                N_('Baik, dibatalkan. Tidak ada yang dikirim. Ketik "menu" kapan saja.')
-                if in_flow
-                else N_("Tidak ada yang perlu dibatalkan.")
-            )
+            if in_flow:
+                msg = N_('Baik, dibatalkan. Tidak ada yang dikirim. Ketik "menu" kapan saja.')
+            elif ctx.state.draft:
+                ctx.state.draft = None  # the unfinished report the menu was offering
+                msg = N_("Baik, laporan yang belum selesai sudah dihapus.")
+            else:
+                msg = N_("Tidak ada yang perlu dibatalkan.")
             return [Reply(text=t(msg)), *await self.show_menu(ctx)]
         if cmd == "back":
             if ctx.state.stack:
@@ -640,7 +643,12 @@ class Engine:
             and ctx.state.data
             and ctx.state.flow != self.menu_flow
         ):
-            draft = {"flow": ctx.state.flow, "step": ctx.state.step, "data": ctx.state.data}
+            draft = {
+                "flow": ctx.state.flow,
+                "step": ctx.state.step,
+                "data": ctx.state.data,
+                "stack": ctx.state.stack,
+            }
         ctx.state = ConversationState(
             flow=self.menu_flow,
             step="main",
@@ -658,6 +666,7 @@ class Engine:
         *,
         step: str | None = None,
         data: Mapping[str, Any] | None = None,
+        stack: Sequence[str] = (),
     ) -> list[Reply]:
         """Enter a flow (checking the chat's role) and render its first prompt."""
         flow = self.flows[name]
@@ -671,7 +680,7 @@ class Engine:
             flow=name,
             step=step or flow.first,
             data=dict(data or {}),
-            stack=[],
+            stack=list(stack),
             version=ctx.state.version + 1,
             draft=ctx.state.draft,
         )
@@ -818,7 +827,7 @@ class Engine:
             if flow.keeps_draft:
                 ctx.state.draft = None
             return msgs(outcome.before) + await self.start_flow(
-                ctx, outcome.flow, step=outcome.step, data=outcome.data
+                ctx, outcome.flow, step=outcome.step, data=outcome.data, stack=outcome.stack
             )
         # End
         if flow.keeps_draft:

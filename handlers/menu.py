@@ -77,7 +77,12 @@ async def menu_next(ctx: Ctx, value: str | Option) -> Outcome:
         if picked == "draft" and ctx.state.draft:
             draft = ctx.state.draft
             ctx.state.draft = None
-            return Goto(draft["flow"], step=draft["step"], data=draft["data"])
+            return Goto(
+                draft["flow"],
+                step=draft["step"],
+                data=draft["data"],
+                stack=tuple(draft.get("stack", ())),
+            )
         if picked == "switch_worker":
             await chat_store.update_chat(ctx.tx, ctx.chat.id, active_role=_worker_role(ctx))
             ctx.chat.active_role = _worker_role(ctx)

@@ -560,11 +560,6 @@ async def test_cancel_after_continuing_discards_the_draft(chat: ChatDriver, db: 
     assert await claims(db) == []
 
 
-@pytest.mark.xfail(
-    reason="handlers/engine.py:562 — `batal` at the menu says 'Tidak ada yang perlu "
-    "dibatalkan' and keeps the offered draft: only a keeps_draft flow clears it",
-    strict=True,
-)
 async def test_cancel_at_the_menu_discards_the_offered_draft(chat: ChatDriver) -> None:
     await answer(chat, STEP["traffic"])
     await chat.send("menu")
@@ -573,12 +568,6 @@ async def test_cancel_at_the_menu_discards_the_offered_draft(chat: ChatDriver) -
     assert "Lanjutkan laporan" not in [lbl for _, lbl in chat.choices()]
 
 
-@pytest.mark.xfail(
-    reason="handlers/menu.py:80 (and engine.py show_menu/_restart_stale) — a draft keeps "
-    "flow/step/data but not the back stack, so `kembali` after continuing a draft jumps "
-    "to the menu instead of the previous question",
-    strict=True,
-)
 async def test_back_after_continuing_a_draft_asks_the_previous_question(
     chat: ChatDriver,
 ) -> None:
@@ -593,12 +582,6 @@ async def test_back_after_continuing_a_draft_asks_the_previous_question(
 # Answers changed on the way must not leave stale facts behind
 
 
-@pytest.mark.xfail(
-    reason="handlers/claim_jkk.py:118 — _nik_next keeps worker_id/name of an earlier NIK "
-    "when the user goes back and types a NIK not on the roster; the claim is filed "
-    "against the wrong worker (and shown to that worker's chat)",
-    strict=True,
-)
 async def test_a_corrected_nik_does_not_keep_the_first_workers_record(
     chat: ChatDriver, db: Database
 ) -> None:
@@ -617,12 +600,6 @@ async def test_a_corrected_nik_does_not_keep_the_first_workers_record(
     assert claim["desa_code"] is None
 
 
-@pytest.mark.xfail(
-    reason="handlers/claim_jkk.py:200 — _condition_next sets data['death'] for 'Meninggal "
-    "dunia' but never clears it (nor 'relation') when the condition is changed, so a "
-    "living worker's claim asks for akta kematian and heir documents",
-    strict=True,
-)
 async def test_changing_the_condition_away_from_death_drops_the_heir_documents(
     chat: ChatDriver, db: Database
 ) -> None:
@@ -639,11 +616,6 @@ async def test_changing_the_condition_away_from_death_drops_the_heir_documents(
     assert json.loads(str(claim["answers"]))["death"] is not True
 
 
-@pytest.mark.xfail(
-    reason="handlers/claim_jkk.py:170 — editing the date from the confirmation skips the "
-    "time check, so 'Hari ini' with 'Malam' at 10:00 stores an accident in the future",
-    strict=True,
-)
 async def test_editing_the_date_cannot_put_the_accident_in_the_future(
     chat: ChatDriver, db: Database
 ) -> None:
