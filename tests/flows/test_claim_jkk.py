@@ -539,6 +539,20 @@ async def test_idle_report_restarts_at_the_menu_with_the_draft_offered(
     chat.expect("- Paijo, NIK 3509********0009", "24 November 2026, 14:30")
 
 
+async def test_back_after_continuing_an_idle_draft_asks_the_previous_question(
+    chat: ChatDriver, clock: FixedClock
+) -> None:
+    await answer(chat, STEP["place"])
+    clock.advance(hours=25)
+    await chat.send("gudang")
+    await chat.tap("Lanjutkan laporan")
+    await chat.send("kembali")
+    chat.expect("Kira-kira jam berapa?")
+    await chat.send("batal")
+    chat.expect("dibatalkan")
+    assert "Lanjutkan laporan" not in [lbl for _, lbl in chat.choices()]
+
+
 async def test_a_report_idle_for_less_than_a_day_continues(
     chat: ChatDriver, clock: FixedClock
 ) -> None:
