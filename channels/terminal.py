@@ -26,9 +26,9 @@ def render(reply: Reply) -> str:
     for i, c in enumerate(reply.choices, 1):
         lines.append(f"  {i}. {c.label}" + (f": {c.description}" if c.description else ""))
     if reply.request == "photo":
-        lines.append("  (kirim foto: /photo PATH)")
+        lines.append("  [/photo PATH]")
     elif reply.request == "contact":
-        lines.append("  (ketik nomor HP)")
+        lines.append("  [08…]")
     return "\n".join(lines)
 
 

@@ -149,7 +149,7 @@ async def _upload_prompt(ctx: Ctx) -> Reply:
             "Tulis cerita kejadian di kertas, tanda tangan 2 saksi, foto bersama KTP saksi."
         ),
     }.get(kind)
-    text = ctx.t(N_("Silakan kirim foto {doc}."), doc=doc_label(ctx, kind).lower())
+    text = ctx.t(N_("Silakan kirim foto {doc}."), doc=doc_label(ctx, kind))
     if hint:
         text += "\n" + ctx.t(hint)
     return Reply(text=text)
@@ -188,7 +188,7 @@ async def _upload_parse(ctx: Ctx, answer: Answer) -> str:
     if stored.duplicate:
         raise Invalid(
             N_("Foto ini sama dengan yang sudah dikirim sebelumnya. Mohon foto dokumen {doc}."),
-            doc=doc_label(ctx, stored.kind).lower(),
+            doc=doc_label(ctx, stored.kind),
         )
     ctx.data["received"] = doc_label(ctx, stored.kind)
     ctx.data["missing"] = stored.missing
