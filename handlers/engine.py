@@ -733,7 +733,9 @@ class Engine:
             # A button this step does not offer (an old keyboard, or a forged id): no effect.
             note = ctx.t(N_("Tombol itu sudah tidak berlaku. Silakan pilih yang baru."))
             return [Reply(text=note, stale_press=True), *await self.prompt(ctx)]
-        if option is None and inc.media is None and inc.contact_phone is None:
+        # A shared contact only answers a step that asked for one.
+        contact = inc.contact_phone if step.request == "contact" else None
+        if option is None and inc.media is None and contact is None:
             if options and not step.free_text:
                 return await self._reask(
                     ctx,
@@ -763,7 +765,7 @@ class Engine:
             text=text,
             option=option,
             media=inc.media,
-            contact_phone=inc.contact_phone,
+            contact_phone=contact,
             location=inc.location,
         )
         try:

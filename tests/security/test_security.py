@@ -652,13 +652,8 @@ def test_fuzz_ten_thousand_hostile_messages_through_every_flow_and_role(
             ch, user = await world.new_user(role, channel)
             await world.send(ch, user, "text", "menu", None)
             await world.send(ch, user, "press", start, None)
-            asked_contact = False
             for kind, value, extra in messages:
-                if kind == "contact" and not asked_contact:
-                    # An unsolicited contact card is a known bug (see the xfail test below).
-                    kind, value = "text", "+6281234567890"
                 replies = await world.send(ch, user, kind, value, extra)
-                asked_contact = any(r.request == "contact" for r in replies)
                 assert replies, f"no reply to {kind} {str(value)[:40]!r}"
                 assert all(r.text for r in replies)
                 assert not any(APOLOGY in r.text for r in replies), replies
@@ -674,11 +669,6 @@ def test_fuzz_ten_thousand_hostile_messages_through_every_flow_and_role(
     assert_consistent(world.path)
 
 
-@pytest.mark.xfail(
-    reason="handlers/engine.py:736 — a shared contact at a closed-choice step skips validation "
-    "and reaches step.next with value '' (info.py:477 KeyError → apology)",
-    strict=True,
-)
 async def test_an_unsolicited_contact_card_is_asked_again_not_an_error(
     engine: Engine, clock: FixedClock, caplog: pytest.LogCaptureFixture
 ) -> None:
