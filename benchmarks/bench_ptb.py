@@ -224,22 +224,44 @@ class Driver:
             await self.app.process_update(Update.de_json(data, self.app.bot))
             self.lat.append(time.perf_counter() - t0)
 
-    async def run(self, first: int, users: int, *, limit: float | None = None) -> dict[str, Any]:
+    async def run(
+        self, first: int, users: int, *, limit: float | None = None, on_cap: Any = None
+    ) -> dict[str, Any] | None:
         """``users`` users (odd: self-screening, even: JKK); steps/s over the wall time.
 
-        With ``limit``, the run is cut after that many seconds and only finished steps count.
+        With ``limit``, only the steps finished within that many seconds count. A watchdog thread
+        reports them through ``on_cap`` (and this returns None) when the event loop itself is
+        blocked past the limit, as a big pickle rewrite loop does.
         """
         self.lat = []
         scripts = [ELIGIBILITY if i % 2 else JKK for i in range(users)]
+        total = sum(map(len, scripts))
         t0 = time.perf_counter()
+        fired = threading.Event()
+        finished = threading.Event()
+
+        def watchdog() -> None:
+            if limit is None or on_cap is None or finished.wait(limit + 1.0):
+                return
+            fired.set()
+            on_cap(self._stats(list(self.lat), time.perf_counter() - t0, total, blocked=True))
+
+        threading.Thread(target=watchdog, daemon=True).start()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(limit):
                 await asyncio.gather(*(self.walk(first + i, s) for i, s in enumerate(scripts)))
-        wall = time.perf_counter() - t0
-        lat = sorted(self.lat)
+        finished.set()
+        if fired.is_set():
+            return None
+        return self._stats(self.lat, time.perf_counter() - t0, total, blocked=False)
+
+    @staticmethod
+    def _stats(lat: list[float], wall: float, total: int, *, blocked: bool) -> dict[str, Any]:
+        lat = sorted(lat) or [float("nan")]
         return {
             "steps": len(lat),
-            "capped": len(lat) < sum(map(len, scripts)),
+            "capped": len(lat) < total,
+            "loop_blocked": blocked,
             "wall": wall,
             "rate": len(lat) / wall,
             "p50": statistics.median(lat) * 1000,
@@ -310,7 +332,8 @@ async def measure_ours(
             req.transcript = None
         await driver.run(FIRST_USER - 100, 2)  # warm-up: imports, caches
         req.calls.clear()
-        result: dict[str, Any] = await driver.run(FIRST_USER, USERS, limit=limit)
+        result = await driver.run(FIRST_USER, USERS, limit=limit)
+        assert result is not None
         result["calls"] = dict(req.calls)
         async with db.read() as r:
             marks = ",".join("?" * USERS)
@@ -617,7 +640,7 @@ async def j_docs(update: Update, context: Ctx) -> int:
     return MENU
 
 
-def conversation_handler() -> ConversationHandler[Any]:
+def conversation_handler(*, persistent: bool = True) -> ConversationHandler[Any]:
     def button(callback: Callable[[Update, Ctx], Awaitable[int]]) -> list[Any]:
         return [CallbackQueryHandler(callback)]
 
@@ -653,7 +676,7 @@ def conversation_handler() -> ConversationHandler[Any]:
         fallbacks=[menu],
         allow_reentry=True,
         name="lingkaran",
-        persistent=True,
+        persistent=persistent,
     )
 
 
@@ -683,41 +706,55 @@ async def measure_ptb(
     kind: str, stored: int, folder: Path, *, interval: float = 60.0, limit: float | None = None
 ) -> None:
     """One PTB baseline: ``emit`` the run's figures, then the shutdown time."""
+    # Warm PTB and the handlers up on a throwaway app (a persistent one would start with
+    # the warm-up users' writes pending).
+    warm_req = LocalRequest()
+    warm = ptb_app(warm_req)
+    add_bot_handlers(warm, kind, persistent=False)
+    await warm.initialize()
+    await Driver(warm, warm_req).run(FIRST_USER - 100, 2)
+    await warm.shutdown()
+
     req = LocalRequest()
+    extra: dict[str, Any] = {}
+    persistence: PicklePersistence[Any, Any, Any] | None = None
+    if kind != "echo":
+        path = folder / f"conv-{stored}-{interval}.pickle"
+        seed_pickle(path, stored)
+        persistence = PicklePersistence(path, on_flush=False, update_interval=interval)
+    app = ptb_app(req, persistence)
+    add_bot_handlers(app, kind, persistent=True)
+    await app.initialize()
+    if persistence is not None:
+        t0 = time.perf_counter()
+        persistence._dump_singlefile()  # what every dirty entry costs when on_flush=False
+        extra = {"dump_ms": (time.perf_counter() - t0) * 1000}
+        extra["pickle_mb"] = persistence.filepath.stat().st_size / 1e6
+    await app.start()
+    driver = Driver(app, req)
+
+    def capped(result: dict[str, Any]) -> None:
+        emit({**result, **extra, "calls": dict(req.calls)})
+
+    result = await driver.run(FIRST_USER, USERS, limit=limit, on_cap=capped)
+    if result is None:
+        return  # the parent has the figures and stops waiting for the shutdown soon
+    capped(result)
+    t0 = time.perf_counter()
+    await app.stop()  # writes the persistence one last time
+    await app.shutdown()
+    emit({"shutdown": time.perf_counter() - t0})
+
+
+def add_bot_handlers(app: Any, kind: str, *, persistent: bool) -> None:
     if kind == "echo":
-        app = ptb_app(req)
 
         async def echo(update: Update, context: Ctx) -> None:
             await update.message.reply_text(update.message.text)  # type: ignore[union-attr]
 
         app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
     else:
-        path = folder / f"conv-{stored}-{interval}.pickle"
-        seed_pickle(path, stored)
-        persistence: PicklePersistence[Any, Any, Any] = PicklePersistence(
-            path, on_flush=False, update_interval=interval
-        )
-        app = ptb_app(req, persistence)
-        app.add_handler(conversation_handler())
-    await app.initialize()
-    extra: dict[str, Any] = {}
-    if kind != "echo":
-        t0 = time.perf_counter()
-        persistence._dump_singlefile()  # what every dirty entry costs when on_flush=False
-        extra = {
-            "dump_ms": (time.perf_counter() - t0) * 1000,
-            "pickle_mb": path.stat().st_size / 1e6,
-        }
-    await app.start()
-    driver = Driver(app, req)
-    await driver.run(FIRST_USER - 100, 2)  # warm-up
-    req.calls.clear()
-    result: dict[str, Any] = await driver.run(FIRST_USER, USERS, limit=limit)
-    emit({**result, **extra, "calls": dict(req.calls)})
-    t0 = time.perf_counter()
-    await app.stop()  # flushes the persistence one last time
-    await app.shutdown()
-    emit({"shutdown": time.perf_counter() - t0})
+        app.add_handler(conversation_handler(persistent=persistent))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -789,7 +826,8 @@ def contender(name: str) -> dict[str, Any]:
         raise RuntimeError(f"bench_ptb contender {name} failed (exit {proc.returncode})")
     merged = {"shutdown": None, **results[0]}
     for r in results[1:]:
-        merged.update(r)
+        if "shutdown" in r:
+            merged["shutdown"] = r["shutdown"]
     return merged
 
 
