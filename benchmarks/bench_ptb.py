@@ -833,6 +833,8 @@ def contender(name: str) -> dict[str, Any]:
 
 def _rate(r: dict[str, Any]) -> str:
     capped = f", {r['steps']:,} steps in a {r['wall']:.0f} s cap" if r["capped"] else ""
+    if r.get("loop_blocked"):
+        capped += ", then the event loop stayed blocked by pickle rewrites"
     return f"{r['rate']:,.0f} steps/s (p50 {r['p50']:.0f} ms, p99 {r['p99']:.0f} ms{capped})"
 
 
