@@ -737,6 +737,9 @@ async def measure_ptb(
         emit({**result, **extra, "calls": dict(req.calls)})
 
     result = await driver.run(FIRST_USER, USERS, limit=limit, on_cap=capped)
+    if kind == "echo":  # a run lasts ~0.5 s: take the median of five, less noise
+        runs = [result] + [await driver.run(FIRST_USER, USERS) for _ in range(4)]
+        result = sorted(runs, key=lambda r: r["rate"] if r else 0.0)[2]
     if result is None:
         return  # the parent has the figures and stops waiting for the shutdown soon
     capped(result)
