@@ -18,7 +18,8 @@ Errors a sender raises::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -74,6 +75,32 @@ class OutboundMessage:
     reply: Reply
     last_inbound_at: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def coalesce(replies: Sequence[Reply], *, max_len: int) -> list[Reply]:
+    """Join consecutive plain replies into the next one (blank line between), up to ``max_len``.
+
+    The engine speaks in short messages (a note, then the question); on a phone each message is
+    a separate notification and, on Telegram and WhatsApp, a separate send under a per-chat rate
+    limit (about 1 per second on Telegram, one per ~6 s per user on WhatsApp). Joining them keeps
+    the conversation readable and the replies fast. A reply with buttons or a request stays the
+    last part of its message; stale-press notes are never joined.
+    """
+    out: list[Reply] = []
+    for reply in replies:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and not prev.choices
+            and prev.request is None
+            and not prev.stale_press
+            and not reply.stale_press
+            and len(prev.text) + 2 + len(reply.text) <= max_len
+        ):
+            out[-1] = replace(reply, text=f"{prev.text}\n\n{reply.text}")
+        else:
+            out.append(reply)
+    return out
 
 
 class Sender(Protocol):

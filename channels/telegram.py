@@ -97,7 +97,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from channels.base import OutboundMessage, RetryLater, SendResult, Undeliverable
+from channels.base import OutboundMessage, RetryLater, SendResult, Undeliverable, coalesce
 from handlers.engine import Engine, Incoming, Media, Reply, reply_from_dict
 from handlers.i18n import N_, translator
 from lingkaran_core.storage import Database
@@ -899,7 +899,7 @@ class TelegramChannel:
     ) -> list[int]:
         """Send replies in order; the Telegram message ids sent."""
         sent: list[int] = []
-        for reply in replies:
+        for reply in coalesce(replies, max_len=MAX_TEXT):
             if reply.request in ("contact", "location") and lang is None:
                 lang = await self._language(chat_id)
             for out in render_reply(reply, lang=lang or "id"):

@@ -189,6 +189,15 @@ async def mark_replies_sent(tx: Tx, channel: str, user_ref: str, message_id: str
     )
 
 
+def mark_replies_sent_sync(conn: sqlite3.Connection, sent: list[tuple[str, str, str]]) -> None:
+    """Many (message_id, channel, user_ref) deliveries at once: one round trip (group commit)."""
+    conn.executemany(
+        "UPDATE conversations SET replies_sent = 1, last_replies = NULL WHERE last_message_id = ? "
+        "AND chat_id = (SELECT id FROM chats WHERE channel = ? AND user_ref = ?)",
+        sent,
+    ).close()
+
+
 async def unsent_replies(
     tx: Tx, channel: str, user_ref: str, message_id: str
 ) -> list[dict[str, Any]] | None:

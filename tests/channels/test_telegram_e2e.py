@@ -382,9 +382,10 @@ async def test_a_429_is_waited_out_and_the_message_delivered_once(
     fake.fail_next_sends(1, retry_after=1)
     mark = fake.mark()
     fake.user_sends_text(CHAT, "/start")
-    replies = await fake.wait_replies(CHAT, since=mark, at_least=3, within=10)
+    # The welcome, the safety note and the menu travel as one message (channels.base.coalesce).
+    replies = await fake.wait_replies(CHAT, since=mark, at_least=1, within=10)
     texts = [m["text"] for m in replies]
-    assert len(texts) == len(set(texts)) == 3
+    assert len(texts) == len(set(texts)) == 1
     sends = [c for c in fake.calls[mark:] if c.method == "sendMessage"]
     assert sends[0].status == 429
     assert sends[1].status == 200
@@ -611,7 +612,7 @@ async def test_replies_committed_but_never_sent_go_out_at_the_next_start(
     running = RunningBot(fake=fake, db=db, clock=clock)
     await running.start()
     try:
-        replies = await fake.wait_replies(CHAT, at_least=3)
+        replies = await fake.wait_replies(CHAT, at_least=1)
         assert "Selamat datang" in replies[0]["text"]
         assert replies[-1]["reply_markup"]["inline_keyboard"]
     finally:
