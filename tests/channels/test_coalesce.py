@@ -17,7 +17,8 @@ def test_notes_join_the_question_that_follows_them() -> None:
     )
     assert len(out) == 1
     assert out[0].text == "Data cocok.\n\nDilindungi.\n\nMenu?"
-    assert out[0].choices and out[0].step_token == "4"
+    assert out[0].choices
+    assert out[0].step_token == "4"
 
 
 def test_a_reply_with_buttons_or_a_request_ends_its_message() -> None:
