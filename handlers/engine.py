@@ -398,7 +398,7 @@ class Engine:
         try:
             async with self.db.tx() as tx:
                 now = self.clock()
-                start = await tx.run(
+                start = await tx.run_inline(
                     chat_store.begin_message_sync,
                     inc.channel,
                     inc.message_id,
@@ -427,7 +427,7 @@ class Engine:
                     effects=effects,
                 )
                 replies = await self._dispatch(ctx, fresh=fresh)
-                await tx.run_and_commit(
+                await tx.commit_inline(
                     chat_store.finish_message_sync,
                     ctx.chat.id,
                     ctx.state,

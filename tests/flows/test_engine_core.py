@@ -152,3 +152,21 @@ def test_every_reply_type_round_trips_for_replay() -> None:
 
     r = Reply(text="x", choices=(Choice(id="a", label="A", description="d"),), step_token="3")
     assert reply_from_dict(reply_to_dict(r)) == r
+
+
+async def test_a_write_lock_held_by_another_process_delays_a_message_but_never_fails_it(
+    engine: Engine, clock: FixedClock, db_path: object
+) -> None:
+    import sqlite3
+
+    await engine.handle(_inc(clock, "menu", "lock-0"))
+    other = sqlite3.connect(str(db_path), isolation_level=None)  # e.g. the admin CLI
+    other.execute("BEGIN IMMEDIATE")
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.3, other.execute, "COMMIT")
+    t0 = loop.time()
+    replies = await engine.handle(_inc(clock, "Cek kepesertaan", "lock-1"))
+    waited = loop.time() - t0
+    other.close()
+    assert "NIK" in replies[-1].text  # handled normally, not the apology
+    assert waited >= 0.25  # it waited for the lock (in the database thread, not the loop)
