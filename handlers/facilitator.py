@@ -1048,14 +1048,21 @@ async def _results_choices(ctx: Ctx) -> list[Option]:
     return options
 
 
-async def _results_next(ctx: Ctx, value: str) -> Outcome:
+def _paging(ctx: Ctx, value: str) -> Outcome | None:
+    """The "Berikutnya" and "Menu pendamping" rows every scoped list ends with."""
     if value == "more":
         ctx.data["page"] = int(ctx.data.get("page", 0)) + 1
         return Stay()
-    if value == "again":
-        return "query"
     if value == "menu":
         return End()
+    return None
+
+
+async def _results_next(ctx: Ctx, value: str) -> Outcome:
+    if value == "again":
+        return "query"
+    if (paged := _paging(ctx, value)) is not None:
+        return paged
     worker = await _scoped_worker(ctx, value.removeprefix("w:"))
     if worker is None:
         raise Invalid(N_("Pekerja itu tidak ada di wilayah Bapak/Ibu."))
@@ -1273,12 +1280,9 @@ async def _list_choices(ctx: Ctx) -> list[Option]:
 
 
 async def _list_next(ctx: Ctx, value: str) -> Outcome:
-    if value == "more":
-        ctx.data["page"] = int(ctx.data.get("page", 0)) + 1
-        return Stay()
     if value == "summary":
         return "summary"
-    return End()
+    return _paging(ctx, value) or End()
 
 
 FAC_SUMMARY = Flow(
@@ -1380,11 +1384,8 @@ async def _leads_choices(ctx: Ctx) -> list[Option]:
 
 
 async def _leads_next(ctx: Ctx, value: str) -> Outcome:
-    if value == "more":
-        ctx.data["page"] = int(ctx.data.get("page", 0)) + 1
-        return Stay()
-    if value == "menu":
-        return End()
+    if (paged := _paging(ctx, value)) is not None:
+        return paged
     lead = await _scoped_lead(ctx, value.removeprefix("l:"))
     if lead is None:
         raise Invalid(N_("Calon peserta itu tidak ada di wilayah Bapak/Ibu."))
@@ -1579,11 +1580,8 @@ async def _claims_choices(ctx: Ctx) -> list[Option]:
 
 
 async def _claims_next(ctx: Ctx, value: str) -> Outcome:
-    if value == "more":
-        ctx.data["page"] = int(ctx.data.get("page", 0)) + 1
-        return Stay()
-    if value == "menu":
-        return End()
+    if (paged := _paging(ctx, value)) is not None:
+        return paged
     claim = await _scoped_claim(ctx, value.removeprefix("c:"))
     if claim is None:
         raise Invalid(N_("Laporan itu tidak ada di wilayah Bapak/Ibu."))
@@ -1844,11 +1842,8 @@ async def _tickets_choices(ctx: Ctx) -> list[Option]:
 
 
 async def _tickets_next(ctx: Ctx, value: str) -> Outcome:
-    if value == "more":
-        ctx.data["page"] = int(ctx.data.get("page", 0)) + 1
-        return Stay()
-    if value == "menu":
-        return End()
+    if (paged := _paging(ctx, value)) is not None:
+        return paged
     ticket = await _scoped_ticket(ctx, value.removeprefix("t:"))
     if ticket is None:
         raise Invalid(N_("Tiket itu tidak ada di wilayah Bapak/Ibu."))
