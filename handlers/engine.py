@@ -97,16 +97,17 @@ class Option:
     description: str | None = None
     aliases: tuple[str, ...] = ()
     translate: bool = True
+    count: int | None = None  # shown after the label: "Tiket terbuka (2)"
 
     def render(self, t: Translator) -> Choice:
         """The translated choice."""
-        if not self.translate:
-            return Choice(id=self.id, label=self.label, description=self.description)
-        return Choice(
-            id=self.id,
-            label=t(self.label),
-            description=t(self.description) if self.description else None,
-        )
+        label = t(self.label) if self.translate else self.label
+        if self.count is not None:
+            label = f"{label} ({self.count})"
+        description = self.description
+        if self.translate and description:
+            description = t(description)
+        return Choice(id=self.id, label=label, description=description)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

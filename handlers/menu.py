@@ -45,7 +45,10 @@ SWITCH_TO_FACILITATOR = Option(
 async def menu_choices(ctx: Ctx) -> list[Option]:
     """The options of the menu for this chat's role (and a draft to continue, if any)."""
     if ctx.role == "facilitator":
-        return [o for o in FACILITATOR_MENU if o.id in ctx.engine.flows or o.id == "switch_worker"]
+        options = [
+            o for o in FACILITATOR_MENU if o.id in ctx.engine.flows or o.id == "switch_worker"
+        ]
+        return await _with_counts(ctx, options)
     options = [o for o in WORKER_MENU if o.id in ctx.engine.flows]
     if ctx.state.draft:
         options.insert(0, DRAFT_OPTION)
@@ -57,6 +60,30 @@ async def menu_choices(ctx: Ctx) -> list[Option]:
         if len(options) > 10:
             options = [o for o in options if o.id != spare]
     return options
+
+
+async def _with_counts(ctx: Ctx, options: list[Option]) -> list[Option]:
+    """ "Tiket terbuka (2)", "Calon peserta (5)": what waits for the facilitator, at a glance."""
+    from handlers.facilitator import current_facilitator, scope_clause
+
+    f = await current_facilitator(ctx)
+    if f is None:
+        return options
+    clause, args = scope_clause(f, "desa_code")
+    row = await ctx.tx.one(
+        f"SELECT (SELECT COUNT(*) FROM tickets WHERE status = 'open' AND {clause}), "
+        f"(SELECT COUNT(*) FROM leads WHERE status = 'open' AND {clause})",
+        (*args, *args),
+    )
+    counts = {"fac_tickets": row[0] if row else 0, "fac_leads": row[1] if row else 0}
+    out: list[Option] = []
+    for o in options:
+        n = counts.get(o.id, 0)
+        if n:
+            # The label stays translatable; the count is appended after translation.
+            o = Option(id=o.id, label=o.label, description=o.description, count=n)
+        out.append(o)
+    return out
 
 
 async def menu_prompt(ctx: Ctx) -> str:

@@ -240,3 +240,39 @@ async def test_admin_cli_lists_shows_replies_and_closes(
     assert json.loads(queued["params"])["body"] == "Kartu jadi minggu depan."
     assert senders == ["user", "admin"]
     assert status == "closed"
+
+
+async def test_the_facilitator_menu_shows_how_many_tickets_and_leads_wait(
+    chat: ChatDriver, engine: Engine, clock: FixedClock, db: Database
+) -> None:
+    await linked_worker(db, chat)
+    fac = await bound_facilitator(engine, clock, db)
+    fac.expect_choices("Tiket terbuka", "Calon peserta")
+    assert "Tiket terbuka (1)" not in [label for _, label in fac.choices()]
+    await chat.send("menu")
+    await chat.tap("Bicara dg petugas")
+    await chat.send("kartu bpjs saya hilang, bagaimana?")
+    async with db.tx() as tx:
+        await services.create_lead(
+            tx,
+            desa_code=SUKORENO,
+            chat_id=None,  # type: ignore[arg-type]
+            phone="+6281234567000",
+            answers={},
+            decision="eligible",
+            now=clock(),
+        )
+        # Another desa's lead is not counted.
+        await services.create_lead(
+            tx,
+            desa_code="35.09.08.2001",
+            chat_id=None,  # type: ignore[arg-type]
+            phone="+6281234567001",
+            answers={},
+            decision="eligible",
+            now=clock(),
+        )
+    await fac.send("menu")
+    labels = [label for _, label in fac.choices()]
+    assert "Tiket terbuka (1)" in labels
+    assert "Calon peserta (1)" in labels

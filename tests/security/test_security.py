@@ -850,6 +850,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("lingkaran_core/demo.py", "t['name']"): "table names read from sqlite_master (demo wipe)",
     ("channels/admin_ops.py", "where"): "_filters(): fixed fragments with '?' placeholders",
     ("handlers/facilitator.py", "clause"): _SCOPE,
+    ("handlers/menu.py", "clause"): _SCOPE,
     ("handlers/facilitator.py", "marks"): _PLACEHOLDERS,
     ("handlers/facilitator.py", "cols"): "CLAIM_COLS prefixed with 'c.'",
 }
