@@ -36,7 +36,7 @@ def load_env() -> None:
     load_dotenv(override=False)
 
 
-def setup_logging(level: str = "INFO", *, stream: object = None) -> None:
+def setup_logging(level: str = "INFO") -> None:
     """Key=value logs with NIKs masked (see lingkaran_core.logs)."""
     from lingkaran_core.logs import configure
 
