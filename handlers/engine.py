@@ -462,21 +462,24 @@ class Engine:
         try:
             async with self.db.tx() as tx:
                 now = self.clock()
-                chat = await chat_store.get_or_create_chat(tx, inc.channel, inc.user_ref, now=now)
-                await chat_store.claim_inbound(
-                    tx, inc.channel, inc.message_id, inc.user_ref, now=now
-                )
-                state = await chat_store.load_state(tx, chat.id) or ConversationState(
-                    flow=self.menu_flow, step="main"
+                # The failed transaction was rolled back: record the message and read the chat
+                # again with the same unit the normal path uses.
+                start = await tx.run(
+                    chat_store.begin_message_sync,
+                    inc.channel,
+                    inc.message_id,
+                    inc.user_ref,
+                    now.isoformat(),
+                    inc.display_name,
                 )
                 ctx = Ctx(
                     tx=tx,
                     db=self.db,
-                    chat=chat,
-                    state=state,
+                    chat=start.chat,
+                    state=start.state or ConversationState(flow=self.menu_flow, step="main"),
                     incoming=inc,
                     now=now,
-                    t=translator(chat.language),
+                    t=translator(start.chat.language),
                     engine=self,
                 )
                 sorry = ctx.t(
@@ -484,7 +487,14 @@ class Engine:
                     code=cid,
                 )
                 replies = [Reply(text=sorry), *await self.show_menu(ctx)]
-                await chat_store.save_state(tx, chat.id, ctx.state, now=now)
+                await tx.run_and_commit(
+                    chat_store.finish_message_sync,
+                    ctx.chat.id,
+                    ctx.state,
+                    now.isoformat(),
+                    inc.message_id,
+                    [reply_to_dict(r) for r in replies] if self.track_replies else None,
+                )
                 return replies
         except Exception:
             logger.exception("recovery failed", extra={"correlation_id": cid})

@@ -51,6 +51,21 @@ _CHAT_COLS = (
 )
 
 
+# SQL shared by the async helpers (channels, CLI) and the engine's one-hop sync units.
+_CLAIM_INBOUND = (
+    "INSERT INTO inbound_messages (channel, message_id, user_ref, received_at, status) "
+    "VALUES (?, ?, ?, ?, 'processed') ON CONFLICT (channel, message_id) DO UPDATE "
+    "SET status = 'processed' WHERE inbound_messages.status != 'processed'"
+)
+_TOUCH_INBOUND = (
+    "UPDATE chats SET last_inbound_at = ?, display_name = COALESCE(?, display_name) WHERE id = ?"
+)
+_MARK_SENT = (
+    "UPDATE conversations SET replies_sent = 1, last_replies = NULL WHERE last_message_id = ? "
+    "AND chat_id = (SELECT id FROM chats WHERE channel = ? AND user_ref = ?)"
+)
+
+
 def _chat(row: Any, created: bool = False) -> Chat:
     return Chat(
         id=row["id"],
@@ -113,8 +128,7 @@ async def get_or_create_chat(
 async def touch_inbound(tx: Tx, chat_id: int, *, now: datetime, display_name: str | None) -> None:
     """Record the time of the user's last message (the WhatsApp 24 h window starts there)."""
     await tx.execute(
-        "UPDATE chats SET last_inbound_at = ?, display_name = COALESCE(?, display_name) "
-        "WHERE id = ?",
+        _TOUCH_INBOUND,
         (now.isoformat(), display_name, chat_id),
     )
 
@@ -129,62 +143,10 @@ async def update_chat(tx: Tx, chat_id: int, **fields: Any) -> None:
     await tx.execute(f"UPDATE chats SET {sets} WHERE id = ?", (*fields.values(), chat_id))
 
 
-async def load_state(tx: Tx, chat_id: int) -> ConversationState | None:
-    """The saved conversation state of a chat."""
-    row = await tx.one(
-        "SELECT flow, step, data, stack, version, draft, updated_at FROM conversations "
-        "WHERE chat_id = ?",
-        (chat_id,),
-    )
-    if row is None:
-        return None
-    return ConversationState(
-        flow=row["flow"],
-        step=row["step"],
-        data=loads(row["data"]),
-        stack=loads(row["stack"]),
-        version=row["version"],
-        draft=loads(row["draft"]),
-        updated_at=row["updated_at"],
-    )
-
-
-async def save_state(tx: Tx, chat_id: int, state: ConversationState, *, now: datetime) -> None:
-    """Persist the state (upsert)."""
-    await tx.execute(
-        "INSERT INTO conversations (chat_id, flow, step, data, stack, version, draft, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET flow = excluded.flow, "
-        "step = excluded.step, data = excluded.data, stack = excluded.stack, "
-        "version = excluded.version, draft = excluded.draft, updated_at = excluded.updated_at",
-        (
-            chat_id,
-            state.flow,
-            state.step,
-            dumps(state.data),
-            dumps(state.stack),
-            state.version,
-            None if state.draft is None else dumps(state.draft),
-            now.isoformat(),
-        ),
-    )
-
-
-async def save_replies(
-    tx: Tx, chat_id: int, message_id: str, replies: list[dict[str, Any]]
-) -> None:
-    """Keep the replies to a chat's last message until the channel confirms they were sent."""
-    await tx.execute(
-        "UPDATE conversations SET last_message_id = ?, last_replies = ?, replies_sent = 0 "
-        "WHERE chat_id = ?",
-        (message_id, dumps(replies), chat_id),
-    )
-
-
 async def mark_replies_sent(tx: Tx, channel: str, user_ref: str, message_id: str) -> None:
     """The channel delivered the replies to ``message_id``."""
     await tx.execute(
-        "UPDATE conversations SET replies_sent = 1, last_replies = NULL WHERE last_message_id = ? "
-        "AND chat_id = (SELECT id FROM chats WHERE channel = ? AND user_ref = ?)",
+        _MARK_SENT,
         (message_id, channel, user_ref),
     )
 
@@ -192,25 +154,9 @@ async def mark_replies_sent(tx: Tx, channel: str, user_ref: str, message_id: str
 def mark_replies_sent_sync(conn: sqlite3.Connection, sent: list[tuple[str, str, str]]) -> None:
     """Many (message_id, channel, user_ref) deliveries at once: one round trip (group commit)."""
     conn.executemany(
-        "UPDATE conversations SET replies_sent = 1, last_replies = NULL WHERE last_message_id = ? "
-        "AND chat_id = (SELECT id FROM chats WHERE channel = ? AND user_ref = ?)",
+        _MARK_SENT,
         sent,
     ).close()
-
-
-async def unsent_replies(
-    tx: Tx, channel: str, user_ref: str, message_id: str
-) -> list[dict[str, Any]] | None:
-    """Replies computed for ``message_id`` but never confirmed sent (a crash in between)."""
-    row = await tx.one(
-        "SELECT v.last_replies FROM conversations v JOIN chats c ON c.id = v.chat_id "
-        "WHERE c.channel = ? AND c.user_ref = ? AND v.last_message_id = ? AND v.replies_sent = 0",
-        (channel, user_ref, message_id),
-    )
-    if row is None or row[0] is None:
-        return None
-    replies: list[dict[str, Any]] = loads(row[0])
-    return replies
 
 
 async def claim_inbound(
@@ -218,9 +164,7 @@ async def claim_inbound(
 ) -> bool:
     """Record an inbound message id; False when it was already processed (a redelivery)."""
     changed = await tx.execute_rowcount(
-        "INSERT INTO inbound_messages (channel, message_id, user_ref, received_at, status) "
-        "VALUES (?, ?, ?, ?, 'processed') ON CONFLICT (channel, message_id) DO UPDATE "
-        "SET status = 'processed' WHERE inbound_messages.status != 'processed'",
+        _CLAIM_INBOUND,
         (channel, message_id, user_ref, now.isoformat()),
     )
     return changed > 0
@@ -258,9 +202,7 @@ def begin_message_sync(
 ) -> MessageStart:
     """Record the inbound id, load (or create) the chat and its state: one hop, in the thread."""
     cur = conn.execute(
-        "INSERT INTO inbound_messages (channel, message_id, user_ref, received_at, status) "
-        "VALUES (?, ?, ?, ?, 'processed') ON CONFLICT (channel, message_id) DO UPDATE "
-        "SET status = 'processed' WHERE inbound_messages.status != 'processed'",
+        _CLAIM_INBOUND,
         (channel, message_id, user_ref, now_iso),
     )
     fresh_inbound = cur.rowcount > 0
@@ -287,8 +229,7 @@ def begin_message_sync(
         replies = loads(pending[0]) if pending is not None and pending[0] is not None else None
         return MessageStart(duplicate=True, chat=chat, state=None, unsent_replies=replies)
     conn.execute(
-        "UPDATE chats SET last_inbound_at = ?, display_name = COALESCE(?, display_name) "
-        "WHERE id = ?",
+        _TOUCH_INBOUND,
         (now_iso, display_name, chat.id),
     )
     chat.last_inbound_at = now_iso
