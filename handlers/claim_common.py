@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from handlers.common import EDIT, SEND, parse_phone
+from handlers.common import CANCEL, EDIT, SEND, parse_phone
 from handlers.engine import Answer, Ctx, Option, Outcome
 from handlers.i18n import N_
 from lingkaran_core.identity import parse_nik
@@ -13,7 +13,7 @@ from lingkaran_core.identity import parse_nik
 UNKNOWN_NIK = Option(
     id="unknown", label=N_("Tidak tahu"), aliases=("tidak tahu", "gak tau", "ga tau", "lupa")
 )
-CONFIRM_CHOICES = (SEND, EDIT, Option(id="cmd:cancel", label=N_("Batal")))
+CONFIRM_CHOICES = (SEND, EDIT, CANCEL)
 
 
 def go(ctx: Ctx, step: str) -> str:

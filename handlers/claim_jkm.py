@@ -86,10 +86,6 @@ async def _nik_next(ctx: Ctx, value: str) -> Outcome:
     return go(ctx, "heir")
 
 
-async def _death_date_parse(ctx: Ctx, answer: Answer) -> str:
-    return await parse_past_date(ctx, answer)
-
-
 async def _heir_next(ctx: Ctx, value: str) -> Outcome:
     ctx.data["heir"] = value
     return "heir_name"
@@ -256,7 +252,7 @@ JKM = Flow(
         Step(
             name="date",
             prompt=N_("Kapan beliau meninggal? Contoh: 3-11-2026."),
-            parse=_death_date_parse,
+            parse=parse_past_date,
             save_as="date",
             next=then("relation"),
         ),

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from handlers.engine import Answer, Ctx, Invalid, Option
 from handlers.i18n import N_
 from lingkaran_core.coverage import CoverageResult, CoverageStatus, coverage_status
-from lingkaran_core.identity import NIK, normalize_phone, parse_nik
+from lingkaran_core.identity import normalize_phone, parse_nik
 from lingkaran_core.regions import load_regions
 from lingkaran_core.storage.repos import Worker
 
@@ -117,11 +115,6 @@ async def parse_nik_answer(ctx: Ctx, answer: Answer) -> str:
     return nik.value
 
 
-def nik_of(value: str, ctx: Ctx) -> NIK:
-    """Re-parse a stored NIK (already validated)."""
-    return parse_nik(value, today=ctx.today)
-
-
 def masked(nik: str | None) -> str:
     """``3509********0001`` for any stored NIK."""
     if not nik or len(nik) != 16:
@@ -129,20 +122,15 @@ def masked(nik: str | None) -> str:
     return f"{nik[:4]}********{nik[-4:]}"
 
 
-async def parse_birth_date(ctx: Ctx, answer: Answer) -> str:
-    """A date of birth (past, plausible), as ISO text."""
-    from lingkaran_core.dates import parse_date_id
-
-    day = parse_date_id(answer.text or "", today=ctx.today)
-    return day.isoformat()
-
-
 async def parse_past_date(ctx: Ctx, answer: Answer) -> str:
-    """A date that already happened (accident, death), as ISO text."""
+    """A date that already happened (birth, accident, death), as ISO text."""
     from lingkaran_core.dates import parse_date_id
 
     day = parse_date_id(answer.text or "", today=ctx.today)
     return day.isoformat()
+
+
+parse_birth_date = parse_past_date  # a date of birth is a past date; the name reads at call sites
 
 
 async def parse_phone(ctx: Ctx, answer: Answer) -> str:
@@ -261,10 +249,3 @@ def _jkm_total() -> int:
     from lingkaran_core import rules
 
     return rules.JKM_BENEFIT.total
-
-
-def as_dict(obj: Any) -> dict[str, Any]:
-    """A dataclass or mapping as a plain dict."""
-    if isinstance(obj, dict):
-        return obj
-    return {k: getattr(obj, k) for k in obj.__slots__}
