@@ -7,14 +7,18 @@ DB ?= data/demo.db
 PYBABEL := $(BIN)/pybabel
 MO := locales/en/LC_MESSAGES/messages.mo
 
-.PHONY: venv demo test lint typecheck pytest bench i18n-extract i18n-update i18n-compile clean
+.PHONY: venv demo test lint typecheck imports pytest pytest-shifted pytest-install bench i18n-extract i18n-update i18n-compile lock clean
+
+# The suites whose answers depend on the date and the hour; run again with the clock moved.
+DATED := tests/core tests/flows tests/channels tests/security
+XDIST := -n 2
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 $(MO): locales/en/LC_MESSAGES/messages.po $(STAMP)
@@ -39,10 +43,22 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) $(MO)
-	$(BIN)/pytest -q -p no:cacheprovider
+imports: $(STAMP)
+	$(BIN)/lint-imports
 
-test: lint typecheck pytest
+pytest: $(STAMP) $(MO)
+	$(BIN)/pytest -q -p no:cacheprovider $(XDIST)
+
+# The same suites a year and a month ahead, and at 22:30 WIB (quiet hours), via time-machine.
+pytest-shifted: $(STAMP) $(MO)
+	LINGKARAN_TEST_TRAVEL=+400d $(BIN)/pytest -q -p no:cacheprovider $(XDIST) -m "not slow" $(DATED)
+	LINGKARAN_TEST_TRAVEL=2027-07-14T22:30:00+07:00 $(BIN)/pytest -q -p no:cacheprovider $(XDIST) -m "not slow" $(DATED)
+
+test: lint typecheck imports pytest pytest-shifted
+
+# Pin what the venv resolved (reproducible installs: `make venv` installs with -c constraints.txt).
+lock: $(STAMP)
+	$(BIN)/python -m pip freeze --exclude-editable --exclude lingkaran-cinta-bot | sort -f > constraints.txt
 
 bench: $(STAMP) $(MO)
 	$(BIN)/python -m benchmarks

@@ -90,7 +90,6 @@ async def walk(  # type: ignore[no-untyped-def]
             channel="bench",
             user_ref=user,
             message_id=f"b{next(_ids)}",
-            received_at=clock(),
             text=text,
         )
         t0 = time.perf_counter()

@@ -13,7 +13,7 @@ webhook would.
 
 Contenders:
 
-* **ours**: ``channels.telegram.TelegramChannel`` (our handlers, the per-chat FIFO lock, keyboards,
+* **ours**: ``lingkaran.channels.telegram.TelegramChannel`` (our handlers, the per-chat FIFO lock, keyboards,
   ``✓`` edits) on ``handlers.registry.build_engine(db, track_replies=True)`` over a real SQLite
   file with 1k / 50k / 200k users' chats and conversations already stored. The state is
   committed (WAL, synchronous=NORMAL) before the replies go out, at every step.
@@ -304,8 +304,8 @@ async def measure_ours(
     stored: int, folder: Path, limit: float | None = None, transcript: list[str] | None = None
 ) -> None:
     """Our adapter and engine: ``emit`` the run's figures, then the shutdown time."""
-    from channels.telegram import TelegramChannel, TelegramConfig
     from handlers.registry import build_engine
+    from lingkaran.channels.telegram import TelegramChannel, TelegramConfig
     from lingkaran_core.storage import Database
 
     db = await Database.open(folder / f"ours-{stored}.db")

@@ -1,6 +1,6 @@
 """Reminder sweeps and outbox dispatch, ours against a naive baseline in the same run.
 
-* sweep: ``channels.scheduler.run_sweep`` over 82,091 and 200,000 workers (coverage in mixed
+* sweep: ``lingkaran.channels.scheduler.run_sweep`` over 82,091 and 200,000 workers (coverage in mixed
   states, some linked chats), timed, with the longest event-loop stall measured by a ticker
   coroutine (targets: < 2 s for 200k, < 50 ms stall). Baseline: one ``SELECT`` of the whole
   joined table and the same policy over it in one go (what a first version would do).
@@ -35,8 +35,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from channels.base import OutboundMessage, RetryLater, SendResult, Undeliverable
 from handlers.engine import Reply
+from lingkaran.channels.base import OutboundMessage, RetryLater, SendResult, Undeliverable
 
 # Wednesday 25 November 2026, 10:00 WIB: daytime, so quiet hours never interfere.
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
@@ -283,7 +283,7 @@ async def _sweep(path: Path, copy_from: Path) -> list[tuple[float, float, dict[s
     """The first sweep (queues everything due) and a repeat an hour later (queues nothing)."""
     import shutil
 
-    from channels.scheduler import run_sweep
+    from lingkaran.channels.scheduler import run_sweep
     from lingkaran_core.storage import Database
 
     shutil.copy(copy_from, path)
@@ -370,7 +370,7 @@ async def _naive_sweep(path: Path, copy_from: Path) -> tuple[float, float, int]:
 
 
 async def _dispatch(n: int, rate: float, tmp: Path) -> dict[str, float]:
-    from channels.dispatcher import ChannelLimits, Dispatcher
+    from lingkaran.channels.dispatcher import ChannelLimits, Dispatcher
     from lingkaran_core.storage import Database
 
     db = await Database.open(tmp / f"dispatch-{n}-{rate:.0f}.db")

@@ -52,7 +52,6 @@ class Incoming:
     channel: str
     user_ref: str
     message_id: str
-    received_at: datetime
     text: str | None = None
     choice_id: str | None = None
     step_token: str | None = None

@@ -16,7 +16,12 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations, Translations
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+# An installed package carries compiled catalogs beside this module (setup.py compiles them at
+# build time); a source checkout reads the top-level ``locales/`` (``make i18n-compile``).
+_CATALOG_DIRS = (
+    Path(__file__).resolve().parent / "locales",
+    Path(__file__).resolve().parent.parent / "locales",
+)
 LANGUAGES = ("id", "en")
 DEFAULT_LANGUAGE = "id"
 TZ = ZoneInfo("Asia/Jakarta")
@@ -28,11 +33,40 @@ def N_(msgid: str) -> str:
     return msgid
 
 
+def _catalog_dir(lang: str) -> Path | None:
+    for folder in _CATALOG_DIRS:
+        if (folder / lang / "LC_MESSAGES" / "messages.mo").is_file():
+            return folder
+    return None
+
+
+def check_catalogs() -> None:
+    """Fail at start-up (``RuntimeError``, one line) when a language's catalog is missing.
+
+    Without it every English user would silently read Indonesian.
+    """
+    missing = [lang for lang in LANGUAGES if lang != DEFAULT_LANGUAGE and not _catalog_dir(lang)]
+    if missing:
+        raise RuntimeError(
+            "missing compiled catalog(s) for "
+            + ", ".join(missing)
+            + ": run `make i18n-compile` (looked in "
+            + ", ".join(str(d) for d in _CATALOG_DIRS)
+            + ")"
+        )
+
+
 @functools.cache
 def _catalog(lang: str) -> NullTranslations:
     if lang == DEFAULT_LANGUAGE:
         return NullTranslations()
-    return Translations.load(str(LOCALES_DIR), [lang], domain="messages")
+    folder = _catalog_dir(lang)
+    if folder is None:
+        check_catalogs()
+    catalog = Translations.load(str(folder), [lang], domain="messages")
+    if not isinstance(catalog, Translations):  # babel returns NullTranslations when not found
+        raise RuntimeError(f"the {lang} catalog could not be loaded from {folder}")
+    return catalog
 
 
 class Translator:

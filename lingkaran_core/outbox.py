@@ -36,6 +36,7 @@ __all__ = [
     "DEFAULT_CONFIG",
     "WA_TIERS",
     "WA_WINDOW",
+    "WA_WINDOW_MARGIN",
     "BroadcastEstimate",
     "BroadcastRecipient",
     "Decision",
@@ -60,6 +61,7 @@ __all__ = [
 
 TZ: Final = ZoneInfo("Asia/Jakarta")
 WA_WINDOW: Final = timedelta(hours=24)
+WA_WINDOW_MARGIN: Final = timedelta(minutes=5)
 # Meta's business-initiated messaging limits (unique users per rolling 24 h); None = unlimited.
 WA_TIERS: Final[tuple[int | None, ...]] = (250, 2_000, 10_000, 100_000, None)
 
@@ -187,8 +189,17 @@ def should_dead_letter(attempts: int, config: OutboxConfig = DEFAULT_CONFIG) -> 
 
 
 def in_whatsapp_window(last_inbound_at: datetime | None, now: datetime) -> bool:
-    """Whether the user wrote in the last 24 h (free-form messages allowed, no template)."""
-    return last_inbound_at is not None and now - last_inbound_at < WA_WINDOW
+    """Whether free-form messages may go to a user now: they wrote in the last 24 h.
+
+    The one definition of the customer-service window for the sender, the dispatcher and the
+    engine. ``WA_WINDOW_MARGIN`` before the window really closes it counts as closed: our clock
+    and Meta's differ, and a free-form send that lands late fails only later (131047).
+    """
+    if last_inbound_at is None:
+        return False
+    if last_inbound_at.tzinfo is None:
+        raise ValueError("last_inbound_at must be tz-aware")
+    return now - last_inbound_at < WA_WINDOW - WA_WINDOW_MARGIN
 
 
 # ---------------------------------------------------------------------------------------------

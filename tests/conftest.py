@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
+import os
 import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -13,24 +15,57 @@ import pytest
 
 from handlers.engine import Engine, Incoming, Media, Reply
 from handlers.registry import build_engine
+from lingkaran.channels import admin_cli
+from lingkaran.settings import Settings
+from lingkaran_core.clock import FixedClock as CoreFixedClock
 from lingkaran_core.storage import Database
+
+
+def _travel_target(spec: str) -> datetime:
+    """``+400d`` (the real now moved by whole days) or an ISO instant (``2027-03-01T22:30+07:00``)."""
+    if spec.startswith(("+", "-")) and spec.endswith("d"):
+        return datetime.now(UTC) + timedelta(days=int(spec[:-1]))
+    when = datetime.fromisoformat(spec)
+    if when.tzinfo is None:
+        raise pytest.UsageError(f"LINGKARAN_TEST_TRAVEL needs an offset: {spec!r}")
+    return when
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """``LINGKARAN_TEST_TRAVEL`` moves the process clock (time-machine) for the whole run.
+
+    ``make test`` runs the date-sensitive suites again a year ahead and inside quiet hours: they
+    must pass, because every test takes time from the injected clock only.
+    """
+    spec = os.environ.get("LINGKARAN_TEST_TRAVEL", "").strip()
+    if not spec:
+        return
+    import time_machine
+
+    traveller = time_machine.travel(_travel_target(spec), tick=True)
+    traveller.start()
+    config.add_cleanup(traveller.stop)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    spec = os.environ.get("LINGKARAN_TEST_TRAVEL", "").strip()
+    return (
+        f"process clock moved by time-machine: {spec} (now {datetime.now(UTC):%Y-%m-%d %H:%M} UTC)"
+        if spec
+        else None
+    )
+
 
 # 25 November 2026, 10:00 WIB
 T0 = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 NIK_RUN = re.compile(r"(?<!\d)\d{16}(?!\d)")
 
 
-class FixedClock:
-    """A clock that only moves when told to."""
+class FixedClock(CoreFixedClock):
+    """The core's settable clock, starting at ``T0`` (every test takes time from it only)."""
 
     def __init__(self, start: datetime = T0) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
+        super().__init__(start)
 
 
 @dataclass
@@ -63,7 +98,6 @@ class ChatDriver:
                 channel=self.channel,
                 user_ref=self.user,
                 message_id=message_id or self._mid(),
-                received_at=self.clock(),
                 text=text,
             )
         )
@@ -92,7 +126,6 @@ class ChatDriver:
                             channel=self.channel,
                             user_ref=self.user,
                             message_id=self._mid(),
-                            received_at=self.clock(),
                             choice_id=c.id,
                             step_token=r.step_token,
                         )
@@ -108,7 +141,6 @@ class ChatDriver:
                 channel=self.channel,
                 user_ref=self.user,
                 message_id=self._mid(),
-                received_at=self.clock(),
                 choice_id=choice_id,
                 step_token=token,
             )
@@ -124,7 +156,6 @@ class ChatDriver:
                 channel=self.channel,
                 user_ref=self.user,
                 message_id=self._mid(),
-                received_at=self.clock(),
                 media=Media(data=data, mime=mime, kind="photo"),
             )
         )
@@ -152,6 +183,16 @@ class ChatDriver:
 
     def dump(self) -> str:
         return "\n".join(self.transcript[-30:])
+
+
+def settings_for(**env: str) -> Settings:
+    """Settings from ``env`` alone: the test process's environment never leaks in."""
+    return Settings.from_mapping(env)
+
+
+def admin_args(argv: list[str], clock: FixedClock, **env: str) -> argparse.Namespace:
+    """An admin command line parsed as ``lingkaran admin`` would, on the test clock."""
+    return admin_cli.parse(argv, settings=settings_for(**env), clock=clock)
 
 
 @pytest.fixture
@@ -193,3 +234,15 @@ def _no_full_nik_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
             + " ".join(str(v) for k, v in record.__dict__.items() if isinstance(v, str))
         )
         assert not NIK_RUN.search(text), f"unmasked NIK in log: {record.name}: {text[:200]}"
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """An in-process ``lingkaran`` command configures logging; give the next test it back."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+    root.setLevel(level)

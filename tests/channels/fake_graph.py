@@ -26,7 +26,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "channels" / "data" / "whatsapp_templates.json"
+TEMPLATES = (
+    Path(__file__).resolve().parents[2]
+    / "lingkaran"
+    / "channels"
+    / "data"
+    / "whatsapp_templates.json"
+)
 
 
 @dataclass

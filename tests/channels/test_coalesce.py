@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from channels.base import coalesce
 from handlers.engine import Choice, Reply
+from lingkaran.channels.base import coalesce
 
 
 def test_notes_join_the_question_that_follows_them() -> None:

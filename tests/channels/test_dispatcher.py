@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from channels.base import HoldMessage, OutboundMessage, RetryLater, SendResult
-from channels.dispatcher import ChannelLimits, Dispatcher, LogSender
 from handlers.engine import Reply
+from lingkaran.channels.base import HoldMessage, OutboundMessage, RetryLater, SendResult
+from lingkaran.channels.dispatcher import ChannelLimits, Dispatcher, LogSender
+from lingkaran_core.clock import FixedClock as Clock
 from lingkaran_core.outbox import OutboxConfig
 from lingkaran_core.storage import Database
 
@@ -35,14 +36,6 @@ WIB = ZoneInfo("Asia/Jakarta")
 DAY = datetime(2026, 11, 25, 10, 0, tzinfo=WIB)  # Wednesday 10:00 WIB
 # The per-user buckets run on real time; tests that drive an injected clock switch them off.
 NO_PACING = ChannelLimits(rate=1000, per_user_interval=0.0)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class MemorySender:
@@ -182,8 +175,8 @@ async def test_a_crash_mid_dispatch_costs_at_most_a_retry(db: Database) -> None:
 
 async def test_quiet_hours_defer_reminders_to_seven_but_send_replies(db: Database) -> None:
     clock = Clock(datetime(2026, 11, 25, 22, 0, tzinfo=WIB))
-    await _queue(db, 1, msg_class="reminder", not_before=clock.now)
-    await _queue(db, 1, msg_class="reply", not_before=clock.now)
+    await _queue(db, 1, msg_class="reminder", not_before=clock.instant)
+    await _queue(db, 1, msg_class="reply", not_before=clock.instant)
     sender = MemorySender()
     disp = Dispatcher(db, {"telegram": sender}, clock=clock)
     stats = await disp.drain("telegram")
@@ -252,8 +245,10 @@ async def test_retries_back_off_then_dead_letter_with_the_last_error(db: Databas
             row = await r.one("SELECT status, not_before, attempts, last_error FROM outbox")
         assert row is not None
         if row["status"] == "queued":
-            waits.append((datetime.fromisoformat(row["not_before"]) - clock.now).total_seconds())
-        clock.now += timedelta(hours=2)
+            waits.append(
+                (datetime.fromisoformat(row["not_before"]) - clock.instant).total_seconds()
+            )
+        clock.instant += timedelta(hours=2)
     assert row["status"] == "dead"
     assert row["attempts"] == 3
     assert "HTTP 502" in row["last_error"]

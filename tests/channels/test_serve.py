@@ -3,9 +3,7 @@ commands print their counts."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import io
 import os
 import signal
 import subprocess
@@ -14,9 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import FixedClock, settings_for
 
-from channels import admin_ops
-from channels.serve import serve
+from lingkaran.app import run_server
+from lingkaran.channels import admin_cli
 from lingkaran_core.storage import Database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,8 +67,10 @@ def test_serve_starts_without_channels_and_stops_within_a_second(tmp_path: Path)
 
 async def test_serve_in_process_stops_on_its_event(tmp_path: Path) -> None:
     stop = asyncio.Event()
-    args = argparse.Namespace(db=str(tmp_path / "s.db"), host="127.0.0.1", port=0)
-    task = asyncio.create_task(serve(args, env={}, stop=stop))
+    settings = settings_for(LINGKARAN_DB=str(tmp_path / "s.db"))
+    task = asyncio.create_task(
+        run_server("serve", settings, clock=FixedClock(), host="127.0.0.1", port=0, stop=stop)
+    )
     await asyncio.sleep(0.5)
     t0 = time.monotonic()
     stop.set()
@@ -77,10 +78,10 @@ async def test_serve_in_process_stops_on_its_event(tmp_path: Path) -> None:
     assert time.monotonic() - t0 < 1.0
 
 
-def _parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="bot.py admin")
-    admin_ops.register(parser.add_subparsers(dest="command", required=True))
-    return parser.parse_args(argv)
+def _admin(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str]:
+    """``lingkaran admin ARGV`` in-process on the test clock: exit code and stdout."""
+    code = admin_cli.main(argv, settings=settings_for(), clock=FixedClock())
+    return code, capsys.readouterr().out
 
 
 @pytest.fixture
@@ -103,41 +104,32 @@ def db_file(tmp_path: Path) -> Path:
     return path
 
 
-def test_reminders_run_dry_run_prints_counts_and_queues_nothing(db_file: Path) -> None:
-    buf = io.StringIO()
+def test_reminders_run_dry_run_prints_counts_and_queues_nothing(
+    db_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     # 36 h after the accident: the JKK deadline alert is due.
-    args = _parse(
-        [
-            "reminders",
-            "run",
-            "--db",
-            str(db_file),
-            "--now",
-            "2026-11-25T13:00:00+00:00",
-            "--dry-run",
-        ]
-    )
-    assert admin_ops.run(args, out=buf) == 0
-    assert "jkk_deadline       would queue 1" in buf.getvalue()
-    buf = io.StringIO()
-    assert admin_ops.run(_parse(["outbox", "--db", str(db_file)]), out=buf) == 0
-    assert "outbox is empty" in buf.getvalue()
+    argv = ["reminders", "run", "--db", str(db_file), "--now", "2026-11-25T13:00:00+00:00"]
+    code, out = _admin(capsys, [*argv, "--dry-run"])
+    assert code == 0
+    assert "jkk_deadline       would queue 1" in out
+    code, out = _admin(capsys, ["outbox", "--db", str(db_file)])
+    assert code == 0
+    assert "outbox is empty" in out
 
 
-def test_reminders_run_queues_once(db_file: Path) -> None:
+def test_reminders_run_queues_once(db_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     now = ["--now", "2026-11-25T13:00:00+00:00"]
-    buf = io.StringIO()
-    admin_ops.run(_parse(["reminders", "run", "--db", str(db_file), *now]), out=buf)
-    assert "jkk_deadline       queued 1" in buf.getvalue()
-    buf = io.StringIO()
-    admin_ops.run(_parse(["reminders", "run", "--db", str(db_file), *now]), out=buf)
-    assert "total              queued 0" in buf.getvalue()
-    buf = io.StringIO()
-    admin_ops.run(_parse(["outbox", "--db", str(db_file)]), out=buf)
-    assert "admin.jkk_deadline" in buf.getvalue()
+    _, out = _admin(capsys, ["reminders", "run", "--db", str(db_file), *now])
+    assert "jkk_deadline       queued 1" in out
+    _, out = _admin(capsys, ["reminders", "run", "--db", str(db_file), *now])
+    assert "total              queued 0" in out
+    _, out = _admin(capsys, ["outbox", "--db", str(db_file)])
+    assert "admin.jkk_deadline" in out
 
 
-def test_broadcast_estimates_before_queueing(db_file: Path) -> None:
+def test_broadcast_estimates_before_queueing(
+    db_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     async def add_recipients() -> None:
         db = await Database.open(db_file)
         async with db.tx() as tx:
@@ -160,15 +152,14 @@ def test_broadcast_estimates_before_queueing(db_file: Path) -> None:
     asyncio.run(add_recipients())
     base = ["broadcast", "--db", str(db_file), "--kecamatan", "35.09.01", "--message", "Halo"]
     base += ["--now", "2026-11-25T03:00:00+00:00"]
-    buf = io.StringIO()
-    assert admin_ops.run(_parse(base), out=buf) == 0
-    text = buf.getvalue()
+    code, text = _admin(capsys, base)
+    assert code == 0
     assert "recipients: 3 (WhatsApp 3)" in text
     assert "3 template messages" in text
     assert "nothing queued" in text
-    buf = io.StringIO()
-    assert admin_ops.run(_parse([*base, "--yes"]), out=buf) == 0
-    assert "queued 3 message(s)" in buf.getvalue()
-    buf = io.StringIO()
-    assert admin_ops.run(_parse([*base, "--yes"]), out=buf) == 0
-    assert "queued 0 message(s)" in buf.getvalue()  # the same broadcast twice is one
+    code, out = _admin(capsys, [*base, "--yes"])
+    assert code == 0
+    assert "queued 3 message(s)" in out
+    code, out = _admin(capsys, [*base, "--yes"])
+    assert code == 0
+    assert "queued 0 message(s)" in out  # the same broadcast twice is one

@@ -20,10 +20,10 @@ import pytest
 from conftest import FixedClock
 from fake_telegram import TOKEN, FakeTelegram
 
-from channels import telegram
-from channels.telegram import TelegramChannel, TelegramConfig, run_telegram
 from handlers.engine import Choice, Engine, Incoming, Reply
 from handlers.registry import build_engine
+from lingkaran import cli
+from lingkaran.channels.telegram import TelegramChannel, TelegramConfig, run_telegram
 from lingkaran_core.storage import Database
 
 CHAT = 1001
@@ -82,6 +82,7 @@ class RunningBot:
                 config=config(self.fake, webhook_url=self.webhook_url, secret_token=self.secret),
                 stop_event=self.stop_event,
                 port=self.port,
+                clock=self.clock,
                 ready=ready,
             )
         )
@@ -529,7 +530,7 @@ def test_a_missing_token_exits_with_code_2_and_one_clear_line(
     for key in list(os.environ):
         if key.startswith(("TELEGRAM_", "LINGKARAN_")):
             monkeypatch.delenv(key)
-    assert telegram.main(["--db", str(tmp_path / "x.db")]) == 2
+    assert cli.main(["telegram", "--db", str(tmp_path / "x.db")], clock=FixedClock()) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0
     assert "TELEGRAM_BOT_TOKEN" in err
@@ -544,7 +545,9 @@ async def test_a_rejected_token_exits_with_code_2(
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "4242:WRONG")
     monkeypatch.setenv("TELEGRAM_API_BASE_URL", fake.root)
     monkeypatch.delenv("TELEGRAM_WEBHOOK_URL", raising=False)
-    code = await asyncio.to_thread(telegram.main, ["--db", str(tmp_path / "x.db")])
+    code = await asyncio.to_thread(
+        cli.main, ["telegram", "--db", str(tmp_path / "x.db"), "--port", "0"], clock=FixedClock()
+    )
     assert code == 2
     assert "rejected TELEGRAM_BOT_TOKEN" in capsys.readouterr().err
     assert fake.calls[-1].method == "getMe"
@@ -572,7 +575,7 @@ class RecordingEngine:
 
 async def _channel(fake: FakeTelegram, engine: Any) -> TelegramChannel:
     """A channel that is initialised (getMe) but not polling: for sending only."""
-    channel = TelegramChannel(engine.db, config(fake), engine=engine)
+    channel = TelegramChannel(engine.db, config(fake), engine=engine, clock=FixedClock())
     await channel.application.initialize()
     return channel
 
@@ -581,7 +584,7 @@ async def test_a_start_payload_and_slash_commands_reach_the_engine_as_text(
     fake: FakeTelegram, db: Database
 ) -> None:
     engine = RecordingEngine(db)
-    channel = TelegramChannel(db, config(fake), engine=engine)  # type: ignore[arg-type]
+    channel = TelegramChannel(db, config(fake), engine=engine, clock=FixedClock())  # type: ignore[arg-type]
     await channel.start()
     try:
         mark = fake.mark()
@@ -605,8 +608,7 @@ async def test_replies_committed_but_never_sent_go_out_at_the_next_start(
 ) -> None:
     engine = build_engine(db, clock=clock, track_replies=True)
     inc = Incoming(
-        channel="telegram", user_ref=str(CHAT), message_id=f"{CHAT}:1", received_at=clock(),
-        text="/start",
+        channel="telegram", user_ref=str(CHAT), message_id=f"{CHAT}:1", text="/start",
     )  # fmt: skip
     await engine.handle(inc)  # committed; the process "dies" before sending
     running = RunningBot(fake=fake, db=db, clock=clock)

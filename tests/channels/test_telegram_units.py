@@ -6,11 +6,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from conftest import FixedClock
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from channels.base import RetryLater, Undeliverable
-from channels.telegram import (
+from handlers.engine import Choice, Reply
+from lingkaran.channels.base import RetryLater, Undeliverable
+from lingkaran.channels.telegram import (
     ConfigError,
     Press,
     TelegramConfig,
@@ -23,7 +25,7 @@ from channels.telegram import (
     split_text,
     utf16_len,
 )
-from handlers.engine import Choice, Reply
+from lingkaran.settings import Settings
 
 # -- split_text ----------------------------------------------------------------------------------
 
@@ -148,24 +150,28 @@ def test_markup_characters_are_sent_verbatim() -> None:
 
 def test_config_needs_a_token() -> None:
     with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN"):
-        TelegramConfig.from_env({})
+        TelegramConfig.from_settings(Settings.from_mapping({}))
 
 
 def test_config_refuses_a_webhook_without_a_secret() -> None:
     with pytest.raises(ConfigError, match="secret"):
-        TelegramConfig.from_env(
-            {"TELEGRAM_BOT_TOKEN": "1:a", "TELEGRAM_WEBHOOK_URL": "https://x.id/tg/hook"}
+        TelegramConfig.from_settings(
+            Settings.from_mapping(
+                {"TELEGRAM_BOT_TOKEN": "1:a", "TELEGRAM_WEBHOOK_URL": "https://x.id/tg/hook"}
+            )
         )
 
 
 def test_config_reads_the_api_root_and_flags_override_the_environment() -> None:
-    cfg = TelegramConfig.from_env(
-        {
-            "TELEGRAM_BOT_TOKEN": "1:a",
-            "TELEGRAM_API_BASE_URL": "http://127.0.0.1:8081/",
-            "TELEGRAM_WEBHOOK_URL": "https://x.id/env",
-            "TELEGRAM_WEBHOOK_SECRET": "s",
-        },
+    cfg = TelegramConfig.from_settings(
+        Settings.from_mapping(
+            {
+                "TELEGRAM_BOT_TOKEN": "1:a",
+                "TELEGRAM_API_BASE_URL": "http://127.0.0.1:8081/",
+                "TELEGRAM_WEBHOOK_URL": "https://x.id/env",
+                "TELEGRAM_WEBHOOK_SECRET": "s",
+            }
+        ),
         webhook_url="https://x.id/tg/hook",
         secret_token=None,
     )
@@ -249,9 +255,9 @@ def _press_update(channel: Any, data: str, keyboard: list[list[dict[str, str]]])
 
 
 def test_an_index_press_resolves_from_memory_or_from_the_button_label() -> None:
-    from channels.telegram import TelegramChannel
+    from lingkaran.channels.telegram import TelegramChannel
 
-    channel = TelegramChannel(None, TelegramConfig(token="1:a"), engine=None)  # type: ignore[arg-type]
+    channel = TelegramChannel(None, TelegramConfig(token="1:a"), engine=None, clock=FixedClock())  # type: ignore[arg-type]
     long_id = "heir:" + "x" * 70
     keyboard = [[{"text": "Anak kandung", "callback_data": "5#0"}]]
     update = _press_update(channel, "5#0", keyboard)
@@ -263,7 +269,7 @@ def test_an_index_press_resolves_from_memory_or_from_the_button_label() -> None:
     assert (inc.choice_id, inc.text, inc.step_token) == (long_id, None, "5")
     assert inc.message_id == "cb:cbq-1"
     # After a restart: the label on the pressed button is answered as text, same step token.
-    fresh = TelegramChannel(None, TelegramConfig(token="1:a"), engine=None)  # type: ignore[arg-type]
+    fresh = TelegramChannel(None, TelegramConfig(token="1:a"), engine=None, clock=FixedClock())  # type: ignore[arg-type]
     inc = fresh.incoming_from_press(query, query.message)
     assert inc is not None
     assert (inc.choice_id, inc.text, inc.step_token) == (None, "Anak kandung", "5")

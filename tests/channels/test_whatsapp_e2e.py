@@ -16,9 +16,10 @@ import pytest
 import wa_payloads as wp
 from fake_graph import FakeGraph, running
 
-from channels.base import HoldMessage, OutboundMessage, RetryLater, Undeliverable
-from channels.whatsapp import WhatsAppChannel, WhatsAppConfig, build_app
 from handlers.engine import Reply
+from handlers.registry import build_engine
+from lingkaran.channels.base import HoldMessage, OutboundMessage, RetryLater, Undeliverable
+from lingkaran.channels.whatsapp import WhatsAppChannel, WhatsAppConfig, build_app
 from lingkaran_core.storage import Database
 
 SECRET = "app-secret-for-tests"
@@ -149,7 +150,14 @@ async def h(tmp_path: Path, clock: Any) -> AsyncIterator[Harness]:
             api_root=graph.base_url,
             api_version="v21.0",
         )
-        channel = WhatsAppChannel(db, config, clock=clock, settle=0.0, retry_delays=(0.01, 0.01))
+        channel = WhatsAppChannel(
+            db,
+            config,
+            engine=build_engine(db, clock=clock, track_replies=True),
+            clock=clock,
+            settle=0.0,
+            retry_delays=(0.01, 0.01),
+        )
         await channel.start()
         transport = httpx.ASGITransport(app=build_app(channel))
         try:

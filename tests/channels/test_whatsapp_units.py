@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import wa_payloads as wp
 from fake_graph import validate_message
 
-from channels.base import HoldMessage, RetryLater, Undeliverable
-from channels.whatsapp import (
+from handlers.engine import Choice, Reply
+from lingkaran.channels.base import HoldMessage, RetryLater, Undeliverable
+from lingkaran.channels.whatsapp import (
     TemplateBook,
     TemplateParamsMissing,
     WhatsAppConfig,
@@ -24,7 +26,8 @@ from channels.whatsapp import (
     split_text,
     verify_signature,
 )
-from handlers.engine import Choice, Reply
+from lingkaran.settings import Settings
+from lingkaran_core.clock import FixedClock
 
 SECRET = "app-secret"
 
@@ -369,18 +372,22 @@ def test_file_types_are_sniffed_from_their_bytes() -> None:
 
 
 def test_config_names_every_missing_variable() -> None:
-    from channels.whatsapp import ConfigError
+    from lingkaran.channels.whatsapp import ConfigError
 
     with pytest.raises(ConfigError, match="WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN"):
-        WhatsAppConfig.from_env({"WHATSAPP_ACCESS_TOKEN": "t", "WHATSAPP_PHONE_NUMBER_ID": "1"})
-    cfg = WhatsAppConfig.from_env(
-        {
-            "WHATSAPP_APP_SECRET": "s",
-            "WHATSAPP_VERIFY_TOKEN": "v",
-            "WHATSAPP_ACCESS_TOKEN": "t",
-            "WHATSAPP_PHONE_NUMBER_ID": "1",
-            "WHATSAPP_GRAPH_API_BASE_URL": "http://127.0.0.1:9/",
-        }
+        WhatsAppConfig.from_settings(
+            Settings.from_mapping({"WHATSAPP_ACCESS_TOKEN": "t", "WHATSAPP_PHONE_NUMBER_ID": "1"})
+        )
+    cfg = WhatsAppConfig.from_settings(
+        Settings.from_mapping(
+            {
+                "WHATSAPP_APP_SECRET": "s",
+                "WHATSAPP_VERIFY_TOKEN": "v",
+                "WHATSAPP_ACCESS_TOKEN": "t",
+                "WHATSAPP_PHONE_NUMBER_ID": "1",
+                "WHATSAPP_GRAPH_API_BASE_URL": "http://127.0.0.1:9/",
+            }
+        )
     )
     assert cfg.api_base == "http://127.0.0.1:9/v21.0"
 
@@ -388,22 +395,28 @@ def test_config_names_every_missing_variable() -> None:
 def test_main_exits_2_with_one_line_when_settings_are_missing(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from channels import whatsapp
+    from lingkaran import cli
 
-    for key in WhatsAppConfig.REQUIRED:
-        monkeypatch.delenv(key, raising=False)
-    assert whatsapp.main(["--port", "0"]) == 2
+    for key in list(os.environ):
+        if key.startswith("WHATSAPP_"):
+            monkeypatch.delenv(key)
+    assert (
+        cli.main(
+            ["whatsapp", "--port", "0"], clock=FixedClock(datetime(2026, 11, 25, 3, tzinfo=UTC))
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "WHATSAPP_ACCESS_TOKEN" in err
 
 
 def test_window_is_open_for_24_hours_after_the_users_last_message() -> None:
-    from channels.whatsapp import WhatsAppSender
+    from lingkaran.channels.whatsapp import WhatsAppSender
 
     now = datetime(2026, 11, 25, 3, tzinfo=UTC)
     cfg = WhatsAppConfig(app_secret="s", verify_token="v", access_token="t", phone_number_id="1")
-    sender = WhatsAppSender(cfg, clock=lambda: now)
+    sender = WhatsAppSender(cfg, clock=FixedClock(now))
     assert sender.window_open(now - timedelta(hours=23))
     assert not sender.window_open(now - timedelta(hours=24, minutes=1))
     assert not sender.window_open(None)

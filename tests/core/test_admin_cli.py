@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from conftest import FixedClock, settings_for
 
-from channels.admin_cli import main
+from lingkaran.channels.admin_cli import main
 from lingkaran_core.demo import SAMPLE_WORKERS
 from lingkaran_core.facilitators import redeem_code
 from lingkaran_core.storage import Database
@@ -21,7 +22,7 @@ SUTRISNO = SAMPLE_WORKERS[0].nik
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
+    code = main(list(argv), settings=settings_for(), clock=FixedClock())
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err
     return code, captured.out, captured.err

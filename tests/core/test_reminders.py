@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from channels.scheduler import run_sweep
+from lingkaran.channels.scheduler import run_sweep
 from lingkaran_core import outbox as ob
 from lingkaran_core import reminders as rm
 from lingkaran_core.reminders import ChatTarget, FacilitatorRecord, Kind
@@ -429,7 +429,9 @@ async def test_documents_arriving_stop_the_series(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "s.db")
     try:
         await _seed(db)
-        await run_sweep(db, NOW + timedelta(days=3), kinds=[Kind.MISSING_DOCS])
+        await run_sweep(
+            db, NOW + timedelta(days=3), kinds=[Kind.MISSING_DOCS], whatsapp_enabled=False
+        )
         async with db.tx() as tx:
             for kind in ("akta_kematian", "kartu_keluarga"):
                 await tx.execute(
@@ -437,7 +439,9 @@ async def test_documents_arriving_stop_the_series(tmp_path: Path) -> None:
                     "received_at) VALUES (1, ?, 'x', ?, 'image/jpeg', 1, ?)",
                     (kind, kind, NOW.isoformat()),
                 )
-        day7 = await run_sweep(db, NOW + timedelta(days=7), kinds=[Kind.MISSING_DOCS])
+        day7 = await run_sweep(
+            db, NOW + timedelta(days=7), kinds=[Kind.MISSING_DOCS], whatsapp_enabled=False
+        )
         assert day7 == {Kind.MISSING_DOCS: 0}
     finally:
         await db.close()

@@ -24,9 +24,7 @@ from lingkaran_core.storage import Database
 
 
 def _inc(clock: FixedClock, text: str, mid: str, user: str = "u1") -> Incoming:
-    return Incoming(
-        channel="terminal", user_ref=user, message_id=mid, received_at=clock(), text=text
-    )
+    return Incoming(channel="terminal", user_ref=user, message_id=mid, text=text)
 
 
 async def test_messages_of_one_user_are_handled_in_arrival_order(
@@ -98,7 +96,7 @@ async def test_an_unexpected_error_is_logged_with_a_code_and_the_user_gets_the_m
 @pytest.mark.parametrize("typed", ["2", "Tidak", "tidak", "  TIDAK ", "2.", "no 2"])
 def test_a_choice_can_be_typed_as_its_number_or_label(typed: str) -> None:
     options = [Option(id="yes", label="Ya"), Option(id="no", label="Tidak")]
-    inc = Incoming(channel="t", user_ref="u", message_id="m", received_at=None, text=typed)  # type: ignore[arg-type]
+    inc = Incoming(channel="t", user_ref="u", message_id="m", text=typed)  # type: ignore[arg-type]
     picked = match_option(options, inc, translator("id"))
     assert picked is not None
     assert picked.id == "no"
@@ -106,7 +104,7 @@ def test_a_choice_can_be_typed_as_its_number_or_label(typed: str) -> None:
 
 def test_an_unknown_button_id_matches_nothing() -> None:
     options = [Option(id="yes", label="Ya")]
-    inc = Incoming(channel="t", user_ref="u", message_id="m", received_at=None, choice_id="w:99")  # type: ignore[arg-type]
+    inc = Incoming(channel="t", user_ref="u", message_id="m", choice_id="w:99")  # type: ignore[arg-type]
     assert match_option(options, inc, translator("id")) is None
 
 

@@ -92,13 +92,11 @@ message = st.one_of(
 
 async def _send(engine: Engine, user: str, kind: str, value: str, token: str | None) -> list:
     mid = f"fuzz-{next(_ids)}"
-    now = engine.clock()
     if kind == "press":
         inc = Incoming(
             channel="terminal",
             user_ref=user,
             message_id=mid,
-            received_at=now,
             choice_id=value,
             step_token=token,
         )
@@ -107,13 +105,10 @@ async def _send(engine: Engine, user: str, kind: str, value: str, token: str | N
             channel="terminal",
             user_ref=user,
             message_id=mid,
-            received_at=now,
             media=Media(data=b"\xff\xd8\xff" + mid.encode(), mime="image/jpeg"),
         )
     else:
-        inc = Incoming(
-            channel="terminal", user_ref=user, message_id=mid, received_at=now, text=value
-        )
+        inc = Incoming(channel="terminal", user_ref=user, message_id=mid, text=value)
     return await engine.handle(inc)
 
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 from datetime import UTC, datetime
 
-from conftest import ChatDriver, FixedClock
+from conftest import ChatDriver, FixedClock, admin_args
 
-from channels import admin_tickets
 from handlers.engine import Engine
 from handlers.facilitator import add_working_days, escalate_tickets
+from lingkaran.channels import admin_tickets
 from lingkaran_core import services
 from lingkaran_core.facilitators import create_facilitator
 from lingkaran_core.storage import Database
@@ -157,7 +156,7 @@ async def test_question_reply_answer_back_and_close(
 async def test_unanswered_tickets_escalate_after_two_working_days_over_a_weekend(
     chat: ChatDriver, engine: Engine, clock: FixedClock, db: Database
 ) -> None:
-    clock.now = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)  # Friday 10:00 WIB
+    clock.instant = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)  # Friday 10:00 WIB
     worker_chat = await linked_worker(db, chat)
     async with db.tx() as tx:
         await services.open_ticket(tx, chat_id=worker_chat, body="kartu hilang", now=clock())
@@ -207,12 +206,10 @@ async def test_admin_cli_lists_shows_replies_and_closes(
         await services.open_ticket(
             tx, chat_id=worker_chat, body="kapan kartu jadi?", now=chat.clock()
         )
-    parser = argparse.ArgumentParser()
-    admin_tickets.register(parser.add_subparsers(dest="command"))
 
     async def cli(*argv: str) -> tuple[int, str]:
         out = io.StringIO()
-        args = parser.parse_args(["tickets", *argv, "--db", str(db_path)])
+        args = admin_args(["tickets", *argv, "--db", str(db_path)], chat.clock)
         return await admin_tickets.run_async(args, out=out), out.getvalue()
 
     code, text = await cli("list")

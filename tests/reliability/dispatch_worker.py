@@ -2,7 +2,7 @@
 
     python tests/reliability/dispatch_worker.py --db PATH --url http://127.0.0.1:PORT/send
 
-Starts ``channels.dispatcher.Dispatcher`` (which re-queues rows a crash left ``sending``) with a
+Starts ``lingkaran.channels.dispatcher.Dispatcher`` (which re-queues rows a crash left ``sending``) with a
 sender that POSTs ``{"outbox_id", "user_ref", "text", "pid"}`` for every row, prints ``started`` once
 running, and exits 0 when no row is ``queued`` or ``sending`` any more. The test SIGKILLs it at
 random moments and starts it again.
@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from channels.base import OutboundMessage, SendResult  # noqa: E402
-from channels.dispatcher import ChannelLimits, Dispatcher  # noqa: E402
 from handlers.engine import Reply  # noqa: E402
+from lingkaran.channels.base import OutboundMessage, SendResult  # noqa: E402
+from lingkaran.channels.dispatcher import ChannelLimits, Dispatcher  # noqa: E402
 from lingkaran_core.storage import Database  # noqa: E402
 
 # A Wednesday 10:00 WIB: outside the quiet hours whatever the wall clock says.

@@ -15,7 +15,7 @@ Running it alone: ``python bot.py whatsapp [--host H] [--port P] [--db PATH]`` (
 Running it inside the shared ``bot.py serve`` server (one event loop with Telegram and the
 scheduler)::
 
-    from channels.whatsapp import WhatsAppChannel, WhatsAppConfig
+    from lingkaran.channels.whatsapp import WhatsAppChannel, WhatsAppConfig
     config = WhatsAppConfig.from_env()           # raises ConfigError naming missing variables
     wa = WhatsAppChannel(db, config, engine=engine, clock=utc_now)   # engine: track_replies=True
     routes = [*wa.routes, ...]                   # Route("/webhook/whatsapp", GET + POST)
@@ -33,7 +33,6 @@ handler after a 131047 failure) the approved template for ``msg_key`` from
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import hashlib
@@ -42,8 +41,6 @@ import hmac
 import itertools
 import json
 import logging
-import os
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -52,12 +49,15 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
+from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from channels.base import (
+from handlers.engine import Engine, Incoming, Media, Reply
+from handlers.i18n import N_, translator
+from lingkaran.channels.base import (
     DeliveryError,
     HoldMessage,
     OutboundMessage,
@@ -66,8 +66,9 @@ from channels.base import (
     Undeliverable,
     coalesce,
 )
-from handlers.engine import Engine, Incoming, Media, Reply
-from handlers.i18n import N_, translator
+from lingkaran.settings import Settings
+from lingkaran_core import outbox as outbox_policy
+from lingkaran_core.clock import Clock
 from lingkaran_core.storage import Database, Tx
 from lingkaran_core.storage import chats as chat_store
 from lingkaran_core.storage.db import dumps, loads
@@ -97,10 +98,6 @@ TEMPLATE_PARAM_MAX = 500
 MEDIA_MAX_BYTES = 10 * 1024 * 1024
 VOICE_MAX_BYTES = 16 * 1024 * 1024  # WhatsApp's own audio cap
 WEBHOOK_BODY_MAX = 1024 * 1024
-WINDOW = timedelta(hours=24)
-# Send a template a little before the window really closes: the dispatcher's clock and Meta's
-# differ, and a free-form send that lands late fails with 131047 only later, in a status.
-WINDOW_MARGIN = timedelta(minutes=5)
 
 # Meta error codes (TECH.md §3; pywa/errors.py names them).
 RE_ENGAGEMENT = 131047
@@ -122,13 +119,6 @@ MSG_VOICE_FAILED = N_(
     "Maaf, pesan suara Bapak/Ibu belum bisa kami ambil. Mohon kirim ulang, atau tulis pesan."
 )
 MSG_LIST_BUTTON = N_("Pilih")
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    """The real clock (UTC)."""
-    return datetime.now(UTC)
 
 
 def masked_ref(user_ref: str) -> str:
@@ -155,27 +145,31 @@ class WhatsAppConfig:
     api_root: str = DEFAULT_API_ROOT
     api_version: str = DEFAULT_API_VERSION
 
-    REQUIRED = (
-        "WHATSAPP_APP_SECRET",
-        "WHATSAPP_VERIFY_TOKEN",
-        "WHATSAPP_ACCESS_TOKEN",
-        "WHATSAPP_PHONE_NUMBER_ID",
-    )
-
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> WhatsAppConfig:
-        """Read the WHATSAPP_* variables; ConfigError names every missing one."""
-        env = os.environ if env is None else env
-        missing = [k for k in cls.REQUIRED if not env.get(k, "").strip()]
+    def from_settings(cls, settings: Settings) -> WhatsAppConfig:
+        """The WhatsApp part of the settings; ConfigError names every missing variable."""
+        values = {
+            "WHATSAPP_APP_SECRET": settings.whatsapp_app_secret,
+            "WHATSAPP_VERIFY_TOKEN": settings.whatsapp_verify_token,
+            "WHATSAPP_ACCESS_TOKEN": settings.whatsapp_access_token,
+            "WHATSAPP_PHONE_NUMBER_ID": settings.whatsapp_phone_number_id,
+        }
+        missing = [k for k, v in values.items() if not v]
         if missing:
             raise ConfigError("missing environment variable(s): " + ", ".join(missing))
+
+        def secret(value: SecretStr | str | None) -> str:
+            if isinstance(value, SecretStr):
+                return value.get_secret_value().strip()
+            return (value or "").strip()
+
         return cls(
-            app_secret=env["WHATSAPP_APP_SECRET"].strip(),
-            verify_token=env["WHATSAPP_VERIFY_TOKEN"].strip(),
-            access_token=env["WHATSAPP_ACCESS_TOKEN"].strip(),
-            phone_number_id=env["WHATSAPP_PHONE_NUMBER_ID"].strip(),
-            api_root=(env.get("WHATSAPP_GRAPH_API_BASE_URL") or DEFAULT_API_ROOT).rstrip("/"),
-            api_version=(env.get("WHATSAPP_API_VERSION") or DEFAULT_API_VERSION).strip("/"),
+            app_secret=secret(settings.whatsapp_app_secret),
+            verify_token=secret(settings.whatsapp_verify_token),
+            access_token=secret(settings.whatsapp_access_token),
+            phone_number_id=secret(settings.whatsapp_phone_number_id),
+            api_root=settings.whatsapp_graph_api_base_url,
+            api_version=settings.whatsapp_api_version,
         )
 
     @property
@@ -852,7 +846,7 @@ def sniff_mime(data: bytes) -> str | None:
 
 
 class WhatsAppSender:
-    """``channels.base.Sender`` for the Cloud API, on one pooled ``httpx.AsyncClient``."""
+    """``lingkaran.channels.base.Sender`` for the Cloud API, on one pooled ``httpx.AsyncClient``."""
 
     channel = CHANNEL
 
@@ -860,7 +854,7 @@ class WhatsAppSender:
         self,
         config: WhatsAppConfig,
         *,
-        clock: Clock = utc_now,
+        clock: Clock,
         client: httpx.AsyncClient | None = None,
         templates: TemplateBook | None = None,
     ) -> None:
@@ -928,11 +922,9 @@ class WhatsAppSender:
 
     def window_open(self, last_inbound_at: datetime | None) -> bool:
         """Whether free-form messages may be sent now (24 h after the user's last message)."""
-        if last_inbound_at is None:
-            return False
-        if last_inbound_at.tzinfo is None:
+        if last_inbound_at is not None and last_inbound_at.tzinfo is None:
             last_inbound_at = last_inbound_at.replace(tzinfo=UTC)
-        return self.clock() - last_inbound_at < WINDOW - WINDOW_MARGIN
+        return outbox_policy.in_whatsapp_window(last_inbound_at, self.clock())
 
     async def send_outbound(self, message: OutboundMessage) -> SendResult:
         """Send an outbox message: free-form inside the 24 h window, else its template."""
@@ -1152,17 +1144,13 @@ class WhatsAppChannel:
         db: Database,
         config: WhatsAppConfig,
         *,
-        engine: Engine | None = None,
+        engine: Engine,
+        clock: Clock,
         sender: WhatsAppSender | None = None,
-        clock: Clock = utc_now,
         concurrency: int = 16,
         settle: float = 0.25,
         retry_delays: Sequence[float] = (1.0, 3.0, 10.0),
     ) -> None:
-        if engine is None:
-            from handlers.registry import build_engine
-
-            engine = build_engine(db, clock=clock, track_replies=True)
         self.db = db
         self.config = config
         self.engine = engine
@@ -1347,7 +1335,6 @@ class WhatsAppChannel:
             "channel": CHANNEL,
             "user_ref": msg.user_ref,
             "message_id": msg.id,
-            "received_at": msg.received_at,
             "display_name": msg.display_name,
         }
         if msg.kind == "choice":
@@ -1452,7 +1439,7 @@ class WhatsAppChannel:
 
 
 # ---------------------------------------------------------------------------------------------
-# App factory and command line
+# A stand-alone ASGI app (tests; production mounts ``routes`` on the one server)
 
 
 def build_app(channel: WhatsAppChannel) -> Starlette:
@@ -1467,47 +1454,3 @@ def build_app(channel: WhatsAppChannel) -> Starlette:
             await channel.stop()
 
     return Starlette(routes=channel.routes, lifespan=lifespan)
-
-
-def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="bot.py whatsapp", description="WhatsApp webhook server")
-    parser.add_argument("--host", default=os.environ.get("LINGKARAN_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=_int(os.environ.get("LINGKARAN_PORT"), 8080))
-    parser.add_argument("--db", default=None)
-    return parser.parse_args(list(argv))
-
-
-async def _serve(args: argparse.Namespace, config: WhatsAppConfig) -> int:
-    import uvicorn
-
-    from bot import default_db, utc_now
-
-    db = await Database.open(args.db or default_db())
-    try:
-        channel = WhatsAppChannel(db, config, clock=utc_now)
-        server = uvicorn.Server(
-            uvicorn.Config(
-                build_app(channel),
-                host=args.host,
-                port=args.port,
-                log_config=None,
-                lifespan="on",
-                timeout_graceful_shutdown=15,
-            )
-        )
-        # uvicorn handles SIGINT/SIGTERM: stop accepting, finish requests, run the lifespan exit.
-        await server.serve()
-    finally:
-        await db.close()
-    return 0
-
-
-def main(argv: Sequence[str]) -> int:
-    """``python bot.py whatsapp [--host H] [--port P] [--db PATH]``; the exit code."""
-    args = _parse_args(argv)
-    try:
-        config = WhatsAppConfig.from_env()
-    except ConfigError as exc:
-        sys.stderr.write(f"bot.py whatsapp: {exc}\n")
-        return 2
-    return asyncio.run(_serve(args, config))

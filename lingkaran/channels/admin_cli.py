@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import shutil
 import sqlite3
 import sys
@@ -45,6 +44,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from lingkaran.settings import Settings
 from lingkaran_core import demo as demo_mod
 from lingkaran_core import facilitators as fac
 from lingkaran_core import services
@@ -54,6 +54,7 @@ from lingkaran_core.claims import (
     ClaimType,
     allowed_targets,
 )
+from lingkaran_core.clock import Clock, OffsetClock, wib_today
 from lingkaran_core.coverage import coverage_status
 from lingkaran_core.errors import DomainError, IllegalTransition, InvalidNIK, InvalidPhone
 from lingkaran_core.identity import mask_nik, mask_phone, normalize_phone, parse_nik
@@ -188,12 +189,33 @@ def _today_arg(text: str) -> date:
 
 
 def _today(args: argparse.Namespace) -> date:
-    given: date | None = getattr(args, "today", None)
-    return given if given is not None else datetime.now(WIB).date()
+    """Today in Jember by the command's clock (``--today`` / ``--now`` already applied)."""
+    return wib_today(args.clock)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+def _now_arg(text: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an instant (ISO 8601): {text!r}") from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=WIB)
+
+
+def command_clock(base: Clock, args: argparse.Namespace) -> Clock:
+    """The process clock, moved by ``--now`` (that instant) or ``--today`` (that day, WIB).
+
+    Everything the command records (audit rows, outbox rows, claim events) and every rule it
+    decides then agrees on the chosen instant.
+    """
+    now: datetime | None = getattr(args, "now", None)
+    today: date | None = getattr(args, "today", None)
+    if now is not None and today is not None and now.astimezone(WIB).date() != today:
+        raise CliError("--now and --today disagree: give one of them")
+    if now is not None:
+        return OffsetClock.starting_at(base, now)
+    if today is not None:
+        return OffsetClock.on_day(base, today)
+    return base
 
 
 def _require_db(args: argparse.Namespace) -> None:
@@ -278,7 +300,7 @@ async def _init_db(db: Database, args: argparse.Namespace) -> int:
 
 async def _demo_data(db: Database, args: argparse.Namespace) -> int:
     today = _today(args)
-    now = _now()
+    now = args.clock()
     if args.today is not None:
         # Keep instants consistent with the chosen day (10:00 WIB on it).
         now = datetime.combine(today, datetime.min.time(), WIB).replace(hour=10).astimezone(UTC)
@@ -352,7 +374,7 @@ async def _import_roster(db: Database, args: argparse.Namespace) -> int:
         report = await import_roster(
             db,
             path,
-            now=_now(),
+            now=args.clock(),
             today=_today(args),
             skip_invalid=args.skip_invalid,
             rejects_path=args.rejects,
@@ -487,7 +509,7 @@ async def _facilitator_add(db: Database, args: argparse.Namespace) -> int:
         phone = normalize_phone(args.phone)
     except InvalidPhone as exc:
         raise CliError(f"not a usable mobile number: {describe(exc)}") from None
-    now = _now()
+    now = args.clock()
     ttl = timedelta(hours=args.ttl_hours)
     async with db.tx() as tx:
         fid, code = await fac.create_facilitator(
@@ -506,7 +528,7 @@ async def _facilitator_add(db: Database, args: argparse.Namespace) -> int:
 
 
 async def _facilitator_list(db: Database, args: argparse.Namespace) -> int:
-    now = _now()
+    now = args.clock()
     async with db.read() as r:
         listing = await fac.list_facilitators(r)
     rows = []
@@ -534,14 +556,16 @@ async def _facilitator_list(db: Database, args: argparse.Namespace) -> int:
 
 async def _facilitator_revoke(db: Database, args: argparse.Namespace) -> int:
     async with db.tx() as tx:
-        f = await fac.revoke_facilitator(tx, args.id, _now())
+        f = await fac.revoke_facilitator(tx, args.id, args.clock())
     out(f"facilitator #{f.id} {f.name} revoked: code invalid, chat unbound")
     return 0
 
 
 async def _facilitator_new_code(db: Database, args: argparse.Namespace) -> int:
     async with db.tx() as tx:
-        code, expires = await fac.new_code(tx, args.id, _now(), ttl=timedelta(hours=args.ttl_hours))
+        code, expires = await fac.new_code(
+            tx, args.id, args.clock(), ttl=timedelta(hours=args.ttl_hours)
+        )
     out(f"new one-time code for facilitator #{args.id}: {code}   (valid until {wib(expires)})")
     out("The old code and any chat bound with it no longer work.")
     return 0
@@ -702,8 +726,8 @@ async def _claims_set_status(db: Database, args: argparse.Namespace) -> int:
                 claim.ref,
                 target,
                 actor=Actor.ADMIN,
-                now=_now(),
-                actor_ref=os.environ.get("USER", "admin"),
+                now=args.clock(),
+                actor_ref=args.settings.admin_actor,
                 channel="admin",
                 note=args.note,
             )
@@ -857,9 +881,9 @@ async def _claims_export(db: Database, args: argparse.Namespace) -> int:
         await asyncio.to_thread(_write_summaries, folder, text, summary)
         await services.audit(
             tx,
-            now=_now(),
+            now=args.clock(),
             actor_kind="admin",
-            actor_id=os.environ.get("USER", "admin"),
+            actor_id=args.settings.admin_actor,
             action="claim.export",
             target_kind="claim",
             target_id=claim.ref,
@@ -935,7 +959,7 @@ async def _facilitator_chat(tx: Tx, facilitator_id: int | None) -> int | None:
 
 
 async def _registrations_verify(db: Database, args: argparse.Namespace) -> int:
-    now = _now()
+    now = args.clock()
     today = _today(args)
     async with db.tx() as tx:
         row = await _registration(tx, args.id)
@@ -969,7 +993,7 @@ async def _registrations_verify(db: Database, args: argparse.Namespace) -> int:
             tx,
             now=now,
             actor_kind="admin",
-            actor_id=os.environ.get("USER", "admin"),
+            actor_id=args.settings.admin_actor,
             action="registration.verify",
             target_kind="worker",
             target_id=args.id,
@@ -985,7 +1009,7 @@ async def _registrations_reject(db: Database, args: argparse.Namespace) -> int:
     reason = args.reason.strip()
     if not reason:
         raise CliError("a rejection needs --reason TEXT", 2)
-    now = _now()
+    now = args.clock()
     async with db.tx() as tx:
         row = await _registration(tx, args.id)
         await tx.execute(
@@ -1007,7 +1031,7 @@ async def _registrations_reject(db: Database, args: argparse.Namespace) -> int:
             tx,
             now=now,
             actor_kind="admin",
-            actor_id=os.environ.get("USER", "admin"),
+            actor_id=args.settings.admin_actor,
             action="registration.reject",
             target_kind="worker",
             target_id=args.id,
@@ -1140,14 +1164,17 @@ def _restore(args: argparse.Namespace) -> int:
 # -- parser ------------------------------------------------------------------------------------------
 
 
-def _default_db() -> str:
-    return os.environ.get("LINGKARAN_DB", DEFAULT_DB)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The ``admin`` argument parser."""
+def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
+    """The ``admin`` argument parser (``--db`` defaults to the settings' database)."""
+    default_db = str(settings.db if settings is not None else DEFAULT_DB)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", default=_default_db(), help="database file (default %(default)s)")
+    common.add_argument("--db", default=default_db, help="database file (default %(default)s)")
+    common.add_argument(
+        "--now",
+        type=_now_arg,
+        default=None,
+        help="act as of this instant (ISO 8601; WIB when no offset)",
+    )
     dated = argparse.ArgumentParser(add_help=False)
     dated.add_argument(
         "--today", type=_today_arg, default=None, help="the day to compute for (YYYY-MM-DD)"
@@ -1246,14 +1273,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_with_db(_outbox))
 
     # The human inbox lives in its own module (channels/admin_tickets.py).
-    from channels import admin_tickets
+    from lingkaran.channels import admin_tickets
 
-    admin_tickets.register(sub)
+    admin_tickets.register(sub, default_db=default_db)
 
     # Reminders and broadcasts live in channels/admin_ops.py (it skips `outbox`, defined above).
-    from channels import admin_ops
+    from lingkaran.channels import admin_ops
 
-    admin_ops.register(sub)
+    admin_ops.register(sub, default_db=default_db)
 
     p = sub.add_parser("backup", parents=[common], help="online backup (safe while running)")
     p.add_argument("--out", required=True)
@@ -1265,16 +1292,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str]) -> int:
-    """Run one admin command; return the exit code."""
-    parser = build_parser()
+def parse(argv: list[str], *, settings: Settings, clock: Clock) -> argparse.Namespace:
+    """Parse an admin command line; the namespace carries ``settings`` and the command's clock.
+
+    ``SystemExit`` on bad arguments (argparse prints why), ``CliError`` on conflicting ones.
+    """
+    args = build_parser(settings).parse_args(argv)
+    args.settings = settings
+    args.clock = command_clock(clock, args)
+    if getattr(args, "db", None) is None:
+        args.db = str(settings.db)
+    return args
+
+
+def main(argv: list[str], *, settings: Settings, clock: Clock) -> int:
+    """Run one admin command with the process's settings and clock; return the exit code."""
     try:
-        args = parser.parse_args(argv)
+        args = parse(argv, settings=settings, clock=clock)
     except SystemExit as exc:  # argparse already printed usage or help
         return int(exc.code) if isinstance(exc.code, int) else 2
+    except CliError as exc:
+        err(f"error: {exc.message}")
+        return exc.code
     try:
         if args.command in ("tickets", "reminders", "broadcast"):  # these open the DB themselves
-            _require_db(argparse.Namespace(db=getattr(args, "db", None) or _default_db()))
+            _require_db(args)
         return int(args.func(args))
     except CliError as exc:
         err(f"error: {exc.message}")

@@ -1,12 +1,11 @@
 """The Telegram channel: python-telegram-bot 22 updates <-> the channel-neutral dialog engine.
 
-Run it alone with ``python bot.py telegram [--db PATH] [--webhook-url URL] [--port N] [--host H]
-[--secret-token S]`` (long polling unless a webhook URL is given), or inside another program's
-event loop. ``bot.py serve`` (``channels.serve``) runs Telegram, WhatsApp and the scheduler
-together through the channel contract ``routes`` / ``sender`` / ``start()`` / ``stop(grace)``::
+The composition root (``lingkaran.app``: ``lingkaran telegram`` or ``lingkaran serve``) builds it
+with the process's one engine and clock, through the channel contract ``routes`` / ``sender`` /
+``start()`` / ``stop(grace)``::
 
-    config = TelegramConfig.from_env()            # ConfigError: no token, webhook without secret
-    channel = TelegramChannel(db, config, engine=engine, clock=utc_now)
+    config = TelegramConfig.from_settings(settings)   # ConfigError: no token, webhook w/o secret
+    channel = TelegramChannel(db, config, engine=engine, clock=clock)
     server_routes.extend(channel.routes)          # the webhook route when TELEGRAM_WEBHOOK_URL
     await channel.start()                         # getMe (InvalidToken when rejected), commands,
                                                   # then setWebhook, or long polling in the loop
@@ -17,7 +16,7 @@ together through the channel contract ``routes`` / ``sender`` / ``start()`` / ``
 ``channel.webhook_route(path, secret_token=...)`` builds the starlette ``Route`` by hand (it checks
 ``X-Telegram-Bot-Api-Secret-Token`` with ``hmac.compare_digest`` and answers 403 before reading
 anything else). ``run_telegram(engine, db, config=..., stop_event=...)`` does all of the above
-until ``stop_event`` is set, serving its own uvicorn for a webhook (``host``/``port``).
+until ``stop_event`` is set, serving the webhook on a ``lingkaran.server.WebServer`` (tests).
 
 Design notes:
 
@@ -43,21 +42,17 @@ Design notes:
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import hmac
 import json
 import logging
-import os
-import signal
-import sys
 import uuid
 import warnings
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Generator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -97,9 +92,11 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from channels.base import OutboundMessage, RetryLater, SendResult, Undeliverable, coalesce
 from handlers.engine import Engine, Incoming, Media, Reply, reply_from_dict
 from handlers.i18n import N_, translator
+from lingkaran.channels.base import OutboundMessage, RetryLater, SendResult, Undeliverable, coalesce
+from lingkaran.server import WebServer
+from lingkaran.settings import Settings
 from lingkaran_core.storage import Database
 from lingkaran_core.storage import chats as chat_store
 
@@ -417,14 +414,15 @@ class TelegramConfig:
     network_retries: int = 2
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> TelegramConfig:
-        """Read TELEGRAM_*; ``overrides`` (e.g. command-line flags) win when not None."""
-        env = os.environ if env is None else env
+    def from_settings(cls, settings: Settings, **overrides: Any) -> TelegramConfig:
+        """The Telegram part of the settings; ``overrides`` (command-line flags) win if set."""
+        token = settings.telegram_bot_token
+        secret = settings.telegram_webhook_secret
         values: dict[str, Any] = {
-            "token": env.get("TELEGRAM_BOT_TOKEN", "").strip(),
-            "api_root": (env.get("TELEGRAM_API_BASE_URL") or DEFAULT_API_ROOT).rstrip("/"),
-            "webhook_url": env.get("TELEGRAM_WEBHOOK_URL", "").strip() or None,
-            "secret_token": env.get("TELEGRAM_WEBHOOK_SECRET", "").strip() or None,
+            "token": token.get_secret_value().strip() if token else "",
+            "api_root": settings.telegram_api_base_url.rstrip("/"),
+            "webhook_url": settings.telegram_webhook_url,
+            "secret_token": secret.get_secret_value() if secret else None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         if not values["token"]:
@@ -449,7 +447,7 @@ class TelegramConfig:
 class TelegramChannel:
     """A PTB ``Application`` wired to the engine; start/stop it inside any running event loop.
 
-    The channel contract of ``channels.serve``: ``routes``, ``sender``, ``start()``, ``stop()``.
+    The channel contract of ``lingkaran.channels.serve``: ``routes``, ``sender``, ``start()``, ``stop()``.
     """
 
     def __init__(
@@ -458,12 +456,12 @@ class TelegramChannel:
         config: TelegramConfig,
         *,
         engine: Engine,
-        clock: Callable[[], datetime] | None = None,
+        clock: Callable[[], datetime],
     ) -> None:
         self.db = db
         self.config = config
         self.engine = engine
-        self.clock = clock or (lambda: datetime.now(UTC))
+        self.clock = clock
         self._requests = (
             HTTPXRequest(
                 connection_pool_size=64,
@@ -581,7 +579,6 @@ class TelegramChannel:
                 channel=CHANNEL,
                 user_ref=row["user_ref"],
                 message_id=row["last_message_id"],
-                received_at=self.clock(),
             )
             try:
                 async with self._chat_lock(int(row["user_ref"])):
@@ -731,7 +728,6 @@ class TelegramChannel:
             "channel": CHANNEL,
             "user_ref": str(message.chat.id),
             "message_id": f"{message.chat.id}:{message.message_id}",
-            "received_at": message.date or self.clock(),
             "display_name": user.first_name if user else None,
         }
         if text is not None:
@@ -845,7 +841,6 @@ class TelegramChannel:
             channel=CHANNEL,
             user_ref=str(chat_id),
             message_id=f"cb:{query.id}",
-            received_at=self.clock(),
             choice_id=choice_id,
             text=text,
             step_token=press.step_token,
@@ -978,7 +973,7 @@ def _lang_of(message: Message) -> str:
 
 
 class TelegramSender:
-    """``channels.base.Sender`` for Telegram: sends, and classifies failures for the outbox."""
+    """``lingkaran.channels.base.Sender`` for Telegram: sends, and classifies failures for the outbox."""
 
     channel = CHANNEL
 
@@ -1017,52 +1012,7 @@ class TelegramSender:
 
 
 # ---------------------------------------------------------------------------------------------
-# Application factory, embedded server, command line
-
-
-def build_application(
-    token: str,
-    *,
-    engine: Engine,
-    api_root: str | None = None,
-    rate_limit: bool = True,
-    clock: Callable[[], datetime] | None = None,
-) -> Application[Any, Any, Any, Any, Any, Any]:
-    """The real PTB ``Application`` with our handlers (``TelegramChannel`` runs its lifecycle)."""
-    config = TelegramConfig(
-        token=token, api_root=(api_root or DEFAULT_API_ROOT).rstrip("/"), rate_limit=rate_limit
-    )
-    return TelegramChannel(engine.db, config, engine=engine, clock=clock).application
-
-
-class _EmbeddedServer:
-    """uvicorn inside our loop: signals stay with the caller."""
-
-    def __init__(self, app: Any, host: str, port: int) -> None:
-        import uvicorn
-
-        class Server(uvicorn.Server):
-            @contextlib.contextmanager
-            def capture_signals(self) -> Generator[None, None, None]:
-                yield
-
-        self.server = Server(
-            uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
-        )
-        self.task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        self.task = asyncio.create_task(self.server.serve())
-        while not self.server.started:
-            if self.task.done():
-                await self.task
-                raise RuntimeError("web server did not start")
-            await asyncio.sleep(0.02)
-
-    async def stop(self) -> None:
-        self.server.should_exit = True
-        if self.task is not None:
-            await self.task
+# Running the channel alone (tests): the composition root uses the channel contract instead
 
 
 async def run_telegram(
@@ -1073,18 +1023,16 @@ async def run_telegram(
     stop_event: asyncio.Event,
     host: str = "127.0.0.1",
     port: int = 8080,
+    clock: Callable[[], datetime],
     ready: asyncio.Event | None = None,
-    clock: Callable[[], datetime] | None = None,
 ) -> None:
     """Run Telegram until ``stop_event`` is set: long polling, or a webhook on its own server."""
     channel = TelegramChannel(db, config, engine=engine, clock=clock)
-    server: _EmbeddedServer | None = None
+    server: WebServer | None = None
     await channel.start()
     try:
         if channel.routes:
-            from starlette.applications import Starlette
-
-            server = _EmbeddedServer(Starlette(routes=channel.routes), host, port)
+            server = WebServer(channel.routes, host=host, port=port)
             await server.start()
         if ready is not None:
             ready.set()
@@ -1096,82 +1044,14 @@ async def run_telegram(
         logger.info("telegram stopped")
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="bot.py telegram", description="Run the Telegram bot")
-    p.add_argument("--db", default=os.environ.get("LINGKARAN_DB", "data/lingkaran.db"))
-    p.add_argument("--webhook-url", help="webhook mode (default: long polling)")
-    p.add_argument("--secret-token", help="X-Telegram-Bot-Api-Secret-Token for the webhook")
-    p.add_argument("--host", default=os.environ.get("LINGKARAN_HOST", "127.0.0.1"))
-    p.add_argument("--port", type=int, default=int(os.environ.get("LINGKARAN_PORT", "8080")))
-    return p
-
-
-def _error(text: str) -> None:
-    sys.stderr.write(f"error: {text}\n")
-    sys.stderr.flush()
-
-
-def main(argv: list[str]) -> int:
-    """``python bot.py telegram ...``: 0 on a clean stop, 2 on a configuration error."""
-    args = _parser().parse_args(argv)
-    try:
-        config = TelegramConfig.from_env(
-            webhook_url=args.webhook_url, secret_token=args.secret_token
-        )
-    except ConfigError as exc:
-        _error(str(exc))
-        return 2
-    try:
-        return asyncio.run(_main(args, config))
-    except KeyboardInterrupt:
-        return 130
-
-
-async def _main(args: argparse.Namespace, config: TelegramConfig) -> int:
-    from handlers.registry import build_engine
-
-    db = await Database.open(args.db)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    installed: list[signal.Signals] = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-            installed.append(sig)
-        except (NotImplementedError, RuntimeError, ValueError):
-            pass  # not the main thread (tests) or not supported here
-    try:
-        # The bot.py clock (real UTC); channels do not import the composition root.
-        engine = build_engine(db, clock=lambda: datetime.now(UTC), track_replies=True)
-        await run_telegram(
-            engine, db, config=config, stop_event=stop, host=args.host, port=args.port
-        )
-    except InvalidToken:
-        _error(
-            "Telegram rejected TELEGRAM_BOT_TOKEN (getMe: Unauthorized). Copy the token again "
-            "from @BotFather."
-        )
-        return 2
-    except NetworkError as exc:
-        _error(f"cannot reach the Telegram Bot API at {config.api_root}: {exc}")
-        return 1
-    finally:
-        for sig in installed:
-            loop.remove_signal_handler(sig)
-        await db.close()
-    return 0
-
-
 __all__ = [
     "ConfigError",
     "TelegramChannel",
     "TelegramConfig",
     "TelegramSender",
-    "build_application",
     "build_keyboard",
     "decode_callback",
     "encode_callback",
-    "main",
     "render_reply",
     "run_telegram",
     "split_text",

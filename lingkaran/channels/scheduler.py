@@ -21,7 +21,6 @@ in the database, not the job store, are what make reminders exactly-once.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,15 +37,9 @@ from lingkaran_core.storage import outbox_repo as repo
 
 logger = logging.getLogger(__name__)
 
-TZ_NAME = os.environ.get("LINGKARAN_TZ", "Asia/Jakarta")
+TZ_NAME = "Asia/Jakarta"  # Jember; every rule is in WIB (lingkaran_core.clock.WIB)
 JOB_DEFAULTS: Mapping[str, Any] = {"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1}
 ALL_KINDS: tuple[Kind, ...] = tuple(k for k in Kind if k is not Kind.BROADCAST)
-
-
-def whatsapp_configured(env: Mapping[str, str] | None = None) -> bool:
-    """Whether WhatsApp sending is configured (token and phone number id)."""
-    e = os.environ if env is None else env
-    return bool(e.get("WHATSAPP_ACCESS_TOKEN") and e.get("WHATSAPP_PHONE_NUMBER_ID"))
 
 
 async def run_sweep(
@@ -55,7 +48,7 @@ async def run_sweep(
     dry_run: bool = False,
     *,
     kinds: Collection[Kind] | None = None,
-    whatsapp_enabled: bool | None = None,
+    whatsapp_enabled: bool,
     chunk: int = repo.CHUNK,
 ) -> dict[str, int]:
     """Queue every reminder due at ``now``; return how many new rows per kind.
@@ -63,7 +56,7 @@ async def run_sweep(
     With ``dry_run`` nothing is written: the counts are what would have been queued.
     """
     wanted = set(ALL_KINDS if kinds is None else kinds)
-    wa = whatsapp_configured() if whatsapp_enabled is None else whatsapp_enabled
+    wa = whatsapp_enabled
     counts: dict[str, int] = {str(k): 0 for k in ALL_KINDS if k in wanted}
     facilitators = await repo.load_facilitators(db)
 
@@ -124,7 +117,7 @@ def build_scheduler(
     clock: Callable[[], datetime],
     on_queued: Callable[[], None] | None = None,
     release_held: Callable[[], Any] | None = None,
-    whatsapp_enabled: bool | None = None,
+    whatsapp_enabled: bool,
     startup_delay: float = 10.0,
 ) -> AsyncIOScheduler:
     """The scheduler with every sweep job; call ``start()`` inside the running loop."""

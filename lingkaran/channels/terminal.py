@@ -10,8 +10,6 @@ import asyncio
 import mimetypes
 import sys
 import uuid
-from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -32,7 +30,7 @@ def render(reply: Reply) -> str:
     return "\n".join(lines)
 
 
-def to_incoming(line: str, *, user: str, clock: Callable[[], datetime]) -> Incoming:
+def to_incoming(line: str, *, user: str) -> Incoming:
     """One typed line as an Incoming message (``/photo PATH`` becomes a media message)."""
     mid = f"term-{uuid.uuid4().hex}"
     stripped = line.strip()
@@ -45,7 +43,6 @@ def to_incoming(line: str, *, user: str, clock: Callable[[], datetime]) -> Incom
                 channel=CHANNEL,
                 user_ref=user,
                 message_id=mid,
-                received_at=clock(),
                 text=None,
                 rejected_media="Berkas tidak ditemukan: periksa lagi alamat berkasnya.",
             )
@@ -54,7 +51,6 @@ def to_incoming(line: str, *, user: str, clock: Callable[[], datetime]) -> Incom
             channel=CHANNEL,
             user_ref=user,
             message_id=mid,
-            received_at=clock(),
             media=Media(
                 data=data,
                 mime=mime,
@@ -62,14 +58,13 @@ def to_incoming(line: str, *, user: str, clock: Callable[[], datetime]) -> Incom
                 filename=path.name,
             ),
         )
-    return Incoming(channel=CHANNEL, user_ref=user, message_id=mid, received_at=clock(), text=line)
+    return Incoming(channel=CHANNEL, user_ref=user, message_id=mid, text=line)
 
 
 async def run_chat(
     engine: Engine,
     *,
     user: str,
-    clock: Callable[[], datetime],
     stdin: TextIO = sys.stdin,
     stdout: TextIO = sys.stdout,
     greet: bool = True,
@@ -85,7 +80,7 @@ async def run_chat(
     if interactive:
         out("Lingkaran Cinta: obrolan terminal. Ketik /quit untuk keluar, /photo PATH untuk foto.")
     if greet and interactive:
-        for r in await engine.handle(to_incoming("menu", user=user, clock=clock)):
+        for r in await engine.handle(to_incoming("menu", user=user)):
             out(("\nBot: " if interactive else "") + render(r))
     while True:
         if interactive:
@@ -101,5 +96,5 @@ async def run_chat(
             continue
         if not interactive:
             out(f"> {line}")
-        for r in await engine.handle(to_incoming(line, user=user, clock=clock)):
+        for r in await engine.handle(to_incoming(line, user=user)):
             out(("\nBot: " if interactive else "") + render(r))

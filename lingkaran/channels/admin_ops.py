@@ -23,14 +23,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
-import os
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from channels.dispatcher import outbox_config_from_env
-from channels.scheduler import run_sweep
+from lingkaran.channels.scheduler import run_sweep
 from lingkaran_core import outbox as policy
 from lingkaran_core.reminders import ChatTarget, DueReminder, Kind
 from lingkaran_core.storage import Database
@@ -40,34 +38,32 @@ WIB = ZoneInfo("Asia/Jakarta")
 BROADCAST_PRIORITY = 8
 
 
-def _default_db() -> str:
-    return os.environ.get("LINGKARAN_DB", "data/lingkaran.db")
-
-
-def register(subparsers: Any) -> None:
+def register(subparsers: Any, *, default_db: str) -> None:
     """Add ``reminders``, ``outbox`` (if absent) and ``broadcast`` to the admin parser."""
     p = subparsers.add_parser("reminders", help="reminder sweeps")
     rsub = p.add_subparsers(dest="reminders_command", required=True)
     r = rsub.add_parser("run", help="queue every reminder due now (idempotent)")
-    r.add_argument("--db", default=_default_db(), help="database file (default %(default)s)")
-    r.add_argument("--now", help="pretend it is this instant (ISO; WIB when no offset)")
+    r.add_argument("--db", default=default_db, help="database file (default %(default)s)")
+    r.add_argument(
+        "--now", type=_now_arg, help="pretend it is this instant (ISO; WIB when no offset)"
+    )
     r.add_argument("--dry-run", action="store_true", help="count only, queue nothing")
     r.set_defaults(func=run, admin_ops="reminders-run")
 
     if "outbox" not in getattr(subparsers, "choices", {}):
         p = subparsers.add_parser("outbox", help="message queue state and OPD queue")
-        p.add_argument("--db", default=_default_db(), help="database file (default %(default)s)")
+        p.add_argument("--db", default=default_db, help="database file (default %(default)s)")
         p.add_argument("--limit", type=int, default=30)
         p.set_defaults(func=run, admin_ops="outbox")
 
     p = subparsers.add_parser("broadcast", help="a message to workers by sector/desa/kecamatan")
-    p.add_argument("--db", default=_default_db(), help="database file (default %(default)s)")
+    p.add_argument("--db", default=default_db, help="database file (default %(default)s)")
     p.add_argument("--sector", action="append", default=[], help="sector code (repeatable)")
     p.add_argument("--desa", action="append", default=[], help="desa code (repeatable)")
     p.add_argument("--kecamatan", action="append", default=[], help="kecamatan code (repeatable)")
     p.add_argument("--message", required=True, help="the text, as it should reach workers")
     p.add_argument("--yes", action="store_true", help="queue it (without: estimate only)")
-    p.add_argument("--now", help=argparse.SUPPRESS)
+    p.add_argument("--now", type=_now_arg, help=argparse.SUPPRESS)
     p.set_defaults(func=run, admin_ops="broadcast")
 
 
@@ -81,10 +77,11 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
         return 2
 
 
-def _now(text: str | None) -> datetime:
-    if not text:
-        return datetime.now(UTC)
-    when = datetime.fromisoformat(text)
+def _now_arg(text: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an instant (ISO 8601): {text!r}") from None
     return when if when.tzinfo is not None else when.replace(tzinfo=WIB)
 
 
@@ -104,7 +101,12 @@ async def _run(args: argparse.Namespace, out: TextIO) -> int:
 
 
 async def _reminders_run(db: Database, args: argparse.Namespace, out: TextIO) -> int:
-    counts = await run_sweep(db, _now(args.now), dry_run=args.dry_run)
+    counts = await run_sweep(
+        db,
+        args.clock(),
+        dry_run=args.dry_run,
+        whatsapp_enabled=args.settings.whatsapp_enabled,
+    )
     verb = "would queue" if args.dry_run else "queued"
     for kind, n in counts.items():
         out.write(f"{kind:<18} {verb} {n}\n")
@@ -163,8 +165,8 @@ async def _broadcast(db: Database, args: argparse.Namespace, out: TextIO) -> int
     message = args.message.strip()
     if not message:
         raise ValueError("the message is empty")
-    now = _now(args.now)
-    config = outbox_config_from_env()
+    now = args.clock()
+    config = args.settings.outbox_config()
     async with db.read() as r:
         rows = await r.all(
             "SELECT DISTINCT c.id, c.channel, c.user_ref, c.last_inbound_at FROM chats c "

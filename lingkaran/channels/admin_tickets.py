@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
-import os
 import sys
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 from handlers.facilitator import close_ticket, reply_to_ticket, ticket_messages
 from lingkaran_core import services
+from lingkaran_core.clock import Clock
 from lingkaran_core.errors import DomainError
 from lingkaran_core.identity import mask_nik
 from lingkaran_core.regions import load_regions
@@ -25,14 +24,10 @@ from lingkaran_core.storage import Database
 CHANNEL = "admin_cli"
 
 
-def _default_db() -> str:
-    return os.environ.get("LINGKARAN_DB", "data/lingkaran.db")
-
-
-def register(subparsers: Any) -> None:
+def register(subparsers: Any, *, default_db: str) -> None:
     """Add ``tickets [list|show ID|reply ID --message TEXT|close ID]`` to the admin parser."""
     p = subparsers.add_parser("tickets", help="the human inbox: list, show, reply, close")
-    p.add_argument("--db", default=None, help="database file (default: $LINGKARAN_DB)")
+    p.add_argument("--db", default=default_db, help="database file (default %(default)s)")
     p.set_defaults(func=run, tickets_command="list", all=False)
     sub = p.add_subparsers(dest="tickets_command")
     # SUPPRESS: a --db given after the sub-command must not be reset by the sub-parser default.
@@ -66,18 +61,19 @@ async def run_async(args: argparse.Namespace, *, out: TextIO | None = None) -> i
         if ticket_id is None:
             stream.write(f"not a ticket number: {args.ticket}\n")
             return 1
-    db = await Database.open(args.db or _default_db())
+    ctx = _Ctx(actor=args.settings.admin_actor, clock=args.clock)
+    db = await Database.open(args.db)
     try:
         command = args.tickets_command or "list"
         if command == "list":
             return await _list(db, stream, include_closed=bool(getattr(args, "all", False)))
         assert ticket_id is not None
         if command == "show":
-            return await _show(db, stream, ticket_id)
+            return await _show(db, stream, ticket_id, ctx)
         if command == "reply":
-            return await _reply(db, stream, ticket_id, str(args.message))
+            return await _reply(db, stream, ticket_id, str(args.message), ctx)
         if command == "close":
-            return await _close(db, stream, ticket_id)
+            return await _close(db, stream, ticket_id, ctx)
         stream.write(f"unknown command: {command}\n")
         return 1
     finally:
@@ -90,15 +86,12 @@ def parse_ticket_id(text: str) -> int | None:
     return int(digits) if digits.isdigit() and int(digits) > 0 else None
 
 
-def _actor() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:
-        return "admin"
+@dataclass(frozen=True, slots=True)
+class _Ctx:
+    """Who acts, and the command's clock."""
 
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+    actor: str
+    clock: Clock
 
 
 def _place(desa_code: str | None) -> str:
@@ -146,7 +139,7 @@ async def _list(db: Database, out: TextIO, *, include_closed: bool) -> int:
     return 0
 
 
-async def _show(db: Database, out: TextIO, ticket_id: int) -> int:
+async def _show(db: Database, out: TextIO, ticket_id: int, ctx: _Ctx) -> int:
     async with db.tx() as tx:
         row = await tx.one(_SQL + "WHERE t.id = ?", (ticket_id,))
         if row is None:
@@ -155,9 +148,9 @@ async def _show(db: Database, out: TextIO, ticket_id: int) -> int:
         messages = await ticket_messages(tx, ticket_id)
         await services.audit(
             tx,
-            now=_now(),
+            now=ctx.clock(),
             actor_kind="admin",
-            actor_id=_actor(),
+            actor_id=ctx.actor,
             action="ticket.view",
             target_kind="ticket",
             target_id=services.ticket_ref(ticket_id),
@@ -174,7 +167,7 @@ async def _show(db: Database, out: TextIO, ticket_id: int) -> int:
     return 0
 
 
-async def _reply(db: Database, out: TextIO, ticket_id: int, message: str) -> int:
+async def _reply(db: Database, out: TextIO, ticket_id: int, message: str, ctx: _Ctx) -> int:
     body = message.strip()
     if not body:
         out.write("the message is empty\n")
@@ -186,8 +179,8 @@ async def _reply(db: Database, out: TextIO, ticket_id: int, message: str) -> int
                 ticket_id=ticket_id,
                 body=body,
                 sender="admin",
-                actor_id=_actor(),
-                now=_now(),
+                actor_id=ctx.actor,
+                now=ctx.clock(),
                 channel=CHANNEL,
             )
     except DomainError as err:
@@ -197,15 +190,15 @@ async def _reply(db: Database, out: TextIO, ticket_id: int, message: str) -> int
     return 0
 
 
-async def _close(db: Database, out: TextIO, ticket_id: int) -> int:
+async def _close(db: Database, out: TextIO, ticket_id: int, ctx: _Ctx) -> int:
     try:
         async with db.tx() as tx:
             ref = await close_ticket(
                 tx,
                 ticket_id=ticket_id,
                 actor_kind="admin",
-                actor_id=_actor(),
-                now=_now(),
+                actor_id=ctx.actor,
+                now=ctx.clock(),
                 channel=CHANNEL,
             )
     except DomainError as err:

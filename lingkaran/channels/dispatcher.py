@@ -38,7 +38,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -46,7 +45,9 @@ from datetime import datetime, timedelta
 
 from aiolimiter import AsyncLimiter
 
-from channels.base import (
+from handlers.engine import Reply
+from handlers.outbound import render
+from lingkaran.channels.base import (
     DeliveryError,
     HoldMessage,
     OutboundMessage,
@@ -55,8 +56,7 @@ from channels.base import (
     SendResult,
     Undeliverable,
 )
-from handlers.engine import Reply
-from handlers.outbound import render
+from lingkaran.settings import Settings
 from lingkaran_core import outbox as policy
 from lingkaran_core.logs import mask_text
 from lingkaran_core.storage import Database
@@ -90,53 +90,20 @@ DEFAULT_LIMITS: Mapping[str, ChannelLimits] = {
 }
 
 
-def _env_float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        logger.warning("bad number in environment, using default", extra={"var": name})
-        return default
-
-
-def limits_from_env(env: Mapping[str, str] | None = None) -> dict[str, ChannelLimits]:
-    """Channel limits with the environment's overrides."""
-    e = os.environ if env is None else env
+def limits_from_settings(settings: Settings) -> dict[str, ChannelLimits]:
+    """Channel limits with the settings applied."""
     out = dict(DEFAULT_LIMITS)
     out["telegram"] = replace(
         out["telegram"],
-        rate=_env_float(e, "LINGKARAN_TELEGRAM_RATE", 30),
-        per_user_interval=_env_float(e, "LINGKARAN_TELEGRAM_PER_CHAT_SECONDS", 1.0),
+        rate=settings.telegram_rate,
+        per_user_interval=settings.telegram_per_chat_seconds,
     )
     out["whatsapp"] = replace(
         out["whatsapp"],
-        rate=_env_float(e, "LINGKARAN_WHATSAPP_RATE", 80),
-        per_user_interval=_env_float(e, "LINGKARAN_WHATSAPP_PER_USER_SECONDS", 6.0),
+        rate=settings.whatsapp_rate,
+        per_user_interval=settings.whatsapp_per_user_seconds,
     )
     return out
-
-
-def outbox_config_from_env(env: Mapping[str, str] | None = None) -> policy.OutboxConfig:
-    """Outbox policy numbers with the environment's overrides."""
-    e = os.environ if env is None else env
-    d = policy.DEFAULT_CONFIG
-    tier_raw = (e.get("LINGKARAN_WA_TIER") or "").strip().lower()
-    tier: int | None = d.wa_tier
-    if tier_raw in ("unlimited", "none"):
-        tier = None
-    elif tier_raw:
-        tier = int(_env_float(e, "LINGKARAN_WA_TIER", d.wa_tier or 250))
-    return replace(
-        d,
-        max_attempts=int(_env_float(e, "LINGKARAN_OUTBOX_MAX_ATTEMPTS", d.max_attempts)),
-        wa_tier=tier,
-        wa_tier_share=_env_float(e, "LINGKARAN_WA_TIER_SHARE", d.wa_tier_share),
-        wa_template_price=int(
-            _env_float(e, "LINGKARAN_WA_TEMPLATE_PRICE_IDR", d.wa_template_price)
-        ),
-    )
 
 
 class LogSender:

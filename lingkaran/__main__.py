@@ -1,0 +1,7 @@
+"""``python -m lingkaran ...``."""
+
+import sys
+
+from lingkaran.cli import main
+
+sys.exit(main())

@@ -1,0 +1,274 @@
+"""The composition root: the one place that builds the bot from ``Settings`` and one ``Clock``.
+
+``run_server`` serves ``lingkaran telegram``, ``lingkaran whatsapp`` and ``lingkaran serve``: one
+database, one engine, the chosen channels, the outbox dispatcher and the reminder scheduler
+(so claim news, ticket replies and reminders go out whichever command runs), and one web server
+(``lingkaran.server.WebServer``) for every webhook route and ``GET /healthz``. ``run_chat`` serves
+the terminal, and the admin CLI gets the same settings and clock. Nothing below this module
+builds an engine, reads the environment or the real clock.
+
+SIGINT/SIGTERM stop everything in well under a second: the web server stops accepting, the
+scheduler stops, the dispatcher puts unsent rows back in the queue, channels get a short grace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import BaseRoute, Route
+
+from handlers.engine import Engine, Incoming
+from handlers.registry import build_engine
+from lingkaran.channels.base import Sender
+from lingkaran.channels.dispatcher import Dispatcher, LogSender, limits_from_settings
+from lingkaran.channels.scheduler import build_scheduler
+from lingkaran.server import WebServer
+from lingkaran.settings import Settings
+from lingkaran_core.clock import Clock
+from lingkaran_core.storage import Database
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["SERVER_COMMANDS", "Channel", "StartError", "run_chat", "run_server"]
+
+STOP_GRACE = 0.3
+SERVER_COMMANDS = ("telegram", "whatsapp", "serve")
+
+
+class StartError(Exception):
+    """The bot cannot start; ``str()`` is one line for the operator, ``exit_code`` for the shell."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class Channel(Protocol):
+    """What the composition root needs of a channel."""
+
+    @property
+    def routes(self) -> Sequence[BaseRoute]: ...
+
+    sender: Any
+
+    async def start(self) -> None: ...
+
+    async def stop(self, grace: float = ...) -> None: ...
+
+
+async def _healthz(request: Request) -> PlainTextResponse:
+    return PlainTextResponse("ok")
+
+
+def _configs(
+    names: Sequence[str], settings: Settings, telegram_overrides: dict[str, Any]
+) -> dict[str, Any]:
+    """Each chosen channel's configuration, checked before anything is opened or started."""
+    configs: dict[str, Any] = {}
+    if "telegram" in names:
+        from lingkaran.channels import telegram
+
+        try:
+            configs["telegram"] = telegram.TelegramConfig.from_settings(
+                settings, **telegram_overrides
+            )
+        except telegram.ConfigError as exc:
+            raise StartError(str(exc)) from None
+    if "whatsapp" in names:
+        from lingkaran.channels import whatsapp
+
+        try:
+            configs["whatsapp"] = whatsapp.WhatsAppConfig.from_settings(settings)
+        except whatsapp.ConfigError as exc:
+            raise StartError(str(exc)) from None
+    return configs
+
+
+def _build_channel(name: str, config: Any, db: Database, engine: Engine, clock: Clock) -> Channel:
+    if name == "telegram":
+        from lingkaran.channels.telegram import TelegramChannel
+
+        telegram_channel: Channel = TelegramChannel(db, config, engine=engine, clock=clock)
+        return telegram_channel
+    from lingkaran.channels.whatsapp import WhatsAppChannel
+
+    whatsapp_channel: Channel = WhatsAppChannel(db, config, engine=engine, clock=clock)
+    return whatsapp_channel
+
+
+def _channel_names(command: str, settings: Settings) -> list[str]:
+    """Which channels a command runs: one by name, or every configured one for ``serve``."""
+    if command == "serve":
+        names = []
+        if settings.telegram_enabled:
+            names.append("telegram")
+        if settings.whatsapp_enabled:
+            names.append("whatsapp")
+        return names
+    if command in ("telegram", "whatsapp"):
+        return [command]
+    raise ValueError(f"not a server command: {command!r}")
+
+
+async def _describe_start_failure(name: str, exc: BaseException, settings: Settings) -> None:
+    """Turn a channel's start-up failure into a ``StartError`` (one line, an exit code)."""
+    if name == "telegram":
+        from telegram.error import InvalidToken, NetworkError
+
+        if isinstance(exc, InvalidToken):
+            raise StartError(
+                "Telegram rejected TELEGRAM_BOT_TOKEN (getMe: Unauthorized). Copy the token "
+                "again from @BotFather."
+            ) from None
+        if isinstance(exc, NetworkError):
+            raise StartError(
+                f"cannot reach the Telegram Bot API at {settings.telegram_api_base_url}: {exc}",
+                exit_code=1,
+            ) from None
+    raise StartError(f"{name} could not start: {type(exc).__name__}: {exc}", exit_code=1) from exc
+
+
+@dataclass
+class _Running:
+    started: list[tuple[str, Channel]] = field(default_factory=list)
+
+
+async def run_server(
+    command: str,
+    settings: Settings,
+    *,
+    clock: Clock,
+    host: str | None = None,
+    port: int | None = None,
+    stop: asyncio.Event | None = None,
+    telegram_overrides: dict[str, Any] | None = None,
+    only: Collection[str] | None = None,
+) -> int:
+    """Run ``command`` until ``stop`` is set (or SIGINT/SIGTERM); the exit code.
+
+    Raises ``StartError`` when a channel is misconfigured or refuses to start.
+    """
+    names = list(only) if only is not None else _channel_names(command, settings)
+    configs = _configs(names, settings, telegram_overrides or {})
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    db = await Database.open(settings.db)
+    running = _Running()
+    installed: list[signal.Signals] = []
+    try:
+        engine = build_engine(db, clock=clock, track_replies=True)
+        channels = [(n, _build_channel(n, configs[n], db, engine, clock)) for n in names]
+        senders: dict[str, Sender] = {"terminal": LogSender()}
+        routes: list[BaseRoute] = [Route("/healthz", _healthz)]
+        for name, ch in channels:
+            senders[name] = ch.sender
+            routes.extend(ch.routes)
+        dispatcher = Dispatcher(
+            db,
+            senders,
+            clock=clock,
+            limits=limits_from_settings(settings),
+            config=settings.outbox_config(),
+            idle_interval=5.0,
+        )
+
+        async def _after_message(inc: Incoming) -> None:
+            # Rows the engine queued go out now; a WhatsApp user writing reopens the
+            # 24 h window, so their held rows may be sent as free text.
+            if inc.channel == "whatsapp":
+                await dispatcher.on_inbound(inc.channel, inc.user_ref)
+            dispatcher.poke()
+
+        engine.after_message.append(_after_message)
+        scheduler = build_scheduler(
+            db,
+            clock=clock,
+            on_queued=dispatcher.poke,
+            release_held=dispatcher.release_held,
+            whatsapp_enabled="whatsapp" in names,
+        )
+        server = WebServer(
+            routes,
+            host=settings.host if host is None else host,
+            port=settings.port if port is None else port,
+        )
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, stop.set)
+                installed.append(sig)
+        try:
+            await dispatcher.start()
+            # The web server first, so webhook routes answer once a channel registers them.
+            try:
+                await server.start()
+            except (OSError, SystemExit) as exc:
+                raise StartError(f"cannot listen on {server.host}: {exc}", exit_code=1) from None
+            for name, ch in channels:
+                try:
+                    await ch.start()
+                except Exception as exc:
+                    await _describe_start_failure(name, exc, settings)
+                running.started.append((name, ch))
+            scheduler.start()
+            logger.info(
+                "channels enabled: %s",
+                ", ".join(["terminal (log)", *(n for n, _ in channels)]),
+                extra={"host": server.host, "port": server.port, "command": command},
+            )
+            stop_wait = asyncio.create_task(stop.wait())
+            waits: set[asyncio.Future[Any]] = {stop_wait}
+            if server.task is not None:
+                waits.add(server.task)
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            stop_wait.cancel()
+        finally:
+            # Also after a failed start-up: nothing may be left running.
+            logger.info("stopping")
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
+            await dispatcher.stop(grace=STOP_GRACE)
+            for name, ch in running.started:
+                try:
+                    await asyncio.wait_for(ch.stop(grace=STOP_GRACE), timeout=STOP_GRACE + 0.2)
+                except TimeoutError:
+                    logger.warning("channel did not stop in time", extra={"channel": name})
+            for name, ch in channels:
+                if (name, ch) not in running.started:
+                    with contextlib.suppress(Exception):
+                        await ch.stop(grace=0)
+            await server.stop()
+        return 0
+    finally:
+        for sig in installed:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(sig)
+        await db.close()
+
+
+async def run_chat(settings: Settings, *, clock: Clock, user: str, lang: str | None) -> int:
+    """The terminal chat on the settings' database; the exit code."""
+    from lingkaran.channels.terminal import run_chat as terminal_chat
+    from lingkaran_core.storage import chats as chat_store
+
+    settings.db.parent.mkdir(parents=True, exist_ok=True)
+    db = await Database.open(settings.db)
+    try:
+        engine = build_engine(db, clock=clock)
+        if lang:
+            async with db.tx() as tx:
+                chat = await chat_store.get_or_create_chat(
+                    tx, "terminal", user, now=clock(), language=lang
+                )
+                await chat_store.update_chat(tx, chat.id, language=lang)
+        await terminal_chat(engine, user=user)
+    finally:
+        await db.close()
+    return 0

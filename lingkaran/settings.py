@@ -1,0 +1,297 @@
+"""Every setting of the bot, declared once, typed and validated at start-up.
+
+The only module that reads the process environment (and a ``.env`` file in the working
+directory; the real environment wins). ``load_settings()`` raises ``SettingsError`` with one line
+per bad variable, naming it; the command line prints that line and exits 2, never a traceback.
+``Settings.from_mapping`` validates a plain mapping and ignores the environment (tests, tools).
+
+The README's configuration table is generated from ``SETTINGS_TABLE`` (``lingkaran settings
+--markdown``) and a test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lingkaran_core import outbox as outbox_policy
+
+__all__ = ["SETTINGS_TABLE", "Settings", "SettingsError", "load_settings", "markdown_table"]
+
+_D = outbox_policy.DEFAULT_CONFIG
+_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # Bot API setWebhook secret_token
+_API_VERSION = re.compile(r"^v\d+\.\d+$")
+
+
+class SettingsError(ValueError):
+    """One or more settings are invalid; ``str()`` is one line per variable."""
+
+
+def _env(name: str, *extra: str) -> Any:
+    """The alias of a field: its environment variable (plus older spellings)."""
+    return AliasChoices(name, *extra) if extra else name
+
+
+class Settings(BaseSettings):
+    """The bot's configuration. Field aliases are the environment variable names."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+        case_sensitive=True,
+        populate_by_name=True,
+        frozen=True,
+    )
+
+    # -- storage and process --------------------------------------------------------------
+    db: Path = Field(
+        Path("data/lingkaran.db"),
+        validation_alias=_env("LINGKARAN_DB"),
+        description="SQLite database file; documents and exports go beside it",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = Field(
+        None,
+        validation_alias=_env("LINGKARAN_LOG_LEVEL"),
+        description="log level (default: INFO for servers, WARNING for chat and admin)",
+    )
+    host: str = Field(
+        "127.0.0.1",
+        validation_alias=_env("LINGKARAN_HOST"),
+        description="address of the one web server (webhooks, health); --host overrides",
+    )
+    port: Annotated[int, Field(ge=0, le=65535)] = Field(
+        8080,
+        validation_alias=_env("LINGKARAN_PORT"),
+        description="port of the one web server; --port overrides",
+    )
+    admin_actor: str = Field(
+        "admin",
+        validation_alias=_env("LINGKARAN_ADMIN_ACTOR", "USER"),
+        description="who the admin CLI records as actor in the audit log (default: $USER)",
+    )
+
+    # -- Telegram ----------------------------------------------------------------------------
+    telegram_bot_token: SecretStr | None = Field(
+        None,
+        validation_alias=_env("TELEGRAM_BOT_TOKEN"),
+        description="token from @BotFather; enables Telegram",
+    )
+    telegram_api_base_url: str = Field(
+        "https://api.telegram.org",
+        validation_alias=_env("TELEGRAM_API_BASE_URL"),
+        description="Bot API root (a local Bot API server or a test fake)",
+    )
+    telegram_webhook_url: str | None = Field(
+        None,
+        validation_alias=_env("TELEGRAM_WEBHOOK_URL"),
+        description="public HTTPS URL for webhook mode (default: long polling)",
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        None,
+        validation_alias=_env("TELEGRAM_WEBHOOK_SECRET"),
+        description="X-Telegram-Bot-Api-Secret-Token, 1-256 of A-Z a-z 0-9 _ - (webhook mode)",
+    )
+    telegram_rate: Annotated[float, Field(gt=0, le=1000)] = Field(
+        30.0,
+        validation_alias=_env("LINGKARAN_TELEGRAM_RATE"),
+        description="outbox messages per second to Telegram, overall",
+    )
+    telegram_per_chat_seconds: Annotated[float, Field(ge=0, le=3600)] = Field(
+        1.0,
+        validation_alias=_env("LINGKARAN_TELEGRAM_PER_CHAT_SECONDS"),
+        description="seconds between outbox messages to one Telegram chat",
+    )
+
+    # -- WhatsApp ----------------------------------------------------------------------------
+    whatsapp_access_token: SecretStr | None = Field(
+        None,
+        validation_alias=_env("WHATSAPP_ACCESS_TOKEN"),
+        description="Cloud API access token (system user); enables WhatsApp with the next three",
+    )
+    whatsapp_phone_number_id: str | None = Field(
+        None,
+        validation_alias=_env("WHATSAPP_PHONE_NUMBER_ID"),
+        description="the business phone number id",
+    )
+    whatsapp_app_secret: SecretStr | None = Field(
+        None,
+        validation_alias=_env("WHATSAPP_APP_SECRET"),
+        description="the Meta app secret (webhook signatures)",
+    )
+    whatsapp_verify_token: SecretStr | None = Field(
+        None,
+        validation_alias=_env("WHATSAPP_VERIFY_TOKEN"),
+        description="the webhook verify token you chose in the Meta app",
+    )
+    whatsapp_graph_api_base_url: str = Field(
+        "https://graph.facebook.com",
+        validation_alias=_env("WHATSAPP_GRAPH_API_BASE_URL"),
+        description="Graph API root without version (a test fake)",
+    )
+    whatsapp_api_version: str = Field(
+        "v21.0",
+        validation_alias=_env("WHATSAPP_API_VERSION"),
+        description="Graph API version, e.g. v21.0",
+    )
+    whatsapp_rate: Annotated[float, Field(gt=0, le=1000)] = Field(
+        80.0,
+        validation_alias=_env("LINGKARAN_WHATSAPP_RATE"),
+        description="outbox messages per second to WhatsApp (Cloud API default 80)",
+    )
+    whatsapp_per_user_seconds: Annotated[float, Field(ge=0, le=3600)] = Field(
+        6.0,
+        validation_alias=_env("LINGKARAN_WHATSAPP_PER_USER_SECONDS"),
+        description="seconds between outbox messages to one WhatsApp user (pair rate)",
+    )
+    wa_tier: int | None = Field(
+        _D.wa_tier,
+        validation_alias=_env("LINGKARAN_WA_TIER"),
+        description="business-initiated users per 24 h (250, 2000, 10000, 100000 or unlimited)",
+    )
+    wa_tier_share: Annotated[float, Field(gt=0, le=1)] = Field(
+        _D.wa_tier_share,
+        validation_alias=_env("LINGKARAN_WA_TIER_SHARE"),
+        description="share of the tier the bot may use",
+    )
+    wa_template_price_idr: Annotated[int, Field(ge=0)] = Field(
+        _D.wa_template_price,
+        validation_alias=_env("LINGKARAN_WA_TEMPLATE_PRICE_IDR"),
+        description="rupiah per template message, for broadcast estimates",
+    )
+    outbox_max_attempts: Annotated[int, Field(ge=1, le=100)] = Field(
+        _D.max_attempts,
+        validation_alias=_env("LINGKARAN_OUTBOX_MAX_ATTEMPTS"),
+        description="send attempts before a message is dead-lettered",
+    )
+
+    # -- validators --------------------------------------------------------------------------
+
+    @field_validator("telegram_api_base_url", "whatsapp_graph_api_base_url", "telegram_webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"not an http(s) URL: {value!r}")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _secret_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _SECRET_TOKEN.match(value.get_secret_value()):
+            raise ValueError("1-256 characters from A-Z a-z 0-9 _ - (Bot API secret_token)")
+        return value
+
+    @field_validator("whatsapp_api_version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        value = value.strip().strip("/")
+        if not _API_VERSION.match(value):
+            raise ValueError(f"not a Graph API version like v21.0: {value!r}")
+        return value
+
+    @field_validator("wa_tier", mode="before")
+    @classmethod
+    def _tier(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() in ("unlimited", "none"):
+            return None
+        return value
+
+    @field_validator("wa_tier")
+    @classmethod
+    def _tier_positive(cls, value: int | None) -> int | None:
+        if value is not None and value <= 0:
+            raise ValueError("a positive number of users, or 'unlimited'")
+        return value
+
+    # -- derived -------------------------------------------------------------------------------
+
+    @property
+    def telegram_enabled(self) -> bool:
+        """Whether a Telegram token is configured."""
+        return self.telegram_bot_token is not None
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        """Whether WhatsApp sending is configured (token and phone number id)."""
+        return self.whatsapp_access_token is not None and bool(self.whatsapp_phone_number_id)
+
+    def outbox_config(self) -> outbox_policy.OutboxConfig:
+        """The outbox policy numbers with these settings applied."""
+        from dataclasses import replace
+
+        return replace(
+            _D,
+            max_attempts=self.outbox_max_attempts,
+            wa_tier=self.wa_tier,
+            wa_tier_share=self.wa_tier_share,
+            wa_template_price=self.wa_template_price_idr,
+        )
+
+    @classmethod
+    def from_mapping(cls, env: Mapping[str, str], **overrides: Any) -> Settings:
+        """Validate ``env`` alone (no process environment, no ``.env``); then ``overrides``."""
+        clean = {k: v for k, v in env.items() if isinstance(v, str) and v.strip() != ""}
+        try:
+            base = cls.model_validate(clean)
+            return base.model_copy(update=overrides) if overrides else base
+        except ValidationError as exc:
+            raise SettingsError(_one_line_per_error(exc)) from None
+
+
+def _alias_of(field_name: str) -> str:
+    alias = Settings.model_fields[field_name].validation_alias
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return str(alias) if alias else field_name
+
+
+def _one_line_per_error(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        loc = error.get("loc") or ("?",)
+        name = str(loc[0])
+        if name in Settings.model_fields:
+            name = _alias_of(name)
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        got = error.get("input")
+        shown = "" if got is None or "SECRET" in name or "TOKEN" in name else f" (got {got!r})"
+        lines.append(f"{name}: {message}{shown}")
+    return "\n".join(lines)
+
+
+def load_settings(*, env_file: str | Path | None = ".env") -> Settings:
+    """The settings from the process environment and ``env_file``; ``SettingsError`` if bad."""
+    try:
+        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise SettingsError(_one_line_per_error(exc)) from None
+
+
+def _default_text(name: str) -> str:
+    field = Settings.model_fields[name]
+    default = field.default
+    if default is None:
+        return ""
+    return f"`{default}`"
+
+
+SETTINGS_TABLE: tuple[tuple[str, str, str], ...] = tuple(
+    (_alias_of(name), _default_text(name), str(field.description or ""))
+    for name, field in Settings.model_fields.items()
+)
+
+
+def markdown_table() -> str:
+    """The README's configuration table."""
+    rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    rows += [f"| `{var}` | {default} | {meaning} |" for var, default, meaning in SETTINGS_TABLE]
+    return "\n".join(rows)
