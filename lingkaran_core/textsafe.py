@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Final
+from typing import Final, TextIO
 
-__all__ = ["csv_cell", "csv_row", "plain"]
+__all__ = ["PlainWriter", "csv_cell", "csv_row", "plain"]
 
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 _ESCAPE_SEQ: Final = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|.)")
@@ -51,3 +51,20 @@ def plain(text: str | None, *, keep_newlines: bool = False) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+class PlainWriter:
+    """A text stream wrapper whose ``write`` passes everything through ``plain`` (newlines kept)."""
+
+    __slots__ = ("stream",)
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        """Write ``text`` without control characters."""
+        return self.stream.write(plain(text, keep_newlines=True))
+
+    def flush(self) -> None:
+        """Flush the underlying stream."""
+        self.stream.flush()

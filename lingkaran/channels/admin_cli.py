@@ -36,7 +36,6 @@ import argparse
 import asyncio
 import json
 import shutil
-import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -47,7 +46,7 @@ from zoneinfo import ZoneInfo
 from lingkaran.settings import Settings
 from lingkaran_core import demo as demo_mod
 from lingkaran_core import facilitators as fac
-from lingkaran_core import services
+from lingkaran_core import opd, services
 from lingkaran_core.claims import (
     Actor,
     ClaimStatus,
@@ -62,7 +61,7 @@ from lingkaran_core.importers import SECTOR_NAMES, RosterFormatError, import_ros
 from lingkaran_core.regions import Desa, Kecamatan, load_regions
 from lingkaran_core.rules import Opd
 from lingkaran_core.stats import collect_stats
-from lingkaran_core.storage import Database, Tx
+from lingkaran_core.storage import Database, Tx, admin_repo, backup
 from lingkaran_core.storage.db import dumps
 from lingkaran_core.storage.repos import (
     Claim,
@@ -71,6 +70,7 @@ from lingkaran_core.storage.repos import (
     worker_by_id,
     worker_by_nik,
 )
+from lingkaran_core.textsafe import plain
 
 DEFAULT_DB = "data/lingkaran.db"
 WIB = ZoneInfo("Asia/Jakarta")
@@ -98,13 +98,13 @@ class CliError(Exception):
 
 
 def out(text: str = "") -> None:
-    """Write a line to stdout."""
-    sys.stdout.write(text + "\n")
+    """Write a line to stdout, without control characters (names and texts come from users)."""
+    sys.stdout.write(plain(text, keep_newlines=True) + "\n")
 
 
 def err(text: str) -> None:
-    """Write a line to stderr."""
-    sys.stderr.write(text + "\n")
+    """Write a line to stderr, without control characters."""
+    sys.stderr.write(plain(text, keep_newlines=True) + "\n")
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -230,7 +230,7 @@ def _require_db(args: argparse.Namespace) -> None:
 async def _open(args: argparse.Namespace) -> Database:
     try:
         return await Database.open(args.db)
-    except sqlite3.DatabaseError as exc:
+    except backup.StorageError as exc:
         raise CliError(f"cannot open database {args.db}: {exc}") from None
 
 
@@ -292,7 +292,7 @@ def _resolve_desa(text: str, kecamatan: str | None = None) -> Desa:
 
 async def _init_db(db: Database, args: argparse.Namespace) -> int:
     async with db.read() as r:
-        applied = [row[0] for row in await r.all("SELECT name FROM schema_migrations ORDER BY 1")]
+        applied = await admin_repo.applied_migrations(r)
     out(f"database ready: {db.path}")
     out(f"migrations: {', '.join(applied)}")
     return 0
@@ -452,11 +452,8 @@ async def _worker_show(db: Database, args: argparse.Namespace) -> int:
         w = await worker_by_nik(r, nik)
         if w is None:
             raise CliError(f"no worker with NIK {mask_nik(nik)}")
-        chats = int(await r.scalar("SELECT COUNT(*) FROM chats WHERE worker_id = ?", (w.id,)))
-        claims = await r.all(
-            "SELECT ref, type, status, event_date FROM claims WHERE worker_id = ? ORDER BY id",
-            (w.id,),
-        )
+        chats = len(await admin_repo.worker_chat_ids(r, w.id))
+        claims = await admin_repo.worker_claims(r, w.id)
     show = args.unmasked
     cov = coverage_status(start=w.coverage_start, paid_through=w.paid_through, today=today)
     fields: list[tuple[str, object]] = [
@@ -582,27 +579,14 @@ async def _claim_or_fail(tx: Tx, ref: str) -> Claim:
 
 
 async def _claims_list(db: Database, args: argparse.Namespace) -> int:
-    where: list[str] = []
-    params: list[object] = []
-    if args.status:
-        where.append("status = ?")
-        params.append(args.status)
-    if args.type:
-        where.append("type = ?")
-        params.append(args.type)
-    if args.desa:
-        where.append("desa_code = ?")
-        params.append(_resolve_desa(args.desa).code)
-    sql = (
-        "SELECT c.ref, c.type, c.status, c.event_date, c.desa_code, c.subject_name, "
-        "c.subject_nik, c.reported_at, c.late_report, c.checklist, "
-        "(SELECT COUNT(DISTINCT kind) FROM claim_documents d WHERE d.claim_id = c.id) AS docs "
-        "FROM claims c"
-        + (" WHERE " + " AND ".join(where) if where else "")
-        + " ORDER BY c.id DESC LIMIT ?"
+    wanted = admin_repo.ClaimFilter(
+        status=args.status,
+        type=args.type,
+        desa_code=_resolve_desa(args.desa).code if args.desa else None,
+        limit=args.limit,
     )
     async with db.read() as r:
-        rows = await r.all(sql, [*params, args.limit])
+        rows = await admin_repo.list_claims(r, wanted)
     if not rows:
         out("no claims match")
         return 0
@@ -638,11 +622,7 @@ async def _claims_list(db: Database, args: argparse.Namespace) -> int:
 
 async def _claim_details(tx: Tx, claim: Claim) -> dict[str, Any]:
     events = await claim_events(tx, claim.id)
-    docs = await tx.all(
-        "SELECT kind, path, sha256, mime, size, received_at FROM claim_documents "
-        "WHERE claim_id = ? ORDER BY id",
-        (claim.id,),
-    )
+    docs = await admin_repo.claim_documents(tx, claim.id)
     received = sorted({d["kind"] for d in docs})
     worker = None if claim.worker_id is None else await worker_by_id(tx, claim.worker_id)
     return {
@@ -904,11 +884,7 @@ async def _claims_export(db: Database, args: argparse.Namespace) -> int:
 
 async def _registrations_list(db: Database, args: argparse.Namespace) -> int:
     async with db.read() as r:
-        rows = await r.all(
-            "SELECT w.id, w.nik, w.name, w.desa_code, w.sector, w.created_at, f.name AS fname "
-            "FROM workers w LEFT JOIN facilitators f ON f.id = w.registered_by "
-            "WHERE w.registration_status = 'registered' ORDER BY w.id"
-        )
+        rows = await admin_repo.pending_registrations(r)
     if not rows:
         out("no registrations waiting")
         return 0
@@ -917,13 +893,13 @@ async def _registrations_list(db: Database, args: argparse.Namespace) -> int:
             ["Id", "NIK", "Name", "Desa", "Sector", "By", "Registered"],
             [
                 [
-                    x["id"],
-                    mask_nik(x["nik"]),
-                    x["name"],
-                    desa_label(x["desa_code"]),
-                    sector_label(x["sector"]),
-                    x["fname"],
-                    wib(x["created_at"]),
+                    x.id,
+                    mask_nik(x.nik),
+                    x.name,
+                    desa_label(x.desa_code),
+                    sector_label(x.sector or ""),
+                    x.facilitator_name,
+                    wib(x.created_at),
                 ]
                 for x in rows
             ],
@@ -932,114 +908,48 @@ async def _registrations_list(db: Database, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _registration(tx: Tx, worker_id: int) -> Any:
-    row = await tx.one(
-        "SELECT id, nik, name, registration_status, registered_by, coverage_start "
-        "FROM workers WHERE id = ?",
-        (worker_id,),
-    )
-    if row is None:
-        raise CliError(f"no worker #{worker_id}")
-    if row["registration_status"] != "registered":
-        raise CliError(
-            f"worker #{worker_id} is not waiting for verification "
-            f"(registration status: {row['registration_status']})"
+def _registration_error(exc: DomainError) -> CliError:
+    if exc.code == "registration.not_found":
+        return CliError(f"no worker #{exc.params['worker_id']}")
+    if exc.code == "registration.not_waiting":
+        return CliError(
+            f"worker #{exc.params['worker_id']} is not waiting for verification "
+            f"(registration status: {exc.params['status']})"
         )
-    return row
-
-
-async def _facilitator_chat(tx: Tx, facilitator_id: int | None) -> int | None:
-    if facilitator_id is None:
-        return None
-    chat = await tx.scalar(
-        "SELECT bound_chat_id FROM facilitators WHERE id = ? AND revoked_at IS NULL",
-        (facilitator_id,),
-    )
-    return None if chat is None else int(chat)
+    if exc.code == "registration.reason_required":
+        return CliError("a rejection needs --reason TEXT", 2)
+    return CliError(describe(exc))
 
 
 async def _registrations_verify(db: Database, args: argparse.Namespace) -> int:
-    now = args.clock()
-    today = _today(args)
-    async with db.tx() as tx:
-        row = await _registration(tx, args.id)
-        await tx.execute(
-            "UPDATE workers SET registration_status = 'verified', rejection_reason = NULL, "
-            "coverage_start = COALESCE(coverage_start, ?), updated_at = ? WHERE id = ?",
-            (today.isoformat(), now.isoformat(), args.id),
-        )
-        params = {"name": row["name"], "nik": mask_nik(row["nik"]), "worker_id": args.id}
-        chats = await tx.all("SELECT id FROM chats WHERE worker_id = ?", (args.id,))
-        for c in chats:
-            await services.enqueue_to_chat(
+    try:
+        async with db.tx() as tx:
+            done = await opd.verify_registration(
                 tx,
-                c["id"],
-                now=now,
-                msg_key="worker.verified",
-                params=params,
-                dedupe_key=f"worker-verified:{args.id}:{c['id']}",
+                args.id,
+                actor=args.settings.admin_actor,
+                today=_today(args),
+                now=args.clock(),
             )
-        fchat = await _facilitator_chat(tx, row["registered_by"])
-        if fchat is not None:
-            await services.enqueue_to_chat(
-                tx,
-                fchat,
-                now=now,
-                msg_key="registration.verified",
-                params=params,
-                dedupe_key=f"registration-verified:{args.id}",
-            )
-        await services.audit(
-            tx,
-            now=now,
-            actor_kind="admin",
-            actor_id=args.settings.admin_actor,
-            action="registration.verify",
-            target_kind="worker",
-            target_id=args.id,
-            channel="admin",
-        )
-    start = row["coverage_start"] or today.isoformat()
-    told = len(chats) + (fchat is not None)
-    out(f"worker #{args.id} {row['name']} verified; coverage start {start}; {told} chats notified")
+    except DomainError as exc:
+        raise _registration_error(exc) from None
+    out(
+        f"worker #{done.worker_id} {done.name} verified; coverage start {done.coverage_start}; "
+        f"{done.chats_notified} chats notified"
+    )
     return 0
 
 
 async def _registrations_reject(db: Database, args: argparse.Namespace) -> int:
-    reason = args.reason.strip()
-    if not reason:
-        raise CliError("a rejection needs --reason TEXT", 2)
-    now = args.clock()
-    async with db.tx() as tx:
-        row = await _registration(tx, args.id)
-        await tx.execute(
-            "UPDATE workers SET registration_status = 'rejected', rejection_reason = ?, "
-            "updated_at = ? WHERE id = ?",
-            (reason, now.isoformat(), args.id),
-        )
-        fchat = await _facilitator_chat(tx, row["registered_by"])
-        if fchat is not None:
-            await services.enqueue_to_chat(
-                tx,
-                fchat,
-                now=now,
-                msg_key="registration.rejected",
-                params={"name": row["name"], "nik": mask_nik(row["nik"]), "reason": reason},
-                dedupe_key=f"registration-rejected:{args.id}",
+    try:
+        async with db.tx() as tx:
+            done = await opd.reject_registration(
+                tx, args.id, reason=args.reason, actor=args.settings.admin_actor, now=args.clock()
             )
-        await services.audit(
-            tx,
-            now=now,
-            actor_kind="admin",
-            actor_id=args.settings.admin_actor,
-            action="registration.reject",
-            target_kind="worker",
-            target_id=args.id,
-            channel="admin",
-            details={"reason": reason},
-        )
-    told = " (facilitator notified)" if fchat is not None else ""
-    out(f"worker #{args.id} {row['name']} rejected: {reason}{told}")
+    except DomainError as exc:
+        raise _registration_error(exc) from None
+    told = " (facilitator notified)" if done.chats_notified else ""
+    out(f"worker #{done.worker_id} {done.name} rejected: {args.reason.strip()}{told}")
     return 0
 
 
@@ -1087,33 +997,10 @@ async def _outbox(db: Database, args: argparse.Namespace) -> int:
 
 
 def _check_file(path: Path) -> None:
-    """Raise CliError unless ``path`` is a sound Lingkaran database."""
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise CliError(f"{path} is not readable as a database: {exc}") from None
-    try:
-        result = conn.execute("PRAGMA integrity_check").fetchone()[0]
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    except sqlite3.DatabaseError as exc:
-        raise CliError(f"{path} is not a database: {exc}") from None
-    finally:
-        conn.close()
-    if result != "ok":
-        raise CliError(f"{path} failed the integrity check: {result}")
-    if not {"workers", "claims", "schema_migrations"} <= tables:
-        raise CliError(f"{path} is a SQLite file but not a Lingkaran database")
-
-
-def _copy_database(source: Path, target: Path) -> None:
-    """SQLite's online backup: a consistent copy even while the bot writes."""
-    src = sqlite3.connect(source, timeout=30)
-    dst = sqlite3.connect(target)
-    try:
-        src.backup(dst, pages=4096)
-    finally:
-        dst.close()
-        src.close()
+        backup.check_database_file(path)
+    except backup.BackupError as exc:
+        raise CliError(str(exc)) from None
 
 
 def _backup(args: argparse.Namespace) -> int:
@@ -1125,8 +1012,8 @@ def _backup(args: argparse.Namespace) -> int:
         raise CliError(f"{target} already exists; choose a new file name")
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        _copy_database(source, target)
-    except sqlite3.Error as exc:
+        backup.copy_database(source, target)
+    except backup.BackupError as exc:
         target.unlink(missing_ok=True)
         raise CliError(f"backup failed: {exc}") from None
     _check_file(target)
@@ -1147,8 +1034,8 @@ def _restore(args: argparse.Namespace) -> int:
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        _copy_database(source, target)
-    except sqlite3.Error as exc:
+        backup.copy_database(source, target)
+    except backup.BackupError as exc:
         raise CliError(f"restore failed: {exc}") from None
 
     async def migrate() -> None:
@@ -1324,7 +1211,7 @@ def main(argv: list[str], *, settings: Settings, clock: Clock) -> int:
     except DomainError as exc:
         err(f"error: {describe(exc)}")
         return 1
-    except sqlite3.Error as exc:
+    except backup.StorageError as exc:
         err(f"error: database: {exc}")
         return 1
     except OSError as exc:

@@ -31,8 +31,9 @@ from zoneinfo import ZoneInfo
 from lingkaran.channels.scheduler import run_sweep
 from lingkaran_core import outbox as policy
 from lingkaran_core.reminders import ChatTarget, DueReminder, Kind
-from lingkaran_core.storage import Database
+from lingkaran_core.storage import Database, admin_repo
 from lingkaran_core.storage import outbox_repo as repo
+from lingkaran_core.textsafe import PlainWriter
 
 WIB = ZoneInfo("Asia/Jakarta")
 BROADCAST_PRIORITY = 8
@@ -69,7 +70,7 @@ def register(subparsers: Any, *, default_db: str) -> None:
 
 def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
     """Run a parsed command of this module; the exit code."""
-    stream = out or sys.stdout
+    stream: Any = PlainWriter(out or sys.stdout)
     try:
         return asyncio.run(_run(args, stream))
     except ValueError as exc:
@@ -140,40 +141,15 @@ async def _outbox(db: Database, args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _filters(args: argparse.Namespace) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    if args.sector:
-        clauses.append(f"w.sector IN ({','.join('?' * len(args.sector))})")
-        params += args.sector
-    places: list[str] = []
-    for code in args.desa:
-        places.append("w.desa_code = ?")
-        params.append(code)
-    for code in args.kecamatan:
-        places.append("w.desa_code LIKE ?")
-        params.append(code.rstrip(".") + ".%")
-    if places:
-        clauses.append("(" + " OR ".join(places) + ")")
-    if not clauses:
-        raise ValueError("choose recipients with --sector, --desa or --kecamatan")
-    return " AND ".join(clauses), params
-
-
 async def _broadcast(db: Database, args: argparse.Namespace, out: TextIO) -> int:
-    where, params = _filters(args)
     message = args.message.strip()
     if not message:
         raise ValueError("the message is empty")
     now = args.clock()
     config = args.settings.outbox_config()
     async with db.read() as r:
-        rows = await r.all(
-            "SELECT DISTINCT c.id, c.channel, c.user_ref, c.last_inbound_at FROM chats c "
-            "JOIN workers w ON w.id = c.worker_id WHERE c.opted_out = 0 "
-            "AND w.registration_status = 'verified' AND w.deceased_on IS NULL "
-            f"AND {where} ORDER BY c.id",
-            params,
+        rows = await admin_repo.broadcast_recipients(
+            r, sectors=args.sector, desa_codes=args.desa, kecamatan_codes=args.kecamatan
         )
         used = await repo.business_users_since(r, channel="whatsapp", since=now - policy.WA_WINDOW)
     recipients = [
@@ -208,7 +184,11 @@ async def _broadcast(db: Database, args: argparse.Namespace, out: TextIO) -> int
     if budget is not None and budget <= 0 and est.outside_window:
         raise ValueError("the WhatsApp budget is 0: set LINGKARAN_WA_TIER / _SHARE")
     digest = hashlib.sha256(
-        (message + "\x00" + where + "\x00" + repr(params)).encode()
+        (
+            message
+            + "\x00"
+            + repr((sorted(args.sector), sorted(args.desa), sorted(args.kecamatan)))
+        ).encode()
     ).hexdigest()[:12]
     start = policy.next_send_time(policy.MessageClass.BROADCAST, now, config)
     due: list[DueReminder] = []

@@ -19,7 +19,8 @@ from lingkaran_core.clock import Clock
 from lingkaran_core.errors import DomainError
 from lingkaran_core.identity import mask_nik
 from lingkaran_core.regions import load_regions
-from lingkaran_core.storage import Database
+from lingkaran_core.storage import Database, admin_repo
+from lingkaran_core.textsafe import PlainWriter
 
 CHANNEL = "admin_cli"
 
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
 
 async def run_async(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
     """The same, for callers already inside an event loop."""
-    stream = out or sys.stdout
+    stream: Any = PlainWriter(out or sys.stdout)
     ticket_id: int | None = None
     if getattr(args, "ticket", None) is not None:
         ticket_id = parse_ticket_id(args.ticket)
@@ -112,21 +113,9 @@ def _one_line(text: str | None, limit: int = 60) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-_SQL = (
-    "SELECT t.id, t.status, t.created_at, t.updated_at, t.desa_code, t.escalated_at, t.topic, "
-    "w.name AS worker_name, w.nik AS worker_nik, c.display_name, c.channel, "
-    "(SELECT body FROM ticket_messages m WHERE m.ticket_id = t.id ORDER BY m.id DESC LIMIT 1) "
-    "AS last_body FROM tickets t LEFT JOIN workers w ON w.id = t.worker_id "
-    "JOIN chats c ON c.id = t.chat_id "
-)
-
-
 async def _list(db: Database, out: TextIO, *, include_closed: bool) -> int:
-    where = "" if include_closed else "WHERE t.status != 'closed' "
     async with db.tx() as tx:
-        rows = await tx.all(
-            _SQL + where + "ORDER BY t.escalated_at IS NULL, t.status = 'answered', t.id"
-        )
+        rows = await admin_repo.ticket_rows(tx, include_closed=include_closed)
     if not rows:
         out.write("no tickets\n")
         return 0
@@ -141,7 +130,7 @@ async def _list(db: Database, out: TextIO, *, include_closed: bool) -> int:
 
 async def _show(db: Database, out: TextIO, ticket_id: int, ctx: _Ctx) -> int:
     async with db.tx() as tx:
-        row = await tx.one(_SQL + "WHERE t.id = ?", (ticket_id,))
+        row = await admin_repo.ticket_row(tx, ticket_id)
         if row is None:
             out.write(f"no ticket {services.ticket_ref(ticket_id)}\n")
             return 1

@@ -59,7 +59,7 @@ from lingkaran.channels.base import (
 from lingkaran.settings import Settings
 from lingkaran_core import outbox as policy
 from lingkaran_core.logs import mask_text
-from lingkaran_core.storage import Database
+from lingkaran_core.storage import Database, admin_repo
 from lingkaran_core.storage import outbox_repo as repo
 from lingkaran_core.storage.outbox_repo import OutboxRow, RecipientState
 
@@ -288,10 +288,7 @@ class Dispatcher:
 
     async def _next_wait(self, channel: str) -> float:
         async with self.db.read() as r:
-            nxt = await r.scalar(
-                "SELECT MIN(not_before) FROM outbox WHERE channel = ? AND status = 'queued'",
-                (channel,),
-            )
+            nxt = await admin_repo.next_queued_at(r, channel)
         if not nxt:
             return self.idle_interval
         secs = (datetime.fromisoformat(nxt) - self.clock()).total_seconds()
@@ -357,11 +354,7 @@ class Dispatcher:
         since = now - policy.WA_WINDOW
         async with self.db.read() as r:
             used = await repo.business_users_since(r, channel=channel, since=since)
-            oldest = await r.scalar(
-                "SELECT MIN(sent_at) FROM outbox WHERE channel = ? AND via_template IS NOT NULL "
-                "AND sent_at >= ?",
-                (channel, since.isoformat()),
-            )
+            oldest = await admin_repo.oldest_template_since(r, channel, since)
         plan = policy.plan_business_initiated(pending, used_users=used, config=self.config)
         if not plan.wait:
             return rows
