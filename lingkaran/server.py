@@ -3,6 +3,12 @@
 Every command that needs HTTP (webhooks, ``/healthz``) runs one ``WebServer`` built by the
 composition root (``lingkaran.app``). Signals stay with the caller, which stops every part in
 order; the lifespan protocol is off because the caller owns start-up and shutdown.
+
+Two edges are held here for every route: no request body larger than ``max_body_bytes`` reaches
+a route (413 on a larger ``Content-Length`` before anything is read; a chunked body is cut off
+when it passes the limit: the route sees the client disconnect), and uvicorn's access log is
+off, because a request line carries its query string (Meta's handshake puts the webhook verify
+token there) and no secret may reach a log line.
 """
 
 from __future__ import annotations
@@ -15,10 +21,58 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["WebServer"]
 
 START_TIMEOUT = 10.0
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class BodyLimit:
+    """ASGI middleware: no HTTP request body over ``limit`` bytes gets through."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    too_big = int(value) > self.limit
+                except ValueError:
+                    too_big = True
+                if too_big:
+                    await _plain(send, 413)
+                    return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    # Stop reading: to the route the client went away mid-body.
+                    return {"type": "http.disconnect"}
+            return message
+
+        await self.app(scope, limited, send)
+
+
+async def _plain(send: Send, status: int) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"connection", b"close")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b""})
 
 
 class _Server(uvicorn.Server):
@@ -39,15 +93,17 @@ class WebServer:
         port: int,
         graceful_shutdown: float = 1.0,
         log_level: str = "warning",
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self.app = Starlette(routes=list(routes))
         self._server = _Server(
             uvicorn.Config(
-                self.app,
+                BodyLimit(self.app, max_body_bytes),
                 host=host,
                 port=port,
                 log_config=None,
                 log_level=log_level,
+                access_log=False,
                 lifespan="off",
                 timeout_graceful_shutdown=int(max(1, graceful_shutdown)),
             )

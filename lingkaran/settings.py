@@ -71,6 +71,11 @@ class Settings(BaseSettings):
         validation_alias=_env("LINGKARAN_PORT"),
         description="port of the one web server; --port overrides",
     )
+    max_body_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = Field(
+        1024 * 1024,
+        validation_alias=_env("LINGKARAN_MAX_BODY_BYTES"),
+        description="largest request body any web route reads (webhooks); larger ones get 413",
+    )
     admin_actor: str = Field(
         "admin",
         validation_alias=_env("LINGKARAN_ADMIN_ACTOR", "USER"),

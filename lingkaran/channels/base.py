@@ -23,7 +23,40 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from starlette.requests import Request
+
 from handlers.engine import Reply
+
+# Every HTTP route reads at most this much of a request body (LINGKARAN_MAX_BODY_BYTES).
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class BodyTooLarge(Exception):
+    """The request body is over the route's limit (answer 413 without reading the rest)."""
+
+
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request body, streamed and cut off at ``limit`` bytes (``BodyTooLarge`` beyond).
+
+    A ``Content-Length`` over the limit is refused before a byte is read; without one (chunked
+    transfer) the stream is counted as it arrives and abandoned as soon as it passes the limit,
+    so a route never holds more than ``limit`` bytes of one request, whatever the sender claims.
+    """
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            if int(declared) > limit:
+                raise BodyTooLarge(declared)
+        except ValueError:
+            raise BodyTooLarge(declared) from None
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(str(size))
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 class DeliveryError(Exception):
@@ -51,6 +84,14 @@ class Undeliverable(DeliveryError):
 
 class HoldMessage(DeliveryError):
     """Keep the row queued (not failed) until the situation changes."""
+
+
+class ChannelAuthFailed(DeliveryError):
+    """The channel refused our credentials (an expired or revoked token: HTTP 401, Graph 190).
+
+    No row is at fault: the dispatcher pauses the whole channel's outbox (rows stay queued),
+    alerts the OPD and tries one row again now and then; a new token and a restart resume it.
+    """
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

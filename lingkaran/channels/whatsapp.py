@@ -51,13 +51,15 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import SecretStr
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from handlers.engine import Engine, Incoming, Media, Reply
+from handlers.engine import Engine, Incoming, Media, Reply, reply_from_dict
 from handlers.i18n import N_, translator
+from lingkaran.channels import uploads
 from lingkaran.channels.base import (
+    BodyTooLarge,
     DeliveryError,
     HoldMessage,
     OutboundMessage,
@@ -65,11 +67,14 @@ from lingkaran.channels.base import (
     SendResult,
     Undeliverable,
     coalesce,
+    read_body,
 )
+from lingkaran.channels.uploads import sniff_mime  # noqa: F401  (re-exported)
 from lingkaran.settings import Settings
 from lingkaran_core import outbox as outbox_policy
 from lingkaran_core.clock import Clock
-from lingkaran_core.storage import Database, Tx
+from lingkaran_core.logs import mask_text
+from lingkaran_core.storage import Database, Tx, channel_repo
 from lingkaran_core.storage import chats as chat_store
 from lingkaran_core.storage.db import dumps, loads
 
@@ -95,9 +100,15 @@ LIST_BUTTON_MAX = 20
 TEMPLATE_PARAM_MAX = 500
 
 # What we accept from users: photos and PDFs for claims (ARCHITECTURE.md, claim documents).
-MEDIA_MAX_BYTES = 10 * 1024 * 1024
+MEDIA_MAX_BYTES = uploads.MAX_BYTES
 VOICE_MAX_BYTES = 16 * 1024 * 1024  # WhatsApp's own audio cap
 WEBHOOK_BODY_MAX = 1024 * 1024
+# Meta's timestamps are seconds; some deliveries carry milliseconds (nyaruka/courier handles
+# both). Before this, or more than a day after the receive time, a timestamp is absurd and the
+# receive time is used instead.
+EARLIEST_TIMESTAMP = 1_262_304_000  # 2010-01-01, before the Cloud API existed
+MILLISECONDS_FROM = 100_000_000_000  # a seconds value this large would be the year 5138
+FUTURE_SLACK = 86_400
 
 # Meta error codes (TECH.md §3; pywa/errors.py names them).
 RE_ENGAGEMENT = 131047
@@ -106,10 +117,8 @@ UNDELIVERABLE_CODES = frozenset({131026, 131051, 131030, 131021, 131009, 100, 19
 HOLD_CODES = frozenset({132001, 132015, 132016})
 
 # User-facing texts of this adapter (msgids: Indonesian source text).
-MSG_MEDIA_TOO_BIG = N_("Berkas terlalu besar (paling besar 10 MB). Mohon kirim foto biasa.")
-MSG_MEDIA_BAD_TYPE = N_(
-    "Jenis berkas itu tidak bisa kami terima. Mohon kirim foto (JPG/PNG) atau PDF."
-)
+MSG_MEDIA_TOO_BIG = uploads.MSG_TOO_BIG
+MSG_MEDIA_BAD_TYPE = uploads.MSG_WRONG_TYPE
 MSG_MEDIA_FAILED = N_("Maaf, berkas Bapak/Ibu belum bisa kami ambil. Mohon kirim ulang.")
 MSG_VOICE_RECEIVED = N_(
     "Terima kasih, pesan suara Bapak/Ibu sudah kami terima. Petugas akan mendengarkannya dan "
@@ -144,6 +153,7 @@ class WhatsAppConfig:
     phone_number_id: str
     api_root: str = DEFAULT_API_ROOT
     api_version: str = DEFAULT_API_VERSION
+    max_body_bytes: int = WEBHOOK_BODY_MAX
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WhatsAppConfig:
@@ -170,6 +180,7 @@ class WhatsAppConfig:
             phone_number_id=secret(settings.whatsapp_phone_number_id),
             api_root=settings.whatsapp_graph_api_base_url,
             api_version=settings.whatsapp_api_version,
+            max_body_bytes=settings.max_body_bytes,
         )
 
     @property
@@ -225,8 +236,8 @@ class WAMessage:
 
     @property
     def received_at(self) -> datetime:
-        """When the user sent it (Meta's timestamp, UTC)."""
-        return datetime.fromtimestamp(self.timestamp, UTC)
+        """When the user sent it (Meta's timestamp, UTC; the receive time when that was absurd)."""
+        return datetime.fromtimestamp(max(0, self.timestamp), UTC)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -280,6 +291,27 @@ def _int(value: Any, default: int = 0) -> int:
         return default
 
 
+def normalize_timestamp(value: Any, *, received: int | None) -> int:
+    """Seconds since the epoch from a webhook timestamp in seconds or milliseconds.
+
+    ``received`` is the receive time (seconds) from the channel's clock: it replaces a timestamp
+    that is missing, unreadable, before 2010 or more than a day after it. Without it (unit
+    parsing) such a timestamp becomes 0.
+    """
+    try:
+        ts = int(value)
+    except (TypeError, ValueError):
+        try:
+            ts = int(float(value))
+        except (TypeError, ValueError, OverflowError):
+            ts = 0
+    if ts >= MILLISECONDS_FROM:
+        ts //= 1000
+    if ts < EARLIEST_TIMESTAMP or (received is not None and ts > received + FUTURE_SLACK):
+        return received if received is not None else 0
+    return ts
+
+
 def encode_choice_id(step_token: str | None, choice_id: str) -> str:
     """Our button/row id: the step token and the choice, ``"7|yes"`` (``"|yes"`` without one)."""
     return f"{step_token or ''}|{choice_id}"
@@ -294,9 +326,16 @@ def decode_choice_id(raw: str) -> tuple[str | None, str]:
 
 
 def parse_message(
-    raw: Mapping[str, Any], *, display_name: str | None = None, wa_id: str | None = None
+    raw: Mapping[str, Any],
+    *,
+    display_name: str | None = None,
+    wa_id: str | None = None,
+    received: int | None = None,
 ) -> WAMessage | None:
-    """One ``messages[]`` element as a WAMessage, or None when it lacks an id or a sender."""
+    """One ``messages[]`` element as a WAMessage, or None when it lacks an id or a sender.
+
+    ``received``: the receive time in seconds (kept in the record, used for absurd timestamps).
+    """
     mid = _str(raw.get("id"))
     # Meta is adding business-scoped user ids besides wa_id: take ``from``, else what it sent.
     user = _str(raw.get("from")) or _str(raw.get("from_user_id")) or wa_id
@@ -304,11 +343,13 @@ def parse_message(
         return None
     mtype = _str(raw.get("type")) or "unknown"
     context = _obj(raw.get("context"))
-    record = dumps({"message": raw, "display_name": display_name, "wa_id": wa_id})
+    record = dumps(
+        {"message": raw, "display_name": display_name, "wa_id": wa_id, "received": received}
+    )
     common: dict[str, Any] = {
         "id": mid,
         "user_ref": user,
-        "timestamp": _int(raw.get("timestamp")),
+        "timestamp": normalize_timestamp(raw.get("timestamp"), received=received),
         "context_id": _str(context.get("id")),
         "display_name": display_name,
         "record": record,
@@ -394,9 +435,43 @@ def message_from_record(record: str) -> WAMessage | None:
     data = loads(record)
     if not isinstance(data, Mapping) or not isinstance(data.get("message"), Mapping):
         return None
+    received = data.get("received")
     return parse_message(
-        data["message"], display_name=_str(data.get("display_name")), wa_id=_str(data.get("wa_id"))
+        data["message"],
+        display_name=_str(data.get("display_name")),
+        wa_id=_str(data.get("wa_id")),
+        received=received if isinstance(received, int) else None,
     )
+
+
+def reduce_record(record: str) -> str:
+    """What the ledger keeps of a processed message: its shape for audit, NIKs masked.
+
+    The raw record holds everything the user typed (NIKs, birth dates) and their profile name;
+    once processed, only the type, the timestamp, the reply context and a masked, shortened
+    text remain.
+    """
+    data = loads(record)
+    raw = data.get("message") if isinstance(data, Mapping) else None
+    if not isinstance(raw, Mapping):
+        return dumps({"reduced": True})
+    mtype = _str(raw.get("type")) or "unknown"
+    body = _obj(raw.get(mtype))
+    text = _str(body.get("body")) or _str(body.get("caption")) or _str(body.get("text"))
+    if text is None and mtype == "interactive":
+        itype = _str(body.get("type")) or ""
+        text = _str(_obj(body.get(itype)).get("title"))
+    reduced: dict[str, Any] = {
+        "reduced": True,
+        "type": mtype,
+        "timestamp": raw.get("timestamp"),
+        "context_id": _str(_obj(raw.get("context")).get("id")),
+    }
+    if text is not None:
+        reduced["text"] = mask_text(text)[:200]
+    if _str(body.get("id")):
+        reduced["media_id"] = _str(body.get("id"))
+    return dumps(reduced)
 
 
 def parse_status(raw: Mapping[str, Any]) -> WAStatus | None:
@@ -429,10 +504,13 @@ def parse_status(raw: Mapping[str, Any]) -> WAStatus | None:
     )
 
 
-def parse_webhook(data: Any, *, phone_number_id: str | None = None) -> WebhookBatch:
+def parse_webhook(
+    data: Any, *, phone_number_id: str | None = None, received: int | None = None
+) -> WebhookBatch:
     """Every message and status of a webhook body, in order; never raises on odd input.
 
-    Changes addressed to another phone number of the same app are skipped.
+    Changes addressed to another phone number of the same app are skipped. ``received`` is the
+    receive time in seconds (see ``normalize_timestamp``).
     """
     messages: list[WAMessage] = []
     statuses: list[WAStatus] = []
@@ -465,6 +543,7 @@ def parse_webhook(data: Any, *, phone_number_id: str | None = None) -> WebhookBa
                         raw,
                         display_name=names.get(str(raw.get("from"))) or None,
                         wa_id=only_wa_id,
+                        received=received,
                     )
                     if isinstance(raw, Mapping)
                     else None
@@ -828,19 +907,6 @@ class MediaRejected(Exception):
         self.msgid = msgid
 
 
-def sniff_mime(data: bytes) -> str | None:
-    """The real type of a file from its first bytes (the declared mime is the sender's word)."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    if data.startswith(b"%PDF-"):
-        return "application/pdf"
-    return None
-
-
 # ---------------------------------------------------------------------------------------------
 # The sender
 
@@ -1006,10 +1072,12 @@ class WhatsAppSender:
         data = b"".join(chunks)
         if allowed is None:
             return data, declared or "application/octet-stream"
-        real = sniff_mime(data)
-        if real is None or real not in allowed:
-            raise MediaRejected(MSG_MEDIA_BAD_TYPE)
-        return data, real
+        try:
+            checked = uploads.check_upload(data, allowed=allowed)
+        except uploads.UploadRejected as exc:
+            logger.info("whatsapp upload refused", extra={"reason": exc.reason})
+            raise MediaRejected(exc.msgid) from exc
+        return data, checked.mime
 
 
 def _error_of(response: httpx.Response) -> Mapping[str, Any] | None:
@@ -1038,91 +1106,49 @@ async def apply_status(tx: Tx, status: WAStatus, *, now: datetime) -> str | None
     late statuses of the old id no longer match) — as a template after 131047, or later after a
     throughput error.
     """
-    cols = "SELECT id, status, delivery_status, params, attempts FROM outbox WHERE channel = ? "
-    row = await tx.one(cols + "AND channel_message_id = ?", (CHANNEL, status.id))
-    if row is None:
-        # A reply split into several messages is stored as "id1,id2": match on its first id
-        # (a range on the index, not a LIKE scan).
-        row = await tx.one(
-            cols + "AND channel_message_id > ? AND channel_message_id < ?",
-            (CHANNEL, status.id + ",", status.id + ",\uffff"),
-        )
-    if row is None or row["status"] in ("failed", "dead", "dropped"):
+    row = await channel_repo.find_outbox_by_message_id(tx, CHANNEL, status.id)
+    if row is None or row.status in ("failed", "dead", "dropped"):
         return None
-    current = row["delivery_status"]
+    current = row.delivery_status
     current_rank = (
         0 if not current or current.startswith("failed") else _STATUS_RANK.get(current, 0)
     )
     if status.status != "failed":
         if _STATUS_RANK[status.status] <= current_rank:
             return None
-        await tx.execute(
-            "UPDATE outbox SET delivery_status = ? WHERE id = ?", (status.status, row["id"])
-        )
+        await channel_repo.set_delivery_status(tx, row.id, status.status)
         return status.status
     if current_rank >= _STATUS_RANK["delivered"]:
         return None  # it reached the phone; a stray failure cannot undo that
     code = status.error_code
     mark = f"failed:{code}"
-    params = loads(row["params"]) or {}
+    params = dict(row.params)
     if code == RE_ENGAGEMENT and not params.get(FORCE_TEMPLATE):
         params[FORCE_TEMPLATE] = True
-        await tx.execute(
-            "UPDATE outbox SET status = 'queued', not_before = ?, delivery_status = ?, "
-            "channel_message_id = NULL, claimed_at = NULL, params = ?, last_error = ? "
-            "WHERE id = ?",
-            (
-                now.isoformat(),
-                mark,
-                dumps(params),
-                f"131047 window closed; resend as template ({FORCE_TEMPLATE})",
-                row["id"],
-            ),
+        await channel_repo.requeue_outbox(
+            tx,
+            row.id,
+            not_before=now,
+            delivery_status=mark,
+            params=params,
+            error=f"131047 window closed; resend as template ({FORCE_TEMPLATE})",
         )
         return "requeued_template"
     if code in RETRY_CODES:
-        delay = timedelta(seconds=min(60 * 2 ** min(int(row["attempts"] or 0), 6), 3600))
-        await tx.execute(
-            "UPDATE outbox SET status = 'queued', not_before = ?, delivery_status = ?, "
-            "channel_message_id = NULL, claimed_at = NULL, last_error = ? WHERE id = ?",
-            ((now + delay).isoformat(), mark, f"{code} throttled; retry", row["id"]),
+        delay = timedelta(seconds=min(60 * 2 ** min(row.attempts, 6), 3600))
+        await channel_repo.requeue_outbox(
+            tx,
+            row.id,
+            not_before=now + delay,
+            delivery_status=mark,
+            error=f"{code} throttled; retry",
         )
         return "requeued"
     detail = status.errors[0].title if status.errors else ""
-    await tx.execute(
-        "UPDATE outbox SET status = 'failed', delivery_status = ?, last_error = ? WHERE id = ?",
-        (mark, f"{code} {detail}".strip()[:300], row["id"]),
+    await channel_repo.fail_outbox(
+        tx, row.id, delivery_status=mark, error=f"{code} {detail}".strip()
     )
     return "failed"
-
-
-async def _pending_inbound(tx: Tx) -> list[str]:
-    rows = await tx.all(
-        "SELECT payload FROM inbound_messages WHERE channel = ? AND status = 'received' "
-        "AND payload IS NOT NULL ORDER BY received_at",
-        (CHANNEL,),
-    )
-    return [str(r["payload"]) for r in rows]
-
-
-async def _mark_inbound_failed(tx: Tx, message_id: str) -> None:
-    await tx.execute(
-        "UPDATE inbound_messages SET status = 'failed' WHERE channel = ? AND message_id = ? "
-        "AND status = 'received'",
-        (CHANNEL, message_id),
-    )
-
-
-async def _unsent_replies(tx: Tx) -> list[tuple[str, str, str, list[dict[str, Any]]]]:
-    rows = await tx.all(
-        "SELECT c.user_ref, c.language, v.last_message_id, v.last_replies FROM conversations v "
-        "JOIN chats c ON c.id = v.chat_id WHERE c.channel = ? AND v.replies_sent = 0 "
-        "AND v.last_replies IS NOT NULL AND v.last_message_id IS NOT NULL",
-        (CHANNEL,),
-    )
-    return [
-        (r["user_ref"], r["language"], r["last_message_id"], loads(r["last_replies"])) for r in rows
-    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1182,14 +1208,14 @@ class WhatsAppChannel:
             return
         self._running = True
         async with self.db.read() as r:
-            unsent = await _unsent_replies(r)
-            pending = await _pending_inbound(r)
-        for user_ref, lang, message_id, replies in unsent:
-            from handlers.engine import reply_from_dict
-
-            if await self._deliver(user_ref, [reply_from_dict(d) for d in replies], lang):
+            unsent = await channel_repo.unsent_replies(r, CHANNEL)
+            pending = await channel_repo.pending_inbound(r, CHANNEL)
+        for u in unsent:
+            replies = [reply_from_dict(d) for d in u.replies]
+            if await self._deliver(u.user_ref, replies, u.language):
                 async with self.db.tx() as tx:
-                    await chat_store.mark_replies_sent(tx, CHANNEL, user_ref, message_id)
+                    await chat_store.mark_replies_sent(tx, CHANNEL, u.user_ref, u.message_id)
+        await self._reduce_payload()  # processed before a crash, never reduced
         recovered = 0
         for record in pending:
             msg = message_from_record(record)
@@ -1239,11 +1265,13 @@ class WhatsAppChannel:
 
     async def receive(self, request: Request) -> Response:
         """Verify, record durably, apply statuses, ACK; processing happens in the background."""
-        if _int(request.headers.get("content-length"), 0) > WEBHOOK_BODY_MAX:
+        try:
+            raw = await read_body(request, self.config.max_body_bytes)
+        except BodyTooLarge:
+            logger.warning("whatsapp webhook body too large")
             return Response(status_code=413)
-        raw = await request.body()
-        if len(raw) > WEBHOOK_BODY_MAX:
-            return Response(status_code=413)
+        except ClientDisconnect:
+            return Response(status_code=400)
         if not verify_signature(
             raw, request.headers.get("x-hub-signature-256"), self.config.app_secret
         ):
@@ -1253,8 +1281,10 @@ class WhatsAppChannel:
             data = json.loads(raw)
         except ValueError:
             return Response(status_code=400)
-        batch = parse_webhook(data, phone_number_id=self.config.phone_number_id)
         now = self.clock()
+        batch = parse_webhook(
+            data, phone_number_id=self.config.phone_number_id, received=int(now.timestamp())
+        )
         fresh: list[WAMessage] = []
         try:
             async with self.db.tx() as tx:
@@ -1311,9 +1341,11 @@ class WhatsAppChannel:
         try:
             if msg.kind == "voice":
                 await self._voice(msg)
+                await self._reduce_payload(msg.id)
                 return
             inc = await self._incoming(msg)
             replies = await self.engine.handle(inc)
+            await self._reduce_payload(msg.id)
             language = await self._language(msg.user_ref)
             if await self._deliver(msg.user_ref, replies, language):
                 await self.engine.replies_sent(inc)
@@ -1321,14 +1353,26 @@ class WhatsAppChannel:
                 await self.on_inbound(CHANNEL, msg.user_ref)
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as exc:
+            # A bug, not the user's fault: keep the payload and retry at the next start.
+            error = type(exc).__name__
             logger.exception(
                 "whatsapp message failed",
-                extra={"user": masked_ref(msg.user_ref), "kind": msg.kind},
+                extra={"user": masked_ref(msg.user_ref), "kind": msg.kind, "error": error},
             )
             with contextlib.suppress(Exception):
                 async with self.db.tx() as tx:
-                    await _mark_inbound_failed(tx, msg.id)
+                    await channel_repo.mark_inbound_failed(tx, CHANNEL, msg.id, error=error)
+
+    async def _reduce_payload(self, message_id: str | None = None) -> None:
+        """Processed: keep only the audit shape of the raw payload (``reduce_record``)."""
+        try:
+            async with self.db.tx() as tx:
+                await channel_repo.reduce_processed_payloads(
+                    tx, CHANNEL, reduce_record, message_id=message_id
+                )
+        except Exception:  # the sweep at the next start catches up
+            logger.warning("whatsapp payload not reduced", exc_info=True)
 
     async def _incoming(self, msg: WAMessage) -> Incoming:
         base: dict[str, Any] = {

@@ -29,7 +29,8 @@ from lingkaran_core.storage import Database
 CHAT = 1001
 NIK = "3509271505780001"
 DESA = "35.09.27.2002"
-JPEG = b"\xff\xd8\xff\xe0 fake jpeg of a BPJS card " + bytes(range(256))
+# A real JPEG (CPython's test/imghdrdata/python.jpg; see tests/data/README.md).
+JPEG = (Path(__file__).resolve().parents[1] / "data" / "uploads" / "kartu.jpg").read_bytes()
 
 
 # ---------------------------------------------------------------------------------------------

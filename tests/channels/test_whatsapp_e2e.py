@@ -25,7 +25,8 @@ from lingkaran_core.storage import Database
 SECRET = "app-secret-for-tests"
 VERIFY = "verify-token-for-tests"
 USER = "6281234567890"
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF" + b"\x00" * 2000
+# A real JPEG (CPython's test/imghdrdata/python.jpg; see tests/data/README.md).
+JPEG = (Path(__file__).resolve().parents[1] / "data" / "uploads" / "kartu.jpg").read_bytes()
 
 
 @dataclass
