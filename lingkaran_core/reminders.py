@@ -54,6 +54,7 @@ from lingkaran_core.rules import (
     SCHOLARSHIP_REMINDER_MONTH,
     SCHOLARSHIP_SCHOOL_YEAR_START_MONTH,
 )
+from lingkaran_core.scope import Scope
 
 __all__ = [
     "ADMIN_TARGET",
@@ -149,9 +150,7 @@ class FacilitatorRecord:
 
     def covers(self, desa_code: str) -> bool:
         """Whether the facilitator's scope includes ``desa_code``."""
-        if self.scope_kind == "desa":
-            return self.scope_code == desa_code
-        return desa_code.startswith(self.scope_code + ".")
+        return Scope.of(self.scope_kind, self.scope_code).covers(desa_code)
 
 
 def facilitators_for_desa(

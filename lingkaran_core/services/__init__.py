@@ -1,0 +1,158 @@
+"""Use cases: each runs inside the caller's transaction and writes its audit and outbox rows.
+
+Flows (handlers), the admin CLI and the scheduler all change the world through these functions,
+so a claim status change, say, records its event, audits it and queues the notification the same
+way whoever caused it. A use case acting for a facilitator takes the ``Facilitator`` as its actor
+and checks the scope itself (``facilitators.check_scope``), so no flow can skip it.
+
+One module per use case; everything is re-exported here (``services.submit_claim(...)``)::
+
+    notify          audit log, outbox enqueue, the OPD's admin queue
+    facilitators    bind codes, scope (``check_scope``), the acting facilitator
+    claims          file, advance, list a scope's claims
+    documents       claim documents on disk
+    link            link a chat to a worker (NIK + date of birth), with a cool-down
+    tickets         the human inbox, replies, closing, escalation
+    leads           self-screened people for the facilitator
+    registrations   a facilitator registers a worker
+    workers         a facilitator finds workers of their scope
+"""
+
+from lingkaran_core.services.claims import (
+    NewClaim,
+    claim_desa,
+    claim_for_facilitator,
+    claims_for_facilitator,
+    missing_documents,
+    next_claim_ref,
+    open_claims_of_worker,
+    submit_claim,
+    transition_claim,
+)
+from lingkaran_core.services.documents import (
+    ALLOWED_DOCUMENT_MIMES,
+    MAX_DOCUMENT_BYTES,
+    StoredDocument,
+    add_document,
+)
+from lingkaran_core.services.facilitators import (
+    Facilitator,
+    active_facilitator,
+    bind_attempts_exhausted,
+    check_scope,
+    clear_bind_failures,
+    desk_counts,
+    facilitator_chats_for_desa,
+    facilitator_covers,
+    in_scope,
+    note_revocation_told,
+    record_bind_failure,
+    redeem_code,
+)
+from lingkaran_core.services.leads import (
+    Lead,
+    close_lead,
+    create_lead,
+    lead_for_facilitator,
+    leads_for_facilitator,
+    mark_lead_contacted,
+)
+from lingkaran_core.services.link import (
+    FAILURE_MEMORY,
+    LOCKOUT,
+    MAX_LINK_FAILURES,
+    link_account,
+    link_locked_until,
+)
+from lingkaran_core.services.notify import (
+    ADMIN_CHANNEL,
+    ADMIN_QUEUE,
+    alert_admin,
+    audit,
+    enqueue,
+    enqueue_to_chat,
+)
+from lingkaran_core.services.registrations import NewWorker, register_worker
+from lingkaran_core.services.tickets import (
+    Ticket,
+    add_working_days,
+    answered_ticket_of_chat,
+    close_ticket,
+    escalate_tickets,
+    open_ticket,
+    open_ticket_of_chat,
+    reply_to_ticket,
+    ticket_for_facilitator,
+    ticket_messages,
+    ticket_ref,
+    tickets_for_facilitator,
+)
+from lingkaran_core.services.workers import (
+    search_names,
+    worker_for_facilitator,
+    worker_for_facilitator_by_nik,
+    workers_for_facilitator,
+)
+
+__all__ = [
+    "ADMIN_CHANNEL",
+    "ADMIN_QUEUE",
+    "ALLOWED_DOCUMENT_MIMES",
+    "FAILURE_MEMORY",
+    "LOCKOUT",
+    "MAX_DOCUMENT_BYTES",
+    "MAX_LINK_FAILURES",
+    "Facilitator",
+    "Lead",
+    "NewClaim",
+    "NewWorker",
+    "StoredDocument",
+    "Ticket",
+    "active_facilitator",
+    "add_document",
+    "add_working_days",
+    "alert_admin",
+    "answered_ticket_of_chat",
+    "audit",
+    "bind_attempts_exhausted",
+    "check_scope",
+    "claim_desa",
+    "claim_for_facilitator",
+    "claims_for_facilitator",
+    "clear_bind_failures",
+    "close_lead",
+    "close_ticket",
+    "create_lead",
+    "desk_counts",
+    "enqueue",
+    "enqueue_to_chat",
+    "escalate_tickets",
+    "facilitator_chats_for_desa",
+    "facilitator_covers",
+    "in_scope",
+    "lead_for_facilitator",
+    "leads_for_facilitator",
+    "link_account",
+    "link_locked_until",
+    "mark_lead_contacted",
+    "missing_documents",
+    "next_claim_ref",
+    "note_revocation_told",
+    "open_claims_of_worker",
+    "open_ticket",
+    "open_ticket_of_chat",
+    "record_bind_failure",
+    "redeem_code",
+    "register_worker",
+    "reply_to_ticket",
+    "search_names",
+    "submit_claim",
+    "ticket_for_facilitator",
+    "ticket_messages",
+    "ticket_ref",
+    "tickets_for_facilitator",
+    "transition_claim",
+    "worker_for_facilitator",
+    "worker_for_facilitator_by_nik",
+    "workers_for_facilitator",
+]

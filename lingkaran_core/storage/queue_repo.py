@@ -1,0 +1,56 @@
+"""Queueing outgoing messages: one outbox row each, unique by dedupe key.
+
+Draining the outbox (claiming, marking sent...) lives in ``outbox_repo``; this module only adds.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from lingkaran_core.storage.db import Tx, dumps
+
+
+async def insert_message(
+    tx: Tx,
+    *,
+    chat_id: int | None,
+    channel: str,
+    user_ref: str,
+    msg_key: str,
+    params: dict[str, Any],
+    language: str | None,
+    msg_class: str,
+    priority: int,
+    dedupe_key: str | None,
+    not_before: datetime,
+    created_at: datetime,
+) -> int | None:
+    """Insert an outbox row; None when a row with the dedupe key exists already."""
+    changed = await tx.execute_rowcount(
+        "INSERT OR IGNORE INTO outbox (chat_id, channel, user_ref, msg_key, params, language, "
+        "class, priority, dedupe_key, not_before, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            chat_id,
+            channel,
+            user_ref,
+            msg_key,
+            dumps(params),
+            language,
+            msg_class,
+            priority,
+            dedupe_key,
+            not_before.isoformat(),
+            created_at.isoformat(),
+        ),
+    )
+    if not changed:
+        return None
+    return int(await tx.scalar("SELECT last_insert_rowid()"))
+
+
+async def chat_address(tx: Tx, chat_id: int) -> tuple[str, str] | None:
+    """``(channel, user_ref)`` of a chat, None when it does not exist."""
+    row = await tx.one("SELECT channel, user_ref FROM chats WHERE id = ?", (chat_id,))
+    return None if row is None else (str(row["channel"]), str(row["user_ref"]))
