@@ -17,19 +17,20 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
-from handlers.engine import Engine, Incoming
+from handlers.engine import Engine, Incoming, Reply
 from handlers.registry import build_engine
 from lingkaran.channels.base import Sender
 from lingkaran.channels.dispatcher import Dispatcher, LogSender, limits_from_settings
 from lingkaran.channels.scheduler import build_scheduler
+from lingkaran.observability import Health, Metrics
+from lingkaran.observability import routes as observability_routes
 from lingkaran.server import WebServer
 from lingkaran.settings import Settings
 from lingkaran_core.clock import Clock
@@ -40,6 +41,8 @@ logger = logging.getLogger(__name__)
 __all__ = ["SERVER_COMMANDS", "Channel", "StartError", "run_chat", "run_server"]
 
 STOP_GRACE = 0.3
+RETRY_FIRST = 5.0  # seconds before a channel that failed at start-up is tried again
+RETRY_MAX = 300.0
 SERVER_COMMANDS = ("telegram", "whatsapp", "serve")
 
 
@@ -62,10 +65,6 @@ class Channel(Protocol):
     async def start(self) -> None: ...
 
     async def stop(self, grace: float = ...) -> None: ...
-
-
-async def _healthz(request: Request) -> PlainTextResponse:
-    return PlainTextResponse("ok")
 
 
 def _configs(
@@ -139,6 +138,57 @@ async def _describe_start_failure(name: str, exc: BaseException, settings: Setti
 @dataclass
 class _Running:
     started: list[tuple[str, Channel]] = field(default_factory=list)
+    retries: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+def _one_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+
+
+def _instrument(engine: Engine, metrics: Metrics, clock: Clock) -> None:
+    """Time every step and count it (the engine stays unaware of Prometheus)."""
+    handle = engine.handle
+
+    async def timed(inc: Incoming) -> list[Reply]:
+        began = time.perf_counter()
+        try:
+            return await handle(inc)
+        except Exception:
+            metrics.step_errors.labels(inc.channel).inc()
+            raise
+        finally:
+            metrics.step_seconds.labels(inc.channel).observe(time.perf_counter() - began)
+            metrics.inbound.labels(inc.channel).inc()
+            metrics.last_reply.set(clock().timestamp())
+
+    engine.handle = timed  # type: ignore[method-assign]
+
+
+async def _keep_trying(
+    name: str, channel: Channel, health: Health, running: _Running, first_error: str
+) -> None:
+    """Start a channel that failed at start-up, with a capped back-off, while the rest serve."""
+    delay = RETRY_FIRST
+    while True:
+        await asyncio.sleep(delay)
+        try:
+            await channel.start()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            health.set(name, "down", _one_line(exc))
+            logger.warning(
+                "channel still cannot start; retrying",
+                extra={"channel": name, "error": _one_line(exc), "retry_in": delay},
+            )
+            delay = min(delay * 2, RETRY_MAX)
+            continue
+        running.started.append((name, channel))
+        health.set(name, "up")
+        logger.warning(
+            "channel started after retrying", extra={"channel": name, "was": first_error}
+        )
+        return
 
 
 async def run_server(
@@ -166,11 +216,11 @@ async def run_server(
     try:
         engine = build_engine(db, clock=clock, track_replies=True)
         channels = [(n, _build_channel(n, configs[n], db, engine, clock)) for n in names]
+        metrics = Metrics()
+        _instrument(engine, metrics, clock)
         senders: dict[str, Sender] = {"terminal": LogSender()}
-        routes: list[BaseRoute] = [Route("/healthz", _healthz)]
         for name, ch in channels:
             senders[name] = ch.sender
-            routes.extend(ch.routes)
         dispatcher = Dispatcher(
             db,
             senders,
@@ -178,7 +228,17 @@ async def run_server(
             limits=limits_from_settings(settings),
             config=settings.outbox_config(),
             idle_interval=5.0,
+            on_drain=metrics.record_drain,
         )
+        health = Health(
+            db=db,
+            dispatcher_alive=dispatcher.alive,
+            auth_paused=lambda: dict(dispatcher.auth_paused),
+        )
+        routes: list[BaseRoute] = list(observability_routes(health, metrics))
+        for name, ch in channels:
+            routes.extend(ch.routes)
+            health.set(name, "starting")
 
         async def _after_message(inc: Incoming) -> None:
             # Rows the engine queued go out now; a WhatsApp user writing reopens the
@@ -194,7 +254,9 @@ async def run_server(
             on_queued=dispatcher.poke,
             release_held=dispatcher.release_held,
             whatsapp_enabled="whatsapp" in names,
+            on_sweep=metrics.sweep_seconds.observe,
         )
+        health.scheduler_alive = lambda: bool(scheduler.running)
         server = WebServer(
             routes,
             host=settings.host if host is None else host,
@@ -215,8 +277,23 @@ async def run_server(
                 try:
                     await ch.start()
                 except Exception as exc:
-                    await _describe_start_failure(name, exc, settings)
+                    if command != "serve":
+                        await _describe_start_failure(name, exc, settings)
+                    # serve: report it, keep the other channels serving, retry in the background
+                    health.set(name, "down", _one_line(exc))
+                    logger.error(
+                        "channel could not start; the others serve, retrying in the background",
+                        extra={"channel": name, "error": _one_line(exc)},
+                    )
+                    running.retries.append(
+                        asyncio.create_task(
+                            _keep_trying(name, ch, health, running, _one_line(exc)),
+                            name=f"start-{name}",
+                        )
+                    )
+                    continue
                 running.started.append((name, ch))
+                health.set(name, "up")
             scheduler.start()
             logger.info(
                 "channels enabled: %s",
@@ -232,6 +309,11 @@ async def run_server(
         finally:
             # Also after a failed start-up: nothing may be left running.
             logger.info("stopping")
+            for task in running.retries:
+                task.cancel()
+            for task in running.retries:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
             if scheduler.running:
                 scheduler.shutdown(wait=False)
             await dispatcher.stop(grace=STOP_GRACE)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -67,6 +68,9 @@ def _with_db(settings: Settings, db: str | None) -> Settings:
 def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
     """Parse the command line and run the chosen command; the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    # Every file the bot creates (database, WAL, documents, backups, exports) holds personal
+    # data: owner-only from the start (0600 files, 0700 folders).
+    os.umask(0o077)
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -96,6 +100,10 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
                 print(f"{name} = {value}")
         return 0
     settings = _with_db(settings, args.db)
+    from lingkaran_core.storage.backup import loose_permissions
+
+    for warning in loose_permissions(settings.db):
+        sys.stderr.write(f"warning: {warning}\n")
     if args.command == "chat":
         from lingkaran.app import run_chat
 

@@ -956,8 +956,48 @@ async def _registrations_reject(db: Database, args: argparse.Namespace) -> int:
 # -- outbox ------------------------------------------------------------------------------------------
 
 
+async def _outbox_requeue(db: Database, args: argparse.Namespace) -> int:
+    statuses = args.status or ["failed", "dead"]
+    async with db.tx() as tx:
+        n = await admin_repo.requeue_outbox(
+            tx,
+            now=args.clock(),
+            statuses=statuses,
+            channel=args.channel,
+            msg_class=args.msg_class,
+            since=args.since,
+            until=args.until,
+            dry_run=not args.yes,
+        )
+        if args.yes and n:
+            await services.audit(
+                tx,
+                now=args.clock(),
+                actor_kind="admin",
+                actor_id=args.settings.admin_actor,
+                action="outbox.requeue",
+                target_kind="outbox",
+                target_id=None,
+                channel="admin",
+                details={
+                    "rows": n,
+                    "statuses": statuses,
+                    "channel": args.channel,
+                    "class": args.msg_class,
+                },
+            )
+    if not args.yes:
+        out(f"{n} message(s) would go back to the queue; run again with --yes to do it")
+    else:
+        out(f"{n} message(s) back in the queue; a running bot sends them at its next pass")
+    return 0
+
+
 async def _outbox(db: Database, args: argparse.Namespace) -> int:
     from lingkaran_core.storage import outbox_repo
+
+    if args.action == "requeue":
+        return await _outbox_requeue(db, args)
 
     async with db.read() as r:
         counts = await outbox_repo.counts(r)
@@ -1155,7 +1195,18 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     p.add_argument("--reason", required=True)
     p.set_defaults(func=_with_db(_registrations_reject))
 
-    p = sub.add_parser("outbox", parents=[common], help="message queue state and OPD queue")
+    p = sub.add_parser(
+        "outbox",
+        parents=[common],
+        help="message queue state and OPD queue; `outbox requeue` re-sends failed/dead rows",
+    )
+    p.add_argument("action", nargs="?", choices=("list", "requeue"), default="list")
+    p.add_argument("--channel", choices=("telegram", "whatsapp", "terminal"))
+    p.add_argument("--class", dest="msg_class", choices=("transactional", "reminder", "broadcast"))
+    p.add_argument("--status", action="append", choices=("failed", "dead"))
+    p.add_argument("--since", type=_now_arg, help="rows created from this instant (requeue)")
+    p.add_argument("--until", type=_now_arg, help="rows created before this instant (requeue)")
+    p.add_argument("--yes", action="store_true", help="requeue for real (without: count only)")
     p.add_argument("--limit", type=int, default=30)
     p.set_defaults(func=_with_db(_outbox))
 

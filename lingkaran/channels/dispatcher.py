@@ -48,6 +48,7 @@ from aiolimiter import AsyncLimiter
 from handlers.engine import Reply
 from handlers.outbound import render
 from lingkaran.channels.base import (
+    ChannelAuthFailed,
     DeliveryError,
     HoldMessage,
     OutboundMessage,
@@ -58,6 +59,7 @@ from lingkaran.channels.base import (
 )
 from lingkaran.settings import Settings
 from lingkaran_core import outbox as policy
+from lingkaran_core import services
 from lingkaran_core.logs import mask_text
 from lingkaran_core.storage import Database, admin_repo
 from lingkaran_core.storage import outbox_repo as repo
@@ -144,6 +146,7 @@ class DispatchStats:
     dropped: int = 0
     deferred: int = 0
     waiting_tier: int = 0
+    throttled: int = 0  # 429 / 130429: the server asked us to slow down
     by_status: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: DispatchStats) -> None:
@@ -157,6 +160,7 @@ class DispatchStats:
             "dropped",
             "deferred",
             "waiting_tier",
+            "throttled",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
@@ -174,6 +178,8 @@ class Dispatcher:
         config: policy.OutboxConfig | None = None,
         rng: random.Random | None = None,
         idle_interval: float = 30.0,
+        auth_recheck: float = 300.0,
+        on_drain: Callable[[str, DispatchStats], None] | None = None,
     ) -> None:
         self.db = db
         self.senders = dict(senders)
@@ -188,6 +194,11 @@ class Dispatcher:
         self._paused_until: dict[str, float] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
+        # Channels whose credentials were refused: reason and when to try one row again.
+        self.auth_paused: dict[str, str] = {}
+        self._auth_retry_at: dict[str, float] = {}
+        self.auth_recheck = auth_recheck
+        self.on_drain = on_drain
 
     def _limits(self, channel: str) -> ChannelLimits:
         return self.limits.get(channel) or ChannelLimits(rate=10, per_user_interval=1.0)
@@ -296,19 +307,42 @@ class Dispatcher:
 
     # -- draining -------------------------------------------------------------------------------
 
+    def alive(self) -> bool:
+        """Whether every channel loop is running (for readiness)."""
+        return bool(self._tasks) and not any(t.done() for t in self._tasks)
+
     async def drain(self, channel: str, *, max_batches: int | None = None) -> DispatchStats:
-        """Send every row of ``channel`` due now (batch after batch); return what happened."""
+        """Send every row of ``channel`` due now (batch after batch); return what happened.
+
+        While the channel's credentials are refused only one row is tried per
+        ``auth_recheck`` seconds; the others wait, queued.
+        """
         total = DispatchStats()
         batches = 0
+        loop = asyncio.get_running_loop()
         while not self._stopping and (max_batches is None or batches < max_batches):
+            paused = channel in self.auth_paused
+            if paused and loop.time() < self._auth_retry_at.get(channel, 0.0):
+                break
             async with self.db.tx() as tx:
                 rows = await repo.claim_due(
-                    tx, channel=channel, now=self.clock(), limit=self._limits(channel).batch
+                    tx,
+                    channel=channel,
+                    now=self.clock(),
+                    limit=1 if paused else self._limits(channel).batch,
                 )
             if not rows:
                 break
             batches += 1
             total.add(await self._process(channel, rows))
+            if paused:
+                if channel in self.auth_paused:
+                    break  # still refused: wait for the next recheck
+                logger.warning("outbox resumed: credentials accepted", extra={"channel": channel})
+        if self.on_drain is not None and (
+            total.sent or total.failed or total.dead or total.retried
+        ):
+            self.on_drain(channel, total)
         return total
 
     async def _process(self, channel: str, rows: list[OutboxRow]) -> DispatchStats:
@@ -429,11 +463,17 @@ class Dispatcher:
                 last_inbound_at=state.last_inbound_at,
                 extra={"chat_id": state.chat_id, "attempts": row.attempts},
             )
+            if channel in self.auth_paused and not self._probing(channel):
+                await self._release_rest(group[i:], now)  # stays queued while credentials fail
+                return
             try:
                 async with sem:
                     await self._wait_if_paused(channel)
                     await self._overall_limiter(channel).acquire()
                     result = await sender.send_outbound(message)
+            except ChannelAuthFailed as exc:
+                await self._pause_for_auth(channel, exc, group[i:])
+                return
             except RetryLater as exc:
                 await self._retry(row, exc, stats)
                 if i + 1 < len(group):
@@ -467,6 +507,40 @@ class Dispatcher:
                     via_template=result.via_template,
                 )
             stats.sent += 1
+            if self.auth_paused.pop(channel, None) is not None:
+                self._auth_retry_at.pop(channel, None)
+
+    def _probing(self, channel: str) -> bool:
+        """While paused, one row per recheck is the probe; the others wait."""
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._auth_retry_at.get(channel, 0.0):
+            return False
+        self._auth_retry_at[channel] = loop.time() + self.auth_recheck
+        return True
+
+    async def _pause_for_auth(
+        self, channel: str, exc: ChannelAuthFailed, rows: list[OutboxRow]
+    ) -> None:
+        """Credentials refused: every row stays queued, the OPD is told once per pause."""
+        loop = asyncio.get_running_loop()
+        first = channel not in self.auth_paused
+        self.auth_paused[channel] = exc.reason
+        self._auth_retry_at[channel] = loop.time() + self.auth_recheck
+        await self._release_rest(rows, self.clock())
+        if first:
+            logger.error(
+                "outbox paused: the channel refused our credentials; renew the token and "
+                "restart (rows stay queued)",
+                extra={"channel": channel, "code": str(exc.code), "reason": exc.reason},
+            )
+            async with self.db.tx() as tx:
+                await services.alert_admin(
+                    tx,
+                    now=self.clock(),
+                    msg_key="admin.channel_auth_failed",
+                    params={"channel": channel, "code": str(exc.code)},
+                    dedupe_key=f"auth-failed:{channel}:{self.clock():%Y-%m-%d}",
+                )
 
     async def _wait_if_paused(self, channel: str) -> None:
         loop = asyncio.get_running_loop()
@@ -477,6 +551,7 @@ class Dispatcher:
     async def _retry(self, row: OutboxRow, exc: RetryLater, stats: DispatchStats) -> None:
         attempts = row.attempts + 1
         if exc.retry_after:
+            stats.throttled += 1
             # The server asked the whole channel to slow down: pause it that long.
             loop = asyncio.get_running_loop()
             until = loop.time() + min(exc.retry_after, 60.0)

@@ -21,6 +21,7 @@ in the database, not the job store, are what make reminders exactly-once.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -119,16 +120,24 @@ def build_scheduler(
     release_held: Callable[[], Any] | None = None,
     whatsapp_enabled: bool,
     startup_delay: float = 10.0,
+    on_sweep: Callable[[float], None] | None = None,
 ) -> AsyncIOScheduler:
-    """The scheduler with every sweep job; call ``start()`` inside the running loop."""
+    """The scheduler with every sweep job; call ``start()`` inside the running loop.
+
+    ``on_sweep`` gets each sweep's duration in seconds (metrics).
+    """
     sched = AsyncIOScheduler(timezone=TZ_NAME, job_defaults=dict(JOB_DEFAULTS))
 
     async def sweep(kinds: Sequence[Kind]) -> None:
+        began = time.perf_counter()
         try:
             counts = await run_sweep(db, clock(), kinds=kinds, whatsapp_enabled=whatsapp_enabled)
         except Exception:
             logger.exception("reminder sweep failed")
             return
+        finally:
+            if on_sweep is not None:
+                on_sweep(time.perf_counter() - began)
         if on_queued is not None and any(counts.values()):
             on_queued()
 

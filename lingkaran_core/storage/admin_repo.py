@@ -18,13 +18,16 @@ __all__ = [
     "PendingRegistration",
     "applied_migrations",
     "broadcast_recipients",
+    "claim_counts",
     "claim_documents",
     "facilitator_bound_chat",
     "list_claims",
     "next_queued_at",
     "oldest_template_since",
+    "outbox_counts",
     "pending_registrations",
     "registration",
+    "requeue_outbox",
     "set_registration_rejected",
     "set_registration_verified",
     "ticket_row",
@@ -241,3 +244,56 @@ async def oldest_template_since(tx: Tx, channel: str, since: datetime) -> str | 
         (channel, since.isoformat()),
     )
     return None if value is None else str(value)
+
+
+async def outbox_counts(tx: Tx) -> list[tuple[str, str, str, int]]:
+    """Outbox rows by (channel, class, status)."""
+    rows = await tx.all(
+        "SELECT channel, class, status, COUNT(*) AS n FROM outbox GROUP BY channel, class, status"
+    )
+    return [(str(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
+
+
+async def claim_counts(tx: Tx) -> list[tuple[str, str, int]]:
+    """Claims by (type, status)."""
+    rows = await tx.all("SELECT type, status, COUNT(*) FROM claims GROUP BY type, status")
+    return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+
+async def requeue_outbox(
+    tx: Tx,
+    *,
+    now: datetime,
+    statuses: Sequence[str],
+    channel: str | None = None,
+    msg_class: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    dry_run: bool = False,
+) -> int:
+    """Put failed or dead rows back in the queue (attempts reset); how many (would be) moved."""
+    allowed = {"failed", "dead"}
+    if not statuses or not set(statuses) <= allowed:
+        raise ValueError("requeue only failed or dead rows")
+    where = ["status IN (" + ",".join("?" * len(statuses)) + ")"]
+    params: list[Any] = list(statuses)
+    if channel:
+        where.append("channel = ?")
+        params.append(channel)
+    if msg_class:
+        where.append("class = ?")
+        params.append(msg_class)
+    if since is not None:
+        where.append("created_at >= ?")
+        params.append(since.isoformat())
+    if until is not None:
+        where.append("created_at < ?")
+        params.append(until.isoformat())
+    clause = " AND ".join(where)
+    if dry_run:
+        return int(await tx.scalar("SELECT COUNT(*) FROM outbox WHERE " + clause, params) or 0)
+    return await tx.execute_rowcount(
+        "UPDATE outbox SET status = 'queued', attempts = 0, last_error = NULL, "
+        "claimed_at = NULL, not_before = ? WHERE " + clause,
+        [now.isoformat(), *params],
+    )

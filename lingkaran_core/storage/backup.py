@@ -11,7 +11,13 @@ import os
 import sqlite3
 from pathlib import Path
 
-__all__ = ["BackupError", "StorageError", "check_database_file", "copy_database"]
+__all__ = [
+    "BackupError",
+    "StorageError",
+    "check_database_file",
+    "copy_database",
+    "loose_permissions",
+]
 
 # What adapters catch for "the database said no" without importing the driver themselves.
 StorageError = sqlite3.Error
@@ -57,3 +63,24 @@ def copy_database(source: Path, target: Path) -> None:
         dst.close()
         src.close()
     os.chmod(target, 0o600)
+
+
+def loose_permissions(db_path: Path) -> list[str]:
+    """Files and folders of the database that others than the owner can read (one line each).
+
+    The database, its WAL and the ``files`` folder beside it hold NIKs, birth dates and claim
+    documents: they must be 0600 / 0700. Nothing is changed here; the operator is told how.
+    """
+    paths = [db_path, db_path.with_name(db_path.name + "-wal"), db_path.parent / "files"]
+    out = []
+    for path in paths:
+        try:
+            mode = path.stat().st_mode & 0o777
+        except OSError:
+            continue
+        if mode & 0o077:
+            out.append(
+                f"{path} is readable by others (mode {mode:o}); it holds personal data: "
+                f"chmod {'700' if path.is_dir() else '600'} {path}"
+            )
+    return out
