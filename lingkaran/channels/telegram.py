@@ -57,12 +57,13 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from aiolimiter import AsyncLimiter
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 from telegram import (
     BotCommand,
     CallbackQuery,
+    ChatMember,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -84,20 +85,35 @@ from telegram.error import (
 from telegram.ext import (
     AIORateLimiter,
     Application,
+    ApplicationHandlerStop,
+    BaseHandler,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
     filters,
 )
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from handlers.engine import Engine, Incoming, Media, Reply, reply_from_dict
 from handlers.i18n import N_, translator
-from lingkaran.channels.base import OutboundMessage, RetryLater, SendResult, Undeliverable, coalesce
+from lingkaran.channels import uploads
+from lingkaran.channels.base import (
+    MAX_BODY_BYTES,
+    BodyTooLarge,
+    HoldMessage,
+    OutboundMessage,
+    RetryLater,
+    SendResult,
+    Undeliverable,
+    coalesce,
+    read_body,
+)
 from lingkaran.server import WebServer
 from lingkaran.settings import Settings
-from lingkaran_core.storage import Database
+from lingkaran_core.logs import mask_text
+from lingkaran_core.storage import Database, channel_repo
 from lingkaran_core.storage import chats as chat_store
 
 logger = logging.getLogger(__name__)
@@ -108,25 +124,26 @@ DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
 MAX_TEXT = 4096  # Bot API sendMessage text limit
 MAX_CALLBACK_BYTES = 64  # Bot API callback_data limit, in bytes
 MAX_TOAST = 200  # Bot API answerCallbackQuery text limit
-MAX_FILE_BYTES = 10 * 1024 * 1024  # our own limit for claim documents
-MAX_WEBHOOK_BODY = 1024 * 1024
+MAX_FILE_BYTES = uploads.MAX_BYTES  # our own limit for claim documents
+MAX_WEBHOOK_BODY = MAX_BODY_BYTES
 SHORT_LABEL = 20  # labels up to this length go two to a row
 REPLAY_WITHIN = timedelta(days=1)
-ALLOWED_MIME = frozenset(
-    {"image/jpeg", "image/png", "image/webp", "image/heic", "image/heif", "application/pdf"}
+ALLOWED_MIME = uploads.ALLOWED_DOCUMENTS
+ALLOWED_UPDATES = (
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
 )
-ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY)
+# The key of the placeholder that stands in for an update PTB cannot parse (see ``parse_update``).
+UNPARSED = "lingkaran_unparsed"
+EDIT_PREFIX = "edit:"
 CHECK = "✓"
 
 # Shown through the engine (Incoming.rejected_media is a msgid it translates and follows with
 # the step's question again), so the user gets a clear reason and the same question.
-FILE_TOO_BIG = N_(
-    "Berkas itu terlalu besar (lebih dari 10 MB). Mohon kirim foto biasa, bukan berkas asli, "
-    "atau foto ulang dokumennya."
-)
-FILE_WRONG_TYPE = N_(
-    "Jenis berkas itu tidak bisa kami terima. Mohon kirim foto (JPG, PNG, WEBP, HEIC) atau PDF."
-)
+FILE_TOO_BIG = uploads.MSG_TOO_BIG
+FILE_WRONG_TYPE = uploads.MSG_WRONG_TYPE
 FILE_NOT_DOWNLOADED = N_("Berkas itu gagal kami terima. Mohon kirim sekali lagi.")
 CONTACT_NOT_OWN = N_(
     'Itu nomor orang lain. Mohon tekan tombol "Kirim nomor HP saya", atau ketik nomor HP '
@@ -136,6 +153,12 @@ CONTACT_BUTTON = N_("Kirim nomor HP saya")
 CONTACT_HINT = N_('Atau tekan tombol "Kirim nomor HP saya" di bawah.')
 LOCATION_BUTTON = N_("Kirim lokasi saya")
 LOCATION_HINT = N_('Atau tekan tombol "Kirim lokasi saya" di bawah.')
+EDIT_OFFER = N_(
+    "Bapak/Ibu mengubah pesan menjadi:\n\n{text}\n\nPakai teks yang sudah diubah ini sebagai "
+    "jawaban?"
+)
+EDIT_USE = N_("Pakai teks ini")
+EDIT_GONE = N_("Tawaran itu sudah tidak berlaku. Silakan ketik ulang jawabannya.")
 GROUP_NOTE = N_(
     "Maaf, layanan Lingkaran Cinta hanya melayani obrolan pribadi. Silakan kirim pesan langsung "
     "ke bot ini."
@@ -391,6 +414,103 @@ class ChatRateLimiter(AIORateLimiter):
 
 
 # ---------------------------------------------------------------------------------------------
+# Defensive intake: an update PTB cannot parse must never stall polling
+#
+# PTB parses a whole ``getUpdates`` answer at once (``Bot.get_updates`` -> ``Update.de_list``);
+# one update it cannot parse (a document with ``"thumbnail": {}``, a poll from a Bot API server
+# older than the library) raises, the Updater logs "Received data was *not* processed!" and asks
+# for the same offset again, forever. The getUpdates request (a ``BaseRequest``, PTB's public
+# extension point) therefore parses each update on its own first and swaps any it cannot parse
+# for a placeholder ``{"update_id": N, "lingkaran_unparsed": {...}}``: PTB parses that (the
+# extra key lands in ``api_kwargs``), the Updater confirms the id with the next offset, and the
+# ``_UnparsedHandler`` records it for staff and answers nothing. The webhook route uses the same
+# ``parse_update``.
+
+
+def _kind_of(data: dict[str, Any]) -> str:
+    kinds = [k for k in data if k != "update_id"]
+    return kinds[0] if kinds else "empty"
+
+
+def placeholder_for(data: dict[str, Any], exc: BaseException) -> dict[str, Any]:
+    """The stand-in for an update PTB cannot parse: its id, type, error and masked payload."""
+    return {
+        "update_id": data["update_id"],
+        UNPARSED: {
+            "kind": _kind_of(data),
+            "error": f"{type(exc).__name__}: {exc}"[:300],
+            "payload": mask_text(json.dumps(data, ensure_ascii=False, separators=(",", ":"))),
+        },
+    }
+
+
+def parse_update(data: Any, bot: Any) -> Update | None:
+    """``Update.de_json``, or a placeholder when PTB cannot parse it; None without an id."""
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        return None
+    try:
+        return Update.de_json(data, bot)
+    except Exception as exc:  # PTB raises TypeError/KeyError/ValueError... on odd shapes
+        return Update.de_json(placeholder_for(data, exc), bot)
+
+
+def sanitize_updates(payload: bytes) -> bytes:
+    """A getUpdates answer with every update PTB cannot parse replaced by its placeholder."""
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return payload
+    result = data.get("result") if isinstance(data, dict) else None
+    if not isinstance(result, list):
+        return payload
+    changed = False
+    for i, item in enumerate(result):
+        if not isinstance(item, dict) or not isinstance(item.get("update_id"), int):
+            continue
+        try:
+            Update.de_json(item, None)
+        except Exception as exc:
+            result[i] = placeholder_for(item, exc)
+            changed = True
+    return json.dumps(data).encode() if changed else payload
+
+
+class TolerantUpdatesRequest(HTTPXRequest):
+    """The getUpdates request: hands PTB only updates it can parse (``sanitize_updates``)."""
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        """``HTTPXRequest.do_request``, then the answer sanitised when it is getUpdates'."""
+        code, payload = await super().do_request(
+            url,
+            method,
+            request_data=request_data,
+            read_timeout=read_timeout,
+            write_timeout=write_timeout,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
+        )
+        if code == 200 and url.endswith("/getUpdates"):
+            payload = sanitize_updates(payload)
+        return code, payload
+
+
+class _UnparsedHandler(BaseHandler[Update, Any, None]):
+    """Matches only the placeholders of ``parse_update``/``sanitize_updates``."""
+
+    def check_update(self, update: object) -> bool:
+        return isinstance(update, Update) and UNPARSED in update.api_kwargs
+
+
+# ---------------------------------------------------------------------------------------------
 # The channel
 
 
@@ -412,6 +532,7 @@ class TelegramConfig:
     per_chat_burst: int = 6
     per_chat_rate: float = 1.0
     network_retries: int = 2
+    max_body_bytes: int = MAX_WEBHOOK_BODY
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> TelegramConfig:
@@ -423,6 +544,7 @@ class TelegramConfig:
             "api_root": settings.telegram_api_base_url.rstrip("/"),
             "webhook_url": settings.telegram_webhook_url,
             "secret_token": secret.get_secret_value() if secret else None,
+            "max_body_bytes": settings.max_body_bytes,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         if not values["token"]:
@@ -472,7 +594,7 @@ class TelegramChannel:
                 media_write_timeout=30.0,
             ),
             # getUpdates adds its long-poll timeout to this read timeout.
-            HTTPXRequest(connection_pool_size=1, connect_timeout=5.0, read_timeout=5.0),
+            TolerantUpdatesRequest(connection_pool_size=1, connect_timeout=5.0, read_timeout=5.0),
         )
         builder = (
             Application.builder()
@@ -495,6 +617,11 @@ class TelegramChannel:
         self._chat_waiters: dict[int, int] = {}
         self._index_choices: OrderedDict[tuple[int, int], tuple[str, ...]] = OrderedDict()
         self._request_keyboard_open: set[int] = set()
+        # Corrected texts offered back to the user (``edited_message``), by offer key.
+        self._edits: OrderedDict[str, tuple[int, str, str]] = OrderedDict()
+        # Set by the composition root to the dispatcher's ``on_inbound``: a user who unblocks the
+        # bot gets the messages held meanwhile at once (else at the dispatcher's next pass).
+        self.on_inbound: Callable[[str, str], Any] | None = None
         self._add_handlers()
 
     @property
@@ -563,26 +690,17 @@ class TelegramChannel:
         Long polling confirms updates before they are processed, so Telegram never redelivers
         them: the engine's saved replies are the only copy. Older than a day: dropped, stale.
         """
-        cutoff = (self.clock() - REPLAY_WITHIN).isoformat()
         async with self.db.read() as r:
-            rows = await r.all(
-                "SELECT c.user_ref, c.language, v.last_message_id, v.last_replies "
-                "FROM conversations v JOIN chats c ON c.id = v.chat_id WHERE c.channel = ? "
-                "AND v.replies_sent = 0 AND v.last_replies IS NOT NULL "
-                "AND v.last_message_id IS NOT NULL AND v.updated_at >= ?",
-                (CHANNEL, cutoff),
+            rows = await channel_repo.unsent_replies(
+                r, CHANNEL, updated_since=self.clock() - REPLAY_WITHIN
             )
         replayed = 0
         for row in rows:
-            replies = [reply_from_dict(d) for d in json.loads(row["last_replies"])]
-            inc = Incoming(
-                channel=CHANNEL,
-                user_ref=row["user_ref"],
-                message_id=row["last_message_id"],
-            )
+            replies = [reply_from_dict(d) for d in row.replies]
+            inc = Incoming(channel=CHANNEL, user_ref=row.user_ref, message_id=row.message_id)
             try:
-                async with self._chat_lock(int(row["user_ref"])):
-                    await self.send_replies(int(row["user_ref"]), replies, lang=row["language"])
+                async with self._chat_lock(int(row.user_ref)):
+                    await self.send_replies(int(row.user_ref), replies, lang=row.language)
             except (TelegramError, ValueError) as exc:
                 logger.warning("telegram replay failed", extra={"error": type(exc).__name__})
                 continue
@@ -620,18 +738,23 @@ class TelegramChannel:
             if not hmac.compare_digest(got, expected):
                 logger.warning("telegram webhook: wrong secret token")
                 return Response(status_code=403)
-            length = request.headers.get("content-length")
-            if length is not None and length.isdigit() and int(length) > MAX_WEBHOOK_BODY:
+            try:
+                body = await read_body(request, self.config.max_body_bytes)
+            except BodyTooLarge:
+                logger.warning("telegram webhook: body too large")
                 return Response(status_code=413)
-            body = await request.body()
-            if len(body) > MAX_WEBHOOK_BODY:
-                return Response(status_code=413)
+            except ClientDisconnect:
+                return Response(status_code=400)
             try:
                 data = json.loads(body)
-                update = Update.de_json(data, self.bot)
-            except (ValueError, TypeError, KeyError):
-                logger.warning("telegram webhook: unreadable update")
+            except ValueError:
+                logger.warning("telegram webhook: not JSON")
                 return Response(status_code=400)
+            update = parse_update(data, self.bot)
+            if update is None:
+                logger.warning("telegram webhook: not an update")
+                return Response(status_code=400)
+            # An update PTB cannot parse is a placeholder here: 200, so Telegram moves on.
             await self.application.update_queue.put(update)
             return Response(status_code=200)
 
@@ -642,6 +765,14 @@ class TelegramChannel:
     def _add_handlers(self) -> None:
         private = filters.ChatType.PRIVATE
         app = self.application
+        app.add_handler(_UnparsedHandler(self._on_unparsed), group=-1)
+        app.add_handler(
+            ChatMemberHandler(self._on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER), group=-1
+        )
+        app.add_handler(
+            MessageHandler(filters.UpdateType.EDITED_MESSAGE, self._on_edited),
+            group=-1,
+        )
         app.add_handler(CommandHandler("start", self._on_start, filters=private))
         app.add_handler(CommandHandler(list(COMMAND_WORDS), self._on_command, filters=private))
         app.add_handler(
@@ -654,6 +785,124 @@ class TelegramChannel:
             MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, self._on_group_command)
         )
         app.add_error_handler(self._on_error)
+
+    async def _on_unparsed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An update PTB could not parse: record it for staff, answer nothing, move on."""
+        info = update.api_kwargs.get(UNPARSED)
+        info = info if isinstance(info, dict) else {}
+        kind = str(info.get("kind") or "unknown")
+        error = str(info.get("error") or "")
+        logger.warning(
+            "telegram update not parsed",
+            extra={"update_id": update.update_id, "kind": kind, "error": error[:120]},
+        )
+        payload = info.get("payload")
+        try:
+            async with self.db.tx() as tx:
+                await channel_repo.record_unparsed_update(
+                    tx,
+                    CHANNEL,
+                    str(update.update_id),
+                    kind=kind,
+                    error=error,
+                    payload=payload if isinstance(payload, str) else None,
+                    now=self.clock(),
+                )
+        except Exception:
+            logger.exception("telegram unparsed update not recorded")
+        raise ApplicationHandlerStop
+
+    async def _on_my_chat_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The user blocked (``kicked``) or unblocked (``member``) the bot in a private chat."""
+        change = update.my_chat_member
+        if change is None or change.chat.type != ChatType.PRIVATE:
+            raise ApplicationHandlerStop
+        status = change.new_chat_member.status
+        user_ref = str(change.chat.id)
+        if status in (ChatMember.BANNED, ChatMember.LEFT):
+            await self.set_blocked(user_ref, blocked=True)
+        elif status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER):
+            await self.set_blocked(user_ref, blocked=False)
+        raise ApplicationHandlerStop
+
+    async def set_blocked(self, user_ref: str, *, blocked: bool) -> bool:
+        """Mark the chat blocked (its outbox rows wait as held) or unblocked (they go again)."""
+        async with self.db.tx() as tx:
+            changed = await channel_repo.set_blocked(
+                tx, CHANNEL, user_ref, blocked=blocked, now=self.clock()
+            )
+        if changed:
+            logger.info(
+                "telegram chat blocked the bot" if blocked else "telegram chat unblocked the bot",
+                extra={"chat": "…" + user_ref[-4:]},
+            )
+            if not blocked and self.on_inbound is not None:
+                with contextlib.suppress(Exception):
+                    await self.on_inbound(CHANNEL, user_ref)
+        return changed
+
+    async def _on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A corrected message: at a text step, offer to use the new text; else ignore it."""
+        message = update.edited_message
+        if (
+            message is None
+            or message.chat.type != ChatType.PRIVATE
+            or not message.text
+            or message.text.startswith("/")
+        ):
+            raise ApplicationHandlerStop
+        chat_id = message.chat.id
+        async with self._chat_lock(chat_id):
+            if not await self._at_text_step(chat_id):
+                raise ApplicationHandlerStop
+            lang = await self._language(chat_id)
+            t = translator(lang)
+            stamp = int(message.edit_date.timestamp()) if message.edit_date else 0
+            key = f"{message.message_id}.{stamp}"
+            self._edits[key] = (chat_id, message.text, f"{chat_id}:{message.message_id}:e{stamp}")
+            if len(self._edits) > 5_000:
+                self._edits.popitem(last=False)
+            markup = InlineKeyboardMarkup(
+                [[InlineKeyboardButton(t(EDIT_USE), callback_data=EDIT_PREFIX + key)]]
+            )
+            text = t(EDIT_OFFER).format(text=message.text)
+            if utf16_len(text) > MAX_TEXT:
+                raise ApplicationHandlerStop
+            with contextlib.suppress(TelegramError):
+                await self._send_one(chat_id, text, markup, retries=self.config.network_retries)
+        raise ApplicationHandlerStop
+
+    async def _at_text_step(self, chat_id: int) -> bool:
+        """Whether the chat's conversation waits for typed text (no buttons, no file, no request)."""
+        async with self.db.read() as r:
+            state = await chat_store.get_state(r, CHANNEL, str(chat_id))
+        flows = getattr(self.engine, "flows", {})
+        flow = flows.get(state.flow) if state is not None else None
+        step = flow.by_name.get(state.step) if flow is not None and state is not None else None
+        if step is None or step.accepts_media or step.request is not None:
+            return False
+        return bool(step.free_text) or (isinstance(step.choices, Sequence) and not step.choices)
+
+    async def _use_edit(self, query: CallbackQuery, message: Message | None) -> None:
+        """The user accepted an offered correction: it goes to the engine as typed text."""
+        offer = self._edits.pop((query.data or "")[len(EDIT_PREFIX) :], None)
+        chat_id = message.chat.id if message is not None else query.from_user.id
+        if offer is None or offer[0] != chat_id:
+            with contextlib.suppress(TelegramError):
+                await query.answer(translator(await self._language(chat_id))(EDIT_GONE)[:MAX_TOAST])
+            return
+        with contextlib.suppress(TelegramError):
+            await query.answer()
+        await self._settle_keyboard(query, message, pressed=True)
+        _chat, text, message_id = offer
+        inc = Incoming(
+            channel=CHANNEL,
+            user_ref=str(chat_id),
+            message_id=message_id,
+            text=text,
+            display_name=query.from_user.first_name,
+        )
+        await self._process(chat_id, inc)
 
     async def _on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """``/start`` shows the menu; ``/start PAYLOAD`` (a deep link) gives the payload as text."""
@@ -777,6 +1026,8 @@ class TelegramChannel:
     ) -> Incoming:
         if size is not None and size > MAX_FILE_BYTES:
             return Incoming(**base, rejected_media=FILE_TOO_BIG)
+        if size is not None and size < uploads.MIN_BYTES:
+            return Incoming(**base, rejected_media=uploads.MSG_TOO_SMALL)
         with contextlib.suppress(TelegramError):
             await self.bot.send_chat_action(message.chat.id, ChatAction.TYPING)
         try:
@@ -787,9 +1038,16 @@ class TelegramChannel:
         except TelegramError as exc:
             logger.warning("telegram download failed", extra={"error": type(exc).__name__})
             return Incoming(**base, rejected_media=FILE_NOT_DOWNLOADED)
-        if len(data) > MAX_FILE_BYTES:
-            return Incoming(**base, rejected_media=FILE_TOO_BIG)
-        return Incoming(**base, media=Media(data=data, mime=mime, kind=kind, filename=filename))
+        try:
+            # The declared type is the sender's word: the bytes decide (and are not stored
+            # when refused).
+            checked = uploads.check_upload(data, allowed=ALLOWED_MIME)
+        except uploads.UploadRejected as exc:
+            logger.info("telegram upload refused", extra={"reason": exc.reason, "declared": mime})
+            return Incoming(**base, rejected_media=exc.msgid)
+        return Incoming(
+            **base, media=Media(data=data, mime=checked.mime, kind=checked.kind, filename=filename)
+        )
 
     async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A button press: to the engine with its step token, then mark or clear the keyboard."""
@@ -803,6 +1061,9 @@ class TelegramChannel:
                 await query.answer()
             return
         async with self._chat_lock(chat_id):
+            if (query.data or "").startswith(EDIT_PREFIX):
+                await self._use_edit(query, message)
+                return
             inc = self.incoming_from_press(query, message)
             if inc is None:
                 with contextlib.suppress(TelegramError):
@@ -993,6 +1254,11 @@ class TelegramSender:
             chat_id = int(user_ref)
         except ValueError:
             raise Undeliverable("not a telegram chat id", code="bad_user_ref") from None
+        async with self._telegram.db.read() as r:
+            blocked = await channel_repo.is_blocked(r, CHANNEL, user_ref)
+        if blocked:
+            # Held, not failed: the rows go out when the user unblocks the bot.
+            raise HoldMessage("the user blocked the bot", code="blocked")
         try:
             ids = await self._telegram.send_replies(chat_id, [reply], lang=lang)
         except RetryAfter as exc:
@@ -1000,6 +1266,9 @@ class TelegramSender:
                 "rate limited", retry_after=retry_after_seconds(exc), code=429
             ) from exc
         except Forbidden as exc:
+            if "blocked" in exc.message.lower():
+                await self._telegram.set_blocked(user_ref, blocked=True)
+                raise HoldMessage("the user blocked the bot", code=403) from exc
             raise Undeliverable("bot blocked or chat gone", code=403) from exc
         except BadRequest as exc:
             # "chat not found" and every other 400 are permanent for this message.

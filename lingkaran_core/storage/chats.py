@@ -98,6 +98,27 @@ async def get_chat_by_id(tx: Tx, chat_id: int) -> Chat | None:
     return None if row is None else _chat(row)
 
 
+async def get_state(tx: Tx, channel: str, user_ref: str) -> ConversationState | None:
+    """Where a channel user's conversation is (None before the first message)."""
+    row = await tx.one(
+        "SELECT v.flow, v.step, v.data, v.stack, v.version, v.draft, v.updated_at "
+        "FROM conversations v JOIN chats c ON c.id = v.chat_id "
+        "WHERE c.channel = ? AND c.user_ref = ?",
+        (channel, user_ref),
+    )
+    if row is None:
+        return None
+    return ConversationState(
+        flow=row[0],
+        step=row[1],
+        data=loads(row[2]),
+        stack=loads(row[3]),
+        version=row[4],
+        draft=loads(row[5]),
+        updated_at=row[6],
+    )
+
+
 async def get_or_create_chat(
     tx: Tx, channel: str, user_ref: str, *, now: datetime, language: str = "id"
 ) -> Chat:

@@ -11,7 +11,7 @@ from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from handlers.engine import Choice, Reply
-from lingkaran.channels.base import RetryLater, Undeliverable
+from lingkaran.channels.base import HoldMessage, RetryLater, Undeliverable
 from lingkaran.channels.telegram import (
     ConfigError,
     Press,
@@ -26,6 +26,7 @@ from lingkaran.channels.telegram import (
     utf16_len,
 )
 from lingkaran.settings import Settings
+from lingkaran_core.storage import Database
 
 # -- split_text ----------------------------------------------------------------------------------
 
@@ -187,11 +188,17 @@ def test_config_reads_the_api_root_and_flags_override_the_environment() -> None:
 class _Raising:
     """Stands in for the channel: ``send_replies`` raises the given error."""
 
-    def __init__(self, exc: Exception) -> None:
+    def __init__(self, exc: Exception, db: Database) -> None:
         self.exc = exc
+        self.db = db
+        self.blocked: list[str] = []
 
     async def send_replies(self, chat_id: int, replies: Any, **kw: Any) -> list[int]:
         raise self.exc
+
+    async def set_blocked(self, user_ref: str, *, blocked: bool) -> bool:
+        self.blocked.append(user_ref)
+        return True
 
 
 @pytest.mark.parametrize(
@@ -200,23 +207,27 @@ class _Raising:
         (RetryAfter(7), RetryLater, 7.0),
         (TimedOut(), RetryLater, None),
         (NetworkError("connection reset"), RetryLater, None),
-        (Forbidden("Forbidden: bot was blocked by the user"), Undeliverable, None),
+        # A block is not final: the chat is marked and its rows wait (held) for an unblock.
+        (Forbidden("Forbidden: bot was blocked by the user"), HoldMessage, None),
+        (Forbidden("Forbidden: user is deactivated"), Undeliverable, None),
         (BadRequest("Bad Request: chat not found"), Undeliverable, None),
     ],
 )
 async def test_sender_maps_telegram_errors_for_the_dispatcher(
-    exc: Exception, expected: type[Exception], retry_after: float | None
+    exc: Exception, expected: type[Exception], retry_after: float | None, db: Database
 ) -> None:
-    sender = TelegramSender(_Raising(exc))  # type: ignore[arg-type]
+    channel = _Raising(exc, db)
+    sender = TelegramSender(channel)  # type: ignore[arg-type]
     with pytest.raises(expected) as caught:
         await sender.send_reply("1001", Reply(text="Kabar klaim"))
     if retry_after is not None:
         assert isinstance(caught.value, RetryLater)
         assert caught.value.retry_after == retry_after
+    assert channel.blocked == (["1001"] if expected is HoldMessage else [])
 
 
-async def test_sender_refuses_a_user_ref_that_is_not_a_chat_id() -> None:
-    sender = TelegramSender(_Raising(AssertionError()))  # type: ignore[arg-type]
+async def test_sender_refuses_a_user_ref_that_is_not_a_chat_id(db: Database) -> None:
+    sender = TelegramSender(_Raising(AssertionError(), db))  # type: ignore[arg-type]
     with pytest.raises(Undeliverable):
         await sender.send_reply("6281234567890x", Reply(text="x"))
 
