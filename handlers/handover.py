@@ -25,11 +25,7 @@ MENU = Option(id="menu", label=N_("Menu utama"), aliases=("menu",))
 
 async def _open_ticket_id(ctx: Ctx) -> int | None:
     """The chat's ticket that is not closed yet, if any."""
-    found = await ctx.tx.scalar(
-        "SELECT id FROM tickets WHERE chat_id = ? AND status != 'closed' ORDER BY id DESC",
-        (ctx.chat.id,),
-    )
-    return None if found is None else int(found)
+    return await services.open_ticket_of_chat(ctx.tx, ctx.chat.id)
 
 
 async def _has_facilitator(ctx: Ctx) -> bool:

@@ -64,18 +64,14 @@ async def menu_choices(ctx: Ctx) -> list[Option]:
 
 async def _with_counts(ctx: Ctx, options: list[Option]) -> list[Option]:
     """ "Tiket terbuka (2)", "Calon peserta (5)": what waits for the facilitator, at a glance."""
-    from handlers.facilitator import current_facilitator, scope_clause
+    from handlers.facilitator import current_facilitator
+    from lingkaran_core import services
 
     f = await current_facilitator(ctx)
     if f is None:
         return options
-    clause, args = scope_clause(f, "desa_code")
-    row = await ctx.tx.one(
-        f"SELECT (SELECT COUNT(*) FROM tickets WHERE status = 'open' AND {clause}), "
-        f"(SELECT COUNT(*) FROM leads WHERE status = 'open' AND {clause})",
-        (*args, *args),
-    )
-    counts = {"fac_tickets": row[0] if row else 0, "fac_leads": row[1] if row else 0}
+    tickets, leads = await services.desk_counts(ctx.tx, f)
+    counts = {"fac_tickets": tickets, "fac_leads": leads}
     out: list[Option] = []
     for o in options:
         n = counts.get(o.id, 0)
