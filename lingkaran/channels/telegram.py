@@ -740,11 +740,9 @@ class TelegramChannel:
                 return Response(status_code=403)
             try:
                 body = await read_body(request, self.config.max_body_bytes)
-            except BodyTooLarge:
+            except (BodyTooLarge, ClientDisconnect):  # the server cut it off (or the client left)
                 logger.warning("telegram webhook: body too large")
                 return Response(status_code=413)
-            except ClientDisconnect:
-                return Response(status_code=400)
             try:
                 data = json.loads(body)
             except ValueError:
@@ -873,7 +871,7 @@ class TelegramChannel:
         raise ApplicationHandlerStop
 
     async def _at_text_step(self, chat_id: int) -> bool:
-        """Whether the chat's conversation waits for typed text (no buttons, no file, no request)."""
+        """Whether the conversation waits for a typed answer (no buttons, no file, no request)."""
         async with self.db.read() as r:
             state = await chat_store.get_state(r, CHANNEL, str(chat_id))
         flows = getattr(self.engine, "flows", {})
@@ -881,7 +879,8 @@ class TelegramChannel:
         step = flow.by_name.get(state.step) if flow is not None and state is not None else None
         if step is None or step.accepts_media or step.request is not None:
             return False
-        return bool(step.free_text) or (isinstance(step.choices, Sequence) and not step.choices)
+        # Buttons (even with free text allowed, like the menu) mean it is not a typed answer.
+        return isinstance(step.choices, Sequence) and not step.choices
 
     async def _use_edit(self, query: CallbackQuery, message: Message | None) -> None:
         """The user accepted an offered correction: it goes to the engine as typed text."""

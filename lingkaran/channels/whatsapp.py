@@ -1267,11 +1267,9 @@ class WhatsAppChannel:
         """Verify, record durably, apply statuses, ACK; processing happens in the background."""
         try:
             raw = await read_body(request, self.config.max_body_bytes)
-        except BodyTooLarge:
+        except (BodyTooLarge, ClientDisconnect):  # the server cut it off (or the client left)
             logger.warning("whatsapp webhook body too large")
             return Response(status_code=413)
-        except ClientDisconnect:
-            return Response(status_code=400)
         if not verify_signature(
             raw, request.headers.get("x-hub-signature-256"), self.config.app_secret
         ):

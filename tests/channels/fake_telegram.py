@@ -75,6 +75,8 @@ class FakeTelegram:
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
     _fail_429: int = 0
+    # Chats that blocked the bot: sendMessage to them gets 403 as from Telegram.
+    blocked: set[int] = field(default_factory=set)
     _retry_after: int = 1
     _server: uvicorn.Server | None = None
     _task: asyncio.Task[None] | None = None
@@ -211,6 +213,8 @@ class FakeTelegram:
 
     def _m_sendMessage(self, p: dict[str, Any]) -> Any:
         chat_id = int(p["chat_id"])
+        if chat_id in self.blocked:
+            return _Error(403, "Forbidden: bot was blocked by the user")
         if not str(p.get("text") or "").strip():
             return _Error(400, "Bad Request: message text is empty")
         message = {
@@ -265,6 +269,27 @@ class FakeTelegram:
         """Answer the next ``n`` sendMessage calls with 429 and ``retry_after``."""
         self._fail_429 = n
         self._retry_after = retry_after
+
+    def queue_recorded(self, update: dict[str, Any], *, chat_id: int) -> int:
+        """Queue a recorded update (tests/data/telegram) for ``chat_id``: fresh ids, same shape."""
+        body = json.loads(json.dumps(update))
+        body.pop("update_id", None)
+        for key in ("message", "edited_message", "my_chat_member"):
+            inner = body.get(key)
+            if not isinstance(inner, dict):
+                continue
+            inner["chat"]["id"] = chat_id
+            if "from" in inner:
+                inner["from"]["id"] = chat_id
+            if "message_id" in inner and key == "message":
+                inner["message_id"] = self._next_message_id(chat_id)
+        return self.queue_update(body)
+
+    def offset_confirmed(self, update_id: int) -> bool:
+        """Whether the bot confirmed ``update_id`` (asked getUpdates for a later offset)."""
+        return any(
+            int(c.params.get("offset") or 0) > update_id for c in self.calls_of("getUpdates")
+        )
 
     def queue_update(self, update: dict[str, Any]) -> int:
         """Queue a raw update (``update_id`` is assigned); returns the id."""
