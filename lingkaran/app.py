@@ -34,6 +34,7 @@ from lingkaran.observability import routes as observability_routes
 from lingkaran.server import WebServer
 from lingkaran.settings import Settings
 from lingkaran_core.clock import Clock
+from lingkaran_core.retention import run_retention
 from lingkaran_core.storage import Database
 
 logger = logging.getLogger(__name__)
@@ -255,6 +256,7 @@ async def run_server(
             release_held=dispatcher.release_held,
             whatsapp_enabled="whatsapp" in names,
             on_sweep=metrics.sweep_seconds.observe,
+            retention=lambda: run_retention(db, now=clock(), policy=settings.retention()),
         )
         health.scheduler_alive = lambda: bool(scheduler.running)
         server = WebServer(

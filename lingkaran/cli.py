@@ -32,7 +32,7 @@ def _error(text: str) -> None:
 def _setup_logging(settings: Settings, default: str) -> None:
     from lingkaran_core.logs import configure
 
-    configure(level=settings.log_level or default)
+    configure(level=settings.log_level or default, fmt=settings.log_format)
 
 
 def _parser(settings: Settings) -> argparse.ArgumentParser:

@@ -20,6 +20,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lingkaran_core import outbox as outbox_policy
+from lingkaran_core.retention import RetentionPolicy
 
 __all__ = ["SETTINGS_TABLE", "Settings", "SettingsError", "load_settings", "markdown_table"]
 
@@ -80,6 +81,22 @@ class Settings(BaseSettings):
         "admin",
         validation_alias=_env("LINGKARAN_ADMIN_ACTOR", "USER"),
         description="who the admin CLI records as actor in the audit log (default: $USER)",
+    )
+
+    retention_conversation_days: Annotated[int, Field(ge=1, le=3650)] = Field(
+        30,
+        validation_alias=_env("LINGKARAN_RETENTION_CONVERSATION_DAYS"),
+        description="days a quiet chat's typed answers, drafts and replies are kept",
+    )
+    retention_document_days: Annotated[int, Field(ge=30, le=3650)] = Field(
+        365,
+        validation_alias=_env("LINGKARAN_RETENTION_DOCUMENT_DAYS"),
+        description="days the files of a paid, rejected or withdrawn claim are kept",
+    )
+    log_format: Literal["kv", "json"] = Field(
+        "kv",
+        validation_alias=_env("LINGKARAN_LOG_FORMAT"),
+        description="log lines as key=value text or as JSON objects (NIKs masked either way)",
     )
 
     # -- Telegram ----------------------------------------------------------------------------
@@ -228,6 +245,13 @@ class Settings(BaseSettings):
     def whatsapp_enabled(self) -> bool:
         """Whether WhatsApp sending is configured (token and phone number id)."""
         return self.whatsapp_access_token is not None and bool(self.whatsapp_phone_number_id)
+
+    def retention(self) -> RetentionPolicy:
+        """The retention periods."""
+        return RetentionPolicy(
+            conversation_days=self.retention_conversation_days,
+            document_days=self.retention_document_days,
+        )
 
     def outbox_config(self) -> outbox_policy.OutboxConfig:
         """The outbox policy numbers with these settings applied."""

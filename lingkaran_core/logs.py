@@ -6,6 +6,7 @@ any message or ``extra`` field that slips one through.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
@@ -60,14 +61,45 @@ def _kv(value: Any) -> str:
     return f'"{text}"' if " " in text else text
 
 
-def configure(level: str = "INFO", stream: TextIO | None = None) -> None:
-    """Install the masking key=value handler on the root logger (idempotent)."""
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message and the extra fields (masked).
+
+    For log shippers (Loki, journald exporters); the masking filter has already run.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Render the record as a JSON object."""
+        out: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in record.__dict__.items():
+            if key in _STD_ATTRS or key.startswith("_"):
+                continue
+            out[key] = (
+                value
+                if isinstance(value, (int, float, bool)) or value is None
+                else (mask_text(str(value)))
+            )
+        if record.exc_info:
+            out["exception"] = mask_text(self.formatException(record.exc_info))
+        return json.dumps(out, ensure_ascii=False, default=str)
+
+
+def configure(level: str = "INFO", stream: TextIO | None = None, fmt: str = "kv") -> None:
+    """Install the masking handler on the root logger (idempotent); ``fmt`` kv or json."""
     root = logging.getLogger()
     for h in list(root.handlers):
         if getattr(h, "_lingkaran", False):
             root.removeHandler(h)
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(KeyValueFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(
+        JsonFormatter()
+        if fmt == "json"
+        else KeyValueFormatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+    )
     handler.addFilter(MaskingFilter())
     handler._lingkaran = True  # type: ignore[attr-defined]
     root.addHandler(handler)

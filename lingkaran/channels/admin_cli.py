@@ -59,6 +59,7 @@ from lingkaran_core.errors import DomainError, IllegalTransition, InvalidNIK, In
 from lingkaran_core.identity import mask_nik, mask_phone, normalize_phone, parse_nik
 from lingkaran_core.importers import SECTOR_NAMES, RosterFormatError, import_roster
 from lingkaran_core.regions import Desa, Kecamatan, load_regions
+from lingkaran_core.retention import run_retention
 from lingkaran_core.rules import Opd
 from lingkaran_core.stats import collect_stats
 from lingkaran_core.storage import Database, Tx, admin_repo, backup
@@ -956,6 +957,23 @@ async def _registrations_reject(db: Database, args: argparse.Namespace) -> int:
 # -- outbox ------------------------------------------------------------------------------------------
 
 
+async def _retention_run(db: Database, args: argparse.Namespace) -> int:
+    report = await run_retention(
+        db, now=args.clock(), policy=args.settings.retention(), dry_run=args.dry_run
+    )
+    verb = "would forget" if report.dry_run else "forgot"
+    out(
+        f"conversations idle > {args.settings.retention_conversation_days} days: {verb} "
+        f"{report.conversations}"
+    )
+    verb = "would delete" if report.dry_run else "deleted"
+    out(
+        f"files of claims closed > {args.settings.retention_document_days} days: {verb} "
+        f"{report.documents} ({report.bytes_freed:,} bytes)"
+    )
+    return 0
+
+
 async def _outbox_requeue(db: Database, args: argparse.Namespace) -> int:
     statuses = args.status or ["failed", "dead"]
     async with db.tx() as tx:
@@ -1219,6 +1237,15 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     from lingkaran.channels import admin_ops
 
     admin_ops.register(sub, default_db=default_db)
+
+    retention = sub.add_parser("retention", help="personal data past its period").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    p = retention.add_parser(
+        "run", parents=[common], help="forget idle conversations, delete closed claims' files"
+    )
+    p.add_argument("--dry-run", action="store_true", help="count only, change nothing")
+    p.set_defaults(func=_with_db(_retention_run))
 
     p = sub.add_parser("backup", parents=[common], help="online backup (safe while running)")
     p.add_argument("--out", required=True)

@@ -11,6 +11,8 @@ twice, or every hour, never doubles a message. Jobs:
   never ``from_crontab``, where 0 means Monday: TECH.md §4);
 * yearly, on the 1st of ``SCHOLARSHIP_REMINDER_MONTH`` at 09:00: scholarship re-application;
 * daily 07:30: held rows re-examined (``Dispatcher.release_held``);
+* daily 03:15: retention (``lingkaran_core.retention``: idle conversations' contents forgotten,
+  finished claims' files deleted after their periods);
 * once shortly after start-up: a catch-up sweep.
 
 ``misfire_grace_time`` is an hour (APScheduler's default of 1 s would drop a run delayed by a
@@ -20,10 +22,11 @@ in the database, not the job store, are what make reminders exactly-once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -121,6 +124,7 @@ def build_scheduler(
     whatsapp_enabled: bool,
     startup_delay: float = 10.0,
     on_sweep: Callable[[float], None] | None = None,
+    retention: Callable[[], Awaitable[Any]] | None = None,
 ) -> AsyncIOScheduler:
     """The scheduler with every sweep job; call ``start()`` inside the running loop.
 
@@ -169,11 +173,28 @@ def build_scheduler(
             id="held-daily",
             replace_existing=True,
         )
+    if retention is not None:
+
+        async def purge() -> None:
+            try:
+                await retention()
+            except Exception:
+                logger.exception("retention run failed")
+
+        sched.add_job(
+            purge,
+            CronTrigger(hour=3, minute=15, timezone=TZ_NAME),
+            id="retention-daily",
+            replace_existing=True,
+        )
+
+    async def catch_up() -> None:
+        # The delay is a plain sleep: APScheduler's triggers run on the wall clock, and a
+        # run date computed from the injected clock would never (or at once) come round.
+        await asyncio.sleep(startup_delay)
+        await sweep(ALL_KINDS)
+
     sched.add_job(
-        sweep,
-        DateTrigger(run_date=clock() + timedelta(seconds=startup_delay), timezone=TZ_NAME),
-        args=[ALL_KINDS],
-        id="sweep-startup",
-        replace_existing=True,
+        catch_up, DateTrigger(timezone=TZ_NAME), id="sweep-startup", replace_existing=True
     )
     return sched
