@@ -8,14 +8,19 @@ from __future__ import annotations
 
 from datetime import date
 
-from handlers.claim_common import CONFIRM_CHOICES
+from handlers.claim_common import (
+    CONFIRM_CHOICES,
+    check_subject,
+    mark_if_facilitator,
+)
+from handlers.claim_common import submit as submit_claim
 from handlers.common import masked, parse_birth_date, parse_name, parse_past_date
 from handlers.docs import doc_list
 from handlers.engine import Answer, Ctx, End, Flow, Goto, Invalid, Option, Outcome, Step
 from handlers.i18n import N_
 from lingkaran_core import claims as claim_rules
 from lingkaran_core import rules, services
-from lingkaran_core.claims import Actor, ChecklistFacts, ClaimType
+from lingkaran_core.claims import ChecklistFacts, ClaimType
 from lingkaran_core.errors import NotEligible
 from lingkaran_core.identity import parse_nik
 from lingkaran_core.rules import SchoolLevel
@@ -65,8 +70,14 @@ async def _nik_parse(ctx: Ctx, answer: Answer) -> str:
     return parse_nik(answer.text or "", today=ctx.today).value
 
 
+async def _on_start(ctx: Ctx) -> Outcome | None:
+    mark_if_facilitator(ctx)
+    return None
+
+
 async def _nik_next(ctx: Ctx, value: str) -> Outcome:
     worker = await worker_by_nik(ctx.tx, value)
+    await check_subject(ctx, worker)
     ctx.data["worker_id"] = worker.id if worker else None
     ctx.data["name"] = worker.name if worker else None
     ctx.data["membership_start"] = (
@@ -142,8 +153,8 @@ async def _confirm_next(ctx: Ctx, value: str) -> Outcome:
         return "cause"
     d = ctx.data
     checklist = tuple(str(k) for k in claim_rules.checklist(ClaimType.BEASISWA, ChecklistFacts()))
-    claim = await services.submit_claim(
-        ctx.tx,
+    claim = await submit_claim(
+        ctx,
         services.NewClaim(
             claim_type=ClaimType.BEASISWA,
             event_date=date.fromisoformat(d["event_date"]),
@@ -155,10 +166,6 @@ async def _confirm_next(ctx: Ctx, value: str) -> Outcome:
             answers={k: d.get(k) for k in ("cause", "child_name", "child_dob", "level")},
             checklist=checklist,
         ),
-        now=ctx.now,
-        idempotency_key=f"chat{ctx.chat.id}-v{ctx.state.version}",
-        channel=ctx.chat.channel,
-        actor=Actor.CLAIMANT,
     )
     msgs = (
         ctx.t(N_("Terkirim. Nomor pengajuan: {ref}. Mohon disimpan."), ref=claim.ref),
@@ -178,6 +185,7 @@ async def _confirm_next(ctx: Ctx, value: str) -> Outcome:
 BEASISWA = Flow(
     name="beasiswa",
     keeps_draft=True,
+    on_start=_on_start,
     steps=(
         Step(
             name="cause",

@@ -13,13 +13,16 @@ from typing import Any
 from handlers.claim_common import (
     CONFIRM_CHOICES,
     UNKNOWN_NIK,
+    check_subject,
     edit_next,
     go,
+    mark_if_facilitator,
     nik_or_unknown,
     phone_answer,
     phone_choices,
     then,
 )
+from handlers.claim_common import submit as submit_claim
 from handlers.common import (
     YES_NO,
     honorific,
@@ -33,7 +36,7 @@ from handlers.engine import Answer, Ctx, Flow, Goto, Invalid, Next, Option, Outc
 from handlers.i18n import N_, TZ
 from lingkaran_core import claims as claim_rules
 from lingkaran_core import services
-from lingkaran_core.claims import Actor, ChecklistFacts, ClaimType, HeirRelation
+from lingkaran_core.claims import ChecklistFacts, ClaimType, HeirRelation
 from lingkaran_core.storage.repos import worker_by_id, worker_by_nik
 
 TIME_OPTIONS = (
@@ -71,9 +74,8 @@ EDITABLE = (
 
 
 async def _on_start(ctx: Ctx) -> Outcome | None:
-    if ctx.role == "facilitator":
+    if mark_if_facilitator(ctx):
         ctx.data["who"] = "other"
-        ctx.data["by_facilitator"] = True
         return "nik"
     if ctx.data.get("death"):
         return "nik"
@@ -106,14 +108,7 @@ async def _nik_next(ctx: Ctx, value: str) -> Outcome:
         return "name"
     ctx.data["nik"] = value
     worker = await worker_by_nik(ctx.tx, value)
-    if ctx.data.get("by_facilitator") and (
-        worker is None
-        or not await services.facilitator_covers(
-            ctx.tx, ctx.chat.facilitator_id or 0, worker.desa_code
-        )
-    ):
-        # A facilitator files only for workers of their own desa/kecamatan.
-        raise Invalid(N_("NIK itu tidak terdaftar di wilayah Bapak/Ibu. Mohon cek lagi."))
+    await check_subject(ctx, worker)
     if worker is not None:
         ctx.data["worker_id"] = worker.id
         ctx.data["name"] = worker.name
@@ -271,14 +266,13 @@ async def submit(ctx: Ctx) -> Outcome:
         k: d.get(k)
         for k in ("who", "time", "place", "what", "condition", "treated_at", "traffic", "death")
     }
-    claim = await services.submit_claim(
-        ctx.tx,
+    claim = await submit_claim(
+        ctx,
         services.NewClaim(
             claim_type=ClaimType.JKK,
             event_date=when.date(),
             event_at=when,
             reporter_chat_id=ctx.chat.id,
-            facilitator_id=ctx.chat.facilitator_id if d.get("by_facilitator") else None,
             worker_id=d.get("worker_id"),
             subject_nik=d.get("nik"),
             subject_name=d.get("name"),
@@ -288,10 +282,6 @@ async def submit(ctx: Ctx) -> Outcome:
             checklist=checklist,
             late_report=late,
         ),
-        now=ctx.now,
-        idempotency_key=f"chat{ctx.chat.id}-v{ctx.state.version}",
-        channel=ctx.chat.channel,
-        actor=Actor.FACILITATOR if d.get("by_facilitator") else Actor.CLAIMANT,
     )
     msgs: list[str] = [t(N_("Terkirim. Nomor laporan: {ref}. Mohon disimpan."), ref=claim.ref)]
     if late:

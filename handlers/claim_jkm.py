@@ -11,13 +11,16 @@ from datetime import date
 from handlers.claim_common import (
     CONFIRM_CHOICES,
     UNKNOWN_NIK,
+    check_subject,
     edit_next,
     go,
+    mark_if_facilitator,
     nik_or_unknown,
     phone_answer,
     phone_choices,
     then,
 )
+from handlers.claim_common import submit as submit_claim
 from handlers.common import (
     YES_NO,
     YES_NO_UNKNOWN,
@@ -30,7 +33,7 @@ from handlers.engine import Answer, Ctx, Flow, Goto, Invalid, Option, Outcome, S
 from handlers.i18n import N_
 from lingkaran_core import claims as claim_rules
 from lingkaran_core import services
-from lingkaran_core.claims import Actor, ChecklistFacts, ClaimType, HeirRelation
+from lingkaran_core.claims import ChecklistFacts, ClaimType, HeirRelation
 from lingkaran_core.coverage import coverage_status
 from lingkaran_core.errors import NotEligible
 from lingkaran_core.identity import parse_nik
@@ -52,6 +55,11 @@ HEIR_CHOICES = (
     ),
     Option(id="other", label=N_("Orang lain"), aliases=("lain",)),
 )
+
+
+async def _on_start(ctx: Ctx) -> Outcome | None:
+    mark_if_facilitator(ctx)
+    return None
 
 
 async def _cause_next(ctx: Ctx, value: str) -> Outcome:
@@ -77,8 +85,9 @@ async def _nik_next(ctx: Ctx, value: str) -> Outcome:
     if value == "unknown":
         ctx.data["nik"] = None
         return "name"
-    ctx.data["nik"] = value
     worker = await worker_by_nik(ctx.tx, value)
+    await check_subject(ctx, worker)
+    ctx.data["nik"] = value
     if worker is None:
         return "name"
     ctx.data["worker_id"] = worker.id
@@ -196,13 +205,12 @@ async def _submit(ctx: Ctx) -> Outcome:
     facts = ChecklistFacts(death=True, heir_relation=heir_relation, self_paid_costs=False)
     checklist = tuple(str(k) for k in claim_rules.checklist(ClaimType.JKM, facts))
     answers = {k: d.get(k) for k in ("cause_unknown", "children", "heir", "heir_nik")}
-    claim = await services.submit_claim(
-        ctx.tx,
+    claim = await submit_claim(
+        ctx,
         services.NewClaim(
             claim_type=ClaimType.JKM,
             event_date=date.fromisoformat(d["date"]),
             reporter_chat_id=ctx.chat.id,
-            facilitator_id=ctx.chat.facilitator_id if ctx.role == "facilitator" else None,
             worker_id=d.get("worker_id"),
             subject_nik=d.get("nik"),
             subject_name=d.get("name"),
@@ -213,10 +221,6 @@ async def _submit(ctx: Ctx) -> Outcome:
             answers=answers,
             checklist=checklist,
         ),
-        now=ctx.now,
-        idempotency_key=f"chat{ctx.chat.id}-v{ctx.state.version}",
-        channel=ctx.chat.channel,
-        actor=Actor.FACILITATOR if ctx.role == "facilitator" else Actor.CLAIMANT,
     )
     msgs = [
         t(N_("Terkirim. Nomor laporan: {ref}. Mohon disimpan."), ref=claim.ref),
@@ -239,6 +243,7 @@ async def _submit(ctx: Ctx) -> Outcome:
 JKM = Flow(
     name="jkm",
     keeps_draft=True,
+    on_start=_on_start,
     steps=(
         Step(
             name="cause",

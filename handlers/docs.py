@@ -12,7 +12,8 @@ from handlers.engine import Answer, Ctx, End, Flow, Invalid, Option, Outcome, Re
 from handlers.i18n import N_
 from lingkaran_core import services
 from lingkaran_core.claims import FINAL_STATES, ClaimStatus
-from lingkaran_core.errors import DomainError
+from lingkaran_core.errors import DomainError, NotAuthorised
+from lingkaran_core.services import Facilitator
 from lingkaran_core.storage.repos import Claim, claim_by_ref, received_kinds
 
 logger = logging.getLogger(__name__)
@@ -61,15 +62,26 @@ def doc_list(ctx: Ctx, kinds: list[str]) -> str:
     return "\n".join(f"{i}. {doc_label(ctx, k)}" for i, k in enumerate(kinds, 1))
 
 
-async def can_see_claim(ctx: Ctx, claim: Claim) -> bool:
-    """The reporter chat, the linked worker it is about, or a facilitator of its desa."""
+def _own_claim(ctx: Ctx, claim: Claim) -> bool:
+    """Filed by this chat, or about the worker linked to it."""
     if claim.reporter_chat_id == ctx.chat.id:
         return True
-    if ctx.chat.worker_id is not None and claim.worker_id == ctx.chat.worker_id:
+    return ctx.chat.worker_id is not None and claim.worker_id == ctx.chat.worker_id
+
+
+async def _acting_facilitator(ctx: Ctx, claim: Claim) -> Facilitator | None:
+    """The active facilitator sending for a claim that is not the chat's own."""
+    if _own_claim(ctx, claim) or ctx.role != "facilitator" or ctx.chat.facilitator_id is None:
+        return None
+    return await services.active_facilitator(ctx.tx, ctx.chat.facilitator_id, ctx.chat.id)
+
+
+async def can_see_claim(ctx: Ctx, claim: Claim) -> bool:
+    """The reporter chat, the linked worker it is about, or a facilitator of its desa."""
+    if _own_claim(ctx, claim):
         return True
-    if ctx.role == "facilitator" and ctx.chat.facilitator_id is not None and claim.desa_code:
-        return await services.facilitator_covers(ctx.tx, ctx.chat.facilitator_id, claim.desa_code)
-    return False
+    f = await _acting_facilitator(ctx, claim)
+    return f is not None and services.in_scope(f, await services.claim_desa(ctx.tx, claim))
 
 
 async def _claim(ctx: Ctx) -> Claim | None:
@@ -179,7 +191,10 @@ async def _upload_parse(ctx: Ctx, answer: Answer) -> str:
             files_dir=ctx.db.files_dir,
             now=ctx.now,
             channel=ctx.chat.channel,
+            facilitator=await _acting_facilitator(ctx, claim),
         )
+    except NotAuthorised:
+        raise Invalid(N_("Laporan itu tidak ditemukan.")) from None
     except DomainError as err:
         msgid = DOC_ERRORS.get(err.code)
         if msgid is None:
