@@ -104,3 +104,21 @@ def test_retention_periods_must_be_positive(days: int) -> None:
 
     with pytest.raises(SettingsError, match="LINGKARAN_RETENTION_CONVERSATION_DAYS"):
         Settings.from_mapping({"LINGKARAN_RETENTION_CONVERSATION_DAYS": str(days)})
+
+
+def test_json_logs_are_one_object_per_line_with_niks_masked() -> None:
+    import io
+    import logging
+
+    from lingkaran_core.logs import configure
+
+    stream = io.StringIO()
+    configure("INFO", stream=stream, fmt="json")
+    logging.getLogger("lingkaran.test").info(
+        "linked 3509271505780001", extra={"phone": "081234567890", "n": 3}
+    )
+    line = json.loads(stream.getvalue().strip().splitlines()[-1])
+    assert line["message"] == "linked 3509********0001"
+    assert line["n"] == 3
+    assert "1234567" not in line["phone"]
+    assert line["level"] == "INFO"
