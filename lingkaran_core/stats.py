@@ -24,11 +24,10 @@ from typing import Final
 from lingkaran_core.claims import ClaimStatus, ClaimType, jkm_benefit
 from lingkaran_core.coverage import CoverageStatus, coverage_status
 from lingkaran_core.rules import SECTORS, Opd, sector
-from lingkaran_core.storage.db import Tx, loads
+from lingkaran_core.storage import stats_repo
+from lingkaran_core.storage.db import Tx
 
 __all__ = ["BenefitsPaid", "SectorRow", "Stats", "collect_stats"]
-
-PARTICIPANT = "registration_status != 'rejected'"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,10 +72,7 @@ KNOWN_SECTORS: Final = tuple(s.code for s in SECTORS)
 
 
 async def _sectors(tx: Tx) -> tuple[tuple[SectorRow, ...], int]:
-    rows = await tx.all(
-        f"SELECT sector, COUNT(*) AS n FROM workers WHERE {PARTICIPANT} GROUP BY sector"
-    )
-    counts = {r["sector"]: int(r["n"]) for r in rows}
+    counts = await stats_repo.workers_by_sector(tx)
     out = [
         SectorRow(
             sector=code,
@@ -95,33 +91,25 @@ async def _sectors(tx: Tx) -> tuple[tuple[SectorRow, ...], int]:
 
 
 async def _coverage(tx: Tx, today: date) -> dict[str, int]:
-    rows = await tx.all(
-        "SELECT coverage_start, substr(paid_through, 1, 7) AS paid_month, COUNT(*) AS n "
-        f"FROM workers WHERE {PARTICIPANT} GROUP BY coverage_start, paid_month"
-    )
     out = {s.value: 0 for s in CoverageStatus}
-    for r in rows:
-        start = date.fromisoformat(r["coverage_start"]) if r["coverage_start"] else None
-        paid = date.fromisoformat(r["paid_month"] + "-01") if r["paid_month"] else None
+    for start_text, paid_month, n in await stats_repo.coverage_groups(tx):
+        start = date.fromisoformat(start_text) if start_text else None
+        paid = date.fromisoformat(paid_month + "-01") if paid_month else None
         status = coverage_status(start=start, paid_through=paid, today=today).status
-        out[status.value] += int(r["n"])
+        out[status.value] += n
     return out
 
 
 async def _registrations(tx: Tx) -> dict[str, int]:
-    rows = await tx.all(
-        "SELECT registration_status, COUNT(*) AS n FROM workers GROUP BY registration_status"
-    )
     out = {"registered": 0, "verified": 0, "rejected": 0}
-    out.update({r["registration_status"]: int(r["n"]) for r in rows})
+    out.update(await stats_repo.registrations_by_status(tx))
     return out
 
 
 async def _claims(tx: Tx) -> dict[str, dict[str, int]]:
-    rows = await tx.all("SELECT type, status, COUNT(*) AS n FROM claims GROUP BY type, status")
     out = {t.value: {s.value: 0 for s in ClaimStatus} for t in ClaimType}
-    for r in rows:
-        out.setdefault(r["type"], {})[r["status"]] = int(r["n"])
+    for claim_type, status, n in await stats_repo.claims_by_type_status(tx):
+        out.setdefault(claim_type, {})[status] = n
     return out
 
 
@@ -136,15 +124,15 @@ def benefit_amount(claim_type: str, answers: dict[str, object]) -> tuple[int, bo
 
 
 async def _benefits(tx: Tx) -> BenefitsPaid:
-    rows = await tx.all("SELECT type, answers FROM claims WHERE status = ?", (ClaimStatus.PAID,))
+    rows = await stats_repo.paid_claims(tx, ClaimStatus.PAID.value)
     total = estimated = 0
     by_type: dict[str, tuple[int, int]] = {}
-    for r in rows:
-        amount, guessed = benefit_amount(r["type"], loads(r["answers"]) or {})
+    for claim_type, answers in rows:
+        amount, guessed = benefit_amount(claim_type, answers)
         total += amount
         estimated += guessed
-        n, rp = by_type.get(r["type"], (0, 0))
-        by_type[r["type"]] = (n + 1, rp + amount)
+        n, rp = by_type.get(claim_type, (0, 0))
+        by_type[claim_type] = (n + 1, rp + amount)
     return BenefitsPaid(count=len(rows), total=total, estimated=estimated, by_type=by_type)
 
 

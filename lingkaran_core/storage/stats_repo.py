@@ -1,0 +1,55 @@
+"""The programme figures' queries (``lingkaran_core.stats`` turns them into the report)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lingkaran_core.storage.db import Tx, loads
+
+__all__ = [
+    "claims_by_type_status",
+    "coverage_groups",
+    "paid_claims",
+    "registrations_by_status",
+    "workers_by_sector",
+]
+
+# Workers the programme counts: everyone on the roster except rejected registrations.
+_PARTICIPANT = "registration_status != 'rejected'"
+
+
+async def workers_by_sector(tx: Tx) -> dict[str, int]:
+    """Participants per sector code."""
+    rows = await tx.all(
+        "SELECT sector, COUNT(*) AS n FROM workers WHERE " + _PARTICIPANT + " GROUP BY sector"
+    )
+    return {str(r["sector"]): int(r["n"]) for r in rows}
+
+
+async def coverage_groups(tx: Tx) -> list[tuple[str | None, str | None, int]]:
+    """(coverage_start, paid-through month ``YYYY-MM``, count) of the participants."""
+    rows = await tx.all(
+        "SELECT coverage_start, substr(paid_through, 1, 7) AS paid_month, COUNT(*) AS n "
+        "FROM workers WHERE " + _PARTICIPANT + " GROUP BY coverage_start, paid_month"
+    )
+    return [(r["coverage_start"], r["paid_month"], int(r["n"])) for r in rows]
+
+
+async def registrations_by_status(tx: Tx) -> dict[str, int]:
+    """Workers per registration status."""
+    rows = await tx.all(
+        "SELECT registration_status, COUNT(*) AS n FROM workers GROUP BY registration_status"
+    )
+    return {str(r["registration_status"]): int(r["n"]) for r in rows}
+
+
+async def claims_by_type_status(tx: Tx) -> list[tuple[str, str, int]]:
+    """(type, status, count) of every claim."""
+    rows = await tx.all("SELECT type, status, COUNT(*) AS n FROM claims GROUP BY type, status")
+    return [(str(r["type"]), str(r["status"]), int(r["n"])) for r in rows]
+
+
+async def paid_claims(tx: Tx, paid_status: str) -> list[tuple[str, dict[str, Any]]]:
+    """(type, answers) of every claim in ``paid_status``."""
+    rows = await tx.all("SELECT type, answers FROM claims WHERE status = ?", (paid_status,))
+    return [(str(r["type"]), loads(r["answers"]) or {}) for r in rows]
