@@ -39,6 +39,7 @@ from lingkaran_core.errors import Conflict, DomainError
 from lingkaran_core.facilitators import create_facilitator
 from lingkaran_core.regions import Desa, load_regions
 from lingkaran_core.rules import SECTORS
+from lingkaran_core.storage import demo_repo
 from lingkaran_core.storage.db import Database, Tx, dumps, loads
 from lingkaran_core.storage.repos import claim_by_ref
 
@@ -261,16 +262,9 @@ _BULK_STATUS_WEIGHTS: Final = (
     (CoverageStatus.NOT_ENROLLED, 3),
 )
 
-_WORKER_INSERT: Final = (
-    "INSERT INTO workers (nik, name, birth_date, sex, desa_code, sector, occupation, phone, "
-    "dtsen_decile, kpj, coverage_start, paid_through, registration_status, registered_by, "
-    "consent_at, created_at, updated_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-
 
 class _Roster:
-    """Generates bulk worker rows (tuples for ``_WORKER_INSERT``)."""
+    """Generates bulk worker rows (tuples for ``demo_repo.insert_workers``)."""
 
     def __init__(self, rng: Random, today: date, stamp: str) -> None:
         self.rng = rng
@@ -358,23 +352,9 @@ def _sample_row(
 
 
 async def _state(tx: Tx) -> tuple[int, dict[str, Any] | None]:
-    workers = int(await tx.scalar("SELECT COUNT(*) FROM workers"))
-    marker = await tx.scalar(
-        "SELECT details FROM audit_log WHERE action = ? ORDER BY id DESC LIMIT 1", (DEMO_MARKER,)
-    )
+    workers = await demo_repo.count_workers(tx)
+    marker = await demo_repo.last_audit_details(tx, DEMO_MARKER)
     return workers, (None if marker is None else loads(marker))
-
-
-async def _wipe(tx: Tx) -> None:
-    """Delete every row of every table (not the schema): a fresh demo database."""
-    # Deferred: rows referencing each other may go in any order within the transaction.
-    await tx.execute("PRAGMA defer_foreign_keys = ON")
-    tables = await tx.all(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-        "AND name != 'schema_migrations'"
-    )
-    for t in tables:
-        await tx.execute(f'DELETE FROM "{t["name"]}"')
 
 
 _RELATIONS: Final = (HeirRelation.SPOUSE, HeirRelation.CHILD, HeirRelation.PARENT)
@@ -428,9 +408,7 @@ async def _claim(
         relation = rng.choice(_RELATIONS) if claim_type is ClaimType.JKM else HeirRelation.CHILD
         facts = ChecklistFacts(death=True, heir_relation=relation)
         claimant = rng.choice(_FEMALE)
-        await tx.execute(
-            "UPDATE workers SET deceased_on = ? WHERE nik = ?", (event_date.isoformat(), nik)
-        )
+        await demo_repo.mark_deceased(tx, nik, event_date.isoformat())
     if benefit is not None:
         answers["benefit_paid"] = benefit
     new = services.NewClaim(
@@ -467,10 +445,8 @@ async def _claim(
 async def _draft_claim(tx: Tx, *, subject: tuple[Any, ...], now: datetime, worker_id: int) -> str:
     """A claim still being written (drafts are not filed through ``submit_claim``)."""
     ref = await services.next_claim_ref(tx, now.year)
-    await tx.execute(
-        "INSERT INTO claims (ref, type, status, event_date, reported_at, worker_id, subject_nik, "
-        "subject_name, desa_code, answers, checklist, created_at, updated_at) "
-        "VALUES (?, 'JKK', 'draft', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    await demo_repo.insert_draft_claim(
+        tx,
         (
             ref,
             now.date().isoformat(),
@@ -534,7 +510,7 @@ async def generate_demo(
     protected_subjects: list[tuple[Any, ...]] = []
     async with db.tx() as tx:
         if marker is not None:
-            await _wipe(tx)
+            await demo_repo.wipe(tx)
         facilitator_ids: list[int] = []
         for f in DEMO_FACILITATORS:
             fid, _ = await create_facilitator(
@@ -561,9 +537,9 @@ async def generate_demo(
             if cov is CoverageStatus.PROTECTED and rng.random() < pick:
                 protected_subjects.append(row)
             if len(batch) >= 10_000:
-                await tx.executemany(_WORKER_INSERT, batch)
+                await demo_repo.insert_workers(tx, batch)
                 batch.clear()
-        await tx.executemany(_WORKER_INSERT, batch)
+        await demo_repo.insert_workers(tx, batch)
 
         # Claims: a handful in every status, filed and moved through the real services so their
         # events, audit rows and notifications exist.
@@ -593,7 +569,7 @@ async def generate_demo(
                 )
                 result.claims.setdefault(status.value, []).append(ref)
         draft_subject = next(subjects)
-        wid = int(await tx.scalar("SELECT id FROM workers WHERE nik = ?", (draft_subject[0],)))
+        wid = await demo_repo.worker_id_by_nik(tx, draft_subject[0])
         result.claims[ClaimStatus.DRAFT.value] = [
             await _draft_claim(tx, subject=draft_subject, now=now, worker_id=wid)
         ]
