@@ -88,7 +88,7 @@ def filing_as(ctx: Ctx) -> tuple[int | None, Actor]:
 
 async def check_subject(ctx: Ctx, worker: Worker | None) -> None:
     """A facilitator files only for roster workers of their own desa/kecamatan."""
-    if not ctx.data.get("by_facilitator"):
+    if filing_as(ctx)[1] != Actor.FACILITATOR:
         return
     f = (
         None
