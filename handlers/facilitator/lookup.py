@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 
 from handlers.common import (
@@ -34,8 +33,6 @@ from lingkaran_core import services
 from lingkaran_core.errors import NotAuthorised, NotFound
 from lingkaran_core.identity import mask_phone, parse_nik
 from lingkaran_core.storage.repos import Worker
-
-logger = logging.getLogger(__name__)
 
 
 async def _scoped_worker(ctx: Ctx, worker_id: object) -> Worker | None:

@@ -6,7 +6,6 @@ facilitator's scope; this screen only asks, shows and translates.
 
 from __future__ import annotations
 
-import logging
 from datetime import date, datetime
 from typing import Any
 
@@ -44,8 +43,6 @@ from lingkaran_core.identity import mask_phone, parse_nik
 from lingkaran_core.regions import load_regions
 from lingkaran_core.rules import MAX_AGE, MIN_AGE
 from lingkaran_core.storage.repos import worker_by_nik
-
-logger = logging.getLogger(__name__)
 
 DESA_PAGE = 9
 

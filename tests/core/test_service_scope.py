@@ -8,6 +8,8 @@ scope succeed, so the refusals are the scope's doing.
 
 from __future__ import annotations
 
+import ast
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
@@ -289,3 +291,40 @@ async def test_lists_for_a_facilitator_hold_only_the_scope(db: Database, clock: 
         revoked = w.actors["revoked"]
         assert await services.claims_for_facilitator(tx, revoked) == []
         assert await services.desk_counts(tx, revoked) == (0, 0)
+
+
+SQL = re.compile(
+    r"\bSELECT\b.*\bFROM\b|\bINSERT\b.*\bINTO\b|\bUPDATE\s+\w+\s+SET\b|\bDELETE\s+FROM\b", re.S
+)
+ROOT = Path(__file__).resolve().parents[2]
+NO_SQL = (
+    "handlers",
+    "lingkaran_core/services",
+    "lingkaran_core/facilitators.py",
+    "lingkaran_core/scope.py",
+)
+
+
+def _sql_strings(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if SQL.search(node.value):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+        elif isinstance(node, ast.JoinedStr):
+            text = "".join(v.value for v in node.values if isinstance(v, ast.Constant))
+            if SQL.search(str(text)):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    return found
+
+
+def test_conversations_and_services_hold_no_sql() -> None:
+    files = [
+        p
+        for entry in NO_SQL
+        for p in ((ROOT / entry).rglob("*.py") if (ROOT / entry).is_dir() else [ROOT / entry])
+    ]
+    assert len(files) > 20, "the scan found the modules"
+    assert [hit for f in files for hit in _sql_strings(f)] == []
+    assert _sql_strings(ROOT / "lingkaran_core/storage/claims_repo.py"), "the pattern finds SQL"
