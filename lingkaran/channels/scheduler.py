@@ -191,7 +191,10 @@ def build_scheduler(
     async def catch_up() -> None:
         # The delay is a plain sleep: APScheduler's triggers run on the wall clock, and a
         # run date computed from the injected clock would never (or at once) come round.
-        await asyncio.sleep(startup_delay)
+        try:
+            await asyncio.sleep(startup_delay)
+        except asyncio.CancelledError:
+            return  # stopped before the catch-up was due: nothing to do, nothing to log
         await sweep(ALL_KINDS)
 
     sched.add_job(
