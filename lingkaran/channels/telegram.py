@@ -511,6 +511,41 @@ class _UnparsedHandler(BaseHandler[Update, Any, None]):
 
 
 # ---------------------------------------------------------------------------------------------
+# No secret in a log line: PTB logs the bot URL (with the token) and, at DEBUG, every request's
+# parameters (``setWebhook``'s secret_token among them).
+
+
+class _Redact(logging.Filter):
+    """Replaces the given secrets in a record's message by ``<redacted>``."""
+
+    def __init__(self, secrets: Sequence[str]) -> None:
+        super().__init__()
+        self.secrets = [x for x in secrets if x]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(x in message for x in self.secrets):
+            for x in self.secrets:
+                message = message.replace(x, "<redacted>")
+            record.msg, record.args = message, None
+        return True
+
+
+def redact_in_logs(*secrets: str | None) -> None:
+    """Install ``_Redact`` on PTB's and httpx's loggers (they exist once PTB is imported)."""
+    redact = _Redact([x for x in secrets if x])
+    names = [
+        name
+        for name in list(logging.root.manager.loggerDict)
+        if name.split(".")[0] in ("telegram", "httpx", "httpcore")
+    ]
+    for name in names:
+        target = logging.getLogger(name)
+        target.filters = [f for f in target.filters if not isinstance(f, _Redact)]
+        target.addFilter(redact)
+
+
+# ---------------------------------------------------------------------------------------------
 # The channel
 
 
@@ -584,6 +619,8 @@ class TelegramChannel:
         self.config = config
         self.engine = engine
         self.clock = clock
+        # Before the Bot exists: it logs its URL, token included, when it is built.
+        redact_in_logs(config.token, config.secret_token)
         self._requests = (
             HTTPXRequest(
                 connection_pool_size=64,

@@ -336,3 +336,41 @@ async def test_the_webhook_refuses_a_body_over_the_limit_with_or_without_a_lengt
         assert await count(db, "SELECT COUNT(*) FROM inbound_messages") == 0
     finally:
         await running.stop()
+
+
+# -- no secret in any log line -------------------------------------------------------------------
+
+
+async def test_neither_the_token_nor_the_webhook_secret_reaches_a_log_line(
+    fake: FakeTelegram, db: Database, clock: FixedClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from fake_telegram import TOKEN
+
+    caplog.set_level(logging.DEBUG)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/telegram/webhook"
+    running = RunningBot(
+        fake=fake, db=db, clock=clock, webhook_url=url, secret="s3cret-x", port=port
+    )
+    await running.start()
+    try:
+        update = {"update_id": 1, "message": fake.make_message(CHAT, text="halo")}
+        async with httpx.AsyncClient() as client:
+            await client.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "bad"})
+            r = await client.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-x"}
+            )
+            assert r.status_code == 200
+        await fake.wait_replies(CHAT)
+    finally:
+        await running.stop()
+    assert caplog.records
+    for secret in (TOKEN, "s3cret-x"):
+        leaks = [
+            (r.name, r.getMessage())
+            for r in caplog.records
+            if secret in f"{r.getMessage()} {r.__dict__} {r.exc_text}"
+        ]
+        assert not leaks, leaks[:3]
