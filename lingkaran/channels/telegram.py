@@ -682,10 +682,14 @@ class TelegramChannel:
         config = self.config
         try:
             await self.application.initialize()
-        except BaseException:
-            for request in self._requests:
-                with contextlib.suppress(Exception):
-                    await request.shutdown()
+        except BaseException as exc:
+            # Close the HTTP pools *and* clear PTB's "initialized" flags, so a later start()
+            # (the composition root retries a channel that could not start) builds them anew.
+            with contextlib.suppress(Exception):
+                await self.application.bot.shutdown()
+            if isinstance(exc, InvalidToken):
+                # PTB's message quotes the token: never let it reach a log line or a terminal.
+                raise InvalidToken("the bot token was rejected by the server") from None
             raise
         await self.set_commands()
         await self.application.start()
