@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import calendar
 import enum
+import functools
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from lingkaran_core.rules import COVERED_DURING_ARREARS, LAPSE_UNPAID_MONTHS
+import holidays
+
+from lingkaran_core.rules import (
+    CONTRIBUTION_DUE_DAY,
+    COVERED_DURING_ARREARS,
+    LAPSE_UNPAID_MONTHS,
+)
 
 __all__ = [
     "CoverageResult",
     "CoverageStatus",
     "add_months",
+    "contribution_due",
     "coverage_status",
     "is_protected_on",
     "month_end",
@@ -37,6 +45,8 @@ class CoverageResult:
     protected_until: date | None
     unpaid_months: int
     reactivate_by: date | None
+    # Protected because this month's contribution is not due yet: the day it is due.
+    payment_due: date | None = None
 
 
 def month_end(day: date) -> date:
@@ -48,6 +58,35 @@ def add_months(first_of_month: date, months: int) -> date:
     """The first day of the month ``months`` after ``first_of_month``'s month."""
     index = first_of_month.year * 12 + first_of_month.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
+
+
+@functools.cache
+def _holidays(year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("ID", years=[year]).keys())
+
+
+def _working_day(day: date) -> bool:
+    return day.weekday() < 5 and day not in _holidays(day.year)
+
+
+def contribution_due(month: date) -> date:
+    """The day a BPU contribution for ``month`` is due: the 15th, or the next working day when
+    the 15th is a Saturday, Sunday or Indonesian national holiday (DOMAIN.md §9, Kompas via
+    Kontan [OFF]; holidays from the ``holidays`` package)."""
+    due = month.replace(day=CONTRIBUTION_DUE_DAY)
+    while not _working_day(due):
+        due += timedelta(days=1)
+    return due
+
+
+def _months_past_due(last_paid: date, today: date) -> int:
+    """Months after ``last_paid`` whose contribution due day has passed by ``today``."""
+    n = 0
+    month = add_months(last_paid, 1)
+    while month <= today and contribution_due(month) < today:
+        n += 1
+        month = add_months(month, 1)
+    return n
 
 
 def _months_between(earlier: date, later: date) -> int:
@@ -67,10 +106,12 @@ def coverage_status(
 ) -> CoverageResult:
     """Classify coverage on ``today``.
 
-    ``paid_through`` is any day in the last paid month. Protection runs to the end of that month;
-    the next ``LAPSE_UNPAID_MONTHS`` months are arrears (not protected, reactivable by paying
-    before the end of the last of them); after that the membership is non-active (DOMAIN.md §1.2,
-    details UNCONFIRMED). With no payment (or a paid month before the start), the arrears are
+    ``paid_through`` is any day in the last paid month. Protection runs to the end of that month,
+    and on until the next month's contribution is due (the 15th or the next working day:
+    nothing is unpaid before its due day, DOMAIN.md §9); then up to ``LAPSE_UNPAID_MONTHS``
+    months past due are arrears (cover neither promised nor denied: staff check; reactivable by
+    paying before the end of the last of them); after that the membership is non-active
+    (DOMAIN.md §1.2, details UNCONFIRMED). With no payment (or a paid month before the start), the arrears are
     counted from the month before the start month, so the start month itself is the first
     unpaid month.
     """
@@ -98,12 +139,24 @@ def coverage_status(
             unpaid_months=0,
             reactivate_by=None,
         )
+    next_month = add_months(last_paid, 1)
+    if paid_month is not None and today <= contribution_due(next_month):
+        # Nothing is unpaid before its due day: this month's contribution may still come.
+        return CoverageResult(
+            status=CoverageStatus.PROTECTED,
+            protected_until=protected_until,
+            unpaid_months=0,
+            reactivate_by=None,
+            payment_due=contribution_due(next_month),
+        )
+    # The lapse counts calendar months since protection ended (PROBIS: "maksimal 3 bulan iuran
+    # sejak tanggal berakhir perlindungan"); the months *unpaid* are those past their due day.
     unpaid = _months_between(last_paid, today)
     if unpaid <= LAPSE_UNPAID_MONTHS:
         return CoverageResult(
             status=CoverageStatus.ARREARS,
             protected_until=protected_until,
-            unpaid_months=unpaid,
+            unpaid_months=max(_months_past_due(last_paid, today), 1),
             reactivate_by=month_end(add_months(last_paid, LAPSE_UNPAID_MONTHS)),
         )
     return CoverageResult(

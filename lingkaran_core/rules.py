@@ -155,9 +155,12 @@ JKK_CONTRIBUTION: Final[int] = JKK_CONTRIBUTION_RULE.value
 JKM_CONTRIBUTION: Final[int] = JKM_CONTRIBUTION_RULE.value
 MONTHLY_CONTRIBUTION: Final[int] = JKK_CONTRIBUTION + JKM_CONTRIBUTION  # Rp16,800
 JKK_RATE_PERCENT: Final[int] = JKK_RATE_PERCENT_RULE.value
-# DOMAIN.md §1.2: BPU pay by the 15th of the contribution month itself [2ND citing PP 44/2015].
+# DOMAIN.md §9: a BPU contribution is due by the 15th of the contribution month (next working
+# day if a holiday) [OFF, Kompas via Kontan]: nothing is "unpaid" before then.
 CONTRIBUTION_DUE_DAY_RULE: Final = Rule(
-    value=15, source="DOMAIN.md §1.2: kontan.co.id (Kompas)", confidence=Confidence.SND
+    value=15,
+    source="DOMAIN.md §9: kontan.co.id (Kompas); next working day if a holiday",
+    confidence=Confidence.OFF,
 )
 CONTRIBUTION_DUE_DAY: Final[int] = CONTRIBUTION_DUE_DAY_RULE.value
 

@@ -8,6 +8,7 @@ from lingkaran_core.coverage import (
     CoverageResult,
     CoverageStatus,
     add_months,
+    contribution_due,
     coverage_status,
     is_protected_on,
     month_end,
@@ -26,21 +27,28 @@ N = CoverageStatus.NON_ACTIVE
     [
         # Paid through October 2026 (any day of the month means the whole month).
         (date(2026, 10, 1), date(2026, 10, 31), P, date(2026, 10, 31), 0, None),
-        (date(2026, 10, 15), date(2026, 11, 1), A, date(2026, 10, 31), 1, date(2027, 1, 31)),
+        # November's contribution is due Monday 16 November (the 15th is a Sunday): nothing
+        # is unpaid before then (DOMAIN.md §9).
+        (date(2026, 10, 15), date(2026, 11, 1), P, date(2026, 10, 31), 0, None),
+        (date(2026, 10, 15), date(2026, 11, 16), P, date(2026, 10, 31), 0, None),
+        (date(2026, 10, 15), date(2026, 11, 17), A, date(2026, 10, 31), 1, date(2027, 1, 31)),
         (date(2026, 10, 31), TODAY, A, date(2026, 10, 31), 1, date(2027, 1, 31)),
         (date(2026, 10, 1), date(2026, 12, 31), A, date(2026, 10, 31), 2, date(2027, 1, 31)),
-        (date(2026, 10, 1), date(2027, 1, 1), A, date(2026, 10, 31), 3, date(2027, 1, 31)),
+        # 1 January: November and December are past due, January is not due yet.
+        (date(2026, 10, 1), date(2027, 1, 1), A, date(2026, 10, 31), 2, date(2027, 1, 31)),
         (date(2026, 10, 1), date(2027, 1, 31), A, date(2026, 10, 31), 3, date(2027, 1, 31)),
         (date(2026, 10, 1), date(2027, 2, 1), N, date(2026, 10, 31), 4, None),
         (date(2026, 10, 1), date(2028, 2, 1), N, date(2026, 10, 31), 16, None),
         # December → January.
         (date(2026, 12, 1), date(2026, 12, 31), P, date(2026, 12, 31), 0, None),
-        (date(2026, 12, 1), date(2027, 1, 1), A, date(2026, 12, 31), 1, date(2027, 3, 31)),
+        (date(2026, 12, 1), date(2027, 1, 1), P, date(2026, 12, 31), 0, None),
+        (date(2026, 12, 1), date(2027, 1, 16), A, date(2026, 12, 31), 1, date(2027, 3, 31)),
         (date(2026, 12, 1), date(2027, 3, 31), A, date(2026, 12, 31), 3, date(2027, 3, 31)),
         (date(2026, 12, 1), date(2027, 4, 1), N, date(2026, 12, 31), 4, None),
         # Leap year: February 2028 has 29 days.
         (date(2028, 2, 10), date(2028, 2, 29), P, date(2028, 2, 29), 0, None),
-        (date(2028, 2, 10), date(2028, 3, 1), A, date(2028, 2, 29), 1, date(2028, 5, 31)),
+        (date(2028, 2, 10), date(2028, 3, 1), P, date(2028, 2, 29), 0, None),
+        (date(2028, 2, 10), date(2028, 3, 16), A, date(2028, 2, 29), 1, date(2028, 5, 31)),
         (date(2027, 11, 1), date(2028, 2, 29), A, date(2027, 11, 30), 3, date(2028, 2, 29)),
         (date(2027, 11, 1), date(2028, 3, 1), N, date(2027, 11, 30), 4, None),
         # Non-leap February.
@@ -59,12 +67,27 @@ def test_coverage_status_on_boundary_days(
     reactivate_by: date | None,
 ) -> None:
     result = coverage_status(start=START, paid_through=paid_through, today=today)
+    due = contribution_due(add_months(protected_until.replace(day=1), 1))
     assert result == CoverageResult(
         status=status,
         protected_until=protected_until,
         unpaid_months=unpaid,
         reactivate_by=reactivate_by,
+        payment_due=due if status is P and today > protected_until else None,
     )
+
+
+@pytest.mark.parametrize(
+    ("month", "due"),
+    [
+        (date(2026, 12, 1), date(2026, 12, 15)),  # a Tuesday
+        (date(2026, 11, 1), date(2026, 11, 16)),  # the 15th is a Sunday
+        (date(2026, 8, 1), date(2026, 8, 18)),  # Saturday 15th, Monday 17th Independence Day
+        (date(2027, 5, 1), date(2027, 5, 18)),  # Saturday 15th, Monday 17th Idul Adha (est.)
+    ],
+)
+def test_a_contribution_is_due_on_the_15th_or_the_next_working_day(month: date, due: date) -> None:
+    assert contribution_due(month) == due
 
 
 def test_a_person_without_a_start_date_is_not_enrolled() -> None:
@@ -108,7 +131,9 @@ def test_without_a_payment_since_the_start_the_start_month_is_the_first_unpaid_m
         (date(2025, 12, 21), False),  # before the start
         (date(2025, 12, 22), True),
         (date(2026, 10, 31), True),
-        (date(2026, 11, 1), False),  # arrears are not promised cover (DOMAIN.md §1.2)
+        (date(2026, 11, 1), True),  # November's contribution is not due yet (DOMAIN.md §9)
+        (date(2026, 11, 16), True),  # its due day (the 15th is a Sunday)
+        (date(2026, 11, 17), False),  # arrears are not promised cover (DOMAIN.md §1.2)
         (date(2027, 2, 1), False),
     ],
 )
