@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import FixedClock, settings_for
-from fake_telegram import FakeTelegram
+from fake_telegram import TOKEN, FakeTelegram
 
 from handlers.engine import Reply
 from lingkaran import app as app_module
@@ -144,7 +144,7 @@ async def test_a_channel_that_cannot_start_is_reported_and_retried_while_serve_g
         async with _Gate(fake_port) as gate:
             settings = settings_for(
                 LINGKARAN_DB=str(tmp_path / "s.db"),
-                TELEGRAM_BOT_TOKEN="4242:TESTTOKEN",
+                TELEGRAM_BOT_TOKEN=TOKEN,
                 TELEGRAM_API_BASE_URL=f"http://127.0.0.1:{gate.port}",
             )
             async with _serving(settings, clock) as base:

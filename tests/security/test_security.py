@@ -854,11 +854,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("lingkaran_core/importers.py", "r['name']"): "index names read from sqlite_master",
     ("lingkaran_core/importers.py", "name"): "_pragma(): callers pass a literal pragma name",
     ("lingkaran_core/importers.py", "old_cache"): "an integer read back from PRAGMA cache_size",
-    ("lingkaran_core/demo.py", "t['name']"): "table names read from sqlite_master (demo wipe)",
-    (
-        "lingkaran/channels/admin_ops.py",
-        "where",
-    ): "_filters(): fixed fragments with '?' placeholders",
+    ("lingkaran_core/storage/demo_repo.py", "t['name']"): (
+        "table names read from sqlite_master (demo wipe)"
+    ),
     ("lingkaran_core/storage/claims_repo.py", "clause"): _SCOPE,
     ("lingkaran_core/storage/claims_repo.py", "marks"): _PLACEHOLDERS,
     ("lingkaran_core/storage/claims_repo.py", "cols"): "CLAIM_COLS prefixed with 'c.'",
