@@ -11,11 +11,16 @@ header line; spreadsheet exports in Indonesian locales use semicolons).
 
 Two modes:
 
-* default, all or nothing: the whole import is one transaction; if any row is bad the
-  transaction is rolled back and the report lists every error (line numbers count the header
-  as line 1).
-* ``skip_invalid``: good rows are imported (one transaction per batch, so the bot's own writes
-  interleave), bad rows are written to a rejects CSV (original columns + ``baris``, ``alasan``).
+* default, all or nothing: if any row is bad nothing is written and the report lists every
+  error (line numbers count the header as line 1).
+* ``skip_invalid``: the good rows are imported, bad rows are written to a rejects CSV (original
+  columns + ``baris``, ``alasan``; cells that a spreadsheet would run as a formula are
+  neutralised). A file that cannot be read to its end (a bad byte) imports nothing.
+
+Either way the import never holds the database for long, whatever the file's size: rows are
+staged in a temp table in chunks (no lock on the main database), compared with the stored rows
+in chunks under plain reads, and applied in one short transaction at the end (see "writing").
+The report's counts come from that transaction: exactly what was committed.
 
 Re-importing the same file changes nothing: rows are upserted by NIK and a row whose fields are
 all equal to the stored ones is counted ``unchanged`` and not rewritten. An empty optional cell
@@ -28,12 +33,14 @@ The fast path avoids dateparser, rapidfuzz and most phonenumbers calls (see ``_p
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import io
 import logging
 import operator
 import re
+import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -46,7 +53,8 @@ from lingkaran_core.errors import DomainError, InvalidDate, InvalidNIK, InvalidP
 from lingkaran_core.identity import mask_nik, normalize_phone, parse_nik
 from lingkaran_core.regions import load_regions
 from lingkaran_core.rules import SECTOR_CODES
-from lingkaran_core.storage.db import Database, Tx
+from lingkaran_core.storage.db import Database
+from lingkaran_core.textsafe import csv_row
 
 __all__ = [
     "COLUMNS",
@@ -521,67 +529,103 @@ def _open_records(handle: TextIO) -> tuple[list[str], list[str], str, Iterator[l
     return raw_header, header, delimiter, csv.reader(handle, delimiter=delimiter)
 
 
-# -- writing ----------------------------------------------------------------------------------
+# -- writing: stage in chunks, switch in one short transaction -----------------------------------
+#
+# Validated rows go to a TEMP table of the importing connection, a chunk at a time: writing a
+# temp table takes no lock on the main database, so the bot (another process, or the same one)
+# keeps writing meanwhile. Then, chunk by chunk under plain reads (WAL readers block nobody),
+# staged rows equal to the stored ones are dropped from the stage and the rest marked new or
+# existing. Only then does one transaction apply what is left (UPDATE ... FROM the stage, then
+# INSERT OR IGNORE): all or nothing, and as short as the changes themselves. The counts come
+# from that transaction, so the report says exactly what was committed.
 
-_SELECT_EXISTING = (
-    "SELECT nik, " + ", ".join(_FIELDS) + " FROM workers WHERE id <= ? AND nik IN ({marks})"
+_COLS = ", ".join(_FIELDS)
+_CREATE_STAGE = (
+    "CREATE TEMP TABLE roster_stage (seq INTEGER PRIMARY KEY, nik TEXT NOT NULL UNIQUE, "
+    f"{_COLS}, new INTEGER NOT NULL DEFAULT 1)"
 )
-_INSERT_NEW = (
-    "INSERT OR IGNORE INTO workers (nik, "
-    + ", ".join(_FIELDS)
-    + ", created_at, updated_at) VALUES ("
-    + ", ".join("?" * (len(_FIELDS) + 3))
-    + ")"
+_DROP_STAGE = "DROP TABLE IF EXISTS temp.roster_stage"
+_INSERT_STAGE = (
+    f"INSERT INTO temp.roster_stage (nik, {_COLS}) VALUES ({', '.join('?' * (len(_FIELDS) + 1))})"
 )
-_UPDATE = (
-    "UPDATE workers SET "
-    + ", ".join(f"{f} = ?" for f in _FIELDS)
-    + ", updated_at = ? WHERE nik = ?"
+_CLASSIFY = (
+    "SELECT s.seq, w.id IS NOT NULL, "
+    + ", ".join(f"s.{f}" for f in _FIELDS)
+    + ", "
+    + ", ".join(f"w.{f}" for f in _FIELDS)
+    + " FROM temp.roster_stage s LEFT JOIN main.workers w ON w.nik = s.nik "
+    "WHERE s.seq BETWEEN ? AND ?"
 )
-
-
-async def _write_batch(
-    tx: Tx, batch: list[tuple[str, _Values]], *, stamp: str, report: ImportReport
-) -> None:
-    """Insert new NIKs, update changed ones, leave equal ones alone.
-
-    New NIKs are inserted first with ``INSERT OR IGNORE`` (NIK is unique); only when some rows
-    were ignored are the stored versions fetched and compared. Looking every NIK up first would
-    cost a third of a first import's time for nothing. Ids are allocated upwards, so rows with an
-    id up to the maximum before the insert are the ones that already existed.
-    """
-    if not batch:
-        return
-    max_id = int(await tx.scalar("SELECT COALESCE(MAX(id), 0) FROM workers"))
-    before = int(await tx.scalar("SELECT total_changes()"))
-    await tx.executemany(_INSERT_NEW, [(nik, *values, stamp, stamp) for nik, values in batch])
-    inserted = int(await tx.scalar("SELECT total_changes()")) - before
-    report.inserted += inserted
-    if inserted == len(batch):
-        return
-    # SQLite allows 32,766 host parameters; batches are far below that.
-    rows = await tx.all(
-        _SELECT_EXISTING.format(marks=",".join("?" * len(batch))),
-        [max_id, *(nik for nik, _ in batch)],
+_SWITCH_UPDATE = (
+    "UPDATE main.workers SET "
+    + ", ".join(
+        f"{f} = COALESCE(s.{f}, workers.{f})" if i in _KEEP_WHEN_EMPTY else f"{f} = s.{f}"
+        for i, f in enumerate(_FIELDS)
     )
-    existing: dict[str, _Values] = {r[0]: tuple(r[1:]) for r in rows}
-    if inserted + len(existing) != len(batch):  # pragma: no cover - validation prevents it
-        raise RosterFormatError("roster.rows_not_written", count=len(batch) - inserted)
-    updates: list[tuple[Any, ...]] = []
-    for nik, values in batch:
-        old = existing.get(nik)
-        if old is None:
+    + ", updated_at = ? FROM temp.roster_stage AS s WHERE s.new = 0 AND workers.nik = s.nik"
+)
+_SWITCH_INSERT = (
+    f"INSERT OR IGNORE INTO main.workers (nik, {_COLS}, created_at, updated_at) "
+    f"SELECT nik, {_COLS}, ?, ? FROM temp.roster_stage WHERE new = 1 ORDER BY nik"
+)
+CLASSIFY_CHUNK: Final = 5_000
+
+
+def _temp_only(fn: Any) -> Any:
+    """Run ``fn(conn, *args)`` and commit: a transaction that touches only the temp schema."""
+
+    def call(conn: sqlite3.Connection, *args: Any) -> Any:
+        try:
+            result = fn(conn, *args)
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+        return result
+
+    return call
+
+
+def _reset_stage_sync(conn: sqlite3.Connection) -> None:
+    conn.execute(_DROP_STAGE).close()
+    conn.execute(_CREATE_STAGE).close()
+
+
+def _drop_stage_sync(conn: sqlite3.Connection) -> None:
+    conn.execute(_DROP_STAGE).close()
+
+
+def _stage_sync(conn: sqlite3.Connection, batch: list[tuple[str, _Values]]) -> None:
+    conn.executemany(_INSERT_STAGE, [(nik, *values) for nik, values in batch]).close()
+
+
+def _classify_sync(conn: sqlite3.Connection, lo: int, hi: int) -> int:
+    """Drop staged rows ``lo..hi`` equal to the stored ones, mark the existing; how many equal."""
+    n = len(_FIELDS)
+    same: list[tuple[int]] = []
+    existing: list[tuple[int]] = []
+    for row in conn.execute(_CLASSIFY, (lo, hi)).fetchall():
+        if not row[1]:
             continue
+        values, old = row[2 : 2 + n], row[2 + n :]
         merged = tuple(
             old[i] if (v is None and i in _KEEP_WHEN_EMPTY) else v for i, v in enumerate(values)
         )
-        if merged == old:
-            report.unchanged += 1
-        else:
-            updates.append((*merged, stamp, nik))
-    if updates:
-        await tx.executemany(_UPDATE, updates)
-        report.updated += len(updates)
+        (same if merged == tuple(old) else existing).append((row[0],))
+    conn.executemany("DELETE FROM temp.roster_stage WHERE seq = ?", same).close()
+    conn.executemany("UPDATE temp.roster_stage SET new = 0 WHERE seq = ?", existing).close()
+    return len(same)
+
+
+def _switch_sync(conn: sqlite3.Connection, stamp: str) -> tuple[int, int]:
+    """(inserted, updated): the one write transaction of an import."""
+    cur = conn.execute(_SWITCH_UPDATE, (stamp,))
+    updated = cur.rowcount
+    cur.close()
+    cur = conn.execute(_SWITCH_INSERT, (stamp, stamp))
+    inserted = cur.rowcount
+    cur.close()
+    return inserted, updated
 
 
 def _open_text(path: str | Path, mode: str) -> TextIO:
@@ -591,33 +635,16 @@ def _open_text(path: str | Path, mode: str) -> TextIO:
     return open(path, encoding="utf-8-sig", newline="")
 
 
-async def _drop_indexes_if_empty(tx: Tx) -> list[str]:
-    """On a first import, drop the secondary indexes of ``workers``; return the SQL to rebuild.
-
-    Building an index once over 100k sorted keys is cheaper than updating it 100k times in
-    random order. Only done inside the all-or-nothing transaction (readers keep seeing the old
-    schema until commit; a rollback restores the indexes) and only on an empty table, where the
-    rebuild is bounded by the file itself. The unique NIK index stays: the upsert needs it.
-    """
-    if await tx.scalar("SELECT EXISTS (SELECT 1 FROM workers)"):
-        return []
-    rows = await tx.all(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'workers' "
-        "AND sql IS NOT NULL"
-    )
-    for r in rows:
-        await tx.execute(f'DROP INDEX "{r["name"]}"')
-    return [str(r["sql"]) for r in rows]
-
-
 async def _pragma(db: Database, name: str) -> int:
     async with db.connection.execute(f"PRAGMA {name}") as cur:
         row = await cur.fetchone()
     return int(row[0]) if row is not None else 0
 
 
-class _Rollback(Exception):
-    """Raised inside the all-or-nothing transaction to undo it when a row was bad."""
+async def _on_temp(db: Database, fn: Any, *args: Any) -> Any:
+    """One temp-only unit of work in the database thread (no lock on the main database)."""
+    async with db.read() as r:
+        return await r.run(_temp_only(fn), *args)
 
 
 async def import_roster(
@@ -637,6 +664,12 @@ async def import_roster(
     except OSError as err:
         raise RosterFormatError("roster.unreadable", reason=err.strerror or str(err)) from None
     rejects: TextIO | None = None
+    staged = 0
+    old_cache = await _pragma(db, "cache_size")
+    # A bigger page cache for this connection while importing: index pages of 100k+ rows stop
+    # being evicted and re-read; restored afterwards.
+    await db.connection.execute(f"PRAGMA cache_size={IMPORT_CACHE_KIB}")
+    await _on_temp(db, _reset_stage_sync)
     try:
         raw_header, header, delimiter, records = _open_records(handle)
         report.delimiter = delimiter
@@ -645,97 +678,70 @@ async def import_roster(
             report.rejects_path = str(rejects_path)
         reject_writer = None if rejects is None else csv.writer(rejects, delimiter=delimiter)
         if reject_writer is not None:
-            reject_writer.writerow([*raw_header, "baris", "alasan"])
+            reject_writer.writerow(csv_row([*raw_header, "baris", "alasan"]))
         validator = _Validator(header, today=today)
         stamp = now.isoformat()
-
-        writing = True
-
-        def next_batch() -> tuple[list[tuple[str, _Values]], bool]:
-            """Read and validate rows until a batch is full; (batch, end of file)."""
-            nonlocal writing
-            batch: list[tuple[str, _Values]] = []
-            for record in records:
-                line = records.line_num + 1  # type: ignore[attr-defined]  # + header line
-                if not record or (not record[0].strip() and not any(c.strip() for c in record)):
-                    continue  # blank lines (spreadsheets add them at the end)
-                report.rows += 1
-                nik, values, errors, warnings = validator.validate(record, line)
-                for w in warnings:
-                    report._warning(w)
-                if values is None:
-                    report.rejected += 1
-                    for e in errors:
-                        report._error(e)
-                    if reject_writer is not None:
-                        reason = "; ".join(e.text() for e in errors)
-                        reject_writer.writerow([*record, line, reason])
-                    if not skip_invalid:
-                        writing = False  # keep validating to report every error
-                        batch.clear()
-                    continue
-                assert nik is not None
-                report.valid += 1
-                if writing:
-                    batch.append((nik, values))
-                    if len(batch) >= batch_size:
-                        return batch, False
-            return batch, True
-
-        async def flush(tx: Tx | None, batch: list[tuple[str, _Values]]) -> None:
-            if tx is not None:
-                await _write_batch(tx, batch, stamp=stamp, report=report)
-            else:
-                async with db.tx() as own:
-                    await _write_batch(own, batch, stamp=stamp, report=report)
-
-        async def run(tx: Tx | None) -> None:
-            while True:
-                batch, done = next_batch()
-                if batch and writing:
-                    await flush(tx, batch)
-                if done:
-                    return
-
-        # A bigger page cache for this connection while importing: index pages of 100k+ rows
-        # stop being evicted and re-read (about a third faster); restored afterwards.
-        old_cache = await _pragma(db, "cache_size")
-        await db.connection.execute(f"PRAGMA cache_size={IMPORT_CACHE_KIB}")
-        try:
-            if skip_invalid:
-                await run(None)
-                report.committed = True
-            else:
-                try:
-                    async with db.tx() as tx:
-                        rebuild = await _drop_indexes_if_empty(tx)
-                        await run(tx)
-                        if report.rejected:
-                            raise _Rollback
-                        for sql in rebuild:
-                            await tx.execute(sql)
-                    report.committed = True
-                except _Rollback:
-                    report.inserted = report.updated = report.unchanged = 0
-        finally:
-            await db.connection.execute(f"PRAGMA cache_size={old_cache}")
+        batch: list[tuple[str, _Values]] = []
+        # All or nothing: after the first bad row nothing will be written, so stop staging
+        # (validation goes on, to report every error).
+        for record in records:
+            line = records.line_num + 1  # type: ignore[attr-defined]  # + header line
+            if not record or (not record[0].strip() and not any(c.strip() for c in record)):
+                continue  # blank lines (spreadsheets add them at the end)
+            report.rows += 1
+            nik, values, errors, warnings = validator.validate(record, line)
+            for w in warnings:
+                report._warning(w)
+            if values is None:
+                report.rejected += 1
+                for e in errors:
+                    report._error(e)
+                if reject_writer is not None:
+                    reason = "; ".join(e.text() for e in errors)
+                    reject_writer.writerow(csv_row([*record, line, reason]))
+                if not skip_invalid:
+                    batch.clear()
+                continue
+            assert nik is not None
+            report.valid += 1
+            if skip_invalid or not report.rejected:
+                batch.append((nik, values))
+                if len(batch) >= batch_size:
+                    await _on_temp(db, _stage_sync, batch)
+                    staged += len(batch)
+                    batch = []
+        if batch and (skip_invalid or not report.rejected):
+            await _on_temp(db, _stage_sync, batch)
+            staged += len(batch)
+        if report.rejected and not skip_invalid:
+            return report  # nothing committed
+        for lo in range(1, staged + 1, CLASSIFY_CHUNK):
+            report.unchanged += await _on_temp(db, _classify_sync, lo, lo + CLASSIFY_CHUNK - 1)
+        async with db.tx() as tx:
+            inserted, updated = await tx.run_and_commit(_switch_sync, stamp)
+        report.inserted, report.updated = inserted, updated
+        report.committed = True
     except UnicodeDecodeError:
         raise RosterFormatError("roster.not_utf8") from None
     finally:
         handle.close()
         if rejects is not None:
             rejects.close()
-    logger.info(
-        "roster import",
-        extra={
-            "rows": report.rows,
-            "inserted": report.inserted,
-            "updated": report.updated,
-            "unchanged": report.unchanged,
-            "rejected": report.rejected,
-            "committed": report.committed,
-        },
-    )
+        with contextlib.suppress(Exception):
+            await _on_temp(db, _drop_stage_sync)
+        with contextlib.suppress(Exception):
+            await db.connection.execute(f"PRAGMA cache_size={old_cache}")
+        logger.info(
+            "roster import",
+            extra={
+                "rows": report.rows,
+                "inserted": report.inserted,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "rejected": report.rejected,
+                "committed": report.committed,
+            },
+        )
     return report
 
 

@@ -263,3 +263,97 @@ async def test_a_first_import_keeps_every_index_of_workers(db: Database, tmp_pat
     assert await _indexes(db) == before  # rebuilt
     async with db.read() as r:
         assert await r.scalar("PRAGMA integrity_check") == "ok"
+
+
+# -- bounded transactions (issue 21) ----------------------------------------------------------
+
+
+def _synthetic(path: Path, rows: int) -> Path:
+    from benchmarks.bench_import import write_csv
+
+    write_csv(path, rows=rows, seed=3)
+    return path
+
+
+async def test_skip_invalid_with_a_bad_byte_mid_file_commits_nothing_and_says_so(
+    db: Database, tmp_path: Path
+) -> None:
+    path = _synthetic(tmp_path / "roster.csv", 12_000)
+    data = path.read_bytes()
+    cut = data.index(b"\n", len(data) * 3 // 4)
+    path.write_bytes(data[:cut] + b"\n\xff\xfe bad bytes" + data[cut:])
+    with pytest.raises(RosterFormatError) as caught:
+        await import_roster(db, path, now=NOW, today=TODAY, skip_invalid=True, batch_size=1000)
+    assert caught.value.code == "roster.not_utf8"
+    assert await _count(db) == 0  # not the 9,000 rows before the bad byte
+
+
+async def test_skip_invalid_reports_exactly_what_was_committed(
+    db: Database, tmp_path: Path
+) -> None:
+    path = _write(tmp_path / "roster.csv", [*GOOD, *BAD])
+    first = await import_roster(db, path, now=NOW, today=TODAY, skip_invalid=True)
+    assert (first.inserted, first.updated, first.unchanged, first.rejected) == (2, 0, 0, 3)
+    assert await _count(db) == first.inserted
+    changed = GOOD[0].replace("buruh tani,", "petani,")
+    path = _write(tmp_path / "roster2.csv", [changed, GOOD[1], BAD[0]])
+    second = await import_roster(db, path, now=NOW, today=TODAY, skip_invalid=True)
+    assert (second.inserted, second.updated, second.unchanged, second.rejected) == (0, 1, 1, 1)
+    assert second.committed
+
+
+async def test_formula_cells_are_neutralised_in_the_rejects_file(
+    db: Database, tmp_path: Path
+) -> None:
+    evil = '3509270101800009,=HYPERLINK("http://x.test";"klik"),1980-01-01,L,35.09.99.9999,x,,,,,,'
+    path = _write(tmp_path / "roster.csv", [*GOOD, evil, "+62812,@SUM(A1),-1,L,,,,,,,,"])
+    rejects = tmp_path / "rejects.csv"
+    await import_roster(db, path, now=NOW, today=TODAY, skip_invalid=True, rejects_path=rejects)
+    with rejects.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    cells = [c for row in rows[1:] for c in row]
+    assert '\'=HYPERLINK("http://x.test";"klik")' in cells
+    assert "'+62812" in cells
+    assert "'@SUM(A1)" in cells
+    assert not any(c.startswith(("=", "+", "-", "@")) for c in cells)
+
+
+async def test_the_bot_keeps_writing_while_a_large_import_stages(
+    db: Database, tmp_path: Path
+) -> None:
+    """Another connection's writes go through during the import, not only after it."""
+    import asyncio
+    import sqlite3
+    import threading
+    import time
+
+    path = _synthetic(tmp_path / "roster.csv", 40_000)
+    done = threading.Event()
+    writes: list[tuple[float, float]] = []  # (finished at, waited)
+
+    def bot_writes() -> None:
+        conn = sqlite3.connect(db.path, timeout=30, isolation_level=None)
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_ping (at REAL)")
+        while not done.is_set():
+            t0 = time.perf_counter()
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("INSERT INTO bench_ping VALUES (?)", (t0,))
+            conn.execute("COMMIT")
+            writes.append((time.perf_counter(), time.perf_counter() - t0))
+            time.sleep(0.01)
+        conn.close()
+
+    thread = threading.Thread(target=bot_writes)
+    thread.start()
+    try:
+        began = time.perf_counter()
+        report = await import_roster(db, path, now=NOW, today=TODAY, batch_size=2_000)
+        ended = time.perf_counter()
+    finally:
+        done.set()
+        await asyncio.to_thread(thread.join)
+    assert report.committed
+    assert report.inserted == 40_000
+    during = [w for at, w in writes if began < at < ended]
+    assert len(during) >= 20  # a single import transaction would have let none through
+    assert max(during) < (ended - began) / 2
