@@ -75,12 +75,17 @@ class Tx:
             raw.execute("PRAGMA busy_timeout=0").close()
             try:
                 raw.execute("BEGIN IMMEDIATE").close()
+                locked = False
             except sqlite3.OperationalError as exc:
                 if not _is_locked(exc):
                     raise
-                return await self.run(fn, *args)
+                locked = True
             finally:
                 raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}").close()
+            if locked:
+                # Only now, with the busy timeout back: in the thread the BEGIN waits for the
+                # other process's transaction (a roster import's switch) instead of failing.
+                return await self.run(fn, *args)
             self.begun = True
         return fn(raw, *args)
 

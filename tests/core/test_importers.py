@@ -357,3 +357,31 @@ async def test_the_bot_keeps_writing_while_a_large_import_stages(
     during = [w for at, w in writes if began < at < ended]
     assert len(during) >= 20  # a single import transaction would have let none through
     assert max(during) < (ended - began) / 2
+
+
+async def test_a_chat_step_waits_out_an_import_switch_instead_of_failing(db: Database) -> None:
+    """The engine's inline BEGIN falls back to the thread *with* the busy timeout restored."""
+    import sqlite3
+    import threading
+
+    other = sqlite3.connect(db.path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # the import's switch, in another process
+    other.execute("CREATE TABLE held (x)")
+    release = threading.Timer(1.5, lambda: other.execute("COMMIT"))
+    release.start()
+    try:
+        async with db.tx() as tx:
+            await tx.run_inline(
+                lambda c: c.execute(
+                    "INSERT INTO chats (channel, user_ref, created_at) VALUES ('t', 'u', 'x')"
+                ).close()
+            )
+    finally:
+        release.join()
+        other.close()
+    assert await _count_chats(db) == 1
+
+
+async def _count_chats(db: Database) -> int:
+    async with db.read() as r:
+        return int(await r.scalar("SELECT COUNT(*) FROM chats"))
