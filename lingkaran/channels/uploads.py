@@ -39,6 +39,7 @@ __all__ = [
     "Checked",
     "UploadRejected",
     "check_upload",
+    "check_voice",
     "sniff_mime",
 ]
 
@@ -170,3 +171,27 @@ def check_upload(data: bytes, *, allowed: Collection[str] = ALLOWED_DOCUMENTS) -
     if not _STRUCTURE[mime](data):
         raise UploadRejected("damaged")
     return Checked(mime=mime, kind="document" if mime == "application/pdf" else "photo")
+
+
+VOICE_MAX_BYTES = 16 * 1024 * 1024  # WhatsApp's own audio cap
+
+
+def check_voice(data: bytes) -> str:
+    """The real type of a voice note (Ogg/Opus, AMR, MP4/M4A or MPEG audio); raises if not one.
+
+    Voice notes are kept for a person to listen to, so they pass the same gate as documents:
+    what the bytes are, not what the sender declared, within a size range.
+    """
+    if len(data) > VOICE_MAX_BYTES:
+        raise UploadRejected("too_big")
+    if len(data) < MIN_BYTES:
+        raise UploadRejected("too_small")
+    if data.startswith(b"OggS"):
+        return "audio/ogg"
+    if data.startswith(b"#!AMR"):
+        return "audio/amr"
+    if data[4:8] == b"ftyp" and data[8:11] in (b"M4A", b"mp4", b"iso", b"3gp"):
+        return "audio/mp4"
+    if data.startswith(b"ID3") or (data[0] == 0xFF and data[1] & 0xE0 == 0xE0):
+        return "audio/mpeg"
+    raise UploadRejected("wrong_type")

@@ -1412,9 +1412,14 @@ class WhatsAppChannel:
         path: Path | None = None
         try:
             if msg.media_id:
-                data, mime = await self.sender.download_media(
+                data, _declared = await self.sender.download_media(
                     msg.media_id, max_bytes=VOICE_MAX_BYTES, allowed=None
                 )
+                try:
+                    mime = uploads.check_voice(data)
+                except uploads.UploadRejected as exc:
+                    logger.info("whatsapp voice note refused", extra={"reason": exc.reason})
+                    raise MediaRejected(exc.msgid) from exc
                 digest = hashlib.sha256(data).hexdigest()
                 ext = ".ogg" if "ogg" in mime or "opus" in mime else ".audio"
                 folder = self.db.files_dir / "voice"

@@ -23,6 +23,8 @@ from lingkaran.channels.whatsapp import WhatsAppChannel, WhatsAppConfig, build_a
 from lingkaran_core.storage import Database
 
 SECRET = "app-secret-for-tests"
+# An Ogg page header (capture pattern, version 0, BOS flag) and some payload: a voice note's start.
+VOICE = b"OggS\x00\x02" + bytes(20) + b"OpusHead\x01\x01" + bytes(200)
 VERIFY = "verify-token-for-tests"
 USER = "6281234567890"
 # A real JPEG (CPython's test/imghdrdata/python.jpg; see tests/data/README.md).
@@ -347,7 +349,7 @@ async def test_a_sticker_is_answered_with_send_text_or_a_photo(h: Harness, user:
 
 async def test_a_voice_note_becomes_a_ticket_and_a_reply(h: Harness, user: WAUser) -> None:
     await user.say("halo")
-    h.graph.add_media("VOICE1", b"OggS\x00\x02voice-bytes", "audio/ogg; codecs=opus")
+    h.graph.add_media("VOICE1", VOICE, "audio/ogg; codecs=opus")
     await user._send(wp.audio("VOICE1", ts=user._next_ts()))
     user.expect("pesan suara", "Petugas akan mendengarkannya")
     tickets = await h.rows(
@@ -357,7 +359,7 @@ async def test_a_voice_note_becomes_a_ticket_and_a_reply(h: Harness, user: WAUse
     assert tickets[0]["topic"] == "voice"
     path = Path(tickets[0]["media"])
     assert path.parent == h.db.files_dir / "voice"
-    assert _read(path) == b"OggS\x00\x02voice-bytes"
+    assert _read(path) == VOICE
 
 
 async def test_a_restart_processes_messages_recorded_but_not_processed(

@@ -212,6 +212,15 @@ async def test_an_html_page_posing_as_a_pdf_and_a_one_byte_file_are_refused(
     assert await h.rows("SELECT * FROM claim_documents") == []
 
 
+async def test_a_voice_note_that_is_not_audio_is_refused_and_not_stored(h: Harness) -> None:
+    h.graph.add_media("VOICE-HTML", b"<html>" + b"x" * 400, "audio/ogg; codecs=opus")
+    assert await h.post(wp.envelope(wp.value(messages=[wp.audio("VOICE-HTML")]))) == 200
+    assert any("pesan suara" in json.dumps(m, ensure_ascii=False) for m in h.graph.sent)
+    assert await h.rows("SELECT * FROM tickets") == []
+    voice = h.db.files_dir / "voice"
+    assert not voice.exists() or not any(voice.iterdir())
+
+
 # -- raw payloads reduced; no full NIK outside the tables that need it ---------------------------
 
 # Where a full NIK must be kept: the roster, and the claims forwarded to BPJS TK.
