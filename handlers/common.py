@@ -204,20 +204,27 @@ def coverage_text(ctx: Ctx, worker: Worker, cov: CoverageResult) -> str:
             N_("Pendaftaran {who} belum bisa disetujui. Silakan tanya pendamping desa."), who=who
         )
     if s == CoverageStatus.PROTECTED and cov.protected_until is not None:
-        return t(
+        text = t(
             N_(
-                "{who} DILINDUNGI sampai {until}:\n"
+                "Menurut data Pemkab, {who} DILINDUNGI sampai {until}:\n"
                 "- JKK (jaminan kecelakaan kerja): jika celaka saat bekerja, berobat di rumah "
                 "sakit mitra tanpa batas biaya.\n"
                 "- JKM (jaminan kematian): jika peserta meninggal, keluarga menerima santunan "
                 "{jkm}.\n"
-                "Iuran (uang bulanan perlindungan) dibayar Pemkab Jember. Bapak/Ibu tidak perlu "
-                "membayar apa pun."
+                "Selama periode yang didanai, iuran (uang bulanan perlindungan) dibayar Pemkab "
+                "Jember. Bapak/Ibu tidak perlu membayar apa pun."
             ),
             who=who,
             until=t.date(cov.protected_until),
             jkm=t.money(_jkm_total()),
         )
+        if cov.payment_due is not None:
+            # Nothing is unpaid before its due day (DOMAIN.md §9): say when it is due, calmly.
+            text += "\n" + t(
+                N_("Iuran bulan ini belum tercatat; jatuh temponya {due}."),
+                due=t.date(cov.payment_due),
+            )
+        return text + "\n" + t(N_("Cek resmi: aplikasi JMO atau telepon 175."))
     if s == CoverageStatus.NOT_STARTED and worker.coverage_start is not None:
         return t(
             N_("{who} sudah terdaftar. Perlindungan mulai berlaku {start}."),
@@ -227,9 +234,9 @@ def coverage_text(ctx: Ctx, worker: Worker, cov: CoverageResult) -> str:
     if s == CoverageStatus.ARREARS:
         return t(
             N_(
-                "Iuran {who} untuk {months} bulan terakhir belum tercatat. Pemkab Jember sedang "
-                "memprosesnya. Bapak/Ibu tidak perlu membayar apa pun. Selama iuran belum "
-                "tercatat, perlindungan belum berlaku; jika ada kecelakaan, tetap laporkan."
+                "Menurut data Pemkab, iuran {who} untuk {months} bulan terakhir belum tercatat. "
+                "Petugas sedang mengecek; jangan membayar siapa pun. Jika ada kecelakaan atau "
+                "kematian, tetap laporkan: laporan tetap dicatat dan dicek petugas."
             ),
             who=who,
             months=cov.unpaid_months,
@@ -237,7 +244,8 @@ def coverage_text(ctx: Ctx, worker: Worker, cov: CoverageResult) -> str:
     if s == CoverageStatus.NON_ACTIVE:
         return t(
             N_(
-                "Kepesertaan {who} saat ini tidak aktif. Silakan hubungi pendamping desa agar "
+                "Menurut data Pemkab, kepesertaan {who} tercatat tidak aktif (iuran lama belum "
+                "tercatat). Silakan hubungi pendamping desa untuk dicek dan, bila perlu, "
                 "didaftarkan lagi. Pendaftaran gratis."
             ),
             who=who,

@@ -36,9 +36,11 @@ REASON_TEXT: dict[Reason, str] = {
     Reason.ON_ROSTER_PENDING: N_("Data Bapak/Ibu sudah didaftarkan dan sedang dicek."),
     Reason.COVERAGE_NOT_STARTED: N_("Bapak/Ibu sudah terdaftar; perlindungan segera dimulai."),
     Reason.COVERAGE_ARREARS: N_(
-        "Iuran beberapa bulan terakhir belum tercatat; Pemkab sedang memprosesnya."
+        "Iuran beberapa bulan terakhir belum tercatat di data Pemkab; petugas sedang mengecek."
     ),
-    Reason.COVERAGE_LAPSED: N_("Kepesertaan Bapak/Ibu sedang tidak aktif."),
+    Reason.COVERAGE_LAPSED: N_(
+        "Menurut data Pemkab, kepesertaan Bapak/Ibu tercatat tidak aktif; perlu dicek petugas."
+    ),
     Reason.NOT_ENROLLED: N_("Bapak/Ibu belum tercatat sebagai peserta."),
     Reason.AGE_OVER_LIMIT: N_("Umur di atas 65 tahun: batas umur pendaftaran program ini."),
     Reason.AGE_UNDER_LIMIT: N_("Umur di bawah 17 tahun: perlu dicek petugas."),

@@ -393,11 +393,11 @@ def _about_intro(ctx: Ctx) -> str:
     workers = round(rules.COHORT_2025_ANNOUNCED_TOTAL, -3)
     return ctx.t(
         N_(
-            "Lingkaran Cinta adalah program Pemkab Jember bersama BPJS Ketenagakerjaan. Sejak "
-            "Desember 2025, Pemkab membayar iuran JKK (kecelakaan kerja) dan JKM (kematian) "
-            "untuk sekitar {n} pekerja di Jember yang terdata di DTSEN: buruh tani, guru ngaji, "
-            "petani, nelayan, pedagang keliling, dan pekerja desa. Peserta tidak membayar apa "
-            "pun."
+            "Lingkaran Cinta adalah program Pemkab Jember bersama BPJS Ketenagakerjaan. Pemkab "
+            "membayar iuran JKK (kecelakaan kerja) dan JKM (kematian) untuk sekitar {n} pekerja "
+            "di Jember yang terdata di DTSEN (buruh tani, guru ngaji, petani, nelayan, pedagang "
+            "keliling, pekerja desa), per periode anggaran yang ditetapkan dengan SK Bupati. "
+            "Selama periode itu peserta tidak membayar apa pun."
         ),
         n=ctx.t.number(workers),
     )
@@ -448,8 +448,8 @@ def _about_safety(ctx: Ctx) -> str:
     return ctx.t(
         N_(
             "Hati-hati penipuan. Layanan resmi BPJS Ketenagakerjaan dan layanan ini GRATIS. "
-            "Kami tidak pernah meminta uang, PIN, kode OTP, atau kata sandi. Iuran Bapak/Ibu "
-            "dibayar Pemkab Jember.\n"
+            "Kami tidak pernah meminta uang, PIN, kode OTP, atau kata sandi. Selama periode "
+            "yang didanai, iuran Bapak/Ibu dibayar Pemkab Jember.\n"
             "Jika ada yang meminta uang atas nama program ini, jangan dibayar. Tanyakan ke "
             "pendamping desa atau telepon 175."
         )

@@ -17,6 +17,7 @@ from handlers.docs import DOC_LABELS
 from handlers.engine import Reply
 from handlers.i18n import N_, Translator, translator
 from handlers.my_claims import STATUS_WORDS
+from lingkaran_core.rules import SELF_PAY_MONTHLY_2026
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,9 @@ FREE_HINT = N_(
     "Layanan ini gratis. Bapak/Ibu tidak perlu membayar apa pun. Jangan beri uang kepada "
     "siapa pun yang memintanya atas nama program ini."
 )
+
+# The roster is the Pemkab's; the official checks (rules.OFFICIAL_CHECKS_RULE).
+OFFICIAL_CHECK_HINT = N_("Cek resmi: aplikasi JMO atau telepon 175.")
 
 Renderer = Callable[[Translator, Mapping[str, Any]], str]
 
@@ -96,49 +100,89 @@ def _missing_docs(t: Translator, p: Mapping[str, Any]) -> str:
     )
 
 
+def _funding_line(t: Translator, p: Mapping[str, Any]) -> str:
+    """What the data says about who pays next (DOMAIN.md §9: budget periods, no promise)."""
+    kind = p.get("funding", "unknown")
+    if kind == "funded" and p.get("funded_until"):
+        return t(
+            N_("Menurut data Pemkab, iuran didanai {funder} ({reference}) sampai {funded_until}."),
+            funder=p.get("funder") or "Pemkab Jember",
+            reference=p.get("reference") or "SK",
+            funded_until=_d(t, p["funded_until"]),
+        )
+    if kind == "ending" and p.get("funded_until"):
+        return t(
+            N_(
+                "Pendanaan {funder} yang tercatat berakhir {funded_until}. Setelah itu ada dua "
+                "pilihan, tidak perlu diputuskan sekarang: menunggu keputusan (SK) Pemkab "
+                "berikutnya, atau membayar sendiri {rate} per bulan (keringanan PP 50/2025). "
+                "Tanyakan pendamping desa."
+            ),
+            funder=p.get("funder") or "Pemkab Jember",
+            funded_until=_d(t, p["funded_until"]),
+            rate=t.money(SELF_PAY_MONTHLY_2026),
+        )
+    return t(
+        N_("Data Pemkab belum mencatat pendanaan bulan berikutnya; kami kabari jika ada kabar.")
+    )
+
+
 def _coverage_ending(t: Translator, p: Mapping[str, Any]) -> str:
     if p.get("for") == "facilitator":
         return t(
             N_(
-                "{count} pekerja di wilayah Bapak/Ibu: iuran bulan depan belum tercatat. Pemkab "
-                "Jember yang membayar; pekerja tidak perlu membayar apa pun."
+                "{count} pekerja di wilayah Bapak/Ibu: perlindungan yang tercatat segera "
+                "berakhir dan iuran bulan depan belum tercatat. Mohon sampaikan agar tidak "
+                "membayar siapa pun; petugas Pemkab yang mengecek."
             ),
             count=t.number(int(p.get("count", 0))),
         )
+    due = ""
+    if p.get("payment_due"):
+        due = " " + t(N_("Iuran bulan berikutnya jatuh tempo {due}."), due=_d(t, p["payment_due"]))
     return (
         t(
             N_(
-                "Bapak/Ibu, perlindungan BPJS Ketenagakerjaan Bapak/Ibu tercatat sampai {until}. "
-                "Iuran berikutnya dibayar Pemkab Jember."
+                "Bapak/Ibu, menurut data Pemkab, perlindungan BPJS Ketenagakerjaan Bapak/Ibu "
+                "tercatat sampai {until}."
             ),
             until=_d(t, p["until"]),
         )
+        + due
         + " "
-        + t(FREE_HINT)
+        + _funding_line(t, p)
+        + " "
+        + t(OFFICIAL_CHECK_HINT)
         + " "
         + t(STOP_HINT)
     )
 
 
 def _arrears(t: Translator, p: Mapping[str, Any]) -> str:
+    # Whether unpaid months are covered is UNCONFIRMED (rules.COVERED_DURING_ARREARS_RULE):
+    # neither promise nor deny it; say what is known and who checks.
     if p.get("for") == "facilitator":
         return t(
             N_(
-                "{count} pekerja di wilayah Bapak/Ibu: iurannya belum tercatat. Pemkab sedang "
-                "memprosesnya. Mohon sampaikan bahwa mereka tidak perlu membayar apa pun."
+                "{count} pekerja di wilayah Bapak/Ibu: iurannya belum tercatat di data Pemkab. "
+                "Petugas sedang mengecek. Mohon sampaikan agar mereka tidak membayar siapa pun, "
+                "dan tetap melapor jika ada kecelakaan atau kematian."
             ),
             count=t.number(int(p.get("count", 0))),
         )
     return (
         t(
             N_(
-                "Bapak/Ibu, iuran BPJS Ketenagakerjaan Bapak/Ibu untuk {month} belum tercatat. "
-                "Pemkab Jember sedang memproses pembayaran."
+                "Bapak/Ibu, iuran BPJS Ketenagakerjaan Bapak/Ibu untuk {month} belum tercatat "
+                "di data Pemkab. Petugas sedang mengecek. Jika ada kecelakaan atau kematian, "
+                "tetap laporkan lewat pesan ini."
             ),
             month=_month(t, p["month"]),
         )
         + " "
         + t(FREE_HINT)
+        + " "
+        + t(OFFICIAL_CHECK_HINT)
         + " "
         + t(STOP_HINT)
     )
@@ -166,8 +210,9 @@ def _protected(t: Translator, p: Mapping[str, Any]) -> str:
         t(
             N_(
                 "Bapak/Ibu sekarang terlindungi BPJS Ketenagakerjaan (JKK dan JKM) lewat program "
-                "Lingkaran Cinta, sampai {until}. Iurannya dibayar Pemkab Jember. Jika celaka "
-                "saat bekerja, laporkan dalam 2×24 jam lewat pesan ini."
+                "Lingkaran Cinta, menurut data Pemkab sampai {until}. Iurannya dibayar Pemkab "
+                "Jember untuk periode itu. Jika celaka saat bekerja, laporkan dalam 2×24 jam "
+                "lewat pesan ini."
             ),
             until=_d(t, p["until"]),
         )

@@ -44,7 +44,15 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from lingkaran_core.coverage import CoverageResult, CoverageStatus, coverage_status
+from lingkaran_core.coverage import (
+    CoverageResult,
+    CoverageStatus,
+    add_months,
+    contribution_due,
+    coverage_status,
+)
+from lingkaran_core.funding import FundingPeriod
+from lingkaran_core.funding import outlook as funding_outlook
 from lingkaran_core.outbox import DEFAULT_CONFIG, MessageClass, OutboxConfig, next_send_time
 from lingkaran_core.rules import (
     COVERAGE_ENDING_REMINDER_DAYS,
@@ -403,6 +411,8 @@ class CoverageRow:
     coverage_start: date | None
     paid_through: date | None
     chats: tuple[ChatTarget, ...] = ()
+    sector: str | None = None
+    funding_period_id: int | None = None
 
 
 def _status(
@@ -426,8 +436,10 @@ def _coverage_kind(cov: CoverageResult, today: date, ending_days: int) -> str | 
     if (
         cov.status is CoverageStatus.PROTECTED
         and cov.protected_until is not None
-        and (cov.protected_until - today).days < ending_days
+        and 0 <= (cov.protected_until - today).days < ending_days
     ):
+        # Only in the paid month's last days: after it, until the next contribution is due,
+        # nothing is unpaid and the worker has already been told (DOMAIN.md §9).
         return "ending"
     return None
 
@@ -463,9 +475,14 @@ def due_coverage(
     tally: CoverageTally | None = None,
     count: bool = True,
     config: OutboxConfig = DEFAULT_CONFIG,
+    funding: Sequence[FundingPeriod] = (),
 ) -> list[DueReminder]:
     """Reminders to workers' chats; rows are also counted in ``tally`` unless ``count`` is off
-    (when the caller tallies the whole roster by groups and passes only linked workers here)."""
+    (when the caller tallies the whole roster by groups and passes only linked workers here).
+
+    A coverage-ending reminder carries what the data says about the funding (``funding``
+    periods): next month funded until a day, funding ending, or nothing known; the text never
+    promises payment beyond a known period (DOMAIN.md §9)."""
     _require_aware(now)
     today = _local_date(now)
     t = tally if tally is not None else CoverageTally(today=today)
@@ -487,7 +504,19 @@ def due_coverage(
             msg_key = "reminder.arrears"
         else:
             assert cov.protected_until is not None
-            params = {"until": cov.protected_until.isoformat()}
+            fund = funding_outlook(
+                funding,
+                sector=row.sector,
+                own_period_id=row.funding_period_id,
+                today=today,
+            )
+            params = {"until": cov.protected_until.isoformat(), "funding": fund.outlook.value}
+            if fund.funded_until is not None and fund.period is not None:
+                params["funded_until"] = fund.funded_until.isoformat()
+                params["funder"] = fund.period.funder
+                params["reference"] = fund.period.reference
+            next_month = add_months(cov.protected_until.replace(day=1), 1)
+            params["payment_due"] = contribution_due(next_month).isoformat()
             msg_key = "reminder.coverage_ending"
         for target in row.chats:
             out.append(

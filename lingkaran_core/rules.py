@@ -459,3 +459,75 @@ def unconfirmed_rules() -> tuple[str, ...]:
             if rule.confidence is Confidence.UNCONFIRMED:
                 names.append(f"sector.{s.code}.{field_name}")
     return tuple(names)
+
+# -- Funding periods and self-paying (DOMAIN.md §9) -------------------------------------------
+
+# The Pemkab pays in budget periods (an SK per period), never "from December 2025 on": texts
+# promise nothing beyond a funded period the data knows (lingkaran_core.funding).
+FUNDING_IN_PERIODS_RULE: Final = Rule(
+    value=True,
+    source=(
+        "DOMAIN.md §9: jatimberita 2022; ketik.co.id, swanara 2023; iNews 2024; "
+        "SK Bupati 26 Jun 2025"
+    ),
+    confidence=Confidence.SND,
+)
+# PP 50/2025: self-paying BPU pay half, Rp16,800 -> Rp8,400 a month (non-transport sectors
+# Apr-Dec 2026); APBD-paid BPU are not concerned while funded.
+SELF_PAY_MONTHLY_2026_RULE: Final = Rule(
+    value=8_400,
+    source="DOMAIN.md §9: PP 50/2025 (CNBC 4 Feb 2026; Antara Jateng; branch heads)",
+    confidence=Confidence.REG,
+)
+SELF_PAY_MONTHLY_2026: Final[int] = SELF_PAY_MONTHLY_2026_RULE.value
+# The roster is the Pemkab's: the official checks are the JMO app and the 175 call centre.
+OFFICIAL_CHECKS_RULE: Final = Rule(
+    value=("JMO", "175"),
+    source="DOMAIN.md §9: 'The bot's data is the Pemkab's'",
+    confidence=Confidence.OFF,
+)
+
+# -- Identity and abuse limits (issue 20) -------------------------------------------------------
+
+# The date of birth is NOT a second factor: digits 7-12 of the NIK are DDMMYY (women DD+40), so
+# "NIK + date of birth" is one secret that anyone holding the NIK has (DOMAIN.md §5.1; it matched
+# 82,091 of 82,091 demo workers). A chat is linked only with a factor the NIK does not contain,
+# in this order: (a) the roster phone proven by the channel (WhatsApp sender; a Telegram contact
+# whose user_id is the sender), (b) a one-time code to the roster phone (not built yet), (c) the
+# KPJ on the card or the KK number, (d) the village facilitator confirming in person.
+LINK_FACTORS_RULE: Final = Rule(
+    value=("channel_phone", "kpj", "kk", "facilitator"),
+    source="DOMAIN.md §5.1 (NIK digits 7-12 = birth date); issue 20; policy",
+    confidence=Confidence.POLICY,
+)
+# Recycled prepaid numbers (ARCHITECTURE.md: "Indonesian prepaid numbers are recycled"): a link
+# quiet this long needs a fresh verification. Setting to add: LINGKARAN_LINK_INACTIVITY_DAYS.
+LINK_INACTIVITY_DAYS_RULE: Final = Rule(
+    value=180, source="issue 20 (e.g. 180 days); policy", confidence=Confidence.POLICY
+)
+LINK_INACTIVITY_DAYS: Final[int] = LINK_INACTIVITY_DAYS_RULE.value
+# Failed link attempts: 5 per key (chat, channel identity, NIK) lock it for 30 min, doubling on
+# repeats up to a cap; forgotten after a day. A NIK's lock never blocks factors (a) or (d).
+LINK_LOCKOUT_RULE: Final = Rule(
+    value=(5, 30, 24 * 60),  # failures, first lock-out minutes, cap minutes
+    source="issue 20; policy",
+    confidence=Confidence.POLICY,
+)
+# Days the facilitator code a pending chat shows stays valid.
+LINK_DESK_CODE_DAYS_RULE: Final = Rule(value=3, source="policy", confidence=Confidence.POLICY)
+# Abuse limits per hour: new reports per chat / per NIK, tickets per chat, files per chat and per
+# claim, megabytes per chat. A facilitator's desk has the higher chat limit for reports.
+ABUSE_LIMITS_RULE: Final = Rule(
+    value={
+        "claims_per_chat": 5,
+        "claims_per_chat_facilitator": 30,
+        "claims_per_nik": 3,
+        "tickets_per_chat": 5,
+        "uploads_per_chat": 30,
+        "uploads_per_claim": 20,
+        "upload_mb_per_chat": 60,
+        "jkk_alerts_before_batch": 2,
+    },
+    source="issue 20 (30 claims in 0.12 s from one chat); policy",
+    confidence=Confidence.POLICY,
+)

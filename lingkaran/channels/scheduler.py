@@ -36,7 +36,7 @@ from apscheduler.triggers.date import DateTrigger
 from lingkaran_core import reminders as policy
 from lingkaran_core.reminders import CoverageTally, DueReminder, Kind
 from lingkaran_core.rules import SCHOLARSHIP_REMINDER_MONTH
-from lingkaran_core.storage import Database
+from lingkaran_core.storage import Database, funding_repo
 from lingkaran_core.storage import outbox_repo as repo
 
 logger = logging.getLogger(__name__)
@@ -63,6 +63,7 @@ async def run_sweep(
     wa = whatsapp_enabled
     counts: dict[str, int] = {str(k): 0 for k in ALL_KINDS if k in wanted}
     facilitators = await repo.load_facilitators(db)
+    funding = await funding_repo.load_periods(db)
 
     async def write(due: Sequence[DueReminder]) -> None:
         if not due:
@@ -93,7 +94,9 @@ async def run_sweep(
             if Kind.COVERAGE in wanted:
                 for g in part.groups:
                     tally.add(g.desa_code, g.coverage_start, g.paid_through, g.count)
-                due += policy.due_coverage(part.linked, now, tally=tally, count=False)
+                due += policy.due_coverage(
+                    part.linked, now, tally=tally, count=False, funding=funding
+                )
             if Kind.PROTECTED_NOTICE in wanted:
                 due += policy.due_protected_notice(
                     part.notice, now, whatsapp_enabled=wa, status_cache=tally.cache

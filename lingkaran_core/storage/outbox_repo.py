@@ -559,7 +559,8 @@ async def iter_worker_chunks(
                 (lo, hi),
             )
             linked = await r.all(
-                "SELECT w.id, w.desa_code, w.coverage_start, w.paid_through, c.id AS chat_id, "
+                "SELECT w.id, w.desa_code, w.coverage_start, w.paid_through, w.sector, "
+                "w.funding_period_id, c.id AS chat_id, "
                 "c.channel AS chat_channel, c.user_ref AS chat_user_ref FROM chats c "
                 f"JOIN workers w ON w.id = c.worker_id WHERE c.worker_id > ? AND c.worker_id <= ? "
                 f"AND {_LIVE} ORDER BY w.id",
@@ -601,6 +602,8 @@ async def iter_worker_chunks(
                         coverage_start=_date(row["coverage_start"]),
                         paid_through=_date(row["paid_through"]),
                         chats=chats,
+                        sector=row["sector"],
+                        funding_period_id=row["funding_period_id"],
                     )
                     for row, chats in linked_rows[i : i + piece]
                 ],

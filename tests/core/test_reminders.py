@@ -213,7 +213,10 @@ def test_coverage_ending_fires_in_the_last_days_of_the_paid_month() -> None:
     assert rm.due_coverage([row], datetime(2026, 11, 23, 10, 0, tzinfo=WIB)) == []
     due = rm.due_coverage([row], datetime(2026, 11, 24, 10, 0, tzinfo=WIB))
     assert [(d.msg_key, d.params) for d in due] == [
-        ("reminder.coverage_ending", {"until": "2026-11-30"})
+        (
+            "reminder.coverage_ending",
+            {"until": "2026-11-30", "funding": "unknown", "payment_due": "2026-12-15"},
+        )
     ]
     assert rm.due_coverage([_cov(date(2026, 12, 1))], NOW) == []
 

@@ -151,7 +151,9 @@ async def test_benefits_accepts_a_typed_number(chat: ChatDriver) -> None:
 async def test_about_explains_the_programme_and_offers_topics(chat: ChatDriver) -> None:
     await chat.send("menu")
     await chat.tap("Tentang program")
-    chat.expect("Lingkaran Cinta", "Pemkab Jember", "Desember 2025", "82.000", "JKK", "JKM")
+    chat.expect("Lingkaran Cinta", "Pemkab Jember", "SK Bupati", "82.000", "JKK", "JKM")
+    # The regency funds budget periods, not "since December 2025" (DOMAIN.md §9).
+    chat.expect_not("Sejak Desember 2025")
     chat.expect_not("pekerja rentan", "miskin", "desil", "Anda")
     chat.expect_choices("Layanan resmi", "Berobat jika celaka", "Lanjut bayar sendiri")
     chat.expect_choices("Awas penipuan", "Kembali ke menu")

@@ -1,0 +1,298 @@
+"""Telling the truth on the day (issue 14, items 1 and 3; DOMAIN.md §9).
+
+* funded periods: the data says whether next month is funded, until when, or nothing is known;
+  a reminder never promises payment beyond a known period;
+* nothing is "unpaid" before its due day: sweeps on the 1st, 14th and 16th of a month;
+* every rule labelled UNCONFIRMED in the rules data is listed here with where it reaches users,
+  and what it renders is hedged, never a certainty.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from handlers.eligibility import REASON_TEXT
+from handlers.i18n import translator
+from handlers.outbound import render
+from lingkaran.channels.scheduler import run_sweep
+from lingkaran_core import rules
+from lingkaran_core.coverage import CoverageStatus, coverage_status
+from lingkaran_core.eligibility import Reason
+from lingkaran_core.funding import FundingPeriod, Outlook, outlook
+from lingkaran_core.reminders import Kind
+from lingkaran_core.storage import Database, funding_repo
+
+SECTOR = "nelayan_tangkap"
+DESA = "35.09.27.2002"
+
+
+def _p(pid: int, start: str, end: str, sector: str | None = None) -> FundingPeriod:
+    return FundingPeriod(
+        id=pid,
+        funder="Pemkab Jember",
+        reference=f"SK-{pid}",
+        starts_on=date.fromisoformat(start),
+        ends_on=date.fromisoformat(end),
+        sector=sector,
+    )
+
+
+# -- the funding outlook ------------------------------------------------------------------------
+
+
+def test_touching_periods_are_one_span_and_next_month_is_funded() -> None:
+    periods = [_p(1, "2026-01-01", "2026-06-30"), _p(2, "2026-07-01", "2027-06-30")]
+    got = outlook(periods, sector=SECTOR, own_period_id=None, today=date(2026, 11, 20))
+    assert got.outlook is Outlook.FUNDED
+    assert got.funded_until == date(2027, 6, 30)
+
+
+def test_funding_ending_before_next_month_is_said_so() -> None:
+    periods = [_p(1, "2026-06-26", "2026-12-31")]
+    got = outlook(periods, sector=SECTOR, own_period_id=None, today=date(2026, 12, 10))
+    assert got.outlook is Outlook.ENDING
+    assert got.funded_until == date(2026, 12, 31)
+
+
+def test_a_gap_between_periods_is_not_bridged() -> None:
+    periods = [_p(1, "2026-01-01", "2026-12-31"), _p(2, "2027-03-01", "2027-12-31")]
+    got = outlook(periods, sector=SECTOR, own_period_id=None, today=date(2026, 12, 10))
+    assert (got.outlook, got.funded_until) == (Outlook.ENDING, date(2026, 12, 31))
+
+
+def test_periods_of_another_sector_or_another_worker_do_not_count() -> None:
+    periods = [_p(1, "2026-01-01", "2027-12-31", sector="buruh_tani_tembakau")]
+    assert outlook(periods, sector=SECTOR, own_period_id=None, today=date(2026, 12, 1)).outlook is (
+        Outlook.UNKNOWN
+    )
+    own = [_p(1, "2026-01-01", "2027-12-31"), _p(9, "2026-09-01", "2026-12-31")]
+    got = outlook(own, sector=SECTOR, own_period_id=9, today=date(2026, 12, 1))
+    assert (got.outlook, got.funded_until) == (Outlook.ENDING, date(2026, 12, 31))
+
+
+# -- reminder sweeps on the 1st, 14th and 16th, and at the end of a funded period ---------------
+
+
+async def _seed(db: Database, *, paid_through: str) -> None:
+    t = "2026-01-01T00:00:00+00:00"
+    async with db.tx() as tx:
+        await tx.execute(
+            "INSERT INTO chats (id, channel, user_ref, language, created_at, last_inbound_at) "
+            "VALUES (1, 'telegram', '1001', 'id', ?, ?)",
+            (t, t),
+        )
+        await tx.execute(
+            "INSERT INTO workers (id, nik, name, birth_date, sex, desa_code, sector, "
+            "coverage_start, paid_through, registration_status, created_at, updated_at) VALUES "
+            "(1, '3509270101900001', 'A', '1990-01-01', 'L', ?, ?, '2026-01-01', ?, "
+            "'verified', ?, ?)",
+            (DESA, SECTOR, paid_through, t, t),
+        )
+        await tx.execute("UPDATE chats SET worker_id = 1 WHERE id = 1")
+
+
+def _wib(day: str, hour: int = 10) -> datetime:
+    return datetime.fromisoformat(f"{day}T{hour:02d}:00:00+07:00").astimezone(UTC)
+
+
+async def _queued(db: Database) -> list[tuple[str, dict[str, Any]]]:
+    import json
+
+    async with db.read() as r:
+        rows = await r.all(
+            "SELECT msg_key, params FROM outbox WHERE channel = 'telegram' ORDER BY id"
+        )
+    return [(row[0], json.loads(row[1])) for row in rows]
+
+
+async def _sweep(db: Database, day: str) -> None:
+    await run_sweep(db, _wib(day), kinds=[Kind.COVERAGE], whatsapp_enabled=False)
+
+
+async def test_nothing_is_unpaid_before_the_15th(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "d.db")
+    try:
+        await _seed(db, paid_through="2026-11-01")  # November paid; December due 15 Dec
+        for day in ("2026-11-26", "2026-12-01", "2026-12-14", "2026-12-15"):
+            await _sweep(db, day)
+        queued = await _queued(db)
+        assert [k for k, _ in queued] == ["reminder.coverage_ending"]  # once, no arrears
+        key, params = queued[0]
+        assert params["payment_due"] == "2026-12-15"
+        text = render(key, params, "id").text
+        assert "tercatat sampai 30 November 2026" in text
+        assert "jatuh tempo 15 Desember 2026" in text
+        assert "belum tercatat di data Pemkab" not in text
+        await _sweep(db, "2026-12-16")
+        queued = await _queued(db)
+        assert [k for k, _ in queued] == ["reminder.coverage_ending", "reminder.arrears"]
+        arrears = render(*queued[1], "id").text
+        assert "Desember 2026 belum tercatat" in arrears
+        assert "sedang memproses" not in arrears  # the bot cannot know that
+    finally:
+        await db.close()
+
+
+@pytest.mark.parametrize(
+    ("ends", "outlook_word", "said", "not_said"),
+    [
+        ("2026-12-31", "ending", ("berakhir 31 Desember 2026", "Rp8.400"), ("didanai",)),
+        (
+            "2027-06-30",
+            "funded",
+            ("didanai Pemkab Jember (SK-1) sampai 30 Juni 2027",),
+            ("Rp8.400",),
+        ),
+        (None, "unknown", ("belum mencatat pendanaan",), ("didanai", "Rp8.400")),
+    ],
+)
+async def test_a_coverage_reminder_promises_nothing_beyond_a_known_funded_period(
+    tmp_path: Path,
+    ends: str | None,
+    outlook_word: str,
+    said: tuple[str, ...],
+    not_said: tuple[str, ...],
+) -> None:
+    db = await Database.open(tmp_path / "d.db")
+    try:
+        await _seed(db, paid_through="2026-12-01")
+        if ends is not None:
+            async with db.tx() as tx:
+                await funding_repo.add_period(
+                    tx,
+                    funder="Pemkab Jember",
+                    reference="SK-1",
+                    starts_on=date(2026, 6, 26),
+                    ends_on=date.fromisoformat(ends),
+                    sector=None,
+                    now=_wib("2026-06-26"),
+                )
+        await _sweep(db, "2026-12-26")
+        ((key, params),) = await _queued(db)
+        assert params["funding"] == outlook_word
+        text = render(key, params, "id").text
+        for fragment in said:
+            assert fragment in text
+        for fragment in (*not_said, "Iuran berikutnya dibayar Pemkab"):
+            assert fragment not in text
+        assert "JMO" in text  # the official check
+        english = render(key, params, "en").text
+        assert english != text
+    finally:
+        await db.close()
+
+
+# -- UNCONFIRMED rules reach users only hedged --------------------------------------------------
+
+CERTAIN = (
+    "perlindungan belum berlaku",
+    "tidak dilindungi",
+    "tidak terlindungi",
+    "tetap dilindungi",
+    "masih dilindungi",
+    "pasti",
+    "sedang memproses",
+)
+HEDGES = ("Menurut data Pemkab", "perlu dicek", "Petugas sedang mengecek", "untuk dicek")
+
+
+def _coverage_texts(status: CoverageStatus) -> list[str]:
+    from handlers.common import coverage_text
+
+    class _W:
+        registration_status = "verified"
+        sex = "L"
+        name = "Sutrisno"
+        coverage_start = date(2025, 12, 1)
+
+    class _Ctx:
+        t = translator("id")
+        today = date(2026, 11, 25)
+
+    paid = {CoverageStatus.ARREARS: date(2026, 9, 1), CoverageStatus.NON_ACTIVE: date(2026, 5, 1)}
+    cov = coverage_status(
+        start=date(2025, 12, 1), paid_through=paid[status], today=date(2026, 11, 25)
+    )
+    assert cov.status is status
+    return [coverage_text(_Ctx(), _W(), cov)]  # type: ignore[arg-type]
+
+
+def _arrears_reminders() -> list[str]:
+    return [
+        render("reminder.arrears", {"month": "2026-10-01"}, "id").text,
+        render("reminder.arrears", {"for": "facilitator", "count": 3}, "id").text,
+    ]
+
+
+# Every UNCONFIRMED rule, with the texts in which its decision reaches users (empty: it decides
+# nothing a user reads, with the reason).
+WHERE_RENDERED: dict[str, Any] = {
+    "COVERED_DURING_ARREARS_RULE": lambda: [
+        *_coverage_texts(CoverageStatus.ARREARS),
+        *_arrears_reminders(),
+        translator("id")(REASON_TEXT[Reason.COVERAGE_ARREARS]),
+    ],
+    "LAPSE_UNPAID_MONTHS_RULE": lambda: [
+        *_coverage_texts(CoverageStatus.NON_ACTIVE),
+        translator("id")(REASON_TEXT[Reason.COVERAGE_LAPSED]),
+    ],
+    "REACTIVATION_WINDOW_MONTHS_RULE": lambda: [
+        *_coverage_texts(CoverageStatus.ARREARS),
+        *_coverage_texts(CoverageStatus.NON_ACTIVE),
+    ],
+    "MIN_AGE_RULE": lambda: [translator("id")(REASON_TEXT[Reason.AGE_UNDER_LIMIT])],
+    # Decide no sentence: the DTSEN decile has no value; the scholarship months only time a
+    # reminder ("diajukan lagi setiap tahun ajaran" is OFF).
+    "DTSEN_MAX_DECILE_RULE": list,
+    "SCHOLARSHIP_REMINDER_MONTH_RULE": list,
+    "SCHOLARSHIP_SCHOOL_YEAR_START_MONTH_RULE": list,
+}
+
+
+def _unconfirmed() -> set[str]:
+    return {
+        name
+        for name in dir(rules)
+        if isinstance(getattr(rules, name), rules.Rule)
+        and getattr(rules, name).confidence is rules.Confidence.UNCONFIRMED
+    }
+
+
+def test_every_unconfirmed_rule_is_listed_with_where_it_is_rendered() -> None:
+    assert set(WHERE_RENDERED) == _unconfirmed()
+
+
+@pytest.mark.parametrize("rule", sorted(WHERE_RENDERED))
+def test_an_unconfirmed_rule_is_rendered_hedged_never_as_a_certainty(rule: str) -> None:
+    for text in WHERE_RENDERED[rule]():
+        lowered = text.lower()
+        for phrase in CERTAIN:
+            assert phrase.lower() not in lowered, (rule, phrase, text)
+        assert any(h.lower() in lowered for h in HEDGES), (rule, text)
+
+
+def test_the_coverage_answer_names_the_pemkab_as_the_source_and_the_official_checks() -> None:
+    from handlers.common import coverage_text
+
+    class _W:
+        registration_status = "verified"
+        sex = "P"
+        name = "Siti"
+        coverage_start = date(2025, 12, 1)
+
+    class _Ctx:
+        t = translator("id")
+        today = date(2026, 12, 3)
+
+    cov = coverage_status(start=date(2025, 12, 1), paid_through=date(2026, 11, 1), today=_Ctx.today)
+    text = coverage_text(_Ctx(), _W(), cov)  # type: ignore[arg-type]
+    assert text.startswith("Menurut data Pemkab")
+    assert "jatuh temponya 15 Desember 2026" in text
+    assert "JMO" in text
+    assert "175" in text
+    assert cov.payment_due == date(2026, 12, 15)
+    assert timedelta(0) < cov.payment_due - _Ctx.today
