@@ -62,7 +62,7 @@ from lingkaran_core.regions import Desa, Kecamatan, load_regions
 from lingkaran_core.retention import run_retention
 from lingkaran_core.rules import Opd
 from lingkaran_core.stats import collect_stats
-from lingkaran_core.storage import Database, Tx, admin_repo, backup
+from lingkaran_core.storage import Database, Tx, admin_repo, backup, funding_repo
 from lingkaran_core.storage.db import dumps
 from lingkaran_core.storage.repos import (
     Claim,
@@ -957,6 +957,68 @@ async def _registrations_reject(db: Database, args: argparse.Namespace) -> int:
 # -- outbox ------------------------------------------------------------------------------------------
 
 
+async def _funding_add(db: Database, args: argparse.Namespace) -> int:
+    if args.until < args.start:
+        raise CliError("--until is before --from")
+    if args.sector and args.sector not in SECTOR_NAMES:
+        raise CliError(f"unknown sector {args.sector!r}; one of: {', '.join(SECTOR_NAMES)}")
+    async with db.tx() as tx:
+        pid = await funding_repo.add_period(
+            tx,
+            funder=args.funder.strip(),
+            reference=args.reference.strip(),
+            starts_on=args.start,
+            ends_on=args.until,
+            sector=args.sector,
+            now=args.clock(),
+        )
+        await services.audit(
+            tx,
+            now=args.clock(),
+            actor_kind="admin",
+            actor_id=args.settings.admin_actor,
+            action="funding.add",
+            target_kind="funding_period",
+            target_id=pid,
+            channel="admin",
+            details={
+                "reference": args.reference,
+                "from": str(args.start),
+                "until": str(args.until),
+            },
+        )
+    scope = sector_label(args.sector) if args.sector else "every sector"
+    out(
+        f"funded period #{pid}: {args.funder} {args.reference}, {args.start} to {args.until} ({scope})"
+    )
+    return 0
+
+
+async def _funding_list(db: Database, args: argparse.Namespace) -> int:
+    async with db.read() as r:
+        periods = await funding_repo.all_periods(r)
+    if not periods:
+        out("no funded periods recorded: reminders say nothing about who pays next")
+        return 0
+    out(
+        table(
+            ["Id", "Funder", "Reference", "From", "Until", "Sector"],
+            [
+                [
+                    p.id,
+                    p.funder,
+                    p.reference,
+                    p.starts_on,
+                    p.ends_on,
+                    sector_label(p.sector) if p.sector else "all",
+                ]
+                for p in periods
+            ],
+        )
+    )
+    return 0
+
+
 async def _retention_run(db: Database, args: argparse.Namespace) -> int:
     report = await run_retention(
         db, now=args.clock(), policy=args.settings.retention(), dry_run=args.dry_run
@@ -1237,6 +1299,19 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     from lingkaran.channels import admin_ops
 
     admin_ops.register(sub, default_db=default_db)
+
+    funding = sub.add_parser("funding", help="periods the Pemkab funds").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    p = funding.add_parser("add", parents=[common], help="record a funded period (an SK)")
+    p.add_argument("--funder", default="Pemkab Jember")
+    p.add_argument("--reference", required=True, help="the SK number, e.g. 188.45/123/1.12/2026")
+    p.add_argument("--from", dest="start", required=True, type=_today_arg, help="YYYY-MM-DD")
+    p.add_argument("--until", required=True, type=_today_arg, help="YYYY-MM-DD (last day)")
+    p.add_argument("--sector", help="one sector's cohort (default: every sector)")
+    p.set_defaults(func=_with_db(_funding_add))
+    p = funding.add_parser("list", parents=[common], help="every funded period")
+    p.set_defaults(func=_with_db(_funding_list))
 
     retention = sub.add_parser("retention", help="personal data past its period").add_subparsers(
         dest="action", required=True, metavar="ACTION"

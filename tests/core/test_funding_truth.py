@@ -296,3 +296,48 @@ def test_the_coverage_answer_names_the_pemkab_as_the_source_and_the_official_che
     assert "175" in text
     assert cov.payment_due == date(2026, 12, 15)
     assert timedelta(0) < cov.payment_due - _Ctx.today
+
+
+def test_the_admin_records_and_lists_funded_periods(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conftest import FixedClock, settings_for
+
+    from lingkaran.channels import admin_cli
+
+    db = str(tmp_path / "f.db")
+
+    def admin(*argv: str) -> tuple[int, str, str]:
+        code = admin_cli.main([*argv, "--db", db], settings=settings_for(), clock=FixedClock())
+        got = capsys.readouterr()
+        return code, got.out, got.err
+
+    assert admin("init-db")[0] == 0
+    code, out, _ = admin(
+        "funding", "add", "--reference", "SK 188/2026", "--from", "2026-06-26",
+        "--until", "2026-12-31", "--sector", SECTOR,
+    )  # fmt: skip
+    assert code == 0
+    assert "funded period #1" in out
+    code, _, err = admin(
+        "funding", "add", "--reference", "X", "--from", "2027-01-01", "--until", "2026-01-01"
+    )
+    assert code == 1
+    assert "--until is before --from" in err
+    code, _, err = admin(
+        "funding",
+        "add",
+        "--reference",
+        "X",
+        "--from",
+        "2026-01-01",
+        "--until",
+        "2026-12-31",
+        "--sector",
+        "dukun",
+    )
+    assert code == 1
+    assert "unknown sector" in err
+    code, out, _ = admin("funding", "list")
+    assert "SK 188/2026" in out
+    assert "2026-12-31" in out
