@@ -374,3 +374,29 @@ async def test_neither_the_token_nor_the_webhook_secret_reaches_a_log_line(
             if secret in f"{r.getMessage()} {r.__dict__} {r.exc_text}"
         ]
         assert not leaks, leaks[:3]
+
+
+async def test_after_a_telegram_conversation_no_full_nik_is_left_outside_its_tables(
+    bot: RunningBot, fake: FakeTelegram, user: User, db: Database
+) -> None:
+    from test_whatsapp_edges import full_niks
+
+    await seed_worker(db)
+    await user.say("/start")
+    await user.press("Cek kepesertaan")
+    await user.say(NIK)
+    await user.say("15-05-1978")
+    user.expect("Sutrisno")
+    unreadable = recorded("document_empty_thumbnail")
+    unreadable["message"]["caption"] = f"KTP saya, NIK {NIK}"  # kept for staff, but masked
+    fake.queue_recorded(unreadable, chat_id=CHAT)
+    edit = recorded("edited_message")  # carries the NIK, and is recorded nowhere in full
+    edit["edited_message"]["message_id"] = 1
+    fake.queue_recorded(edit, chat_id=CHAT)
+    for _ in range(100):
+        if await count(db, "SELECT COUNT(*) FROM unparsed_updates") == 1:
+            break
+        await asyncio.sleep(0.02)
+    assert await full_niks(db, NIK) == []
+    async with db.read() as r:
+        assert "3509********0001" in str(await r.scalar("SELECT payload FROM unparsed_updates"))
