@@ -40,7 +40,6 @@ import io
 import logging
 import operator
 import re
-import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -53,6 +52,7 @@ from lingkaran_core.errors import DomainError, InvalidDate, InvalidNIK, InvalidP
 from lingkaran_core.identity import mask_nik, normalize_phone, parse_nik
 from lingkaran_core.regions import load_regions
 from lingkaran_core.rules import SECTOR_CODES
+from lingkaran_core.storage import roster_repo
 from lingkaran_core.storage.db import Database
 from lingkaran_core.textsafe import csv_row
 
@@ -85,7 +85,6 @@ COLUMNS: Final = (
 )
 REQUIRED_COLUMNS: Final = ("nik", "nama", "tanggal_lahir", "kode_desa", "sektor")
 BATCH_SIZE: Final = 5_000
-IMPORT_CACHE_KIB: Final = -32_768  # negative: KiB (32 MiB), SQLite's convention
 KEEP_ISSUES: Final = 1_000  # errors/warnings kept in the report; the counts are always complete
 MAX_NAME_LENGTH: Final = 120
 
@@ -326,26 +325,9 @@ def _nik(digits: str, today: date) -> tuple[str, str]:
 
 # -- rows -------------------------------------------------------------------------------------
 
-# The order of the workers columns an import writes and compares.
-_FIELDS: Final = (
-    "name",
-    "birth_date",
-    "sex",
-    "desa_code",
-    "sector",
-    "occupation",
-    "phone",
-    "dtsen_decile",
-    "kpj",
-    "coverage_start",
-    "paid_through",
-)
-# Optional fields: an empty cell keeps the stored value.
-_KEEP_WHEN_EMPTY: Final = frozenset(
-    i
-    for i, f in enumerate(_FIELDS)
-    if f in {"occupation", "phone", "dtsen_decile", "kpj", "coverage_start", "paid_through"}
-)
+# The order of the workers columns an import writes and compares (and which an empty cell keeps).
+_FIELDS: Final = roster_repo.FIELDS
+_KEEP_WHEN_EMPTY: Final = roster_repo.KEEP_WHEN_EMPTY
 _Values = tuple[Any, ...]
 
 
@@ -529,103 +511,7 @@ def _open_records(handle: TextIO) -> tuple[list[str], list[str], str, Iterator[l
     return raw_header, header, delimiter, csv.reader(handle, delimiter=delimiter)
 
 
-# -- writing: stage in chunks, switch in one short transaction -----------------------------------
-#
-# Validated rows go to a TEMP table of the importing connection, a chunk at a time: writing a
-# temp table takes no lock on the main database, so the bot (another process, or the same one)
-# keeps writing meanwhile. Then, chunk by chunk under plain reads (WAL readers block nobody),
-# staged rows equal to the stored ones are dropped from the stage and the rest marked new or
-# existing. Only then does one transaction apply what is left (UPDATE ... FROM the stage, then
-# INSERT OR IGNORE): all or nothing, and as short as the changes themselves. The counts come
-# from that transaction, so the report says exactly what was committed.
-
-_COLS = ", ".join(_FIELDS)
-_CREATE_STAGE = (
-    "CREATE TEMP TABLE roster_stage (seq INTEGER PRIMARY KEY, nik TEXT NOT NULL UNIQUE, "
-    f"{_COLS}, new INTEGER NOT NULL DEFAULT 1)"
-)
-_DROP_STAGE = "DROP TABLE IF EXISTS temp.roster_stage"
-_INSERT_STAGE = (
-    f"INSERT INTO temp.roster_stage (nik, {_COLS}) VALUES ({', '.join('?' * (len(_FIELDS) + 1))})"
-)
-_CLASSIFY = (
-    "SELECT s.seq, w.id IS NOT NULL, "
-    + ", ".join(f"s.{f}" for f in _FIELDS)
-    + ", "
-    + ", ".join(f"w.{f}" for f in _FIELDS)
-    + " FROM temp.roster_stage s LEFT JOIN main.workers w ON w.nik = s.nik "
-    "WHERE s.seq BETWEEN ? AND ?"
-)
-_SWITCH_UPDATE = (
-    "UPDATE main.workers SET "
-    + ", ".join(
-        f"{f} = COALESCE(s.{f}, workers.{f})" if i in _KEEP_WHEN_EMPTY else f"{f} = s.{f}"
-        for i, f in enumerate(_FIELDS)
-    )
-    + ", updated_at = ? FROM temp.roster_stage AS s WHERE s.new = 0 AND workers.nik = s.nik"
-)
-_SWITCH_INSERT = (
-    f"INSERT OR IGNORE INTO main.workers (nik, {_COLS}, created_at, updated_at) "
-    f"SELECT nik, {_COLS}, ?, ? FROM temp.roster_stage WHERE new = 1 ORDER BY nik"
-)
-CLASSIFY_CHUNK: Final = 5_000
-
-
-def _temp_only(fn: Any) -> Any:
-    """Run ``fn(conn, *args)`` and commit: a transaction that touches only the temp schema."""
-
-    def call(conn: sqlite3.Connection, *args: Any) -> Any:
-        try:
-            result = fn(conn, *args)
-        except BaseException:
-            conn.rollback()
-            raise
-        conn.commit()
-        return result
-
-    return call
-
-
-def _reset_stage_sync(conn: sqlite3.Connection) -> None:
-    conn.execute(_DROP_STAGE).close()
-    conn.execute(_CREATE_STAGE).close()
-
-
-def _drop_stage_sync(conn: sqlite3.Connection) -> None:
-    conn.execute(_DROP_STAGE).close()
-
-
-def _stage_sync(conn: sqlite3.Connection, batch: list[tuple[str, _Values]]) -> None:
-    conn.executemany(_INSERT_STAGE, [(nik, *values) for nik, values in batch]).close()
-
-
-def _classify_sync(conn: sqlite3.Connection, lo: int, hi: int) -> int:
-    """Drop staged rows ``lo..hi`` equal to the stored ones, mark the existing; how many equal."""
-    n = len(_FIELDS)
-    same: list[tuple[int]] = []
-    existing: list[tuple[int]] = []
-    for row in conn.execute(_CLASSIFY, (lo, hi)).fetchall():
-        if not row[1]:
-            continue
-        values, old = row[2 : 2 + n], row[2 + n :]
-        merged = tuple(
-            old[i] if (v is None and i in _KEEP_WHEN_EMPTY) else v for i, v in enumerate(values)
-        )
-        (same if merged == tuple(old) else existing).append((row[0],))
-    conn.executemany("DELETE FROM temp.roster_stage WHERE seq = ?", same).close()
-    conn.executemany("UPDATE temp.roster_stage SET new = 0 WHERE seq = ?", existing).close()
-    return len(same)
-
-
-def _switch_sync(conn: sqlite3.Connection, stamp: str) -> tuple[int, int]:
-    """(inserted, updated): the one write transaction of an import."""
-    cur = conn.execute(_SWITCH_UPDATE, (stamp,))
-    updated = cur.rowcount
-    cur.close()
-    cur = conn.execute(_SWITCH_INSERT, (stamp, stamp))
-    inserted = cur.rowcount
-    cur.close()
-    return inserted, updated
+# -- writing: see lingkaran_core.storage.roster_repo (stage in chunks, one short switch) -------
 
 
 def _open_text(path: str | Path, mode: str) -> TextIO:
@@ -633,18 +519,6 @@ def _open_text(path: str | Path, mode: str) -> TextIO:
     if mode == "w":
         return open(path, "w", encoding="utf-8-sig", newline="")
     return open(path, encoding="utf-8-sig", newline="")
-
-
-async def _pragma(db: Database, name: str) -> int:
-    async with db.connection.execute(f"PRAGMA {name}") as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row is not None else 0
-
-
-async def _on_temp(db: Database, fn: Any, *args: Any) -> Any:
-    """One temp-only unit of work in the database thread (no lock on the main database)."""
-    async with db.read() as r:
-        return await r.run(_temp_only(fn), *args)
 
 
 async def import_roster(
@@ -664,12 +538,8 @@ async def import_roster(
     except OSError as err:
         raise RosterFormatError("roster.unreadable", reason=err.strerror or str(err)) from None
     rejects: TextIO | None = None
-    staged = 0
-    old_cache = await _pragma(db, "cache_size")
-    # A bigger page cache for this connection while importing: index pages of 100k+ rows stop
-    # being evicted and re-read; restored afterwards.
-    await db.connection.execute(f"PRAGMA cache_size={IMPORT_CACHE_KIB}")
-    await _on_temp(db, _reset_stage_sync)
+    stage = roster_repo.RosterStage(db)
+    await stage.open()
     try:
         raw_header, header, delimiter, records = _open_records(handle)
         report.delimiter = delimiter
@@ -707,19 +577,14 @@ async def import_roster(
             if skip_invalid or not report.rejected:
                 batch.append((nik, values))
                 if len(batch) >= batch_size:
-                    await _on_temp(db, _stage_sync, batch)
-                    staged += len(batch)
+                    await stage.add(batch)
                     batch = []
         if batch and (skip_invalid or not report.rejected):
-            await _on_temp(db, _stage_sync, batch)
-            staged += len(batch)
+            await stage.add(batch)
         if report.rejected and not skip_invalid:
             return report  # nothing committed
-        for lo in range(1, staged + 1, CLASSIFY_CHUNK):
-            report.unchanged += await _on_temp(db, _classify_sync, lo, lo + CLASSIFY_CHUNK - 1)
-        async with db.tx() as tx:
-            inserted, updated = await tx.run_and_commit(_switch_sync, stamp)
-        report.inserted, report.updated = inserted, updated
+        report.unchanged = await stage.drop_unchanged()
+        report.inserted, report.updated = await stage.switch(stamp=stamp)
         report.committed = True
     except UnicodeDecodeError:
         raise RosterFormatError("roster.not_utf8") from None
@@ -728,9 +593,7 @@ async def import_roster(
         if rejects is not None:
             rejects.close()
         with contextlib.suppress(Exception):
-            await _on_temp(db, _drop_stage_sync)
-        with contextlib.suppress(Exception):
-            await db.connection.execute(f"PRAGMA cache_size={old_cache}")
+            await stage.close()
         logger.info(
             "roster import",
             extra={

@@ -848,8 +848,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("lingkaran_core/storage/outbox_repo.py", "table"): "_max_id(): callers pass literal names",
     ("lingkaran_core/storage/outbox_repo.py", "where"): "_claim_chunks(): literal conditions",
     ("lingkaran_core/storage/chats.py", "sets"): "update_chat(): '{k} = ?' for allow-listed keys",
-    ("lingkaran_core/importers.py", "name"): "_pragma(): callers pass a literal pragma name",
-    ("lingkaran_core/importers.py", "old_cache"): "an integer read back from PRAGMA cache_size",
+    ("lingkaran_core/storage/roster_repo.py", "int(old_cache)"): (
+        "an integer read back from PRAGMA cache_size"
+    ),
     ("lingkaran_core/storage/demo_repo.py", "t['name']"): (
         "table names read from sqlite_master (demo wipe)"
     ),

@@ -1,0 +1,191 @@
+"""The roster import's SQL: stage in chunks, switch in one short transaction.
+
+Validated rows go to a TEMP table of the importing connection, a chunk at a time: a transaction
+that writes only the temp schema takes no lock on the main database, so the bot (another
+process, or the same one) keeps writing meanwhile. Then, chunk by chunk under plain reads (WAL
+readers block nobody), staged rows equal to the stored ones are dropped from the stage and the
+rest marked new or existing. Only then does one transaction apply what is left (``UPDATE ...
+FROM`` the stage, then ``INSERT OR IGNORE``): all or nothing, and as short as the changes
+themselves. Its row counts are what the import reports: exactly what was committed.
+
+    stage = RosterStage(db)
+    await stage.open()                 # a fresh temp table, a bigger page cache
+    try:
+        await stage.add(batch)         # [(nik, values in FIELDS order)], as often as needed
+        unchanged = await stage.drop_unchanged()
+        inserted, updated = await stage.switch(stamp=now.isoformat())
+    finally:
+        await stage.close()            # drops the stage, restores the cache size
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import Any, Final, TypeVar
+
+from lingkaran_core.storage.db import Database
+
+__all__ = ["CLASSIFY_CHUNK", "FIELDS", "KEEP_WHEN_EMPTY", "RosterStage"]
+
+T = TypeVar("T")
+
+# The workers columns an import writes and compares, in the order of a row's values.
+FIELDS: Final = (
+    "name",
+    "birth_date",
+    "sex",
+    "desa_code",
+    "sector",
+    "occupation",
+    "phone",
+    "dtsen_decile",
+    "kpj",
+    "coverage_start",
+    "paid_through",
+)
+# Optional fields: an empty cell (None) keeps the stored value.
+KEEP_WHEN_EMPTY: Final = frozenset(
+    i
+    for i, f in enumerate(FIELDS)
+    if f in {"occupation", "phone", "dtsen_decile", "kpj", "coverage_start", "paid_through"}
+)
+CLASSIFY_CHUNK: Final = 5_000
+IMPORT_CACHE_KIB: Final = -32_768  # negative: KiB (32 MiB), SQLite's convention
+
+_COLS = ", ".join(FIELDS)
+_CREATE_STAGE = (
+    "CREATE TEMP TABLE roster_stage (seq INTEGER PRIMARY KEY, nik TEXT NOT NULL UNIQUE, "
+    f"{_COLS}, new INTEGER NOT NULL DEFAULT 1)"
+)
+_DROP_STAGE = "DROP TABLE IF EXISTS temp.roster_stage"
+_INSERT_STAGE = (
+    f"INSERT INTO temp.roster_stage (nik, {_COLS}) VALUES ({', '.join('?' * (len(FIELDS) + 1))})"
+)
+_CLASSIFY = (
+    "SELECT s.seq, w.id IS NOT NULL, "
+    + ", ".join(f"s.{f}" for f in FIELDS)
+    + ", "
+    + ", ".join(f"w.{f}" for f in FIELDS)
+    + " FROM temp.roster_stage s LEFT JOIN main.workers w ON w.nik = s.nik "
+    "WHERE s.seq BETWEEN ? AND ?"
+)
+_SWITCH_UPDATE = (
+    "UPDATE main.workers SET "
+    + ", ".join(
+        f"{f} = COALESCE(s.{f}, workers.{f})" if i in KEEP_WHEN_EMPTY else f"{f} = s.{f}"
+        for i, f in enumerate(FIELDS)
+    )
+    + ", updated_at = ? FROM temp.roster_stage AS s WHERE s.new = 0 AND workers.nik = s.nik"
+)
+_SWITCH_INSERT = (
+    f"INSERT OR IGNORE INTO main.workers (nik, {_COLS}, created_at, updated_at) "
+    f"SELECT nik, {_COLS}, ?, ? FROM temp.roster_stage WHERE new = 1 ORDER BY nik"
+)
+_CACHE_SIZE = "PRAGMA cache_size"
+_SET_IMPORT_CACHE = f"PRAGMA cache_size = {IMPORT_CACHE_KIB}"
+
+
+def _temp_only(fn: Callable[..., T]) -> Callable[..., T]:
+    """``fn(conn, *args)`` then commit: a transaction that touches only the temp schema."""
+
+    def call(conn: sqlite3.Connection, *args: Any) -> T:
+        try:
+            result = fn(conn, *args)
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+        return result
+
+    return call
+
+
+def _reset_sync(conn: sqlite3.Connection) -> int:
+    old = int(conn.execute(_CACHE_SIZE).fetchone()[0])
+    # A bigger page cache while importing: index pages of 100k+ rows stop being re-read.
+    conn.execute(_SET_IMPORT_CACHE).close()
+    conn.execute(_DROP_STAGE).close()
+    conn.execute(_CREATE_STAGE).close()
+    return old
+
+
+def _close_sync(conn: sqlite3.Connection, old_cache: int) -> None:
+    conn.execute(_DROP_STAGE).close()
+    conn.execute(f"PRAGMA cache_size = {int(old_cache)}").close()
+
+
+def _add_sync(conn: sqlite3.Connection, batch: list[tuple[str, tuple[Any, ...]]]) -> None:
+    conn.executemany(_INSERT_STAGE, [(nik, *values) for nik, values in batch]).close()
+
+
+def _classify_sync(conn: sqlite3.Connection, lo: int, hi: int) -> int:
+    """Drop staged rows ``lo..hi`` equal to the stored ones, mark the existing; how many equal."""
+    n = len(FIELDS)
+    same: list[tuple[int]] = []
+    existing: list[tuple[int]] = []
+    for row in conn.execute(_CLASSIFY, (lo, hi)).fetchall():
+        if not row[1]:
+            continue
+        values, old = row[2 : 2 + n], row[2 + n :]
+        merged = tuple(
+            old[i] if (v is None and i in KEEP_WHEN_EMPTY) else v for i, v in enumerate(values)
+        )
+        (same if merged == tuple(old) else existing).append((row[0],))
+    conn.executemany("DELETE FROM temp.roster_stage WHERE seq = ?", same).close()
+    conn.executemany("UPDATE temp.roster_stage SET new = 0 WHERE seq = ?", existing).close()
+    return len(same)
+
+
+def _switch_sync(conn: sqlite3.Connection, stamp: str) -> tuple[int, int]:
+    """(inserted, updated): the one write transaction of an import."""
+    cur = conn.execute(_SWITCH_UPDATE, (stamp,))
+    updated = cur.rowcount
+    cur.close()
+    cur = conn.execute(_SWITCH_INSERT, (stamp, stamp))
+    inserted = cur.rowcount
+    cur.close()
+    return inserted, updated
+
+
+class RosterStage:
+    """The staging table of one import on ``db`` (see the module docstring)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.staged = 0
+        self._old_cache: int | None = None
+
+    async def _temp(self, fn: Callable[..., T], *args: Any) -> T:
+        # A read unit: no BEGIN IMMEDIATE, so no lock on the main database is taken.
+        async with self.db.read() as r:
+            return await r.run(_temp_only(fn), *args)
+
+    async def open(self) -> None:
+        """A fresh, empty stage."""
+        self._old_cache = await self._temp(_reset_sync)
+        self.staged = 0
+
+    async def add(self, batch: list[tuple[str, tuple[Any, ...]]]) -> None:
+        """Stage validated rows ``(nik, values in FIELDS order)``."""
+        if batch:
+            await self._temp(_add_sync, batch)
+            self.staged += len(batch)
+
+    async def drop_unchanged(self) -> int:
+        """Compare the stage with the stored rows, chunk by chunk; how many were equal."""
+        same = 0
+        for lo in range(1, self.staged + 1, CLASSIFY_CHUNK):
+            same += await self._temp(_classify_sync, lo, lo + CLASSIFY_CHUNK - 1)
+        return same
+
+    async def switch(self, *, stamp: str) -> tuple[int, int]:
+        """Apply the stage in one transaction; (inserted, updated) as committed."""
+        async with self.db.tx() as tx:
+            return await tx.run_and_commit(_switch_sync, stamp)
+
+    async def close(self) -> None:
+        """Drop the stage and restore the connection's cache size."""
+        if self._old_cache is not None:
+            await self._temp(_close_sync, self._old_cache)
+            self._old_cache = None
