@@ -2,7 +2,7 @@
 
 Each side runs in its own subprocess so its peak RSS (VmHWM) is its own:
 
-* ours: ``lingkaran_core.importers.import_roster`` (validation, upsert diff, batches);
+* ours: ``lingkaran_core.importers.import_roster`` (validation, staging, upsert diff, switch);
 * baseline: plain ``csv.reader`` + ``sqlite3.executemany`` into the same ``workers`` table, no
   validation at all: the floor for "read a CSV and write rows".
 
@@ -181,7 +181,7 @@ def run() -> list[dict[str, Any]]:
         return f"{r['seconds']:.2f} s ({rate:,.0f} rows/s), peak RSS {r['rss_kb'] / 1024:.0f} MB"
 
     note = (
-        f"{ROWS:,} valid rows, 1 transaction, 5,000-row batches; ours validates every cell "
+        f"{ROWS:,} valid rows, staged in 5,000-row chunks, one switch transaction; ours validates every cell "
         f"(NIK, dates, desa, sector, phone, KPJ) and diffs against stored rows; "
         f"inserted ours={ours['inserted']:,} baseline={base['inserted']:,}; "
         f"re-importing the same file: {ours['reimport_seconds']:.2f} s, "

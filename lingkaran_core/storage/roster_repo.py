@@ -55,7 +55,9 @@ IMPORT_CACHE_KIB: Final = -32_768  # negative: KiB (32 MiB), SQLite's convention
 
 _COLS = ", ".join(FIELDS)
 _CREATE_STAGE = (
-    "CREATE TEMP TABLE roster_stage (seq INTEGER PRIMARY KEY, nik TEXT NOT NULL UNIQUE, "
+    # No index on nik: the importer stages each NIK once (duplicates are bad rows), and the
+    # comparison looks rows up in the workers index.
+    "CREATE TEMP TABLE roster_stage (seq INTEGER PRIMARY KEY, nik TEXT NOT NULL, "
     f"{_COLS}, new INTEGER NOT NULL DEFAULT 1)"
 )
 _DROP_STAGE = "DROP TABLE IF EXISTS temp.roster_stage"
@@ -101,13 +103,14 @@ def _temp_only(fn: Callable[..., T]) -> Callable[..., T]:
     return call
 
 
-def _reset_sync(conn: sqlite3.Connection) -> int:
+def _reset_sync(conn: sqlite3.Connection) -> tuple[int, bool]:
     old = int(conn.execute(_CACHE_SIZE).fetchone()[0])
+    empty = not conn.execute("SELECT EXISTS (SELECT 1 FROM main.workers)").fetchone()[0]
     # A bigger page cache while importing: index pages of 100k+ rows stop being re-read.
     conn.execute(_SET_IMPORT_CACHE).close()
     conn.execute(_DROP_STAGE).close()
     conn.execute(_CREATE_STAGE).close()
-    return old
+    return old, empty
 
 
 def _close_sync(conn: sqlite3.Connection, old_cache: int) -> None:
@@ -155,6 +158,7 @@ class RosterStage:
         self.db = db
         self.staged = 0
         self._old_cache: int | None = None
+        self._first = False  # workers was empty when the stage opened: nothing to compare
 
     async def _temp(self, fn: Callable[..., T], *args: Any) -> T:
         # A read unit: no BEGIN IMMEDIATE, so no lock on the main database is taken.
@@ -163,7 +167,7 @@ class RosterStage:
 
     async def open(self) -> None:
         """A fresh, empty stage."""
-        self._old_cache = await self._temp(_reset_sync)
+        self._old_cache, self._first = await self._temp(_reset_sync)
         self.staged = 0
 
     async def add(self, batch: list[tuple[str, tuple[Any, ...]]]) -> None:
@@ -175,6 +179,8 @@ class RosterStage:
     async def drop_unchanged(self) -> int:
         """Compare the stage with the stored rows, chunk by chunk; how many were equal."""
         same = 0
+        if self._first:
+            return 0  # every staged row is new (one a concurrent writer added is ignored)
         for lo in range(1, self.staged + 1, CLASSIFY_CHUNK):
             same += await self._temp(_classify_sync, lo, lo + CLASSIFY_CHUNK - 1)
         return same
