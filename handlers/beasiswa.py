@@ -11,6 +11,7 @@ from datetime import date
 from handlers.claim_common import (
     CONFIRM_CHOICES,
     check_subject,
+    filing_as,
     mark_if_facilitator,
 )
 from handlers.claim_common import submit as submit_claim
@@ -20,7 +21,7 @@ from handlers.engine import Answer, Ctx, End, Flow, Goto, Invalid, Option, Outco
 from handlers.i18n import N_
 from lingkaran_core import claims as claim_rules
 from lingkaran_core import rules, services
-from lingkaran_core.claims import ChecklistFacts, ClaimType
+from lingkaran_core.claims import Actor, ChecklistFacts, ClaimType
 from lingkaran_core.errors import NotEligible
 from lingkaran_core.identity import parse_nik
 from lingkaran_core.rules import SchoolLevel
@@ -79,9 +80,12 @@ async def _nik_next(ctx: Ctx, value: str) -> Outcome:
     worker = await worker_by_nik(ctx.tx, value)
     await check_subject(ctx, worker)
     ctx.data["worker_id"] = worker.id if worker else None
-    ctx.data["name"] = worker.name if worker else None
+    # Name and years of membership are personal: only a facilitator of the desa (checked above)
+    # gets the roster's early answer; anyone else's request is checked by staff.
+    known = worker if worker is not None and filing_as(ctx)[1] == Actor.FACILITATOR else None
+    ctx.data["name"] = known.name if known else None
     ctx.data["membership_start"] = (
-        worker.coverage_start.isoformat() if worker and worker.coverage_start else None
+        known.coverage_start.isoformat() if known and known.coverage_start else None
     )
     return "event_date"
 
@@ -96,12 +100,14 @@ async def _child_dob_next(ctx: Ctx, value: str) -> Outcome:
 def _check(ctx: Ctx) -> str | None:
     """The reason a scholarship looks impossible from our data, or None."""
     start = ctx.data.get("membership_start")
-    if not start:
+    if not start and not ctx.data.get("worker_id"):
         return None
     route = ClaimType.JKM if ctx.data["cause"] == "jkm_death" else ClaimType.JKK
     try:
         claim_rules.check_scholarship(
-            membership_start=date.fromisoformat(start),
+            # Membership years are personal: without a facilitator's scope only the child's
+            # facts (typed by the reporter) are checked here; staff check the membership.
+            membership_start=date.fromisoformat(start) if start else date.min,
             event_date=date.fromisoformat(ctx.data["event_date"]),
             route=route,
             child_birth_date=date.fromisoformat(ctx.data["child_dob"]),

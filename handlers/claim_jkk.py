@@ -15,6 +15,7 @@ from handlers.claim_common import (
     UNKNOWN_NIK,
     check_subject,
     edit_next,
+    filing_as,
     go,
     mark_if_facilitator,
     nik_or_unknown,
@@ -36,7 +37,7 @@ from handlers.engine import Answer, Ctx, Flow, Goto, Invalid, Next, Option, Outc
 from handlers.i18n import N_, TZ
 from lingkaran_core import claims as claim_rules
 from lingkaran_core import services
-from lingkaran_core.claims import ChecklistFacts, ClaimType, HeirRelation
+from lingkaran_core.claims import Actor, ChecklistFacts, ClaimType, HeirRelation
 from lingkaran_core.storage.repos import worker_by_id, worker_by_nik
 
 TIME_OPTIONS = (
@@ -110,7 +111,9 @@ async def _nik_next(ctx: Ctx, value: str) -> Outcome:
     worker = await worker_by_nik(ctx.tx, value)
     await check_subject(ctx, worker)
     if worker is not None:
-        ctx.data["worker_id"] = worker.id
+        ctx.data["worker_id"] = worker.id  # staff and the facilitator match it; never echoed
+    if worker is not None and filing_as(ctx)[1] == Actor.FACILITATOR:
+        # Only a facilitator (checked: the worker is in their scope) sees whom the NIK names.
         ctx.data["name"] = worker.name
         found = ctx.t(
             N_("Data ditemukan: {who}, NIK {nik}."),
@@ -118,6 +121,7 @@ async def _nik_next(ctx: Ctx, value: str) -> Outcome:
             nik=masked(worker.nik),
         )
         return Next(go(ctx, "date"), (found,))
+    # Anyone else types the name, found or not: the roster is never read back to a stranger.
     return "name"
 
 

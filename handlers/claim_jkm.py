@@ -13,6 +13,7 @@ from handlers.claim_common import (
     UNKNOWN_NIK,
     check_subject,
     edit_next,
+    filing_as,
     go,
     mark_if_facilitator,
     nik_or_unknown,
@@ -33,7 +34,7 @@ from handlers.engine import Answer, Ctx, Flow, Goto, Invalid, Option, Outcome, S
 from handlers.i18n import N_
 from lingkaran_core import claims as claim_rules
 from lingkaran_core import services
-from lingkaran_core.claims import ChecklistFacts, ClaimType, HeirRelation
+from lingkaran_core.claims import Actor, ChecklistFacts, ClaimType, HeirRelation
 from lingkaran_core.coverage import coverage_status
 from lingkaran_core.errors import NotEligible
 from lingkaran_core.identity import parse_nik
@@ -88,9 +89,12 @@ async def _nik_next(ctx: Ctx, value: str) -> Outcome:
     worker = await worker_by_nik(ctx.tx, value)
     await check_subject(ctx, worker)
     ctx.data["nik"] = value
-    if worker is None:
+    if worker is not None:
+        ctx.data["worker_id"] = worker.id  # staff and the facilitator match it; never echoed
+    if worker is None or filing_as(ctx)[1] != Actor.FACILITATOR:
+        # Found or not, anyone but a facilitator of the desa types the name: no roster echo.
+        ctx.data.pop("name", None)
         return "name"
-    ctx.data["worker_id"] = worker.id
     ctx.data["name"] = worker.name
     return go(ctx, "heir")
 
@@ -136,7 +140,18 @@ def _benefit_text(ctx: Ctx) -> str:
 
 
 async def _coverage_note(ctx: Ctx) -> str | None:
-    """Why JKM may not be payable, in plain words (None when it was active)."""
+    """Why JKM may not be payable, in plain words (None when it was active).
+
+    Coverage on a date is personal data: only a facilitator of the desa reads it here; anyone
+    else gets one note whatever the roster says.
+    """
+    if filing_as(ctx)[1] != Actor.FACILITATOR:
+        return ctx.t(
+            N_(
+                "Petugas akan mencocokkan data almarhum/almarhumah dan memeriksa kepesertaannya "
+                "pada tanggal itu."
+            )
+        )
     worker = (
         await worker_by_id(ctx.tx, ctx.data["worker_id"]) if ctx.data.get("worker_id") else None
     )

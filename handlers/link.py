@@ -1,9 +1,17 @@
-"""Link my account: NIK + date of birth, with a cool-down against guessing."""
+"""Link my account: NIK + date of birth find the record, a second factor proves it.
+
+The date of birth is inside the NIK, so it proves nothing (rules.LINK_FACTORS_RULE). The second
+factor: the roster phone proven by the channel (WhatsApp: automatic; Telegram: the contact
+button; terminal: ``/phone``), the KPJ or KK number, or the village facilitator in person.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
+from typing import Any
 
+from handlers import outbound
 from handlers.common import (
     honorific,
     masked,
@@ -12,10 +20,23 @@ from handlers.common import (
     place_of,
     sector_label,
 )
-from handlers.engine import Ctx, End, Flow, Goto, Next, Option, Outcome, Reply, Step
-from handlers.i18n import N_
+from handlers.engine import (
+    Answer,
+    Ctx,
+    End,
+    Flow,
+    Goto,
+    Invalid,
+    Next,
+    Option,
+    Outcome,
+    Reply,
+    Step,
+)
+from handlers.i18n import N_, Translator
 from lingkaran_core import services
 from lingkaran_core.errors import NotFound, RateLimited
+from lingkaran_core.services.link import ATTEMPT_MSG_KEY, VERIFIED_MSG_KEY
 from lingkaran_core.storage.repos import Worker, worker_by_id
 
 
@@ -46,49 +67,7 @@ def _locked_message(ctx: Ctx, until: datetime) -> str:
     )
 
 
-async def _on_start(ctx: Ctx) -> Outcome | None:
-    if ctx.chat.worker_id is not None:
-        worker = await worker_by_id(ctx.tx, ctx.chat.worker_id)
-        if worker is not None:
-            then = ctx.data.get("then")
-            if then:
-                return Goto(then)
-            return Goto("my_data")
-    until = await services.link_locked_until(ctx.tx, chat_id=ctx.chat.id, nik=None, now=ctx.now)
-    if until is not None:
-        return End((_locked_message(ctx, until),))
-    return None
-
-
-async def _dob_next(ctx: Ctx, birth_iso: str) -> Outcome:
-    from datetime import date
-
-    try:
-        worker = await services.link_account(
-            ctx.tx,
-            chat_id=ctx.chat.id,
-            nik=ctx.data["nik"],
-            birth_date=date.fromisoformat(birth_iso),
-            now=ctx.now,
-            channel=ctx.chat.channel,
-        )
-    except RateLimited as exc:
-        return End((_locked_message(ctx, datetime.fromisoformat(str(exc.params["until"]))),))
-    except NotFound:
-        # Never reveal whether the NIK exists: the same answer for both mistakes.
-        return Next(
-            "nik",
-            (
-                ctx.t(
-                    N_(
-                        "Maaf, NIK dan tanggal lahir itu belum cocok dengan data kami. Mohon "
-                        'periksa KTP, lalu coba lagi. Jika yakin benar, pilih "Bicara dg '
-                        'petugas" di menu.'
-                    )
-                ),
-            ),
-        )
-    ctx.chat.worker_id = worker.id
+def _linked(ctx: Ctx) -> Outcome:
     if ctx.chat.active_role != "facilitator":
         ctx.chat.active_role = "worker"
     then = ctx.data.get("then")
@@ -97,6 +76,205 @@ async def _dob_next(ctx: Ctx, birth_iso: str) -> Outcome:
         return Goto(then, before=(linked,))
     return Goto("my_data", before=(linked,))
 
+
+async def _on_start(ctx: Ctx) -> Outcome | None:
+    if ctx.chat.worker_id is not None:
+        worker = await worker_by_id(ctx.tx, ctx.chat.worker_id)
+        if worker is not None:
+            then = ctx.data.get("then")
+            if then:
+                return Goto(then)
+            return Goto("my_data")
+    until = await services.link_locked_until(
+        ctx.tx,
+        chat_id=ctx.chat.id,
+        nik=None,
+        now=ctx.now,
+        channel=ctx.chat.channel,
+        user_ref=ctx.chat.user_ref,
+    )
+    if await services.pending_worker(ctx.tx, ctx.chat.id, now=ctx.now) is not None:
+        return "verify"  # NIK + date of birth matched earlier: only the second factor is left
+    if until is not None:
+        return End((_locked_message(ctx, until),))
+    return None
+
+
+NO_MATCH = N_(
+    "Maaf, NIK dan tanggal lahir itu belum cocok dengan data kami. Mohon periksa KTP, lalu coba "
+    'lagi. Jika yakin benar, pilih "Bicara dg petugas" di menu.'
+)
+
+
+async def _dob_next(ctx: Ctx, birth_iso: str) -> Outcome:
+    from datetime import date
+
+    try:
+        match = await services.link_account(
+            ctx.tx,
+            chat_id=ctx.chat.id,
+            nik=ctx.data["nik"],
+            birth_date=date.fromisoformat(birth_iso),
+            now=ctx.now,
+            channel=ctx.chat.channel,
+            user_ref=ctx.chat.user_ref,
+        )
+    except RateLimited as exc:
+        return End((_locked_message(ctx, datetime.fromisoformat(str(exc.params["until"]))),))
+    except NotFound:
+        # Never reveal whether the NIK exists: the same answer for both mistakes.
+        return Next("nik", (ctx.t(NO_MATCH),))
+    if match.verified:
+        # WhatsApp: the sender's number is the phone on the roster (factor a).
+        ctx.chat.worker_id = match.worker.id
+        return _linked(ctx)
+    return "verify"
+
+
+def _can_share_phone(ctx: Ctx) -> bool:
+    """Telegram's contact button and the terminal's /phone prove a number; WhatsApp did above."""
+    return ctx.chat.channel in ("telegram", "terminal")
+
+
+async def _verify_prompt(ctx: Ctx) -> Reply:
+    lines = [
+        ctx.t(
+            N_(
+                "NIK dan tanggal lahir cocok. Tetapi tanggal lahir sudah tertulis di dalam NIK, "
+                "jadi belum cukup untuk memastikan ini Bapak/Ibu. Data belum kami tampilkan."
+            )
+        )
+    ]
+    if ctx.chat.channel == "whatsapp":
+        lines.append(ctx.t(N_("Nomor WhatsApp ini tidak sama dengan nomor HP di data kami.")))
+    lines.append(ctx.t(N_("Pilih satu cara untuk memastikan:")))
+    return Reply(text="\n".join(lines))
+
+
+async def _verify_choices(ctx: Ctx) -> list[Option]:
+    options = []
+    if _can_share_phone(ctx):
+        options.append(
+            Option(id="phone", label=N_("Kirim nomor HP"), description=N_("Nomor HP di data kami"))
+        )
+    options += [
+        Option(id="kpj", label=N_("Nomor kartu KPJ"), description=N_("11 angka di kartu BPJS TK")),
+        Option(id="kk", label=N_("Nomor KK"), description=N_("16 angka di Kartu Keluarga")),
+        Option(id="desk", label=N_("Lewat pendamping"), description=N_("Tunjukkan KTP di desa")),
+        Option(id="menu", label=N_("Menu utama")),
+    ]
+    return options
+
+
+async def _verify_next(ctx: Ctx, value: str) -> Outcome:
+    if value == "menu":
+        return Goto("menu")
+    if value == "desk":
+        try:
+            code, until = await services.issue_desk_code(ctx.tx, chat_id=ctx.chat.id, now=ctx.now)
+        except NotFound:
+            return Goto("link")
+        return End(
+            (
+                ctx.t(
+                    N_(
+                        "Kode verifikasi: {code}\nTemui pendamping desa dengan membawa KTP, lalu "
+                        "tunjukkan kode ini. Setelah pendamping mencocokkan KTP, data Bapak/Ibu "
+                        "bisa dilihat di chat ini. Kode berlaku sampai {until}."
+                    ),
+                    code=code,
+                    until=ctx.t.date(until.astimezone(ctx.engine.tz).date()),
+                ),
+            )
+        )
+    return value
+
+
+async def _factor_failed(ctx: Ctx, exc: Exception, again: str) -> Outcome:
+    if isinstance(exc, RateLimited):
+        until = datetime.fromisoformat(str(exc.params["until"]))
+        return End(
+            (
+                _locked_message(ctx, until)
+                + "\n"
+                + ctx.t(N_("Cara lewat pendamping desa tetap bisa dipakai.")),
+            )
+        )
+    if isinstance(exc, NotFound) and exc.code == "link.no_pending":
+        return Goto("link")
+    return Next("verify", (ctx.t(again),))
+
+
+async def _phone_parse(ctx: Ctx, answer: Answer) -> str:
+    if answer.option is not None:
+        return "other"
+    if not answer.contact_phone:
+        raise Invalid(
+            N_(
+                'Mohon tekan tombol "Kirim nomor HP saya" di bawah. Nomor yang diketik tidak bisa '
+                "kami periksa."
+            )
+        )
+    return answer.contact_phone
+
+
+async def _phone_next(ctx: Ctx, phone: str) -> Outcome:
+    if phone == "other":
+        return "verify"
+    try:
+        worker = await services.verify_by_phone(
+            ctx.tx,
+            chat_id=ctx.chat.id,
+            phone=phone,
+            now=ctx.now,
+            channel=ctx.chat.channel,
+            user_ref=ctx.chat.user_ref,
+        )
+    except (NotFound, RateLimited) as exc:
+        return await _factor_failed(
+            ctx,
+            exc,
+            N_("Nomor HP itu tidak sama dengan nomor di data kami. Silakan pilih cara lain."),
+        )
+    ctx.chat.worker_id = worker.id
+    return _linked(ctx)
+
+
+def _fact_next(kind: str) -> Callable[[Ctx, str], Awaitable[Outcome]]:
+    async def _next(ctx: Ctx, value: str) -> Outcome:
+        try:
+            worker = await services.verify_by_fact(
+                ctx.tx,
+                chat_id=ctx.chat.id,
+                kind=kind,
+                value=value,
+                now=ctx.now,
+                channel=ctx.chat.channel,
+                user_ref=ctx.chat.user_ref,
+            )
+        except (NotFound, RateLimited) as exc:
+            return await _factor_failed(
+                ctx,
+                exc,
+                N_(
+                    "Nomor itu belum cocok dengan data kami. Silakan periksa lagi, atau pilih "
+                    "cara lain."
+                ),
+            )
+        ctx.chat.worker_id = worker.id
+        return _linked(ctx)
+
+    return _next
+
+
+async def _digits_parse(ctx: Ctx, answer: Answer) -> str:
+    digits = "".join(ch for ch in (answer.text or "") if ch.isdigit())
+    if len(digits) not in (11, 16):
+        raise Invalid(N_("Mohon ketik nomornya saja: 11 angka (KPJ) atau 16 angka (KK)."))
+    return digits
+
+
+OTHER_WAY = Option(id="other", label=N_("Cara lain"), aliases=("lain", "cara lain"))
 
 LINK = Flow(
     name="link",
@@ -120,8 +298,59 @@ LINK = Flow(
             save_as="birth_date",
             next=_dob_next,
         ),
+        Step(
+            name="verify",
+            prompt=_verify_prompt,
+            choices=_verify_choices,
+            next=_verify_next,
+            help=N_(
+                "Nomor HP harus sama dengan nomor di data program. KPJ ada di kartu BPJS "
+                "Ketenagakerjaan; nomor KK ada di bagian atas Kartu Keluarga. Pendamping desa juga "
+                "bisa memastikan dengan melihat KTP."
+            ),
+        ),
+        Step(
+            name="phone",
+            prompt=N_(
+                'Tekan tombol "Kirim nomor HP saya" di bawah. Kami cocokkan dengan nomor HP di data '
+                "program."
+            ),
+            request="contact",
+            choices=(OTHER_WAY,),
+            free_text=True,
+            parse=_phone_parse,
+            next=_phone_next,
+        ),
+        Step(
+            name="kpj",
+            prompt=N_("Ketik nomor KPJ di kartu BPJS Ketenagakerjaan Bapak/Ibu (11 angka)."),
+            parse=_digits_parse,
+            next=_fact_next("kpj"),
+        ),
+        Step(
+            name="kk",
+            prompt=N_("Ketik nomor KK (Kartu Keluarga) Bapak/Ibu: 16 angka di bagian atas kartu."),
+            parse=_digits_parse,
+            next=_fact_next("kk"),
+        ),
     ),
 )
+
+
+async def link_freshness_hook(ctx: Ctx) -> list[Reply] | None:
+    """Before every message of a linked chat: a link idle too long expires (recycled numbers)."""
+    if ctx.chat.worker_id is None:
+        return None
+    alive = await services.refresh_link(
+        ctx.tx, chat_id=ctx.chat.id, worker_id=ctx.chat.worker_id, now=ctx.now
+    )
+    if not alive:
+        ctx.chat.worker_id = None
+        if ctx.chat.active_role == "worker":
+            ctx.chat.active_role = "public"
+        ctx.state.data.clear()
+        ctx.state.flow, ctx.state.step = ctx.engine.menu_flow, "main"
+    return None
 
 
 async def _my_data_prompt(ctx: Ctx) -> Reply:
@@ -193,3 +422,28 @@ MY_DATA = Flow(
         ),
     ),
 )
+
+
+def _render_attempt(t: Translator, p: Mapping[str, Any]) -> str:
+    return t(
+        N_(
+            "Pemberitahuan keamanan: ada yang mencoba menghubungkan NIK Bapak/Ibu dengan chat lain "
+            "({at}). Data Bapak/Ibu tidak ditampilkan tanpa bukti kedua. Jika itu bukan "
+            "Bapak/Ibu, tidak perlu melakukan apa pun; jika ragu, hubungi pendamping desa."
+        ),
+        at=t.datetime(datetime.fromisoformat(str(p["at"]))),
+    )
+
+
+def _render_verified(t: Translator, p: Mapping[str, Any]) -> str:
+    return t(
+        N_(
+            "Pendamping desa sudah memastikan data Bapak/Ibu. Chat ini kini terhubung. Ketik MENU "
+            "lalu pilih Cek kepesertaan."
+        )
+    )
+
+
+# The outbox texts of this use case (the lead may move them into handlers/outbound.py).
+outbound.RENDERERS.setdefault(ATTEMPT_MSG_KEY, _render_attempt)
+outbound.RENDERERS.setdefault(VERIFIED_MSG_KEY, _render_verified)

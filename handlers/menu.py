@@ -31,6 +31,7 @@ FACILITATOR_MENU = (
     Option(id="fac_claims", label=N_("Klaim desa"), description=N_("Dokumen kurang")),
     Option(id="fac_leads", label=N_("Calon peserta"), description=N_("Hasil cek mandiri")),
     Option(id="fac_summary", label=N_("Ringkasan desa"), description=N_("Jumlah & tunggakan")),
+    Option(id="fac_verify", label=N_("Verifikasi pekerja"), description=N_("Cocokkan KTP")),
     Option(id="jkk", label=N_("Lapor kecelakaan"), description=N_("Atas nama pekerja")),
     Option(id="jkm", label=N_("Lapor kematian"), description=N_("Atas nama ahli waris")),
     Option(id="switch_worker", label=N_("Menu pekerja"), description=N_("Pindah ke menu pekerja")),

@@ -34,6 +34,26 @@ DOMAIN_MESSAGES: dict[str, str] = {
     "date.impossible": N_("Tanggal itu tidak ada di kalender. Mohon cek lagi. Contoh: 15-05-1978."),
     "date.in_future": N_("Tanggal itu belum terjadi. Mohon cek lagi."),
     "date.too_old": N_("Tanggal itu terlalu lama. Mohon cek lagi tahunnya."),
+    "limit.claims": N_(
+        "Sudah banyak laporan dari chat ini dalam satu jam terakhir (paling banyak {per_hour}). "
+        "Mohon coba lagi nanti, atau hubungi pendamping desa."
+    ),
+    "limit.claims_nik": N_(
+        "Laporan untuk NIK itu sudah kami terima dalam satu jam terakhir. Petugas akan "
+        "memeriksanya; tidak perlu dikirim lagi."
+    ),
+    "limit.tickets": N_(
+        "Sudah banyak pertanyaan dari chat ini dalam satu jam terakhir. Mohon tunggu jawaban "
+        "petugas."
+    ),
+    "limit.uploads": N_(
+        "Sudah banyak berkas yang dikirim dalam satu jam terakhir (paling banyak {per_hour}). "
+        "Mohon kirim sisanya nanti."
+    ),
+    "limit.upload_bytes": N_(
+        "Berkas yang dikirim dalam satu jam terakhir sudah terlalu besar (paling banyak {mb} MB). "
+        "Mohon kirim sisanya nanti."
+    ),
 }
 
 

@@ -51,6 +51,10 @@ def build_engine(
 
     engine = Engine(db, all_flows(), clock=clock, track_replies=track_replies)
     engine.intent_router = menu.intent_router  # type: ignore[attr-defined]
+    from handlers import link
+
+    # First: an expired link (recycled number) is dropped before any flow can read it.
+    engine.before_step.append(link.link_freshness_hook)
     for module_name in ("handlers.facilitator",):
         try:
             module = importlib.import_module(module_name)

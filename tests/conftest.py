@@ -160,6 +160,18 @@ class ChatDriver:
             )
         )
 
+    async def contact(self, phone: str) -> list[Reply]:
+        """Share a contact as the user's own (Telegram's contact button, the terminal's /phone)."""
+        self.transcript.append(f"USER: (shares contact) {phone}")
+        return await self._send(
+            Incoming(
+                channel=self.channel,
+                user_ref=self.user,
+                message_id=self._mid(),
+                contact_phone=phone,
+            )
+        )
+
     @property
     def text(self) -> str:
         """All text of the last replies."""

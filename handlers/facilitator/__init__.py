@@ -10,6 +10,7 @@ when).
     bind        the before-every-message hook: bind codes, revocation, answers to tickets
     register    fac_register        lookup   fac_find         summary  fac_summary
     leads       fac_leads           claims   fac_claims       tickets  fac_tickets
+    verify      fac_verify (confirm a worker's identity in person: link factor d)
 """
 
 from handlers.facilitator.bind import bind_code_hook, code_candidate
@@ -20,6 +21,7 @@ from handlers.facilitator.lookup import FAC_FIND, worker_card
 from handlers.facilitator.register import FAC_REGISTER
 from handlers.facilitator.summary import FAC_SUMMARY
 from handlers.facilitator.tickets import FAC_TICKETS
+from handlers.facilitator.verify import FAC_VERIFY
 
 # Kept for callers of the former module (the admin CLI's tickets, tests): services now.
 from lingkaran_core.services import (
@@ -31,7 +33,8 @@ from lingkaran_core.services import (
 )
 
 assert {
-    f.name for f in (FAC_REGISTER, FAC_FIND, FAC_SUMMARY, FAC_LEADS, FAC_CLAIMS, FAC_TICKETS)
+    f.name
+    for f in (FAC_REGISTER, FAC_FIND, FAC_SUMMARY, FAC_LEADS, FAC_CLAIMS, FAC_TICKETS, FAC_VERIFY)
 } == FLOW_NAMES
 
 __all__ = [
@@ -41,6 +44,7 @@ __all__ = [
     "FAC_REGISTER",
     "FAC_SUMMARY",
     "FAC_TICKETS",
+    "FAC_VERIFY",
     "FLOW_NAMES",
     "add_working_days",
     "bind_code_hook",

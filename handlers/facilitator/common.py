@@ -26,7 +26,15 @@ logger = logging.getLogger(__name__)
 ROLES = frozenset({"facilitator"})
 # The desk's flow ids: conversation state stored in the database refers to them.
 FLOW_NAMES = frozenset(
-    {"fac_register", "fac_find", "fac_summary", "fac_leads", "fac_claims", "fac_tickets"}
+    {
+        "fac_register",
+        "fac_find",
+        "fac_summary",
+        "fac_leads",
+        "fac_claims",
+        "fac_tickets",
+        "fac_verify",
+    }
 )
 PAGE = 5  # workers per page (search results, summary lists)
 LIST_PAGE = 8  # claims, leads, tickets per page (+ next + menu <= 10 options)

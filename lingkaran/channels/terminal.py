@@ -1,6 +1,8 @@
 """The terminal chat: the same flows as Telegram and WhatsApp, offline.
 
-Choices render as a numbered list; ``/photo PATH`` sends a file. When stdin is not a terminal, one
+Choices render as a numbered list; ``/photo PATH`` sends a file; ``/phone [08…]`` shares a phone
+number as the user's own contact (as Telegram's contact button does), which plays the
+"roster phone proven by the channel" link factor: the terminal runs on the operator's machine. When stdin is not a terminal, one
 user message is read per line and the bot's replies are printed, so a conversation can be piped.
 """
 
@@ -26,14 +28,27 @@ def render(reply: Reply) -> str:
     if reply.request == "photo":
         lines.append("  [/photo PATH]")
     elif reply.request == "contact":
-        lines.append("  [08…]")
+        lines.append("  [/phone 08…]")
     return "\n".join(lines)
 
 
-def to_incoming(line: str, *, user: str) -> Incoming:
-    """One typed line as an Incoming message (``/photo PATH`` becomes a media message)."""
+def to_incoming(line: str, *, user: str, phone: str | None = None) -> Incoming:
+    """One typed line as an Incoming message (``/photo PATH`` becomes a media message).
+
+    ``/phone 0812…`` (or ``/phone`` alone with the session's ``phone``) is a shared own contact.
+    """
     mid = f"term-{uuid.uuid4().hex}"
     stripped = line.strip()
+    if stripped == "/phone" or stripped.startswith("/phone "):
+        number = stripped[len("/phone") :].strip() or (phone or "")
+        if not number:
+            return Incoming(
+                channel=CHANNEL,
+                user_ref=user,
+                message_id=mid,
+                rejected_media="Nomor HP belum diatur: ketik /phone 08…",
+            )
+        return Incoming(channel=CHANNEL, user_ref=user, message_id=mid, contact_phone=number)
     if stripped.startswith("/photo ") or stripped.startswith("/file "):
         path = Path(stripped.split(" ", 1)[1].strip()).expanduser()
         try:
@@ -68,8 +83,9 @@ async def run_chat(
     stdin: TextIO = sys.stdin,
     stdout: TextIO = sys.stdout,
     greet: bool = True,
+    phone: str | None = None,
 ) -> None:
-    """Read lines, print replies, until EOF or ``/quit``."""
+    """Read lines, print replies, until EOF or ``/quit`` (``phone``: what ``/phone`` shares)."""
     interactive = stdin.isatty()
     loop = asyncio.get_running_loop()
 
@@ -96,5 +112,5 @@ async def run_chat(
             continue
         if not interactive:
             out(f"> {line}")
-        for r in await engine.handle(to_incoming(line, user=user)):
+        for r in await engine.handle(to_incoming(line, user=user, phone=phone)):
             out(("\nBot: " if interactive else "") + render(r))

@@ -21,6 +21,7 @@ from lingkaran_core.services.facilitators import (
     facilitator_by_id,
     facilitator_chats_for_desa,
 )
+from lingkaran_core.services.limits import batch_jkk_alert, check_claim_limit
 from lingkaran_core.services.notify import alert_admin, audit, enqueue_to_chat
 from lingkaran_core.storage import claims_repo, workers_repo
 from lingkaran_core.storage.db import Tx
@@ -94,6 +95,14 @@ async def submit_claim(
         assert found is not None
         return found
     facilitator = await _filing_facilitator(tx, new, actor)
+    if actor in (Actor.CLAIMANT, Actor.FACILITATOR):
+        await check_claim_limit(
+            tx,
+            chat_id=new.reporter_chat_id,
+            nik=new.subject_nik,
+            now=now,
+            by_facilitator=facilitator is not None,
+        )
     worker_id = new.worker_id
     desa = new.desa_code
     if worker_id is None and new.subject_nik:
@@ -155,13 +164,15 @@ async def submit_claim(
         details={"type": str(new.claim_type), "late": new.late_report},
     )
     if new.claim_type == ClaimType.JKK:
-        # The OPD must forward a JKK report to BPJS TK within 2×24 h of the accident.
+        # The OPD must forward a JKK report to BPJS TK within 2×24 h of the accident. One chat
+        # filing many in an hour gets one alert for the batch (the admin queue lists them all).
+        batch = await batch_jkk_alert(tx, chat_id=new.reporter_chat_id, now=now)
         await alert_admin(
             tx,
             now=now,
             msg_key="admin.new_jkk",
             params={"ref": ref, "event_date": new.event_date.isoformat()},
-            dedupe_key=f"jkk-new:{ref}",
+            dedupe_key=batch or f"jkk-new:{ref}",
         )
     claim = await claim_by_id(tx, claim_id)
     assert claim is not None

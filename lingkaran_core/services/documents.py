@@ -12,6 +12,7 @@ from lingkaran_core.claims import Actor, ClaimStatus
 from lingkaran_core.errors import Conflict, DomainError
 from lingkaran_core.services.claims import claim_desa, missing_documents, transition_claim
 from lingkaran_core.services.facilitators import Facilitator, check_scope
+from lingkaran_core.services.limits import check_upload_limit
 from lingkaran_core.services.notify import audit
 from lingkaran_core.storage import claims_repo
 from lingkaran_core.storage.db import Tx
@@ -65,6 +66,7 @@ async def add_document(
         raise DomainError("document.bad_type", mime=mime)
     if ClaimStatus(claim.status) in claim_rules.FINAL_STATES:
         raise Conflict("document.claim_closed", ref=claim.ref)
+    await check_upload_limit(tx, chat_id=chat_id, claim_id=claim.id, size=len(data), now=now)
     digest = hashlib.sha256(data).hexdigest()
     folder = files_dir / "claims" / claim.ref
     folder.mkdir(parents=True, exist_ok=True)

@@ -1,30 +1,88 @@
-"""Linking a chat to a worker (NIK + date of birth), with a brute-force cool-down."""
+"""Linking a chat to a worker: NIK + date of birth find the record, a second factor proves it.
+
+The date of birth is digits 7-12 of the NIK (DOMAIN.md §5.1), so NIK + date of birth is one
+factor: it gives a *pending* link (``chat_identity`` row, ``chats.worker_id`` still NULL) that
+shows nothing personal. A factor the NIK does not contain verifies it (rules.LINK_FACTORS_RULE):
+
+    channel_phone  the roster phone proven by the channel (WhatsApp sender number; a Telegram
+                   contact whose user_id is the sender, checked by the adapter; the terminal)
+    kpj, kk        the KPJ on the card or the KK number, when the roster holds it
+    facilitator    the village facilitator confirms in person (code shown by the chat)
+
+Failures are counted per chat, per channel identity and per NIK with a capped back-off. A NIK's
+lock-out only stops the knowledge factors (date of birth, KPJ, KK): failures from other sources
+never block the owner's proven phone or the facilitator. The owner's known chats hear of every
+failed or pending attempt. A link quiet for rules.LINK_INACTIVITY_DAYS expires (recycled
+numbers).
+"""
 
 from __future__ import annotations
 
 import hashlib
+import secrets
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NoReturn
 
-from lingkaran_core.errors import NotFound, RateLimited
-from lingkaran_core.services.notify import audit
-from lingkaran_core.storage import link_repo
+from lingkaran_core import rules
+from lingkaran_core.errors import InvalidPhone, NotFound, RateLimited
+from lingkaran_core.identity import normalize_phone
+from lingkaran_core.services.facilitators import Facilitator, check_scope
+from lingkaran_core.services.notify import audit, enqueue_to_chat
+from lingkaran_core.storage import identity_repo, link_repo
 from lingkaran_core.storage.db import Tx
-from lingkaran_core.storage.repos import Worker, worker_by_nik
+from lingkaran_core.storage.repos import Worker, worker_by_id, worker_by_nik
 
-MAX_LINK_FAILURES = 5
-LOCKOUT = timedelta(minutes=30)
+MAX_LINK_FAILURES, _FIRST_MINUTES, _CAP_MINUTES = rules.LINK_LOCKOUT_RULE.value
+LOCKOUT = timedelta(minutes=_FIRST_MINUTES)
+LOCKOUT_CAP = timedelta(minutes=_CAP_MINUTES)
 FAILURE_MEMORY = timedelta(hours=24)
+LINK_INACTIVITY = timedelta(days=rules.LINK_INACTIVITY_DAYS)
+DESK_CODE_TTL = timedelta(days=rules.LINK_DESK_CODE_DAYS_RULE.value)
+_TOUCH_EVERY = timedelta(hours=1)  # the inactivity clock is written at most hourly
+
+FACTOR_PHONE = "channel_phone"
+FACTOR_KPJ = "kpj"
+FACTOR_KK = "kk"
+FACTOR_FACILITATOR = "facilitator"
+ATTEMPT_MSG_KEY = "identity.link_attempt"
+VERIFIED_MSG_KEY = "identity.verified"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkMatch:
+    """NIK + date of birth matched ``worker``; ``verified`` when a factor proved it already."""
+
+    worker: Worker
+    verified: bool
+    factor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingLink:
+    """A chat's pending link, as the facilitator's desk sees it (after the scope check)."""
+
+    chat_id: int
+    worker: Worker
+
+
+def _hash(kind: str, value: str) -> str:
+    return f"{kind}:" + hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
 def _nik_key(nik: str) -> str:
-    return "nik:" + hashlib.sha256(nik.encode()).hexdigest()[:32]
+    return _hash("nik", nik)
 
 
-async def link_locked_until(
-    tx: Tx, *, chat_id: int, nik: str | None, now: datetime
-) -> datetime | None:
-    """When the chat (or the NIK, across channels) may try again, if locked now."""
-    keys = [f"chat:{chat_id}"] + ([_nik_key(nik)] if nik else [])
+def _source_keys(chat_id: int, channel: str | None, user_ref: str | None) -> list[str]:
+    keys = [f"chat:{chat_id}"]
+    if channel and user_ref:
+        # The channel identity outlives a chat row (a forgotten chat comes back with a new id).
+        keys.append(_hash("src", f"{channel}:{user_ref}"))
+    return keys
+
+
+async def _locked(tx: Tx, keys: list[str], now: datetime) -> datetime | None:
     latest: datetime | None = None
     for key in keys:
         until = await link_repo.locked_until(tx, key)
@@ -35,16 +93,30 @@ async def link_locked_until(
     return latest
 
 
+async def link_locked_until(
+    tx: Tx,
+    *,
+    chat_id: int,
+    nik: str | None,
+    now: datetime,
+    channel: str | None = None,
+    user_ref: str | None = None,
+) -> datetime | None:
+    """When this source (or, for knowledge factors, the NIK) may try again, if locked now."""
+    keys = _source_keys(chat_id, channel, user_ref) + ([_nik_key(nik)] if nik else [])
+    return await _locked(tx, keys, now)
+
+
 async def _fail(tx: Tx, key: str, now: datetime) -> datetime | None:
     row = await link_repo.attempts(tx, key)
     failures = (row["failures"] if row else 0) + 1
-    if row is not None and now - datetime.fromisoformat(row["updated_at"]) > FAILURE_MEMORY:
-        failures = 1  # old mistakes are forgotten after a day; repeat lockouts still double
     lockouts = row["lockouts"] if row else 0
+    if row is not None and now - datetime.fromisoformat(row["updated_at"]) > FAILURE_MEMORY:
+        failures, lockouts = 1, 0  # a quiet day forgets old mistakes and old lock-outs
     locked_until: datetime | None = None
     if failures >= MAX_LINK_FAILURES:
-        # 30 minutes, doubling on every repeat lockout.
-        locked_until = now + LOCKOUT * (2**lockouts)
+        # 30 minutes, doubling on every repeat lock-out, never more than the cap (24 h).
+        locked_until = now + min(LOCKOUT * (2 ** min(lockouts, 16)), LOCKOUT_CAP)
         lockouts += 1
         failures = 0
     await link_repo.save_attempts(
@@ -53,31 +125,83 @@ async def _fail(tx: Tx, key: str, now: datetime) -> datetime | None:
     return locked_until
 
 
-async def link_account(
-    tx: Tx, *, chat_id: int, nik: str, birth_date: date, now: datetime, channel: str
-) -> Worker:
-    """Link a chat to the worker with this NIK and birth date; never says which part was wrong."""
-    locked = await link_locked_until(tx, chat_id=chat_id, nik=nik, now=now)
-    if locked is not None:
-        raise RateLimited("link.locked", until=locked.isoformat())
-    worker = await worker_by_nik(tx, nik)
-    if worker is None or worker.birth_date != birth_date:
-        until_chat = await _fail(tx, f"chat:{chat_id}", now)
-        until_nik = await _fail(tx, _nik_key(nik), now)
-        await audit(
+async def _failed(
+    tx: Tx,
+    *,
+    chat_id: int,
+    channel: str,
+    user_ref: str | None,
+    nik: str,
+    now: datetime,
+    worker: Worker | None,
+    step: str,
+    count_nik: bool = True,
+) -> NoReturn:
+    """Count a failure per source (and per NIK), audit it, tell the owner; raise."""
+    untils = [await _fail(tx, key, now) for key in _source_keys(chat_id, channel, user_ref)]
+    if count_nik:
+        nik_until = await _fail(tx, _nik_key(nik), now)
+        if step in (FACTOR_KPJ, FACTOR_KK):
+            untils.append(nik_until)  # the NIK's lock stops only the knowledge factors
+    await audit(
+        tx,
+        now=now,
+        actor_kind="chat",
+        actor_id=chat_id,
+        action="link.failed",
+        target_kind="worker" if worker else None,
+        target_id=worker.id if worker else None,
+        channel=channel,
+        details={"step": step},
+    )
+    if worker is not None:
+        await _tell_owner(tx, worker, chat_id=chat_id, now=now)
+    until = max((u for u in untils if u is not None), default=None)
+    if until is not None:
+        raise RateLimited("link.locked", until=until.isoformat())
+    raise NotFound("link.no_match")
+
+
+async def _tell_owner(tx: Tx, worker: Worker, *, chat_id: int, now: datetime) -> None:
+    """Someone tried to link this NIK: tell the worker's known chats (once a day each)."""
+    for owner_chat in await identity_repo.owner_chat_ids(tx, worker.id, worker.phone):
+        if owner_chat == chat_id:
+            continue
+        await enqueue_to_chat(
             tx,
+            owner_chat,
             now=now,
-            actor_kind="chat",
-            actor_id=chat_id,
-            action="link.failed",
-            channel=channel,
+            msg_key=ATTEMPT_MSG_KEY,
+            params={"at": now.isoformat()},
+            dedupe_key=f"link-attempt:{worker.id}:{owner_chat}:{now.date().isoformat()}",
+            priority=2,
         )
-        until = max((u for u in (until_chat, until_nik) if u is not None), default=None)
-        if until is not None:
-            raise RateLimited("link.locked", until=until.isoformat())
-        raise NotFound("link.no_match")
-    await link_repo.clear(tx, f"chat:{chat_id}", _nik_key(nik))
-    await link_repo.link_chat(tx, chat_id, worker.id)
+
+
+def channel_phone(channel: str, user_ref: str) -> str | None:
+    """The phone number a channel itself proves for a user ref (WhatsApp: the sender's wa_id)."""
+    if channel != "whatsapp" or not user_ref.isdigit():
+        return None  # a business-scoped user id (BSUID) is not a number
+    try:
+        return normalize_phone("+" + user_ref)
+    except InvalidPhone:
+        return None
+
+
+def same_phone(proven: str | None, roster: str | None) -> bool:
+    """Both numbers normalise to the same E.164 number."""
+    if not proven or not roster:
+        return False
+    try:
+        return normalize_phone(proven) == normalize_phone(roster)
+    except InvalidPhone:
+        return False
+
+
+async def _verify(
+    tx: Tx, *, chat_id: int, worker: Worker, factor: str, now: datetime, channel: str
+) -> None:
+    await identity_repo.save_verified(tx, chat_id, worker.id, factor=factor, now=now)
     await audit(
         tx,
         now=now,
@@ -87,5 +211,260 @@ async def link_account(
         target_kind="worker",
         target_id=worker.id,
         channel=channel,
+        details={"factor": factor},
     )
+
+
+async def link_account(
+    tx: Tx,
+    *,
+    chat_id: int,
+    nik: str,
+    birth_date: date,
+    now: datetime,
+    channel: str,
+    user_ref: str | None = None,
+) -> LinkMatch:
+    """Match NIK + date of birth; verified at once only when the channel proves the roster phone.
+
+    Never says which part was wrong. Only this source's lock-out stops it: a NIK's lock-out
+    (failures from anywhere) stops the KPJ/KK factor, never the owner's phone or facilitator.
+    """
+    source_lock = await _locked(tx, _source_keys(chat_id, channel, user_ref), now)
+    if source_lock is not None:
+        raise RateLimited("link.locked", until=source_lock.isoformat())
+    worker = await worker_by_nik(tx, nik)
+    proven = channel_phone(channel, user_ref or "")
+    owner_phone = worker is not None and same_phone(proven, worker.phone)
+    # No NIK lock here: a pending link shows nothing, and the owner must still reach factor (a)
+    # or (d) while strangers' failures lock the NIK's knowledge factors (KPJ, KK).
+    if worker is None or worker.birth_date != birth_date:
+        await _failed(
+            tx,
+            chat_id=chat_id,
+            channel=channel,
+            user_ref=user_ref,
+            nik=nik,
+            now=now,
+            worker=worker,
+            step="birth_date",
+        )
+    await link_repo.clear(tx, *_source_keys(chat_id, channel, user_ref))
+    if owner_phone:
+        await _verify(
+            tx, chat_id=chat_id, worker=worker, factor=FACTOR_PHONE, now=now, channel=channel
+        )
+        return LinkMatch(worker=worker, verified=True, factor=FACTOR_PHONE)
+    await identity_repo.save_pending(tx, chat_id, worker.id, now=now)
+    await audit(
+        tx,
+        now=now,
+        actor_kind="chat",
+        actor_id=chat_id,
+        action="link.pending",
+        target_kind="worker",
+        target_id=worker.id,
+        channel=channel,
+    )
+    await _tell_owner(tx, worker, chat_id=chat_id, now=now)
+    return LinkMatch(worker=worker, verified=False)
+
+
+async def pending_worker(tx: Tx, chat_id: int, *, now: datetime) -> Worker | None:
+    """The worker a chat's pending (unverified, still fresh) link points at."""
+    row = await identity_repo.get(tx, chat_id)
+    if row is None or row["verified_at"] is not None:
+        return None
+    if now - datetime.fromisoformat(row["last_active_at"]) > LINK_INACTIVITY:
+        return None
+    return await worker_by_id(tx, int(row["worker_id"]))
+
+
+async def _pending_or_fail(tx: Tx, chat_id: int, now: datetime) -> Worker:
+    worker = await pending_worker(tx, chat_id, now=now)
+    if worker is None:
+        raise NotFound("link.no_pending")
     return worker
+
+
+async def verify_by_phone(
+    tx: Tx, *, chat_id: int, phone: str, now: datetime, channel: str, user_ref: str | None = None
+) -> Worker:
+    """Factor (a): a phone the channel proved (a shared own contact) is the roster phone.
+
+    A mismatch counts against this source only: it guesses nothing, and must not lock the NIK.
+    """
+    source_lock = await _locked(tx, _source_keys(chat_id, channel, user_ref), now)
+    if source_lock is not None:
+        raise RateLimited("link.locked", until=source_lock.isoformat())
+    worker = await _pending_or_fail(tx, chat_id, now)
+    if not same_phone(phone, worker.phone):
+        await _failed(
+            tx,
+            chat_id=chat_id,
+            channel=channel,
+            user_ref=user_ref,
+            nik=worker.nik,
+            now=now,
+            worker=worker,
+            step="phone",
+            count_nik=False,
+        )
+    await link_repo.clear(tx, *_source_keys(chat_id, channel, user_ref))
+    await _verify(tx, chat_id=chat_id, worker=worker, factor=FACTOR_PHONE, now=now, channel=channel)
+    return worker
+
+
+def _digits(raw: str) -> str:
+    return "".join(ch for ch in raw if ch.isdigit())
+
+
+async def verify_by_fact(
+    tx: Tx,
+    *,
+    chat_id: int,
+    kind: str,
+    value: str,
+    now: datetime,
+    channel: str,
+    user_ref: str | None = None,
+) -> Worker:
+    """Factor (c): the KPJ on the card or the KK number, compared with the roster's."""
+    if kind not in (FACTOR_KPJ, FACTOR_KK):
+        raise ValueError(kind)
+    worker = await _pending_or_fail(tx, chat_id, now)
+    locked = await link_locked_until(
+        tx, chat_id=chat_id, nik=worker.nik, now=now, channel=channel, user_ref=user_ref
+    )
+    if locked is not None:
+        raise RateLimited("link.locked", until=locked.isoformat())
+    expected = worker.kpj if kind == FACTOR_KPJ else await identity_repo.worker_kk(tx, worker.id)
+    given = _digits(value)
+    if not expected or not given or not secrets.compare_digest(_digits(expected), given):
+        await _failed(
+            tx,
+            chat_id=chat_id,
+            channel=channel,
+            user_ref=user_ref,
+            nik=worker.nik,
+            now=now,
+            worker=worker,
+            step=kind,
+        )
+    await link_repo.clear(tx, *_source_keys(chat_id, channel, user_ref), _nik_key(worker.nik))
+    await _verify(tx, chat_id=chat_id, worker=worker, factor=kind, now=now, channel=channel)
+    return worker
+
+
+async def issue_desk_code(tx: Tx, *, chat_id: int, now: datetime) -> tuple[str, datetime]:
+    """Factor (d), first half: a 6-digit code the worker shows the facilitator with the KTP."""
+    await _pending_or_fail(tx, chat_id, now)
+    for _ in range(20):
+        code = f"{secrets.randbelow(10**6):06d}"
+        if not await identity_repo.desk_code_taken(tx, code, now=now):
+            break
+    until = now + DESK_CODE_TTL
+    await identity_repo.set_desk_code(tx, chat_id, code, until=until)
+    return code, until
+
+
+async def pending_for_desk(
+    tx: Tx, *, facilitator: Facilitator, code: str, now: datetime
+) -> PendingLink:
+    """The pending link behind a code, if its worker lies in the facilitator's scope."""
+    row = await identity_repo.by_desk_code(tx, _digits(code))
+    if (
+        row is None
+        or not row["desk_code_until"]
+        or datetime.fromisoformat(row["desk_code_until"]) < now
+    ):
+        raise NotFound("link.no_code")
+    worker = await worker_by_id(tx, int(row["worker_id"]))
+    if worker is None:
+        raise NotFound("link.no_code")
+    check_scope(facilitator, worker.desa_code, target="worker")
+    return PendingLink(chat_id=int(row["chat_id"]), worker=worker)
+
+
+async def confirm_by_facilitator(
+    tx: Tx,
+    *,
+    facilitator: Facilitator,
+    code: str,
+    worker_id: int,
+    now: datetime,
+    channel: str,
+) -> PendingLink:
+    """Factor (d): the facilitator saw the KTP and binds the chat; checked again, audited."""
+    pending = await pending_for_desk(tx, facilitator=facilitator, code=code, now=now)
+    if pending.worker.id != worker_id:
+        raise NotFound("link.no_code")
+    await identity_repo.save_verified(
+        tx, pending.chat_id, pending.worker.id, factor=FACTOR_FACILITATOR, now=now
+    )
+    await link_repo.clear(tx, f"chat:{pending.chat_id}")
+    await audit(
+        tx,
+        now=now,
+        actor_kind="facilitator",
+        actor_id=facilitator.id,
+        action="link.ok",
+        target_kind="worker",
+        target_id=pending.worker.id,
+        channel=channel,
+        details={"factor": FACTOR_FACILITATOR, "chat": pending.chat_id},
+    )
+    await enqueue_to_chat(
+        tx,
+        pending.chat_id,
+        now=now,
+        msg_key=VERIFIED_MSG_KEY,
+        params={},
+        dedupe_key=f"link-verified:{pending.chat_id}:{now.isoformat()}",
+        priority=2,
+    )
+    return pending
+
+
+async def refresh_link(tx: Tx, *, chat_id: int, worker_id: int | None, now: datetime) -> bool:
+    """Keep a chat's link alive, or expire it after the inactivity period. False when expired.
+
+    Called before every message of a linked (or pending) chat: a recycled number written from
+    months later finds no link and must verify afresh before anything personal is shown.
+    """
+    row = await identity_repo.get(tx, chat_id)
+    if row is None:
+        if worker_id is not None:
+            # Linked by other means (the admin, an older release): start its clock now.
+            await identity_repo.save_verified(tx, chat_id, worker_id, factor="legacy", now=now)
+        return True
+    last = datetime.fromisoformat(row["last_active_at"])
+    if now - last > LINK_INACTIVITY:
+        await identity_repo.forget(tx, chat_id)
+        await audit(
+            tx,
+            now=now,
+            actor_kind="system",
+            actor_id=None,
+            action="link.expired",
+            target_kind="worker",
+            target_id=row["worker_id"],
+            details={"chat": chat_id, "idle_days": (now - last).days},
+        )
+        return False
+    if now - last > _TOUCH_EVERY:
+        await identity_repo.touch(tx, chat_id, now=now)
+    return True
+
+
+async def forget_link(tx: Tx, *, chat_id: int, now: datetime, reason: str) -> None:
+    """Drop a chat's link at once (e.g. the channel reported a number change)."""
+    await identity_repo.forget(tx, chat_id)
+    await audit(
+        tx,
+        now=now,
+        actor_kind="system",
+        actor_id=None,
+        action="link.expired",
+        details={"chat": chat_id, "reason": reason},
+    )

@@ -17,6 +17,7 @@ from lingkaran_core.services.facilitators import (
     check_scope,
     facilitator_chats_for_desa,
 )
+from lingkaran_core.services.limits import check_ticket_limit
 from lingkaran_core.services.notify import alert_admin, audit, enqueue_to_chat
 from lingkaran_core.storage import tickets_repo
 from lingkaran_core.storage.db import Tx
@@ -70,6 +71,7 @@ async def open_ticket(
         ticket_id = existing
         await tickets_repo.touch(tx, ticket_id, now=now, reopen=reopen)
     else:
+        await check_ticket_limit(tx, chat_id=chat_id, now=now)
         ticket_id = await tickets_repo.insert(
             tx, chat_id=chat_id, worker_id=worker_id, desa_code=desa, topic=topic, now=now
         )

@@ -134,20 +134,20 @@ async def test_child_of_a_long_time_participant_applies_and_the_claim_is_stored(
     assert [(e["from_status"], e["to_status"]) for e in events] == [("draft", "submitted")]
 
 
-async def test_one_year_of_membership_on_the_jkm_route_is_explained_and_not_filed(
+async def test_one_year_of_membership_is_not_told_to_an_unlinked_chat_and_staff_check_it(
     chat: ChatDriver, db: Database
 ) -> None:
     await seed_worker(db, start="2025-08-01")
     await answer(chat, STEP["level"])
     await chat.send("SMP")
-    chat.expect(
-        "kepesertaan baru 1 tahun saat kejadian; untuk meninggal biasa beasiswa perlu paling "
-        "sedikit 3 tahun",
-        '"Bicara dg petugas"',
-    )
-    chat.expect_not("Ajukan beasiswa", "Terkirim")
-    chat.expect_choices("Bicara dg petugas")
-    assert await claims(db) == []
+    # Years of membership are personal data: an unlinked chat is not told them; the request
+    # is filed and the officer checks the membership.
+    chat.expect_not("kepesertaan baru 1 tahun", "tahun saat kejadian")
+    chat.expect("Ajukan beasiswa untuk Dewi Lestari")
+    await chat.tap("Kirim")
+    [claim] = await claims(db)
+    assert claim["type"] == "BEASISWA"
+    assert claim["worker_id"] is not None  # matched for staff
 
 
 async def test_one_year_of_membership_is_enough_after_a_work_accident(
@@ -178,14 +178,14 @@ async def test_total_disability_from_a_work_accident_is_filed_too(
     assert json.loads(str(claim["answers"]))["cause"] == "jkk_disabled"
 
 
-async def test_event_before_membership_is_explained_and_not_filed(
+async def test_event_before_membership_is_not_told_to_an_unlinked_chat(
     chat: ChatDriver, db: Database
 ) -> None:
     await seed_worker(db, start="2026-11-10")
     await answer(chat, STEP["level"])
     await chat.send("SMP")
-    chat.expect("kejadian itu sebelum kepesertaan dimulai")
-    assert await claims(db) == []
+    chat.expect_not("kejadian itu sebelum kepesertaan dimulai")
+    chat.expect("Ajukan beasiswa untuk Dewi Lestari")
 
 
 async def test_a_child_of_23_or_more_is_explained_and_not_filed(

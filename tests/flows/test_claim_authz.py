@@ -20,14 +20,19 @@ JKK_DOCS = ("ktp_participant", "surat_dokter", "buku_tabungan")
 NOT_FOUND = "tidak ditemukan untuk nomor ini"
 
 
+def kpj_of(nik: str) -> str:
+    """The (synthetic) KPJ on the seeded worker's card: a fact the NIK does not contain."""
+    return "9" + nik[-10:][::-1]
+
+
 async def seed_worker(db: Database, nik: str, name: str, birth: str, sex: str) -> int:
     async with db.tx() as tx:
         return await tx.execute(
             "INSERT INTO workers (nik, name, birth_date, sex, desa_code, sector, coverage_start, "
-            "paid_through, registration_status, created_at, updated_at) "
+            "paid_through, registration_status, kpj, created_at, updated_at) "
             "VALUES (?, ?, ?, ?, ?, 'buruh_tani_tembakau', '2025-12-01', '2026-12-31', "
-            "'verified', '2025-12-01', '2025-12-01')",
-            (nik, name, birth, sex, SUKORENO_KALISAT),
+            "'verified', ?, '2025-12-01', '2025-12-01')",
+            (nik, name, birth, sex, SUKORENO_KALISAT, kpj_of(nik)),
         )
 
 
@@ -66,11 +71,14 @@ async def file_claim(
 
 
 async def link(chat: ChatDriver, nik: str, birth: str) -> None:
-    """Link the chat to its worker the way a user does: NIK, then date of birth."""
+    """Link the chat the way a user does: NIK, date of birth, then the KPJ on the card."""
     await chat.send("menu")
     await chat.tap("Cek kepesertaan")
     await chat.send(nik)
     await chat.send(birth)
+    chat.expect("Data belum kami tampilkan")
+    await chat.tap("Nomor kartu KPJ")
+    await chat.send(kpj_of(nik))
     chat.expect("Data cocok")
 
 
@@ -144,6 +152,11 @@ async def test_unlinked_user_is_asked_for_a_nik_not_shown_anyones_coverage(
     await w.stranger.send("01-01-1980")
     w.stranger.expect("NIK dan tanggal lahir itu belum cocok")
     w.stranger.expect_not("DILINDUNGI", "Sutrisno")
+    # The right date (it is inside the NIK) still shows nothing without a second factor.
+    await w.stranger.send(SUTRISNO)
+    await w.stranger.send("15-05-1978")
+    w.stranger.expect("Data belum kami tampilkan")
+    w.stranger.expect_not("DILINDUNGI", "Sutrisno", kpj_of(SUTRISNO))
 
 
 async def test_linked_worker_sees_his_own_coverage(

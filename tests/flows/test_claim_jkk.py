@@ -51,9 +51,9 @@ async def seed_worker(
     async with db.tx() as tx:
         return await tx.execute(
             "INSERT INTO workers (nik, name, birth_date, sex, desa_code, sector, coverage_start, "
-            "paid_through, registration_status, created_at, updated_at) "
+            "paid_through, registration_status, phone, created_at, updated_at) "
             "VALUES (?, ?, ?, 'L', ?, 'buruh_tani_tembakau', '2025-12-01', '2026-12-31', "
-            "'verified', '2025-12-01', '2025-12-01')",
+            "'verified', '+6281234567890', '2025-12-01', '2025-12-01')",
             (nik, name, birth, desa),
         )
 
@@ -96,8 +96,11 @@ async def test_wife_reports_her_husbands_fall_and_the_claim_is_stored(
     chat.expect("Berapa NIK orang yang celaka? (16 angka di KTP/KK)")
     chat.expect_choices("Tidak tahu")
     await chat.send("3509 2715 0578 0001")
-    chat.expect("Data ditemukan: Bapak Sutrisno, NIK 3509********0001.", "Kapan kecelakaannya")
-    chat.expect_not(SUTRISNO)
+    # The roster is not read back to an unlinked chat: the name is typed, found or not.
+    chat.expect("Siapa nama orang yang celaka, sesuai KTP?")
+    chat.expect_not(SUTRISNO, "Sutrisno", "Data ditemukan")
+    await chat.send("Sutrisno")
+    chat.expect("Kapan kecelakaannya")
     chat.expect_choices("Hari ini", "Kemarin")
     await chat.tap("Kemarin")
     chat.expect("Kira-kira jam berapa?")
@@ -148,8 +151,8 @@ async def test_wife_reports_her_husbands_fall_and_the_claim_is_stored(
     assert claim["type"] == "JKK"
     assert claim["status"] == "submitted"
     assert claim["subject_nik"] == SUTRISNO
-    assert claim["subject_name"] == "Sutrisno"
-    assert claim["worker_id"] == worker_id
+    assert claim["subject_name"] == "Sutrisno"  # as typed
+    assert claim["worker_id"] == worker_id  # matched for staff, never echoed
     assert claim["desa_code"] == SUKORENO_KALISAT  # taken from the worker, not typed
     assert claim["event_date"] == "2026-11-24"
     assert claim["event_at"] == "2026-11-24T12:00:00+07:00"
@@ -238,6 +241,8 @@ async def test_linked_worker_reporting_for_himself_skips_the_nik(
     await chat.tap("Cek kepesertaan")
     await chat.send(SUTRISNO)
     await chat.send("15-05-1978")
+    await chat.tap("Kirim nomor HP")
+    await chat.contact("+6281234567890")  # the roster phone: factor (a)
     chat.expect("Data cocok")
     await chat.send("menu")
     await chat.tap("Lapor kecelakaan")
@@ -602,7 +607,8 @@ async def test_a_corrected_nik_does_not_keep_the_first_workers_record(
     await seed_worker(db)
     await answer(chat, STEP["nik"])
     await chat.send(SUTRISNO)
-    chat.expect("Data ditemukan: Bapak Sutrisno")
+    chat.expect("Siapa nama orang yang celaka")
+    chat.expect_not("Sutrisno")
     await chat.send("kembali")
     await chat.send(UNKNOWN)
     for typed, _ in PATH[STEP["name"] : STEP["confirm"]]:

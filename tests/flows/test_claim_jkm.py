@@ -98,7 +98,11 @@ async def test_son_reports_his_fathers_death_and_the_claim_is_stored(
     await chat.tap("Anak")
     chat.expect("Berapa NIK almarhum/almarhumah? (16 angka di KTP/KK)")
     await chat.send(PAIMIN)
-    chat.expect("Siapa ahli waris (penerima santunan)?")  # on the roster: no name asked
+    # On the roster or not, an unlinked chat types the name: the roster is not read back.
+    chat.expect("Siapa nama almarhum/almarhumah, sesuai KTP?")
+    chat.expect_not("Paimin", "Data ditemukan")
+    await chat.send("Paimin")
+    chat.expect("Siapa ahli waris (penerima santunan)?")
     chat.expect_choices("Saya sendiri", "Istri/suami beliau", "Orang lain")
     await chat.send("ibu saya")
     chat.expect("Siapa nama lengkap ahli waris (penerima santunan), sesuai KTP?")
@@ -114,6 +118,7 @@ async def test_son_reports_his_fathers_death_and_the_claim_is_stored(
         "Ahli waris: Sumiati. Nomor HP: +6281234567890.",
     )
     chat.expect_not("perlindungan almarhum belum atau tidak berlaku", "belum kami temukan")
+    chat.expect("Petugas akan mencocokkan data almarhum/almarhumah dan memeriksa kepesertaannya")
     chat.expect_choices("Kirim", "Ubah", "Batal")
     await chat.tap("Kirim")
 
@@ -167,6 +172,7 @@ async def test_child_who_is_the_heir_needs_the_birth_certificate(
     await seed_worker(db)
     await answer(chat, STEP["nik"])
     await chat.send(PAIMIN)
+    await chat.send("Paimin")
     await chat.tap("Saya sendiri")
     chat.expect("Siapa nama lengkap Bapak/Ibu, sesuai KTP?")
     await chat.send("Joko Santoso")
@@ -203,10 +209,12 @@ async def test_deceased_not_on_the_roster_is_reported_with_a_note(
     chat: ChatDriver, db: Database
 ) -> None:
     await answer(chat, STEP["confirm"])
+    # The same note as for a NIK on the roster: an unlinked chat learns nothing of the roster.
     chat.expect(
         "Paimin (NIK 3509********0003), meninggal 3 November 2026",
-        "NIK almarhum belum kami temukan di data program. Petugas akan mencocokkan datanya.",
+        "Petugas akan mencocokkan data almarhum/almarhumah dan memeriksa kepesertaannya",
     )
+    chat.expect_not("belum kami temukan")
     await chat.tap("Kirim")
     [claim] = await claims(db)
     assert claim["worker_id"] is None
@@ -214,18 +222,17 @@ async def test_deceased_not_on_the_roster_is_reported_with_a_note(
     assert claim["subject_nik"] == NOT_ON_ROSTER
 
 
-async def test_coverage_not_active_on_the_date_of_death_is_explained_and_still_filed(
+async def test_coverage_not_active_on_the_date_of_death_is_not_told_and_still_filed(
     chat: ChatDriver, db: Database
 ) -> None:
     await seed_worker(db, start="2026-03-01", paid_through="2026-06-30")
     await answer(chat, STEP["nik"])
     await chat.send(PAIMIN)
-    for typed, _ in PATH[STEP["heir"] : STEP["confirm"]]:
+    for typed, _ in PATH[STEP["name"] : STEP["confirm"]]:
         await chat.send(typed)
-    chat.expect(
-        "pada tanggal itu perlindungan almarhum belum atau tidak berlaku",
-        "Laporan tetap bisa dikirim; petugas akan memeriksa",
-    )
+    # Coverage on a date is personal: the unlinked reporter gets the neutral note only.
+    chat.expect("Petugas akan mencocokkan data almarhum/almarhumah dan memeriksa kepesertaannya")
+    chat.expect_not("perlindungan almarhum belum atau tidak berlaku")
     chat.expect_choices("Kirim", "Ubah", "Batal")
     await chat.tap("Kirim")
     chat.expect("Terkirim. Nomor laporan: LC-2026-")
@@ -234,7 +241,7 @@ async def test_coverage_not_active_on_the_date_of_death_is_explained_and_still_f
     assert claim["type"] == "JKM"
 
 
-async def test_death_before_coverage_started_is_explained_too(
+async def test_death_before_coverage_started_is_not_told_either(
     chat: ChatDriver, db: Database
 ) -> None:
     await seed_worker(db, start="2026-11-01")
@@ -242,9 +249,10 @@ async def test_death_before_coverage_started_is_explained_too(
     await chat.send("20-10-2026")
     await chat.send("Anak")
     await chat.send(PAIMIN)
-    for typed, _ in PATH[STEP["heir"] : STEP["confirm"]]:
+    for typed, _ in PATH[STEP["name"] : STEP["confirm"]]:
         await chat.send(typed)
-    chat.expect("perlindungan almarhum belum atau tidak berlaku")
+    chat.expect("Petugas akan mencocokkan data almarhum/almarhumah dan memeriksa kepesertaannya")
+    chat.expect_not("perlindungan almarhum belum atau tidak berlaku")
     await chat.tap("Kirim")
     assert len(await claims(db)) == 1
 
@@ -260,7 +268,10 @@ async def test_death_from_a_work_accident_becomes_a_jkk_claim_with_heir_document
         "Berapa NIK almarhum/almarhumah?",
     )
     await chat.send(PAIMIN)
-    chat.expect("Data ditemukan: Bapak Paimin", "Kapan kecelakaan yang menyebabkan beliau")
+    chat.expect("Siapa nama almarhum/almarhumah, sesuai KTP?")
+    chat.expect_not("Data ditemukan", "Paimin")
+    await chat.send("Paimin")
+    chat.expect("Kapan kecelakaan yang menyebabkan beliau")
     await chat.tap("Kemarin")
     await chat.tap("Pagi")
     await chat.send("sawah tembakau di sukoreno")

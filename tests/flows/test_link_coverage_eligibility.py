@@ -1,5 +1,6 @@
-"""Transcripts for linking (NIK + date of birth), coverage and eligibility, plus the engine's
-global commands, persistence, staleness, redelivery and stale buttons as these flows meet them.
+"""Transcripts for linking (NIK + date of birth find the record, a second factor proves it),
+coverage and eligibility, plus the engine's global commands, persistence, staleness, redelivery
+and stale buttons as these flows meet them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ UNKNOWN = "3509080101700009"  # Kec. Puger, 1-01-1970, not on the roster
 SUKORENO_KALISAT = "35.09.27.2002"
 NOT_MATCHED = "NIK dan tanggal lahir itu belum cocok"
 LOCKED = "Terlalu banyak percobaan"
+PENDING = "Data belum kami tampilkan"
+PHONE = "+6281234567890"  # the roster phone of the seeded worker
 
 
 async def seed_worker(
@@ -32,13 +35,15 @@ async def seed_worker(
     start: str | None = "2025-12-01",
     paid_through: str | None = "2026-12-31",
     status: str = "verified",
+    phone: str | None = PHONE,
 ) -> int:
     async with db.tx() as tx:
         return await tx.execute(
             "INSERT INTO workers (nik, name, birth_date, sex, desa_code, sector, coverage_start, "
-            "paid_through, registration_status, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, 'buruh_tani_tembakau', ?, ?, ?, '2025-12-01', '2025-12-01')",
-            (nik, name, birth, sex, SUKORENO_KALISAT, start, paid_through, status),
+            "paid_through, registration_status, phone, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, 'buruh_tani_tembakau', ?, ?, ?, ?, '2025-12-01', "
+            "'2025-12-01')",
+            (nik, name, birth, sex, SUKORENO_KALISAT, start, paid_through, status, phone),
         )
 
 
@@ -51,6 +56,18 @@ async def open_link(chat: ChatDriver) -> None:
 async def try_pair(chat: ChatDriver, nik: str, birth: str) -> None:
     await chat.send(nik)
     await chat.send(birth)
+
+
+async def share_phone(chat: ChatDriver, phone: str = PHONE) -> None:
+    """Factor (a) on Telegram / the terminal: the user's own contact, the roster phone."""
+    chat.expect(PENDING)
+    await chat.tap("Kirim nomor HP")
+    await chat.contact(phone)
+
+
+async def link_verified(chat: ChatDriver, nik: str, birth: str, phone: str = PHONE) -> None:
+    await try_pair(chat, nik, birth)
+    await share_phone(chat, phone)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -95,10 +112,19 @@ async def test_bad_birth_date_is_asked_again(chat: ChatDriver, typed: str, reaso
     chat.expect(reason)
 
 
-async def test_right_pair_links_and_shows_coverage(chat: ChatDriver, db: Database) -> None:
+async def test_right_pair_alone_shows_nothing_then_the_roster_phone_links(
+    chat: ChatDriver, db: Database
+) -> None:
     await seed_worker(db)
     await open_link(chat)
     await try_pair(chat, SUTRISNO, "15 mei 78")
+    # NIK + date of birth is one factor (the date is inside the NIK): nothing personal yet.
+    chat.expect(PENDING, "tanggal lahir sudah tertulis di dalam NIK")
+    chat.expect_choices("Kirim nomor HP", "Nomor kartu KPJ", "Nomor KK", "Lewat pendamping")
+    chat.expect_not("Sutrisno", "DILINDUNGI", "Data cocok")
+    async with db.tx() as tx:
+        assert await tx.scalar("SELECT worker_id FROM chats WHERE user_ref = 'u1'") is None
+    await share_phone(chat)
     chat.expect("Data cocok", "Bapak Sutrisno DILINDUNGI sampai 31 Desember 2026", "Rp42.000.000")
     async with db.tx() as tx:
         row = await tx.one("SELECT worker_id, active_role FROM chats WHERE user_ref = 'u1'")
@@ -138,7 +164,7 @@ async def test_five_failures_start_a_cool_down_that_ends_after_30_minutes(
     chat.expect(LOCKED)
     clock.advance(minutes=2)
     await chat.tap("Cek kepesertaan")
-    await try_pair(chat, SUTRISNO, "15-05-1978")
+    await link_verified(chat, SUTRISNO, "15-05-1978")
     chat.expect("Data cocok")
 
 
@@ -146,6 +172,8 @@ async def test_cool_down_is_counted_per_nik_across_chats_and_channels(
     chat: ChatDriver, db: Database, engine: Engine, clock: FixedClock
 ) -> None:
     await seed_worker(db)
+    async with db.tx() as tx:
+        await tx.execute("UPDATE workers SET kpj = '12345678901'")
     other = ChatDriver(engine=engine, clock=clock, channel="telegram", user="777")
     await open_link(chat)
     for _ in range(3):
@@ -154,18 +182,27 @@ async def test_cool_down_is_counted_per_nik_across_chats_and_channels(
     await try_pair(other, SUTRISNO, "02-01-1980")
     other.expect(NOT_MATCHED)
     await try_pair(other, SUTRISNO, "03-01-1980")  # 5th failure for this NIK, 2nd for this chat
-    other.expect(LOCKED, "10:30")
-    # The right date of birth from either chat is refused while the NIK cools down...
-    await other.tap("Cek kepesertaan")
+    other.expect(NOT_MATCHED)  # this chat is not locked (2 failures)...
+    # ...but the NIK's knowledge factors are: even the right KPJ is refused from any chat...
     await try_pair(other, SUTRISNO, "15-05-1978")
-    other.expect(LOCKED)
-    await try_pair(chat, SUTRISNO, "15-05-1978")
-    chat.expect(LOCKED)
-    # ...but another NIK from the second chat is not locked.
-    await seed_worker(db, nik=SUWARNI, name="Suwarni", birth="1985-07-04", sex="P")
+    other.expect(PENDING)
+    await other.tap("Nomor kartu KPJ")
+    await other.send("12345678901")
+    other.expect(LOCKED, "10:30", "pendamping desa tetap bisa")
+    # ...while the owner's proven phone still links (failures elsewhere never block it).
     await other.tap("Cek kepesertaan")
-    await try_pair(other, SUWARNI, "04-07-1985")
-    other.expect("Data cocok", "Ibu Suwarni")
+    await share_phone(other)
+    other.expect("Data cocok", "Bapak Sutrisno")
+    # Another NIK is not locked at all.
+    await seed_worker(db, nik=SUWARNI, name="Suwarni", birth="1985-07-04", sex="P", phone=None)
+    async with db.tx() as tx:
+        await tx.execute("UPDATE workers SET kpj = '55555555555' WHERE nik = ?", (SUWARNI,))
+    fresh = ChatDriver(engine=engine, clock=clock, channel="telegram", user="778")
+    await open_link(fresh)
+    await try_pair(fresh, SUWARNI, "04-07-1985")
+    await fresh.tap("Nomor kartu KPJ")
+    await fresh.send("5555 5555 555")
+    fresh.expect("Data cocok", "Ibu Suwarni")
 
 
 async def test_repeat_lockout_doubles_to_60_minutes(
@@ -188,7 +225,7 @@ async def test_repeat_lockout_doubles_to_60_minutes(
     chat.expect(LOCKED)
     clock.advance(minutes=2)
     await chat.tap("Cek kepesertaan")
-    await try_pair(chat, SUTRISNO, "15-05-1978")
+    await link_verified(chat, SUTRISNO, "15-05-1978")
     chat.expect("Data cocok")
 
 
@@ -239,7 +276,7 @@ async def test_coverage_status_in_plain_words(
 ) -> None:
     await seed_worker(db, start=start, paid_through=paid_through, status=status)
     await open_link(chat)
-    await try_pair(chat, SUTRISNO, "15-05-1978")
+    await link_verified(chat, SUTRISNO, "15-05-1978")
     chat.expect("Data cocok", "Bapak Sutrisno", *fragments)
     chat.expect_not("menunggak", "Non-aktif", "Anda ")
     # Linked now: the next check needs no NIK.
@@ -269,7 +306,7 @@ async def start_screening(chat: ChatDriver) -> None:
 async def test_linked_worker_gets_the_roster_decision(chat: ChatDriver, db: Database) -> None:
     await seed_worker(db)
     await open_link(chat)
-    await try_pair(chat, SUTRISNO, "15-05-1978")
+    await link_verified(chat, SUTRISNO, "15-05-1978")
     await chat.tap("Bisa ikut program?")
     chat.expect("sudah terdaftar dan dilindungi", "Tidak perlu mendaftar lagi")
     chat.expect_not("Berapa umur")
@@ -463,6 +500,7 @@ async def test_redelivered_message_gets_no_reply_and_no_effect(
     again = await chat.send(SUTRISNO, message_id="same")
     assert again == []
     await chat.send("15-05-1978")
+    await share_phone(chat)
     chat.expect("Data cocok")
 
 
@@ -488,6 +526,6 @@ async def test_registered_worker_is_not_told_to_seek_registration(
 ) -> None:
     await seed_worker(db, start=start, paid_through=None, status=status)
     await open_link(chat)
-    await try_pair(chat, SUTRISNO, "15-05-1978")
+    await link_verified(chat, SUTRISNO, "15-05-1978")
     chat.expect("Data cocok")
     chat.expect_not("membantu pendaftaran")

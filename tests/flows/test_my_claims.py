@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from conftest import T0, ChatDriver, FixedClock
 
@@ -35,6 +35,7 @@ async def file_claim(
     late: bool = False,
     worker_id: int | None = None,
     key: str | None = None,
+    now: datetime = T0,
 ) -> str:
     async with db.tx() as tx:
         claim = await services.submit_claim(
@@ -47,7 +48,7 @@ async def file_claim(
                 checklist=checklist,
                 late_report=late,
             ),
-            now=T0,
+            now=now,
             idempotency_key=key or f"{reporter}-{kind}-{event}-{worker_id}",
             channel="terminal",
         )
@@ -301,7 +302,11 @@ async def test_linked_worker_sees_a_claim_about_them_but_cannot_withdraw_it(
 
 async def test_ten_claims_list_nine_and_the_menu(chat: ChatDriver, db: Database) -> None:
     cid = await started(chat, db)
-    refs = [await file_claim(db, cid, key=f"k{i}") for i in range(10)]
+    # Ten claims over a day (one chat may file 5 an hour: rules.ABUSE_LIMITS_RULE).
+    refs = [
+        await file_claim(db, cid, key=f"k{i}", now=T0 - timedelta(hours=2 * (10 - i)))
+        for i in range(10)
+    ]
     await chat.tap("Klaim saya")
     labels = [lbl for _, lbl in chat.choices()]
     assert len(labels) == 10

@@ -470,10 +470,12 @@ async def _try(chat: ChatDriver, nik: str, birth: str) -> None:
         await chat.send(birth)
 
 
-async def test_nik_brute_force_across_chats_hits_the_cool_down(
+async def test_nik_brute_force_across_chats_locks_the_knowledge_factors_only(
     engine: Engine, db: Database, clock: FixedClock
 ) -> None:
     await _seed_worker(db)
+    async with db.tx() as tx:
+        await tx.execute("UPDATE workers SET kpj = '12345678901', phone = '+6281234567890'")
     chats = [
         ChatDriver(engine=engine, clock=clock, channel=ch, user=f"attacker-{i}")
         for i, ch in enumerate(("terminal", "telegram", "whatsapp", "telegram", "terminal"))
@@ -481,18 +483,26 @@ async def test_nik_brute_force_across_chats_hits_the_cool_down(
     # Five wrong dates of birth for one NIK, one from each of five chats.
     for i, chat in enumerate(chats):
         await _try(chat, NIK_A, f"0{i + 1}-01-1980")
-    chats[-1].expect(LOCKED)
-    # The right date now fails from every chat and from a fresh one, for 30 minutes.
-    fresh = ChatDriver(engine=engine, clock=clock, channel="whatsapp", user="fresh")
+        chat.expect_not("Data cocok")
+    # The right date (it is inside the NIK) gives only a pending link that shows nothing, and
+    # the KPJ (a knowledge factor) is refused from every chat for 30 minutes.
+    fresh = ChatDriver(engine=engine, clock=clock, channel="telegram", user="fresh")
     for chat in [*chats[:2], fresh]:
         await _try(chat, NIK_A, "15-05-1978")
-        chat.expect_not("Data cocok")
-    clock.advance(minutes=29)
+        chat.expect("Data belum kami tampilkan")
+        chat.expect_not("Sutrisno", "Data cocok")
+        await chat.tap("Nomor kartu KPJ")
+        await chat.send("12345678901")
+        chat.expect(LOCKED, "pendamping desa tetap bisa")
+    clock.advance(minutes=31)
     await _try(fresh, NIK_A, "15-05-1978")
-    fresh.expect(LOCKED)
-    clock.advance(minutes=2)
-    await _try(fresh, NIK_A, "15-05-1978")
+    await fresh.tap("Nomor kartu KPJ")
+    await fresh.send("12345678901")
     fresh.expect("Data cocok")
+    # The owner's WhatsApp (roster phone) was never blocked and is linked at once.
+    owner = ChatDriver(engine=engine, clock=clock, channel="whatsapp", user="6281234567890")
+    await _try(owner, NIK_A, "15-05-1978")
+    owner.expect("Data cocok", "Sutrisno")
 
 
 async def test_one_chat_guessing_many_niks_is_cooled_down_too(
@@ -745,11 +755,11 @@ async def test_unknown_whatsapp_message_types_get_a_reply_and_no_error(
 
 LINK_SCRIPT = ["halo", "1", NIK_A, "15-05-1978"]
 JKK_SCRIPT = [
-    "menu", "2", "2", NIK_A, "1", "1", "sawah di Sukoreno", "2", "terkena sabit", "2",
+    "menu", "2", "2", NIK_A, "Sutrisno", "1", "1", "sawah di Sukoreno", "2", "terkena sabit", "2",
     "Puskesmas Kalisat", "081234567890", "2", "6", "081234567899", "1",
 ]  # fmt: skip
 JKM_SCRIPT = [
-    "menu", "3", "2", "3-11-2026", "1", NIK_A, "1", "Siti Aminah", HEIR_NIK, "1",
+    "menu", "3", "2", "3-11-2026", "1", NIK_A, "Sutrisno", "1", "Siti Aminah", HEIR_NIK, "1",
     "081234567891", "1",
 ]  # fmt: skip
 BAD_NIKS = ["menu", "2", "2", "35092715057800011", "3509271513780001", NIK_B, "batal"]
@@ -771,7 +781,8 @@ async def test_no_full_nik_reaches_whatsapp_or_the_logs(
     wa: WAHarness, clock: FixedClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     await seed_two_desas(wa.db, clock)
-    scripts = {"6281200000001": LINK_SCRIPT + JKK_SCRIPT, "6281200000002": JKM_SCRIPT + BAD_NIKS}
+    # The first sender is Sutrisno's roster phone: WhatsApp proves it, so the link is verified.
+    scripts = {"6281200000011": LINK_SCRIPT + JKK_SCRIPT, "6281200000002": JKM_SCRIPT + BAD_NIKS}
     scripts["6281200000003"] = FAC_SCRIPT
     for sender, script in scripts.items():
         for i, text in enumerate(script):

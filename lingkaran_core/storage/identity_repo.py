@@ -1,0 +1,193 @@
+"""Chat ↔ worker links with their proof (pending or verified), and the counts abuse limits read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from lingkaran_core.storage.db import Tx
+
+_COLS = (
+    "chat_id, worker_id, matched_at, verified_at, factor, last_active_at, desk_code, "
+    "desk_code_until"
+)
+
+
+async def get(tx: Tx, chat_id: int) -> Any | None:
+    """The link row of a chat (pending or verified), if any."""
+    return await tx.one(f"SELECT {_COLS} FROM chat_identity WHERE chat_id = ?", (chat_id,))
+
+
+async def by_desk_code(tx: Tx, code: str) -> Any | None:
+    """The pending link that shows this facilitator code."""
+    return await tx.one(
+        f"SELECT {_COLS} FROM chat_identity WHERE desk_code = ? AND verified_at IS NULL", (code,)
+    )
+
+
+async def save_pending(tx: Tx, chat_id: int, worker_id: int, *, now: datetime) -> None:
+    """NIK + date of birth matched: a pending link, nothing verified (replaces an old row)."""
+    stamp = now.isoformat()
+    await tx.execute(
+        "INSERT INTO chat_identity (chat_id, worker_id, matched_at, last_active_at) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET worker_id = excluded.worker_id, "
+        "matched_at = excluded.matched_at, verified_at = NULL, factor = NULL, "
+        "last_active_at = excluded.last_active_at, desk_code = NULL, desk_code_until = NULL",
+        (chat_id, worker_id, stamp, stamp),
+    )
+
+
+async def save_verified(
+    tx: Tx, chat_id: int, worker_id: int, *, factor: str, now: datetime
+) -> None:
+    """A factor succeeded: the link is verified, and the chat is linked to the worker."""
+    stamp = now.isoformat()
+    await tx.execute(
+        "INSERT INTO chat_identity (chat_id, worker_id, matched_at, verified_at, factor, "
+        "last_active_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET "
+        "worker_id = excluded.worker_id, verified_at = excluded.verified_at, "
+        "factor = excluded.factor, last_active_at = excluded.last_active_at, desk_code = NULL, "
+        "desk_code_until = NULL",
+        (chat_id, worker_id, stamp, stamp, factor, stamp),
+    )
+    await tx.execute(
+        "UPDATE chats SET worker_id = ?, active_role = CASE WHEN active_role = 'facilitator' "
+        "THEN 'facilitator' ELSE 'worker' END WHERE id = ?",
+        (worker_id, chat_id),
+    )
+
+
+async def touch(tx: Tx, chat_id: int, *, now: datetime) -> None:
+    """The chat was active now (the inactivity clock restarts)."""
+    await tx.execute(
+        "UPDATE chat_identity SET last_active_at = ? WHERE chat_id = ?", (now.isoformat(), chat_id)
+    )
+
+
+async def forget(tx: Tx, chat_id: int) -> None:
+    """Drop a chat's link (pending or verified) and unlink the chat."""
+    await tx.execute("DELETE FROM chat_identity WHERE chat_id = ?", (chat_id,))
+    await tx.execute(
+        "UPDATE chats SET worker_id = NULL, active_role = CASE WHEN active_role = 'worker' "
+        "THEN 'public' ELSE active_role END WHERE id = ?",
+        (chat_id,),
+    )
+
+
+async def set_desk_code(tx: Tx, chat_id: int, code: str, *, until: datetime) -> None:
+    """The code a worker shows the facilitator (unique among live codes)."""
+    await tx.execute(
+        "UPDATE chat_identity SET desk_code = NULL, desk_code_until = NULL "
+        "WHERE desk_code = ? AND desk_code_until < ?",
+        (code, until.isoformat()),
+    )
+    await tx.execute(
+        "UPDATE chat_identity SET desk_code = ?, desk_code_until = ? WHERE chat_id = ?",
+        (code, until.isoformat(), chat_id),
+    )
+
+
+async def desk_code_taken(tx: Tx, code: str, *, now: datetime) -> bool:
+    """Whether a live code already uses these digits."""
+    found = await tx.scalar(
+        "SELECT 1 FROM chat_identity WHERE desk_code = ? AND desk_code_until >= ?",
+        (code, now.isoformat()),
+    )
+    return found is not None
+
+
+async def worker_kk(tx: Tx, worker_id: int) -> str | None:
+    """The KK number on the roster, if any."""
+    found = await tx.scalar("SELECT kk FROM workers WHERE id = ?", (worker_id,))
+    return None if not found else str(found)
+
+
+async def set_worker_kk(tx: Tx, nik: str, kk: str | None) -> None:
+    """Store a worker's KK number (the roster importer's column ``kk``)."""
+    await tx.execute("UPDATE workers SET kk = ? WHERE nik = ?", (kk, nik))
+
+
+async def owner_chat_ids(tx: Tx, worker_id: int, phone: str | None) -> list[int]:
+    """Chats that surely belong to the worker: verified links and the roster phone's WhatsApp."""
+    rows = await tx.all(
+        "SELECT chat_id FROM chat_identity WHERE worker_id = ? AND verified_at IS NOT NULL",
+        (worker_id,),
+    )
+    ids = {int(r["chat_id"]) for r in rows}
+    if phone:
+        found = await tx.scalar(
+            "SELECT id FROM chats WHERE channel = 'whatsapp' AND user_ref = ?",
+            (phone.lstrip("+"),),
+        )
+        if found is not None:
+            ids.add(int(found))
+    return sorted(ids)
+
+
+# -- counts for the abuse limits ----------------------------------------------------------------
+
+
+async def claims_by_chat_since(tx: Tx, chat_id: int, since: datetime) -> int:
+    """Claims a chat filed since an instant."""
+    return int(
+        await tx.scalar(
+            "SELECT COUNT(*) FROM claims WHERE reporter_chat_id = ? AND created_at >= ?",
+            (chat_id, since.isoformat()),
+        )
+        or 0
+    )
+
+
+async def claims_by_nik_since(tx: Tx, nik: str, since: datetime) -> int:
+    """Claims about one NIK filed since an instant (any chat)."""
+    return int(
+        await tx.scalar(
+            "SELECT COUNT(*) FROM claims WHERE subject_nik = ? AND created_at >= ?",
+            (nik, since.isoformat()),
+        )
+        or 0
+    )
+
+
+async def jkk_alerts_by_chat_since(tx: Tx, chat_id: int, since: datetime) -> int:
+    """JKK reports a chat filed since an instant (for batching the OPD's alert)."""
+    return int(
+        await tx.scalar(
+            "SELECT COUNT(*) FROM claims WHERE reporter_chat_id = ? AND type = 'JKK' "
+            "AND created_at >= ?",
+            (chat_id, since.isoformat()),
+        )
+        or 0
+    )
+
+
+async def tickets_by_chat_since(tx: Tx, chat_id: int, since: datetime) -> int:
+    """Tickets a chat opened since an instant."""
+    return int(
+        await tx.scalar(
+            "SELECT COUNT(*) FROM tickets WHERE chat_id = ? AND created_at >= ?",
+            (chat_id, since.isoformat()),
+        )
+        or 0
+    )
+
+
+async def uploads_by_chat_since(tx: Tx, chat_id: int, since: datetime) -> tuple[int, int]:
+    """(count, bytes) of the files a chat sent since an instant."""
+    row = await tx.one(
+        "SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS total FROM claim_documents "
+        "WHERE chat_id = ? AND received_at >= ?",
+        (chat_id, since.isoformat()),
+    )
+    return (0, 0) if row is None else (int(row["n"]), int(row["total"]))
+
+
+async def uploads_for_claim_since(tx: Tx, claim_id: int, since: datetime) -> int:
+    """Files a claim received since an instant (any chat: the per-record limit)."""
+    return int(
+        await tx.scalar(
+            "SELECT COUNT(*) FROM claim_documents WHERE claim_id = ? AND received_at >= ?",
+            (claim_id, since.isoformat()),
+        )
+        or 0
+    )
