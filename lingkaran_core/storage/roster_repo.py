@@ -55,12 +55,13 @@ IMPORT_CACHE_KIB: Final = -32_768  # negative: KiB (32 MiB), SQLite's convention
 
 _COLS = ", ".join(FIELDS)
 _CREATE_STAGE = (
-    # No index on nik: the importer stages each NIK once (duplicates are bad rows), and the
-    # comparison looks rows up in the workers index.
+    # nik is indexed only once staging is done (``_INDEX_STAGE``, outside the switch): one bulk
+    # build instead of a million ordered inserts, and the switch then reads in NIK order.
     "CREATE TEMP TABLE roster_stage (seq INTEGER PRIMARY KEY, nik TEXT NOT NULL, "
     f"{_COLS}, new INTEGER NOT NULL DEFAULT 1)"
 )
 _DROP_STAGE = "DROP TABLE IF EXISTS temp.roster_stage"
+_INDEX_STAGE = "CREATE INDEX temp.roster_stage_nik ON roster_stage (nik, new)"
 _INSERT_STAGE = (
     f"INSERT INTO temp.roster_stage (nik, {_COLS}) VALUES ({', '.join('?' * (len(FIELDS) + 1))})"
 )
@@ -140,6 +141,10 @@ def _classify_sync(conn: sqlite3.Connection, lo: int, hi: int) -> int:
     return len(same)
 
 
+def _index_sync(conn: sqlite3.Connection) -> None:
+    conn.execute(_INDEX_STAGE).close()
+
+
 def _switch_sync(conn: sqlite3.Connection, stamp: str) -> tuple[int, int]:
     """(inserted, updated): the one write transaction of an import."""
     cur = conn.execute(_SWITCH_UPDATE, (stamp,))
@@ -187,6 +192,7 @@ class RosterStage:
 
     async def switch(self, *, stamp: str) -> tuple[int, int]:
         """Apply the stage in one transaction; (inserted, updated) as committed."""
+        await self._temp(_index_sync)  # before the lock: the switch only reads it in order
         async with self.db.tx() as tx:
             return await tx.run_and_commit(_switch_sync, stamp)
 
