@@ -62,23 +62,26 @@ def doc_list(ctx: Ctx, kinds: list[str]) -> str:
     return "\n".join(f"{i}. {doc_label(ctx, k)}" for i, k in enumerate(kinds, 1))
 
 
-def _own_claim(ctx: Ctx, claim: Claim) -> bool:
-    """Filed by this chat, or about the worker linked to it."""
-    if claim.reporter_chat_id == ctx.chat.id:
+async def _own_claim(ctx: Ctx, claim: Claim) -> bool:
+    """Filed by this chat (since its link last expired: recycled numbers), or about the
+    (verified) worker linked to it."""
+    if claim.reporter_chat_id == ctx.chat.id and await services.filed_by_this_owner(
+        ctx.tx, chat_id=ctx.chat.id, reported_at=claim.reported_at
+    ):
         return True
     return ctx.chat.worker_id is not None and claim.worker_id == ctx.chat.worker_id
 
 
 async def _acting_facilitator(ctx: Ctx, claim: Claim) -> Facilitator | None:
     """The active facilitator sending for a claim that is not the chat's own."""
-    if _own_claim(ctx, claim) or ctx.role != "facilitator" or ctx.chat.facilitator_id is None:
+    if await _own_claim(ctx, claim) or ctx.role != "facilitator" or ctx.chat.facilitator_id is None:
         return None
     return await services.active_facilitator(ctx.tx, ctx.chat.facilitator_id, ctx.chat.id)
 
 
 async def can_see_claim(ctx: Ctx, claim: Claim) -> bool:
     """The reporter chat, the linked worker it is about, or a facilitator of its desa."""
-    if _own_claim(ctx, claim):
+    if await _own_claim(ctx, claim):
         return True
     f = await _acting_facilitator(ctx, claim)
     return f is not None and services.in_scope(f, await services.claim_desa(ctx.tx, claim))

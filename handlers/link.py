@@ -348,7 +348,10 @@ async def link_freshness_hook(ctx: Ctx) -> list[Reply] | None:
         ctx.chat.worker_id = None
         if ctx.chat.active_role == "worker":
             ctx.chat.active_role = "public"
+        # Whatever the last owner left half-typed goes too.
         ctx.state.data.clear()
+        ctx.state.stack.clear()
+        ctx.state.draft = None
         ctx.state.flow, ctx.state.step = ctx.engine.menu_flow, "main"
     return None
 

@@ -441,6 +441,7 @@ async def refresh_link(tx: Tx, *, chat_id: int, worker_id: int | None, now: date
     last = datetime.fromisoformat(row["last_active_at"])
     if now - last > LINK_INACTIVITY:
         await identity_repo.forget(tx, chat_id)
+        await identity_repo.mark_reset(tx, chat_id, now=now)
         await audit(
             tx,
             now=now,
@@ -460,6 +461,7 @@ async def refresh_link(tx: Tx, *, chat_id: int, worker_id: int | None, now: date
 async def forget_link(tx: Tx, *, chat_id: int, now: datetime, reason: str) -> None:
     """Drop a chat's link at once (e.g. the channel reported a number change)."""
     await identity_repo.forget(tx, chat_id)
+    await identity_repo.mark_reset(tx, chat_id, now=now)
     await audit(
         tx,
         now=now,
@@ -468,3 +470,12 @@ async def forget_link(tx: Tx, *, chat_id: int, now: datetime, reason: str) -> No
         action="link.expired",
         details={"chat": chat_id, "reason": reason},
     )
+
+
+async def filed_by_this_owner(tx: Tx, *, chat_id: int, reported_at: str) -> bool:
+    """A claim this chat filed belongs to its current user: filed after the last link expiry.
+
+    A recycled number inherits the chat row; reports its previous owner filed stay hidden.
+    """
+    reset = await identity_repo.reset_at(tx, chat_id)
+    return reset is None or datetime.fromisoformat(reported_at) > datetime.fromisoformat(reset)

@@ -74,6 +74,30 @@ async def forget(tx: Tx, chat_id: int) -> None:
     )
 
 
+def _reset_key(chat_id: int) -> str:
+    return f"reset:{chat_id}"
+
+
+async def mark_reset(tx: Tx, chat_id: int, *, now: datetime) -> None:
+    """The chat's link expired now: what it filed before belongs to the number's last owner.
+
+    Kept as a keyed row of ``link_attempts`` (indexed by key, no schema change after 009).
+    """
+    await tx.execute(
+        "INSERT INTO link_attempts (key, failures, lockouts, locked_until, updated_at) "
+        "VALUES (?, 0, 0, NULL, ?) ON CONFLICT (key) DO UPDATE SET updated_at = excluded.updated_at",
+        (_reset_key(chat_id), now.isoformat()),
+    )
+
+
+async def reset_at(tx: Tx, chat_id: int) -> str | None:
+    """When the chat's link last expired (ISO text), if ever."""
+    found = await tx.scalar(
+        "SELECT updated_at FROM link_attempts WHERE key = ?", (_reset_key(chat_id),)
+    )
+    return None if found is None else str(found)
+
+
 async def set_desk_code(tx: Tx, chat_id: int, code: str, *, until: datetime) -> None:
     """The code a worker shows the facilitator (unique among live codes)."""
     await tx.execute(
