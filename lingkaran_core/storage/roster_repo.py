@@ -65,13 +65,19 @@ _INDEX_STAGE = "CREATE INDEX temp.roster_stage_nik ON roster_stage (nik, new)"
 _INSERT_STAGE = (
     f"INSERT INTO temp.roster_stage (nik, {_COLS}) VALUES ({', '.join('?' * (len(FIELDS) + 1))})"
 )
-_CLASSIFY = (
-    "SELECT s.seq, w.id IS NOT NULL, "
-    + ", ".join(f"s.{f}" for f in FIELDS)
-    + ", "
-    + ", ".join(f"w.{f}" for f in FIELDS)
-    + " FROM temp.roster_stage s LEFT JOIN main.workers w ON w.nik = s.nik "
-    "WHERE s.seq BETWEEN ? AND ?"
+# Equal to the stored row once merged (an empty optional cell keeps the stored value): in SQL,
+# so a million comparisons stay in C.
+_SAME = " AND ".join(
+    f"w.{f} IS COALESCE(s.{f}, w.{f})" if i in KEEP_WHEN_EMPTY else f"w.{f} IS s.{f}"
+    for i, f in enumerate(FIELDS)
+)
+_DROP_SAME = (
+    "DELETE FROM temp.roster_stage AS s WHERE s.seq BETWEEN ? AND ? AND EXISTS "
+    f"(SELECT 1 FROM main.workers w WHERE w.nik = s.nik AND {_SAME})"
+)
+_MARK_EXISTING = (
+    "UPDATE temp.roster_stage AS s SET new = 0 WHERE s.seq BETWEEN ? AND ? AND EXISTS "
+    "(SELECT 1 FROM main.workers w WHERE w.nik = s.nik)"
 )
 _SWITCH_UPDATE = (
     "UPDATE main.workers SET "
@@ -125,20 +131,11 @@ def _add_sync(conn: sqlite3.Connection, batch: list[tuple[str, tuple[Any, ...]]]
 
 def _classify_sync(conn: sqlite3.Connection, lo: int, hi: int) -> int:
     """Drop staged rows ``lo..hi`` equal to the stored ones, mark the existing; how many equal."""
-    n = len(FIELDS)
-    same: list[tuple[int]] = []
-    existing: list[tuple[int]] = []
-    for row in conn.execute(_CLASSIFY, (lo, hi)).fetchall():
-        if not row[1]:
-            continue
-        values, old = row[2 : 2 + n], row[2 + n :]
-        merged = tuple(
-            old[i] if (v is None and i in KEEP_WHEN_EMPTY) else v for i, v in enumerate(values)
-        )
-        (same if merged == tuple(old) else existing).append((row[0],))
-    conn.executemany("DELETE FROM temp.roster_stage WHERE seq = ?", same).close()
-    conn.executemany("UPDATE temp.roster_stage SET new = 0 WHERE seq = ?", existing).close()
-    return len(same)
+    cur = conn.execute(_DROP_SAME, (lo, hi))
+    same = cur.rowcount
+    cur.close()
+    conn.execute(_MARK_EXISTING, (lo, hi)).close()
+    return same
 
 
 def _index_sync(conn: sqlite3.Connection) -> None:
