@@ -100,11 +100,13 @@ class Load:
             await self.filed.wait_for(lambda: len(self.refs) >= n_claims)
 
     async def user(self, n: int) -> None:
-        chat = ChatDriver(engine=self.engine, clock=self.clock, user=f"load-{n}")
-        self.drivers.append(chat)
         rounds = 0
         while not self.stop.is_set():
             rounds += 1
+            # A new chat per report: one chat may file 5 reports an hour (abuse limit) and the
+            # clock stands still here.
+            chat = ChatDriver(engine=self.engine, clock=self.clock, user=f"load-{n}-{rounds}")
+            self.drivers.append(chat)
             for text in JKK:
                 await chat.send(text)
                 self.messages += 1

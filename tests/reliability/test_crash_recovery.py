@@ -93,7 +93,8 @@ def jkk_script(tmp: Path) -> tuple[list[str], list[Path]]:
         "menu",
         "2",  # Lapor kecelakaan
         "2",  # Orang lain
-        NIK,  # found on the roster: straight to the date
+        NIK,  # on the roster or not, an unlinked chat types the name (no roster echo)
+        "Sutrisno",
         "2",  # Kemarin
         "1",  # Pagi
         "sawah di Sukoreno",
@@ -121,6 +122,7 @@ def jkm_script(tmp: Path) -> tuple[list[str], list[Path]]:
         died,
         "1",  # Anak
         NIK,
+        "Sutrisno",  # the name is typed: the roster is not read back to an unlinked chat
         "1",  # the heir is me
         "Siti Aminah",
         HEIR_NIK,
