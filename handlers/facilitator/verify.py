@@ -28,6 +28,7 @@ async def _code_parse(ctx: Ctx, answer: Answer) -> str:
     try:
         pending = await services.pending_for_desk(ctx.tx, facilitator=f, code=digits, now=ctx.now)
     except NotFound:
+        await audit(ctx, "link.desk_code_unknown")  # many of these: someone is guessing
         raise Invalid(
             N_("Kode itu tidak ada atau sudah kedaluwarsa. Minta pekerja membuat kode baru.")
         ) from None
