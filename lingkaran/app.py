@@ -337,7 +337,9 @@ async def run_server(
         await db.close()
 
 
-async def run_chat(settings: Settings, *, clock: Clock, user: str, lang: str | None) -> int:
+async def run_chat(
+    settings: Settings, *, clock: Clock, user: str, lang: str | None, phone: str | None = None
+) -> int:
     """The terminal chat on the settings' database; the exit code."""
     from lingkaran.channels.terminal import run_chat as terminal_chat
     from lingkaran_core.storage import chats as chat_store
@@ -352,7 +354,7 @@ async def run_chat(settings: Settings, *, clock: Clock, user: str, lang: str | N
                     tx, "terminal", user, now=clock(), language=lang
                 )
                 await chat_store.update_chat(tx, chat.id, language=lang)
-        await terminal_chat(engine, user=user)
+        await terminal_chat(engine, user=user, phone=phone)
     finally:
         await db.close()
     return 0

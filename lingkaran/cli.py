@@ -43,6 +43,10 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     p.add_argument("--db", help=db_help)
     p.add_argument("--user", default="local")
     p.add_argument("--lang", choices=("id", "en"))
+    p.add_argument(
+        "--phone",
+        help="the number /phone shares as your own contact (the roster-phone link factor)",
+    )
     for name, text in (
         ("telegram", "Telegram (long polling, or webhook with --webhook-url)"),
         ("whatsapp", "the WhatsApp Cloud API webhook"),
@@ -108,7 +112,9 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
         from lingkaran.app import run_chat
 
         _setup_logging(settings, "WARNING")
-        return asyncio.run(run_chat(settings, clock=clock, user=args.user, lang=args.lang))
+        return asyncio.run(
+            run_chat(settings, clock=clock, user=args.user, lang=args.lang, phone=args.phone)
+        )
 
     from lingkaran.app import StartError, run_server
 

@@ -246,7 +246,9 @@ def _coverage_dates(
         ahead = 1 if rng.random() < 0.7 else 0
         return start.isoformat(), month_end(_month_start(today, ahead)).isoformat()
     if status is CoverageStatus.ARREARS:
-        behind = rng.randint(1, 3)
+        # Two or three months behind: one month behind is not yet unpaid before the due day
+        # (the 15th, DOMAIN.md §9), so it would read "protected" early in the month.
+        behind = rng.randint(2, 3)
         start = _month_start(today, -behind - rng.randint(2, 12))
         return start.isoformat(), month_end(_month_start(today, -behind)).isoformat()
     behind = rng.randint(5, 9)

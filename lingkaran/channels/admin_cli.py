@@ -54,7 +54,7 @@ from lingkaran_core.claims import (
     allowed_targets,
 )
 from lingkaran_core.clock import Clock, OffsetClock, wib_today
-from lingkaran_core.coverage import coverage_status
+from lingkaran_core.coverage import CoverageStatus, coverage_status
 from lingkaran_core.errors import DomainError, IllegalTransition, InvalidNIK, InvalidPhone
 from lingkaran_core.identity import mask_nik, mask_phone, normalize_phone, parse_nik
 from lingkaran_core.importers import SECTOR_NAMES, RosterFormatError, import_roster
@@ -348,19 +348,23 @@ async def _demo_data(db: Database, args: argparse.Namespace) -> int:
         rows.append([f.code, f.name, f"{f.scope_kind}: {scope}", state])
     out(table(["Code", "Facilitator", "Scope", "State"], rows))
     out()
-    out("Sample workers (synthetic; type the NIK and birth date in the chat):")
+    out(
+        "Sample workers (synthetic): in the chat type the NIK and birth date, then the KPJ "
+        "(the card number) as the second factor:"
+    )
     today_status = [
         [
             s.name,
             s.nik,
             s.birth_date.strftime("%d-%m-%Y"),
+            "-" if s.coverage is CoverageStatus.NOT_ENROLLED else f"990000000{s.nik[-2:]}",
             demo_mod.sample_status(s, today).value,
             desa_label(s.desa_code),
             s.note or "-",
         ]
         for s in demo_mod.SAMPLE_WORKERS
     ]
-    out(table(["Name", "NIK", "Born", "Coverage", "Desa", "Note"], today_status))
+    out(table(["Name", "NIK", "Born", "KPJ", "Coverage", "Desa", "Note"], today_status))
     return 0
 
 
