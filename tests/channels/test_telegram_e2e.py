@@ -28,6 +28,7 @@ from lingkaran_core.storage import Database
 
 CHAT = 1001
 NIK = "3509271505780001"
+KPJ = "12345678901"  # the BPJS TK card number on the roster
 DESA = "35.09.27.2002"
 # A real JPEG (CPython's test/imghdrdata/python.jpg; see tests/data/README.md).
 JPEG = (Path(__file__).resolve().parents[1] / "data" / "uploads" / "kartu.jpg").read_bytes()
@@ -183,9 +184,9 @@ async def seed_worker(db: Database) -> None:
     async with db.tx() as tx:
         await tx.execute(
             "INSERT INTO workers (nik, name, birth_date, sex, desa_code, sector, coverage_start, "
-            "paid_through, created_at, updated_at) VALUES (?, 'Sutrisno', '1978-05-15', 'L', ?, "
-            "'buruh_tani_tembakau', '2025-07-01', '2026-12-01', 'x', 'x')",
-            (NIK, DESA),
+            "paid_through, kpj, created_at, updated_at) VALUES (?, 'Sutrisno', '1978-05-15', 'L', "
+            "?, 'buruh_tani_tembakau', '2025-07-01', '2026-12-01', ?, 'x', 'x')",
+            (NIK, DESA, KPJ),
         )
 
 
@@ -196,6 +197,14 @@ async def link(user: User) -> None:
     await user.say(NIK)
     user.expect("tanggal lahir")
     await user.say("15-05-1978")
+    await confirm_with_kpj(user)
+
+
+async def confirm_with_kpj(user: User) -> None:
+    """The second factor: NIK + date of birth alone show nothing (the date is in the NIK)."""
+    user.expect("Data belum kami tampilkan")
+    await user.press("Nomor kartu KPJ")
+    await user.say(KPJ)
 
 
 async def jkk_until_phone(user: User, *, who: str = "Saya sendiri", name: str = "") -> None:
@@ -266,6 +275,7 @@ async def test_linking_an_account_shows_the_coverage_status(
     assert pressed["text"].endswith("✓ Cek kepesertaan")
     await user.say(NIK)
     await user.say("15-05-1978")
+    await confirm_with_kpj(user)
     user.expect("Data cocok", "Sutrisno DILINDUNGI sampai 31 Desember 2026")
     assert "Cek kepesertaan" in user.labels()  # the menu is back
 

@@ -23,6 +23,7 @@ from test_telegram_e2e import (  # noqa: F401  (fixtures)
     User,
     _free_port,
     bot,
+    confirm_with_kpj,
     count,
     fake,
     seed_worker,
@@ -386,6 +387,7 @@ async def test_after_a_telegram_conversation_no_full_nik_is_left_outside_its_tab
     await user.press("Cek kepesertaan")
     await user.say(NIK)
     await user.say("15-05-1978")
+    await confirm_with_kpj(user)
     user.expect("Sutrisno")
     unreadable = recorded("document_empty_thumbnail")
     unreadable["message"]["caption"] = f"KTP saya, NIK {NIK}"  # kept for staff, but masked

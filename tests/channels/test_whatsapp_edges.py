@@ -253,8 +253,9 @@ async def _seed(db: Database) -> None:
     async with db.tx() as tx:
         await tx.execute(
             "INSERT INTO workers (nik, name, birth_date, sex, desa_code, sector, coverage_start, "
-            "paid_through, created_at, updated_at) VALUES (?, 'Sutrisno', '1978-05-15', 'L', "
-            "'3509272002', 'buruh_tani_tembakau', '2025-07-01', '2026-12-01', 'x', 'x')",
+            "paid_through, kpj, created_at, updated_at) VALUES (?, 'Sutrisno', '1978-05-15', 'L', "
+            "'3509272002', 'buruh_tani_tembakau', '2025-07-01', '2026-12-01', '12345678901', "
+            "'x', 'x')",
             (NIK,),
         )
 
@@ -267,6 +268,9 @@ async def test_after_a_conversation_no_full_nik_is_left_outside_its_tables(
     await user.tap("Cek kepesertaan")
     await user.say(NIK)
     await user.say("15-05-1978")
+    user.expect("Data belum kami tampilkan")  # the date is in the NIK: a second factor
+    await user.tap("Nomor kartu KPJ")
+    await user.say("12345678901")
     user.expect("Sutrisno")
     assert await full_niks(h.db, NIK) == []
     payloads = [r["payload"] for r in await h.rows("SELECT payload FROM inbound_messages")]
