@@ -27,7 +27,7 @@ $(MO): locales/en/LC_MESSAGES/messages.po $(STAMP)
 i18n-compile: $(MO)
 
 i18n-extract: $(STAMP)
-	$(PYBABEL) extract -F babel.cfg -k N_ -k _ --no-location --sort-output -o locales/messages.pot .
+	$(PYBABEL) extract -F babel.cfg -k N_ -k _ -k t --no-location --sort-output -o locales/messages.pot .
 
 i18n-update: i18n-extract
 	$(PYBABEL) update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --no-wrap

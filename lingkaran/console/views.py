@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from handlers.i18n import Translator
+from handlers.i18n import N_, Translator
 from lingkaran.console import labels, reports
 from lingkaran.console.guard import Call, forbidden, in_kecamatan, not_found
 from lingkaran_core import claims as claim_rules
@@ -38,15 +38,15 @@ logger = logging.getLogger(__name__)
 CHANNEL = "console"
 PAGE_SIZE = 25
 MESSAGES: Mapping[str, str] = {
-    "moved": "Status klaim diperbarui; pelapor diberi tahu.",
-    "verified": "Pendaftaran disahkan; pekerja dan pendamping diberi tahu.",
-    "rejected": "Pendaftaran ditolak; pendamping diberi tahu alasannya.",
-    "replied": "Jawaban terkirim ke antrean pesan.",
-    "closed": "Pertanyaan ditutup.",
-    "revoked": "Pendamping dicabut; kodenya tidak berlaku lagi.",
-    "requeued": "Pesan yang gagal dimasukkan lagi ke antrean.",
-    "idle": "Sesi berakhir karena lama tidak dipakai. Silakan masuk lagi.",
-    "bye": "Anda sudah keluar.",
+    "moved": N_("Status klaim diperbarui; pelapor diberi tahu."),
+    "verified": N_("Pendaftaran disahkan; pekerja dan pendamping diberi tahu."),
+    "rejected": N_("Pendaftaran ditolak; pendamping diberi tahu alasannya."),
+    "replied": N_("Jawaban terkirim ke antrean pesan."),
+    "closed": N_("Pertanyaan ditutup."),
+    "revoked": N_("Pendamping dicabut; kodenya tidak berlaku lagi."),
+    "requeued": N_("Pesan yang gagal dimasukkan lagi ke antrean."),
+    "idle": N_("Sesi berakhir karena lama tidak dipakai. Silakan masuk lagi."),
+    "bye": N_("Anda sudah keluar."),
 }
 
 
@@ -423,9 +423,7 @@ class Views:
                     continue
                 name = f"{n:02d}-{d['kind']}{path.suffix}"
                 zf.write(path, name)
-                exported.append(
-                    {"file": name, "kind": d["kind"], "sha256": d["sha256"]}
-                )
+                exported.append({"file": name, "kind": d["kind"], "sha256": d["sha256"]})
             zf.writestr(
                 "summary.json", json.dumps(summary, ensure_ascii=False, indent=2, default=str)
             )
@@ -489,7 +487,7 @@ class Views:
             waiting=w["registration_status"] == "registered",
             decided=labels.label(
                 t,
-                {"verified": "Sudah disahkan", "rejected": "Ditolak"},
+                {"verified": N_("Sudah disahkan"), "rejected": N_("Ditolak")},
                 w["registration_status"],
             ),
             reason=w["rejection_reason"],
