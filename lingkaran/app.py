@@ -259,10 +259,16 @@ async def run_server(
             retention=lambda: run_retention(db, now=clock(), policy=settings.retention()),
         )
         health.scheduler_alive = lambda: bool(scheduler.running)
+        for name, ch in channels:
+            # A user unblocking the bot releases their held rows at once (WhatsApp users
+            # writing are handled by the engine hook above).
+            if name == "telegram":
+                ch.on_inbound = dispatcher.on_inbound  # type: ignore[attr-defined]
         server = WebServer(
             routes,
             host=settings.host if host is None else host,
             port=settings.port if port is None else port,
+            max_body_bytes=settings.max_body_bytes,
         )
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
