@@ -102,6 +102,7 @@ from lingkaran.channels import uploads
 from lingkaran.channels.base import (
     MAX_BODY_BYTES,
     BodyTooLarge,
+    ChannelAuthFailed,
     HoldMessage,
     OutboundMessage,
     RetryLater,
@@ -1316,7 +1317,8 @@ class TelegramSender:
         except (TimedOut, NetworkError) as exc:
             raise RetryLater(type(exc).__name__, code="network") from exc
         except InvalidToken as exc:
-            raise RetryLater("token rejected", code=401) from exc
+            # The token was revoked or replaced: pause the channel's outbox (rows stay queued).
+            raise ChannelAuthFailed("token rejected", code=401) from exc
         return SendResult(message_ids=tuple(str(i) for i in ids))
 
 

@@ -60,6 +60,7 @@ from handlers.i18n import N_, translator
 from lingkaran.channels import uploads
 from lingkaran.channels.base import (
     BodyTooLarge,
+    ChannelAuthFailed,
     DeliveryError,
     HoldMessage,
     OutboundMessage,
@@ -887,7 +888,9 @@ def classify_error(
     if code in HOLD_CODES:
         return HoldMessage(reason, code=code)
     if code == 190 or http_status == 401:
+        # No message is at fault: the dispatcher pauses the channel's outbox, rows stay queued.
         logger.error("whatsapp access token rejected: check WHATSAPP_ACCESS_TOKEN")
+        return ChannelAuthFailed(reason, code=code if code >= 0 else http_status)
     return Undeliverable(reason, code=code if code >= 0 else http_status)
 
 

@@ -295,3 +295,65 @@ def test_every_file_the_bot_creates_is_private(tmp_path: Path) -> None:
     assert loose == []
     folders = [p for p in tmp_path.rglob("*") if p.is_dir()]
     assert [f"{p} {_mode(p):o}" for p in folders if _mode(p) & 0o077] == []
+
+
+async def test_an_expired_whatsapp_token_pauses_the_outbox_until_a_new_token_and_a_requeue(
+    db: Database, clock: FixedClock
+) -> None:
+    """End to end against the Graph fake: 401 / code 190 pauses, a new token sends."""
+    import wa_payloads as wp
+    from fake_graph import FakeGraph, running
+
+    from lingkaran.channels.whatsapp import WhatsAppConfig, WhatsAppSender
+    from lingkaran_core.storage import admin_repo
+
+    async with running(FakeGraph(phone_number_id=wp.PNID)) as graph:
+
+        def sender(token: str) -> WhatsAppSender:
+            config = WhatsAppConfig(
+                app_secret="s",
+                verify_token="v",
+                access_token=token,
+                phone_number_id=wp.PNID,
+                api_root=graph.base_url,
+                api_version="v21.0",
+            )
+            return WhatsAppSender(config, clock=clock)
+
+        now = clock().isoformat()
+        async with db.tx() as tx:
+            for i in range(6):
+                chat_id = await tx.execute(
+                    "INSERT INTO chats (channel, user_ref, language, last_inbound_at, created_at) "
+                    "VALUES ('whatsapp', ?, 'id', ?, ?)",
+                    (f"62812000000{i}", now, now),
+                )
+                await tx.execute(
+                    "INSERT INTO outbox (chat_id, channel, user_ref, msg_key, params, class, "
+                    "not_before, created_at) VALUES (?, 'whatsapp', ?, 'claim.status_changed', "
+                    '\'{"ref":"LC-2026-000001","status":"in_review","note":""}\', '
+                    "'transactional', ?, ?)",
+                    (chat_id, f"62812000000{i}", now, now),
+                )
+            # One row failed for good before anyone noticed the token (round 1's behaviour).
+            await tx.execute("UPDATE outbox SET status = 'failed' WHERE id = 6")
+        expired = sender("an-expired-token")
+        disp = Dispatcher(db, {"whatsapp": expired}, clock=clock, limits={"whatsapp": NO_PACING})
+        await disp.drain("whatsapp")
+        await expired.aclose()
+        assert "whatsapp" in disp.auth_paused
+        assert graph.sent == []
+        counts = await _statuses(db)
+        assert counts[("whatsapp", "queued")] == 5  # nothing failed for the token's sake
+        assert counts[("whatsapp", "failed")] == 1
+        # The operator renews the token, restarts, and re-queues what failed before.
+        async with db.tx() as tx:
+            moved = await admin_repo.requeue_outbox(tx, now=clock(), statuses=["failed"])
+        assert moved == 1
+        renewed = sender(graph.token)
+        disp = Dispatcher(db, {"whatsapp": renewed}, clock=clock, limits={"whatsapp": NO_PACING})
+        await disp.drain("whatsapp")
+        await renewed.aclose()
+        assert disp.auth_paused == {}
+        assert (await _statuses(db))[("whatsapp", "sent")] == 6
+        assert len(graph.sent) == 6
