@@ -10,7 +10,7 @@ import wa_payloads as wp
 from fake_graph import validate_message
 
 from handlers.engine import Choice, Reply
-from lingkaran.channels.base import HoldMessage, RetryLater, Undeliverable
+from lingkaran.channels.base import ChannelAuthFailed, HoldMessage, RetryLater, Undeliverable
 from lingkaran.channels.whatsapp import (
     TemplateBook,
     TemplateParamsMissing,
@@ -349,7 +349,7 @@ def test_template_params_use_labels_dates_and_defaults_and_never_contain_newline
         (503, 1, RetryLater),
         (400, 131026, Undeliverable),
         (400, 131051, Undeliverable),
-        (401, 190, Undeliverable),
+        (401, 190, ChannelAuthFailed),  # a refused token pauses the channel
         (400, 132001, HoldMessage),
         (400, 131047, HoldMessage),
     ],
