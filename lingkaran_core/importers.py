@@ -3,7 +3,7 @@
 Columns are found by header name (any order, extra columns ignored)::
 
     nik, nama, tanggal_lahir, jenis_kelamin, kode_desa, sektor, pekerjaan, no_hp,
-    desil_dtsen, kpj, mulai_perlindungan, iuran_dibayar_sampai
+    desil_dtsen, kpj, mulai_perlindungan, iuran_dibayar_sampai, no_kk
 
 ``nik, nama, tanggal_lahir, kode_desa, sektor`` are required; the rest may be absent or empty.
 The file may be UTF-8 with or without BOM, separated by commas or semicolons (sniffed from the
@@ -82,6 +82,7 @@ COLUMNS: Final = (
     "kpj",
     "mulai_perlindungan",
     "iuran_dibayar_sampai",
+    "no_kk",
 )
 REQUIRED_COLUMNS: Final = ("nik", "nama", "tanggal_lahir", "kode_desa", "sektor")
 BATCH_SIZE: Final = 5_000
@@ -367,6 +368,7 @@ class _Validator:
             kpj_raw,
             start_text,
             paid_text,
+            kk_raw,
         ) = [c.strip() for c in self.pick(record)]
         errors: list[RowIssue] = []
         bad = errors.append
@@ -438,6 +440,15 @@ class _Validator:
             if not (len(kpj) == 11 and kpj.isascii() and kpj.isdigit()):
                 bad(RowIssue(line=line, column="kpj", code="kpj.wrong_format", detail="11 digits"))
 
+        # The family card number: a link factor the NIK does not contain (issue 20).
+        kk: str | None = None
+        if kk_raw:
+            kk = kk_raw if kk_raw.isdigit() else _DIGITS_JUNK.sub("", kk_raw)
+            if not (len(kk) == 16 and kk.isascii() and kk.isdigit()):
+                bad(RowIssue(line=line, column="no_kk", code="kk.wrong_format", detail="16 digits"))
+            elif kk == digits:
+                bad(RowIssue(line=line, column="no_kk", code="kk.same_as_nik"))
+
         start: str | None = None
         if start_text:
             try:
@@ -484,6 +495,7 @@ class _Validator:
             kpj,
             start,
             paid,
+            kk,
         )
         return nik, values, errors, warnings
 

@@ -43,12 +43,13 @@ FIELDS: Final = (
     "kpj",
     "coverage_start",
     "paid_through",
+    "kk",
 )
 # Optional fields: an empty cell (None) keeps the stored value.
 KEEP_WHEN_EMPTY: Final = frozenset(
     i
     for i, f in enumerate(FIELDS)
-    if f in {"occupation", "phone", "dtsen_decile", "kpj", "coverage_start", "paid_through"}
+    if f in {"occupation", "phone", "dtsen_decile", "kpj", "coverage_start", "paid_through", "kk"}
 )
 CLASSIFY_CHUNK: Final = 5_000
 IMPORT_CACHE_KIB: Final = -32_768  # negative: KiB (32 MiB), SQLite's convention

@@ -17,7 +17,8 @@ from lingkaran_core.storage.repos import worker_by_nik
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 25)
-HEADER = ",".join(importers.COLUMNS)
+# The round-1 columns (no_kk, optional, is tested on its own below).
+HEADER = ",".join(c for c in importers.COLUMNS if c != "no_kk")
 
 GOOD = [
     # Sutrisno, born 15-05-1978 (NIK day 15), Sukoreno (Kalisat)
@@ -385,3 +386,23 @@ async def test_a_chat_step_waits_out_an_import_switch_instead_of_failing(db: Dat
 async def _count_chats(db: Database) -> int:
     async with db.read() as r:
         return int(await r.scalar("SELECT COUNT(*) FROM chats"))
+
+
+async def test_the_family_card_number_is_imported_and_checked(db: Database, tmp_path: Path) -> None:
+    header = HEADER + ",no_kk"
+    rows = [
+        GOOD[0] + ",3509270101090123",
+        GOOD[1] + ",",  # empty: optional
+        "3509270101800003,Joko,1980-01-01,L,35.09.27.2002,nelayan,,,,,,,12345",
+        "3509270101800004,Agus,1980-01-01,L,35.09.27.2002,nelayan,,,,,,,3509270101800004",
+    ]
+    path = _write(tmp_path / "kk.csv", rows, header=header)
+    report = await import_roster(db, path, now=NOW, today=TODAY, skip_invalid=True)
+    assert report.inserted == 2
+    assert sorted((e.line, e.code) for e in report.errors) == [
+        (4, "kk.wrong_format"),
+        (5, "kk.same_as_nik"),
+    ]
+    async with db.read() as r:
+        kk = await r.scalar("SELECT kk FROM workers WHERE nik = '3509271505780001'")
+    assert kk == "3509270101090123"
