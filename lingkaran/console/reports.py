@@ -57,7 +57,7 @@ async def build_report(
         rows: list[list[object]] = []
         for s in SECTORS:
             n = counts.pop(s.code, 0)
-            opd = OPD_NAMES.get(sector(s.code).opd.value, "-")
+            opd = OPD_NAMES.get(sector(s.code).opd.value) or t("belum dipastikan")
             rows.append([labels.label(t, labels.SECTOR, s.code), n, opd])
         rows += [[labels.label(t, labels.SECTOR, c), n, "-"] for c, n in sorted(counts.items())]
         total = sum(int(r[1]) for r in rows)  # type: ignore[call-overload]
@@ -118,7 +118,7 @@ async def build_report(
 
 def bar_chart(bars: list[tuple[str, int]], *, title: str, t: Translator) -> Markup:
     """A horizontal bar chart as inline SVG (labels escaped; scales to the page width)."""
-    width, label_w, row_h, pad = 640, 230, 28, 8
+    width, label_w, row_h, pad = 760, 300, 28, 8
     top = max((v for _, v in bars), default=0) or 1
     height = pad * 2 + row_h * len(bars)
     parts = [
@@ -127,10 +127,11 @@ def bar_chart(bars: list[tuple[str, int]], *, title: str, t: Translator) -> Mark
     ]
     for i, (name, value) in enumerate(bars):
         y = pad + i * row_h
+        shown = name if len(name) <= 40 else name[:39] + "…"
         bar_w = int((width - label_w - 90) * value / top)
         parts.append(
             f'<text x="{label_w - 8}" y="{y + 18}" text-anchor="end" class="chart-label">'
-            f"{escape(name)}</text>"
+            f"{escape(shown)}</text>"
             f'<rect x="{label_w}" y="{y + 4}" width="{max(bar_w, 1)}" height="{row_h - 8}" '
             f'class="chart-bar"><title>{escape(name)}: {escape(t.number(value))}</title></rect>'
             f'<text x="{label_w + bar_w + 6}" y="{y + 18}" class="chart-value">'

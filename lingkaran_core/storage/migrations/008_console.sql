@@ -46,3 +46,9 @@ CREATE TABLE registration_documents (
 );
 
 CREATE INDEX claims_reported ON claims(reported_at);
+
+-- The console's reports count the 82k roster by sector and by coverage: covering indexes make
+-- them index scans (the kecamatan viewer's desa_code filter included).
+CREATE INDEX workers_report_sector ON workers(sector, registration_status, desa_code);
+CREATE INDEX workers_report_coverage
+    ON workers(coverage_start, paid_through, registration_status, desa_code);
