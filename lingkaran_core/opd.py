@@ -42,6 +42,27 @@ async def _waiting(tx: Tx, worker_id: int) -> tuple[str, str, int | None, str | 
     return str(row["name"]), str(row["nik"]), None if by is None else int(by), row["coverage_start"]
 
 
+async def _tell_facilitator(
+    tx: Tx,
+    facilitator_id: int | None,
+    *,
+    now: datetime,
+    msg_key: str,
+    params: dict[str, object],
+    dedupe_key: str,
+) -> int:
+    """Queue news for the facilitator who registered the worker; 1 if they have a chat."""
+    if facilitator_id is None:
+        return 0
+    chat_id = await admin_repo.facilitator_bound_chat(tx, facilitator_id)
+    if chat_id is None:
+        return 0
+    await services.enqueue_to_chat(
+        tx, chat_id, now=now, msg_key=msg_key, params=params, dedupe_key=dedupe_key
+    )
+    return 1
+
+
 async def verify_registration(
     tx: Tx, worker_id: int, *, actor: str, today: date, now: datetime, channel: str = "admin"
 ) -> RegistrationDecision:
@@ -61,21 +82,14 @@ async def verify_registration(
             dedupe_key=f"worker-verified:{worker_id}:{chat_id}",
         )
         told += 1
-    fchat = (
-        None
-        if registered_by is None
-        else await admin_repo.facilitator_bound_chat(tx, registered_by)
+    told += await _tell_facilitator(
+        tx,
+        registered_by,
+        now=now,
+        msg_key="registration.verified",
+        params=params,
+        dedupe_key=f"registration-verified:{worker_id}",
     )
-    if fchat is not None:
-        await services.enqueue_to_chat(
-            tx,
-            fchat,
-            now=now,
-            msg_key="registration.verified",
-            params=params,
-            dedupe_key=f"registration-verified:{worker_id}",
-        )
-        told += 1
     await services.audit(
         tx,
         now=now,
@@ -103,20 +117,14 @@ async def reject_registration(
         raise DomainError("registration.reason_required", worker_id=worker_id)
     name, nik, registered_by, start = await _waiting(tx, worker_id)
     await admin_repo.set_registration_rejected(tx, worker_id, reason=reason, now=now)
-    fchat = (
-        None
-        if registered_by is None
-        else await admin_repo.facilitator_bound_chat(tx, registered_by)
+    told = await _tell_facilitator(
+        tx,
+        registered_by,
+        now=now,
+        msg_key="registration.rejected",
+        params={"name": name, "nik": mask_nik(nik), "reason": reason},
+        dedupe_key=f"registration-rejected:{worker_id}",
     )
-    if fchat is not None:
-        await services.enqueue_to_chat(
-            tx,
-            fchat,
-            now=now,
-            msg_key="registration.rejected",
-            params={"name": name, "nik": mask_nik(nik), "reason": reason},
-            dedupe_key=f"registration-rejected:{worker_id}",
-        )
     await services.audit(
         tx,
         now=now,
@@ -132,5 +140,5 @@ async def reject_registration(
         worker_id=worker_id,
         name=name,
         coverage_start=start,
-        chats_notified=int(fchat is not None),
+        chats_notified=told,
     )
