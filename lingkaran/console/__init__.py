@@ -313,6 +313,8 @@ def build_console(
         ),
         Route("/outbox", p("outbox.view", views.outbox)),
         Route("/outbox/requeue", p("outbox.act", views.outbox_requeue), methods=["POST"]),
+        Route("/roster", p("roster.act", views.roster)),
+        Route("/roster", p("roster.act", views.roster_import), methods=["POST"]),
         Route("/reports", p("reports.view", views.reports_page)),
         Route("/reports/{name}.{fmt}", p("reports.view", views.report_download)),
         Mount("/static", app=StaticFiles(directory=str(STATIC)), name="console-static"),

@@ -27,6 +27,8 @@ from lingkaran_core.textsafe import plain
 
 __all__ = ["register"]
 
+ROSTER_MAX_BYTES = 32 * 1024 * 1024
+
 
 def _out(text: str) -> None:
     sys.stdout.write(plain(text, keep_newlines=True) + "\n")
@@ -157,7 +159,8 @@ async def serve_console(
         build_console(db, settings, clock),
         host=host,
         port=port,
-        max_body_bytes=int(getattr(settings, "max_body_bytes", 1024 * 1024)),
+        # A roster upload is larger than a webhook body: at least 32 MiB here.
+        max_body_bytes=max(int(getattr(settings, "max_body_bytes", 0) or 0), ROSTER_MAX_BYTES),
     )
     try:
         for sig in (signal.SIGINT, signal.SIGTERM):

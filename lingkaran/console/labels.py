@@ -123,3 +123,60 @@ def error_text(t: Translator, code: str) -> str:
     if text is None and code.startswith("phone."):
         text = ERRORS["phone.invalid"]
     return t(text or GENERIC_ERROR)
+
+
+ROSTER_COLUMN: Final[dict[str, str]] = {
+    "nik": N_("NIK"),
+    "nama": N_("Nama"),
+    "tanggal_lahir": N_("Tanggal lahir"),
+    "jenis_kelamin": N_("Jenis kelamin"),
+    "kode_desa": N_("Kode desa"),
+    "sektor": N_("Sektor"),
+    "no_hp": N_("Nomor HP"),
+    "desil_dtsen": N_("Desil DTSEN"),
+    "kpj": N_("KPJ"),
+    "no_kk": N_("Nomor KK"),
+    "mulai_perlindungan": N_("Mulai perlindungan"),
+    "iuran_dibayar_sampai": N_("Iuran dibayar sampai"),
+}
+ROSTER_REASON: Final[dict[str, str]] = {
+    "nik.empty": N_("kosong"),
+    "nik.not_digits": N_("harus angka saja"),
+    "nik.wrong_length": N_("harus 16 angka"),
+    "nik.bad_month": N_("bulan lahir di NIK tidak sah"),
+    "nik.bad_day": N_("tanggal lahir di NIK tidak sah"),
+    "nik.impossible_date": N_("tanggal lahir di NIK tidak ada"),
+    "nik.serial_zero": N_("empat angka terakhir tidak boleh 0000"),
+    "nik.bad_region": N_("kode wilayah di NIK tidak sah"),
+    "nik.duplicate": N_("NIK muncul dua kali di berkas"),
+    "nik.birth_date_mismatch": N_("tidak cocok dengan tanggal lahir di NIK"),
+    "nik.sex_mismatch": N_("tidak cocok dengan jenis kelamin di NIK"),
+    "nama.empty": N_("kosong"),
+    "date.empty": N_("kosong"),
+    "date.unreadable": N_("tanggal tidak terbaca (pakai TTTT-BB-HH atau HH-BB-TTTT)"),
+    "date.impossible": N_("tanggal tidak ada"),
+    "date.in_future": N_("tanggal di masa depan"),
+    "date.too_old": N_("tanggal terlalu lama"),
+    "sex.unknown": N_("isi L atau P"),
+    "desa.empty": N_("kosong"),
+    "desa.unknown": N_("bukan kode desa di Jember"),
+    "sector.unknown": N_("sektor tidak dikenal"),
+    "phone.invalid": N_("nomor HP tidak sah"),
+    "phone.not_indonesian": N_("bukan nomor Indonesia"),
+    "phone.not_mobile": N_("bukan nomor HP"),
+    "decile.out_of_range": N_("harus 1 sampai 10"),
+    "kpj.wrong_format": N_("harus 11 angka"),
+    "kk.wrong_format": N_("harus 16 angka"),
+    "kk.same_as_nik": N_("tidak boleh sama dengan NIK"),
+    "roster.empty": N_("Berkas kosong."),
+    "roster.missing_columns": N_("Kolom wajib tidak ada di baris judul."),
+    "roster.unreadable": N_("Berkas tidak bisa dibaca."),
+}
+
+
+def roster_issue(t: Translator, column: str, code: str) -> str:
+    """``NIK: harus 16 angka``."""
+    col = label(t, ROSTER_COLUMN, column)
+    text = ROSTER_REASON.get(code) or ROSTER_REASON.get("nik.duplicate" if "dup" in code else "")
+    reason = t(text) if text else t(N_("isi tidak sah"))
+    return col + ": " + reason

@@ -172,6 +172,22 @@ async def test_admin_pages_and_phone_layout(seeded: Seeded, browser_page: tuple[
     await _shot(page, "09-facilitators")
     await page.goto(f"{base}/console/outbox")
     await _shot(page, "10-outbox")
+    await page.goto(f"{base}/console/roster")
+    await page.set_input_files(
+        "input[name=file]",
+        files=[
+            {
+                "name": "roster.csv",
+                "mimeType": "text/csv",
+                "buffer": b"nik;nama;tanggal_lahir;jenis_kelamin;kode_desa;sektor\n"
+                b"35092755;Sri Wahyuni;15-07-1988;P;35.09.27.2002;nelayan_tangkap\n",
+            }
+        ],
+    )
+    await page.click("form[action='/console/roster'] button")
+    await page.wait_for_selector("p.error")
+    assert "harus 16 angka" in await page.content()
+    await _shot(page, "13-roster-import")
     await page.set_viewport_size({"width": 390, "height": 844})
     await page.goto(f"{base}/console/claims?open=1")
     # On a phone the table turns into cards: no horizontal scrolling of the page.

@@ -519,3 +519,59 @@ async def test_next_parameter_stays_inside_the_console(seeded: Seeded) -> None:
         )
         assert r.headers["location"] == "/console/claims"
     _ = timedelta
+
+
+ROSTER_HEADER = "nik;nama;tanggal_lahir;jenis_kelamin;kode_desa;sektor\n"
+
+
+async def test_roster_import_shows_row_errors_then_imports_good_rows(seeded: Seeded) -> None:
+    good = "3509275507880001;Sri Wahyuni;15-07-1988;P;35.09.27.2002;nelayan_tangkap\n"
+    bad = "35092755;=Evil;15-07-1988;P;35.09.27.2002;nelayan_tangkap\n"
+    body = (ROSTER_HEADER + good + bad).encode("utf-8-sig")
+    async with client_for(seeded) as c:
+        await login(c, *user_of(seeded, "ani"))
+        page = await c.get("/console/roster")
+        csrf = csrf_of(page.text)
+        r = await c.post(
+            "/console/roster",
+            data={"csrf": csrf},
+            files={"file": ("roster.csv", body, "text/csv")},
+        )
+        assert r.status_code == 422
+        assert "NIK: harus 16 angka" in r.text
+        assert "nik.wrong_length" not in r.text
+        r = await c.post(
+            "/console/roster",
+            data={"csrf": csrf, "skip_invalid": "1"},
+            files={"file": ("roster.csv", body, "text/csv")},
+        )
+        assert r.status_code == 200
+        assert "1 baru" in r.text
+    async with client_for(seeded) as c:
+        await login(c, *user_of(seeded, "oki"))
+        assert (await c.get("/console/roster")).status_code == 403
+    assert (await _audit(seeded, "roster.import"))[-1]["actor_id"] == "staff:ani.admin"
+
+
+async def test_roster_import_from_excel(seeded: Seeded) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["nik", "nama", "tanggal_lahir", "jenis_kelamin", "kode_desa", "sektor"])
+    ws.append(
+        [3509275507880001, "Sri Wahyuni", "1988-07-15", "P", "35.09.27.2002", "nelayan_tangkap"]
+    )
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    async with client_for(seeded) as c:
+        await login(c, *user_of(seeded, "ani"))
+        page = await c.get("/console/roster")
+        r = await c.post(
+            "/console/roster",
+            data={"csrf": csrf_of(page.text)},
+            files={"file": ("roster.xlsx", buffer.getvalue(), "application/octet-stream")},
+        )
+        assert r.status_code == 200, r.text
+        assert "1 baru" in r.text
