@@ -29,6 +29,7 @@ from handlers.registry import build_engine
 from lingkaran.channels.base import Sender
 from lingkaran.channels.dispatcher import Dispatcher, LogSender, limits_from_settings
 from lingkaran.channels.scheduler import build_scheduler
+from lingkaran.console import build_console
 from lingkaran.observability import Health, Metrics
 from lingkaran.observability import routes as observability_routes
 from lingkaran.server import WebServer
@@ -237,6 +238,8 @@ async def run_server(
             auth_paused=lambda: dict(dispatcher.auth_paused),
         )
         routes: list[BaseRoute] = list(observability_routes(health, metrics))
+        # The OPD console, under /console, on the same server (the proxies keep it internal).
+        routes.extend(build_console(db, settings, clock))
         for name, ch in channels:
             routes.extend(ch.routes)
             health.set(name, "starting")

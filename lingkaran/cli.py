@@ -93,7 +93,11 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
         from lingkaran.channels.admin_cli import main as admin_main
 
         _setup_logging(settings, "WARNING")
-        return int(admin_main(argv[1:], settings=settings, clock=clock))
+        from lingkaran.console import cli as console_cli
+
+        return int(
+            admin_main(argv[1:], settings=settings, clock=clock, extra=(console_cli.register,))
+        )
 
     args = _parser(settings).parse_args(argv)
     if args.command == "settings":

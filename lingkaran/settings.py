@@ -99,6 +99,17 @@ class Settings(BaseSettings):
         description="log lines as key=value text or as JSON objects (NIKs masked either way)",
     )
 
+    console_idle_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = Field(
+        30,
+        validation_alias=_env("LINGKARAN_CONSOLE_IDLE_MINUTES"),
+        description="minutes of inactivity after which a console session ends",
+    )
+    console_secure_cookies: bool | None = Field(
+        None,
+        validation_alias=_env("LINGKARAN_CONSOLE_SECURE_COOKIES"),
+        description="Secure session cookies (default: when the request is https; set true behind a TLS proxy)",
+    )
+
     # -- Telegram ----------------------------------------------------------------------------
     telegram_bot_token: SecretStr | None = Field(
         None,

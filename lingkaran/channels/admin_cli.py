@@ -33,6 +33,7 @@ and the demo's synthetic sample workers.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Sequence
 
 from lingkaran.channels.admin.backup import (
     _backup,
@@ -89,10 +90,15 @@ from lingkaran_core.clock import Clock
 from lingkaran_core.errors import DomainError
 from lingkaran_core.storage import backup
 
+# Adds sub-commands to the admin parser: (subparsers, default_db=...) -> None.
+Register = Callable[..., None]
+
 # -- parser ------------------------------------------------------------------------------------------
 
 
-def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
+def build_parser(
+    settings: Settings | None = None, extra: Sequence[Register] = ()
+) -> argparse.ArgumentParser:
     """The ``admin`` argument parser (``--db`` defaults to the settings' database)."""
     default_db = str(settings.db if settings is not None else DEFAULT_DB)
     common = argparse.ArgumentParser(add_help=False)
@@ -220,6 +226,9 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     from lingkaran.channels import admin_ops
 
     admin_ops.register(sub, default_db=default_db)
+    # Commands of adapters beside this one (the console's `staff` and `web`), given by the root.
+    for register in extra:
+        register(sub, default_db=default_db)
 
     funding = sub.add_parser("funding", help="periods the Pemkab funds").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -253,12 +262,14 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def parse(argv: list[str], *, settings: Settings, clock: Clock) -> argparse.Namespace:
+def parse(
+    argv: list[str], *, settings: Settings, clock: Clock, extra: Sequence[Register] = ()
+) -> argparse.Namespace:
     """Parse an admin command line; the namespace carries ``settings`` and the command's clock.
 
     ``SystemExit`` on bad arguments (argparse prints why), ``CliError`` on conflicting ones.
     """
-    args = build_parser(settings).parse_args(argv)
+    args = build_parser(settings, extra).parse_args(argv)
     args.settings = settings
     args.clock = command_clock(clock, args)
     if getattr(args, "db", None) is None:
@@ -266,10 +277,12 @@ def parse(argv: list[str], *, settings: Settings, clock: Clock) -> argparse.Name
     return args
 
 
-def main(argv: list[str], *, settings: Settings, clock: Clock) -> int:
+def main(
+    argv: list[str], *, settings: Settings, clock: Clock, extra: Sequence[Register] = ()
+) -> int:
     """Run one admin command with the process's settings and clock; return the exit code."""
     try:
-        args = parse(argv, settings=settings, clock=clock)
+        args = parse(argv, settings=settings, clock=clock, extra=extra)
     except SystemExit as exc:  # argparse already printed usage or help
         return int(exc.code) if isinstance(exc.code, int) else 2
     except CliError as exc:

@@ -862,6 +862,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("lingkaran_core/storage/roster_repo.py", "int(old_cache)"): (
         "an integer read back from PRAGMA cache_size"
     ),
+    ("lingkaran_core/storage/console_repo.py", "clause"): (
+        "_queue_where() / _worker_scope(): fixed fragments with '?' placeholders"
+    ),
     ("lingkaran_core/storage/demo_repo.py", "t['name']"): (
         "table names read from sqlite_master (demo wipe)"
     ),
