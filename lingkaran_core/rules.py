@@ -460,6 +460,7 @@ def unconfirmed_rules() -> tuple[str, ...]:
                 names.append(f"sector.{s.code}.{field_name}")
     return tuple(names)
 
+
 # -- Funding periods and self-paying (DOMAIN.md §9) -------------------------------------------
 
 # The Pemkab pays in budget periods (an SK per period), never "from December 2025 on": texts
