@@ -20,11 +20,14 @@ and asks the step's question again). A refused file is never stored.
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Literal
+
+from PIL import Image
 
 from handlers.i18n import N_
 
@@ -159,6 +162,27 @@ _STRUCTURE: dict[str, Callable[[bytes], bool]] = {
 }
 
 
+# A photo of a KTP or a letter is a few megapixels; 50 MP refuses decompression bombs.
+MAX_PIXELS = 50_000_000
+
+
+def _decodes(data: bytes, mime: str) -> bool:
+    """Whether an image really decodes (Pillow): PNG and WebP fully, JPEG at 1/8 scale."""
+    if not mime.startswith("image/") or mime in ("image/heic", "image/heif"):
+        return True  # PDFs are checked by structure; HEIF has no decoder here
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            if width <= 0 or height <= 0 or width * height > MAX_PIXELS:
+                return False
+            if image.format == "JPEG":
+                image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+            image.load()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return False
+    return True
+
+
 def check_upload(data: bytes, *, allowed: Collection[str] = ALLOWED_DOCUMENTS) -> Checked:
     """The real type of ``data`` when we take it; ``UploadRejected`` says why not."""
     if len(data) > MAX_BYTES:
@@ -168,7 +192,7 @@ def check_upload(data: bytes, *, allowed: Collection[str] = ALLOWED_DOCUMENTS) -
     mime = sniff_mime(data)
     if mime is None or mime not in allowed:
         raise UploadRejected("wrong_type")
-    if not _STRUCTURE[mime](data):
+    if not _STRUCTURE[mime](data) or not _decodes(data, mime):
         raise UploadRejected("damaged")
     return Checked(mime=mime, kind="document" if mime == "application/pdf" else "photo")
 

@@ -43,6 +43,19 @@ def _png(width: int, height: int) -> bytes:
 
 JPEG = (FILES / "kartu.jpg").read_bytes()
 PDF = (FILES / "surat.pdf").read_bytes()
+PNG = (FILES / "kartu.png").read_bytes()
+
+
+def _png_with_broken_pixels() -> bytes:
+    """Every structural check passes (signature, IHDR and its CRC, IEND); the pixels do not
+    decode: the first IDAT's compressed stream is zeroed."""
+    at = PNG.find(b"IDAT") + 10
+    return PNG[:at] + bytes(20) + PNG[at + 20 :]
+
+
+def _png_bomb() -> bytes:
+    """A valid header claiming 20,000 × 20,000 pixels (400 MP): a decompression bomb."""
+    return _png(20_000, 20_000)
 
 
 @pytest.mark.parametrize(
@@ -59,6 +72,8 @@ PDF = (FILES / "surat.pdf").read_bytes()
         (b"\xff\xd8\xff\x00" + JPEG[4:], "damaged"),  # no real segment after SOI
         (_png_with_bad_crc(), "damaged"),
         (_png(0, 10), "damaged"),
+        (_png_with_broken_pixels(), "damaged"),  # caught only by decoding (Pillow)
+        (_png_bomb(), "damaged"),
         (PDF[: len(PDF) // 2] + bytes(2000), "damaged"),  # no %%EOF
         (b"%PDF-9.9\n" + PDF[9:], "damaged"),
         (JPEG + bytes(uploads.MAX_BYTES), "too_big"),
@@ -75,7 +90,9 @@ def test_a_channel_can_narrow_the_types() -> None:
     assert check_upload(heic).mime == "image/heic"
     with pytest.raises(UploadRejected):
         check_upload(heic, allowed={"image/jpeg", "application/pdf"})
-    assert check_upload(_png(4, 4)).mime == "image/png"
+    assert check_upload(PNG).mime == "image/png"
+    with pytest.raises(UploadRejected):  # a header with no real pixels does not decode
+        check_upload(_png(4, 4))
 
 
 def test_every_refusal_reads_clearly_in_both_languages() -> None:
