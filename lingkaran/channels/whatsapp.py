@@ -210,7 +210,9 @@ def verify_signature(body: bytes, header: str | None, secret: str) -> bool:
 # ---------------------------------------------------------------------------------------------
 # Parsed webhook objects: built once at the edge, frozen (STYLE.md, pywa/types/message.py)
 
-MessageKind = Literal["text", "choice", "media", "voice", "contact", "location", "unsupported"]
+MessageKind = Literal[
+    "text", "choice", "media", "voice", "contact", "location", "number_changed", "unsupported"
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -427,7 +429,14 @@ def parse_message(
         # A shared card may be anyone's number: the engine treats it as typed text, never as
         # proof of identity (linking still needs NIK + date of birth).
         return WAMessage(kind="contact", contact_phone=phone, **common)
-    # sticker, video, reaction, order, system, unsupported, unknown...
+    if mtype == "system":
+        # Meta's system message when a user changes number ("user_changed_number", older docs
+        # "customer_changed_number", and the business-scoped id's change): whoever holds the old
+        # number next must verify afresh, so the chat's link is dropped (issue 20, item 4).
+        stype = _str(_obj(raw.get("system")).get("type")) or ""
+        if "changed" in stype:
+            return WAMessage(kind="number_changed", text=stype, **common)
+    # sticker, video, reaction, order, other system messages, unsupported, unknown...
     return WAMessage(kind="unsupported", unsupported=mtype, **common)
 
 
@@ -1344,6 +1353,10 @@ class WhatsAppChannel:
                 await self._voice(msg)
                 await self._reduce_payload(msg.id)
                 return
+            if msg.kind == "number_changed":
+                await self._number_changed(msg)
+                await self._reduce_payload(msg.id)
+                return
             inc = await self._incoming(msg)
             replies = await self.engine.handle(inc)
             await self._reduce_payload(msg.id)
@@ -1407,6 +1420,23 @@ class WhatsAppChannel:
         if msg.kind == "text":
             return Incoming(**base, text=msg.text)
         return Incoming(**base, unsupported=msg.unsupported or "unknown")
+
+    async def _number_changed(self, msg: WAMessage) -> None:
+        """The user changed number: drop the chat's link (a fresh verification comes next)."""
+        from lingkaran_core import services
+
+        now = self.clock()
+        async with self.db.tx() as tx:
+            if not await chat_store.claim_inbound(tx, CHANNEL, msg.id, msg.user_ref, now=now):
+                return
+            chat = await chat_store.get_chat(tx, CHANNEL, msg.user_ref)
+            if chat is not None:
+                await services.forget_link(
+                    tx, chat_id=chat.id, now=now, reason=f"whatsapp {msg.text or 'changed'}"
+                )
+        logger.info(
+            "whatsapp number change: link dropped", extra={"user": masked_ref(msg.user_ref)}
+        )
 
     async def _voice(self, msg: WAMessage) -> None:
         """A voice note becomes a ticket for a person, who listens and answers."""

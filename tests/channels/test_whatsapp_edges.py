@@ -326,3 +326,35 @@ async def test_no_secret_reaches_a_log_line(
     for secret in (VERIFY, SECRET, h.graph.token):
         leaks = [r for r in ours if secret in f"{r.getMessage()} {r.__dict__} {r.exc_text}"]
         assert not leaks, (secret, [(r.name, r.getMessage(), r.__dict__) for r in leaks][:2])
+
+
+# -- a number change drops the chat's link ---------------------------------------------------------
+
+
+async def test_a_number_change_drops_the_link_and_answers_nothing(h: Harness) -> None:
+    from lingkaran_core.storage import identity_repo
+
+    now = h.clock()
+    async with h.db.tx() as tx:
+        await tx.execute(
+            "INSERT INTO workers (id, nik, name, birth_date, sex, desa_code, sector, phone, "
+            "coverage_start, paid_through, registration_status, created_at, updated_at) VALUES "
+            "(1, '3509271505780001', 'Sutrisno', '1978-05-15', 'L', '35.09.27.2002', "
+            "'buruh_tani_tembakau', '+6281234567890', '2026-01-01', '2026-12-01', 'verified', "
+            "?, ?)",
+            (now.isoformat(), now.isoformat()),
+        )
+        chat = await chat_store.get_or_create_chat(tx, "whatsapp", USER, now=now)
+        await identity_repo.save_verified(tx, chat.id, 1, factor="phone", now=now)
+        await tx.execute("UPDATE chats SET worker_id = 1 WHERE id = ?", (chat.id,))
+    sent_before = len(h.graph.sent)
+    assert await h.post(recorded("system_user_changed_number")) == 200
+    assert len(h.graph.sent) == sent_before  # a system message gets no reply
+    rows = await h.rows("SELECT worker_id FROM chats WHERE user_ref = ?", (USER,))
+    assert rows[0]["worker_id"] is None
+    audit = await h.rows("SELECT action, details FROM audit_log WHERE action = 'link.expired'")
+    assert len(audit) == 1
+    assert "user_changed_number" in audit[0]["details"]
+    # Redelivered by Meta: no second effect.
+    assert await h.post(recorded("system_user_changed_number")) == 200
+    assert len(await h.rows("SELECT 1 FROM audit_log WHERE action = 'link.expired'")) == 1
