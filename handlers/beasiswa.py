@@ -47,6 +47,7 @@ LEVELS = (
     Option(id="sma", label=N_("SMA / SMK / MA"), aliases=("sma", "smk", "ma")),
     Option(id="pt", label=N_("Kuliah / pelatihan"), aliases=("kuliah", "kampus", "pelatihan")),
 )
+NOT_ELIGIBLE_DEFAULT = N_("Syarat beasiswa belum terpenuhi.")
 NOT_ELIGIBLE_TEXT = {
     "beasiswa.membership_too_short": N_(
         "Menurut data kami, kepesertaan baru {years} tahun saat kejadian; untuk meninggal biasa "
@@ -114,9 +115,7 @@ def _check(ctx: Ctx) -> str | None:
             today=ctx.today,
         )
     except NotEligible as err:
-        return ctx.t(
-            NOT_ELIGIBLE_TEXT.get(err.code, N_("Syarat beasiswa belum terpenuhi.")), **err.params
-        )
+        return ctx.t(NOT_ELIGIBLE_TEXT.get(err.code, NOT_ELIGIBLE_DEFAULT), **err.params)
     return None
 
 

@@ -339,6 +339,9 @@ class Engine:
         # Called (in the background) after each handled message commits: `serve` wakes the
         # outbox dispatcher and releases WhatsApp rows held for a closed window.
         self.after_message: list[Callable[[Incoming], Awaitable[None]]] = []
+        # Channels this process sends outbox rows on (set by the composition root): a flow
+        # offers a code by WhatsApp only when WhatsApp messages can actually go out.
+        self.outbound_channels: frozenset[str] = frozenset()
         self._background: set[asyncio.Task[None]] = set()
         self._sent_batch: list[tuple[str, str, str]] = []
         self._sent_done: asyncio.Future[None] | None = None
@@ -551,7 +554,8 @@ class Engine:
                 text=t(
                     N_(
                         "Penting: layanan ini GRATIS. Kami tidak pernah meminta uang, kata sandi, "
-                        "PIN, atau kode OTP. Jika ada yang meminta, itu penipuan."
+                        "PIN, atau kode OTP lewat telepon atau orang lain. Kode dari kami hanya "
+                        "Bapak/Ibu ketik sendiri di chat ini. Jika ada yang meminta, itu penipuan."
                     )
                 )
             ),

@@ -448,7 +448,8 @@ def _about_safety(ctx: Ctx) -> str:
     return ctx.t(
         N_(
             "Hati-hati penipuan. Layanan resmi BPJS Ketenagakerjaan dan layanan ini GRATIS. "
-            "Kami tidak pernah meminta uang, PIN, kode OTP, atau kata sandi. Selama periode "
+            "Kami tidak pernah meminta uang, PIN, kode OTP, atau kata sandi lewat telepon atau "
+            "orang lain; kode dari kami hanya diketik sendiri di chat ini. Selama periode "
             "yang didanai, iuran Bapak/Ibu dibayar Pemkab Jember.\n"
             "Jika ada yang meminta uang atas nama program ini, jangan dibayar. Tanyakan ke "
             "pendamping desa atau telepon 175."

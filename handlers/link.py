@@ -36,7 +36,7 @@ from handlers.engine import (
 from handlers.i18n import N_, Translator
 from lingkaran_core import services
 from lingkaran_core.errors import NotFound, RateLimited
-from lingkaran_core.services.link import ATTEMPT_MSG_KEY, VERIFIED_MSG_KEY
+from lingkaran_core.services.link import ATTEMPT_MSG_KEY, PHONE_CODE_MSG_KEY, VERIFIED_MSG_KEY
 from lingkaran_core.storage.repos import Worker, worker_by_id
 
 
@@ -157,6 +157,14 @@ async def _verify_choices(ctx: Ctx) -> list[Option]:
         options.append(
             Option(id="phone", label=N_("Kirim nomor HP"), description=N_("Nomor HP di data kami"))
         )
+    if await _can_send_code(ctx):
+        options.append(
+            Option(
+                id="wa_code",
+                label=N_("Kode lewat WhatsApp"),
+                description=N_("Dikirim ke nomor HP di data kami"),
+            )
+        )
     options += [
         Option(id="kpj", label=N_("Nomor kartu KPJ"), description=N_("11 angka di kartu BPJS TK")),
         Option(id="kk", label=N_("Nomor KK"), description=N_("16 angka di Kartu Keluarga")),
@@ -166,9 +174,36 @@ async def _verify_choices(ctx: Ctx) -> list[Option]:
     return options
 
 
+async def _can_send_code(ctx: Ctx) -> bool:
+    """Factor (b) is offered off WhatsApp, when WhatsApp sends and the roster has a phone."""
+    if ctx.chat.channel == "whatsapp" or "whatsapp" not in ctx.engine.outbound_channels:
+        return False
+    worker = await services.pending_worker(ctx.tx, ctx.chat.id, now=ctx.now)
+    return worker is not None and bool(worker.phone)
+
+
 async def _verify_next(ctx: Ctx, value: str) -> Outcome:
     if value == "menu":
         return Goto("menu")
+    if value == "wa_code":
+        try:
+            masked = await services.send_phone_code(ctx.tx, chat_id=ctx.chat.id, now=ctx.now)
+        except RateLimited as exc:
+            return await _factor_failed(ctx, exc, N_("Silakan pilih cara lain."))
+        except NotFound:
+            return Goto("link")
+        return Next(
+            "wa_code",
+            (
+                ctx.t(
+                    N_(
+                        "Kode 6 angka sudah kami kirim lewat WhatsApp ke nomor {phone} (nomor di "
+                        "data kami). Berlaku 15 menit."
+                    ),
+                    phone=masked,
+                ),
+            ),
+        )
     if value == "desk":
         try:
             code, until = await services.issue_desk_code(ctx.tx, chat_id=ctx.chat.id, now=ctx.now)
@@ -236,6 +271,48 @@ async def _phone_next(ctx: Ctx, phone: str) -> Outcome:
             exc,
             N_("Nomor HP itu tidak sama dengan nomor di data kami. Silakan pilih cara lain."),
         )
+    ctx.chat.worker_id = worker.id
+    return _linked(ctx)
+
+
+async def _code_parse(ctx: Ctx, answer: Answer) -> str:
+    if answer.option is not None:
+        return "other"
+    digits = "".join(ch for ch in (answer.text or "") if ch.isdigit())
+    if len(digits) != 6:
+        raise Invalid(N_("Mohon ketik 6 angka kode yang dikirim lewat WhatsApp."))
+    return digits
+
+
+async def _code_next(ctx: Ctx, code: str) -> Outcome:
+    if code == "other":
+        return "verify"
+    try:
+        worker = await services.verify_by_phone_code(
+            ctx.tx,
+            chat_id=ctx.chat.id,
+            code=code,
+            now=ctx.now,
+            channel=ctx.chat.channel,
+            user_ref=ctx.chat.user_ref,
+        )
+    except NotFound as exc:
+        if exc.code == "link.no_pending":
+            return Goto("link")
+        # Stay here: a typo can be typed again (five wrong codes void the code).
+        return Next(
+            "wa_code",
+            (
+                ctx.t(
+                    N_(
+                        "Kode itu salah atau sudah tidak berlaku. Ketik lagi, atau pilih Cara "
+                        "lain untuk meminta kode baru."
+                    )
+                ),
+            ),
+        )
+    except RateLimited as exc:
+        return await _factor_failed(ctx, exc, N_("Silakan pilih cara lain."))
     ctx.chat.worker_id = worker.id
     return _linked(ctx)
 
@@ -320,6 +397,17 @@ LINK = Flow(
             free_text=True,
             parse=_phone_parse,
             next=_phone_next,
+        ),
+        Step(
+            name="wa_code",
+            prompt=N_(
+                "Ketik kode 6 angka dari WhatsApp di sini. Kode itu hanya untuk chat ini: jangan "
+                "berikan kepada siapa pun, termasuk yang mengaku petugas."
+            ),
+            choices=(OTHER_WAY,),
+            free_text=True,
+            parse=_code_parse,
+            next=_code_next,
         ),
         Step(
             name="kpj",
@@ -450,3 +538,18 @@ def _render_verified(t: Translator, p: Mapping[str, Any]) -> str:
 # The outbox texts of this use case (the lead may move them into handlers/outbound.py).
 outbound.RENDERERS.setdefault(ATTEMPT_MSG_KEY, _render_attempt)
 outbound.RENDERERS.setdefault(VERIFIED_MSG_KEY, _render_verified)
+
+
+def _render_phone_code(t: Translator, p: Mapping[str, Any]) -> str:
+    return t(
+        N_(
+            "Kode sambung Lingkaran Cinta: {code}. Ketik kode ini hanya di chat Lingkaran Cinta "
+            "yang memintanya (berlaku {minutes} menit). Jangan berikan kepada siapa pun, termasuk "
+            "yang mengaku petugas. Jika Bapak/Ibu tidak memintanya, abaikan pesan ini."
+        ),
+        code=str(p.get("code", "")),
+        minutes=int(p.get("minutes", 15)),
+    )
+
+
+outbound.RENDERERS.setdefault(PHONE_CODE_MSG_KEY, _render_phone_code)

@@ -217,6 +217,7 @@ async def run_server(
     installed: list[signal.Signals] = []
     try:
         engine = build_engine(db, clock=clock, track_replies=True)
+        engine.outbound_channels = frozenset(names)
         channels = [(n, _build_channel(n, configs[n], db, engine, clock)) for n in names]
         metrics = Metrics()
         _instrument(engine, metrics, clock)

@@ -73,8 +73,10 @@ from lingkaran_core.services.link import (
     pending_for_desk,
     pending_worker,
     refresh_link,
+    send_phone_code,
     verify_by_fact,
     verify_by_phone,
+    verify_by_phone_code,
 )
 from lingkaran_core.services.notify import (
     ADMIN_CHANNEL,
@@ -170,6 +172,7 @@ __all__ = [
     "register_worker",
     "reply_to_ticket",
     "search_names",
+    "send_phone_code",
     "submit_claim",
     "ticket_for_facilitator",
     "ticket_messages",
@@ -178,6 +181,7 @@ __all__ = [
     "transition_claim",
     "verify_by_fact",
     "verify_by_phone",
+    "verify_by_phone_code",
     "worker_for_facilitator",
     "worker_for_facilitator_by_nik",
     "workers_for_facilitator",

@@ -19,6 +19,7 @@ numbers).
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -26,10 +27,11 @@ from typing import NoReturn
 
 from lingkaran_core import rules
 from lingkaran_core.errors import InvalidPhone, NotFound, RateLimited
-from lingkaran_core.identity import normalize_phone
+from lingkaran_core.identity import mask_phone, normalize_phone
 from lingkaran_core.services.facilitators import Facilitator, check_scope
 from lingkaran_core.services.notify import audit, enqueue_to_chat
 from lingkaran_core.storage import identity_repo, link_repo
+from lingkaran_core.storage.chats import get_or_create_chat
 from lingkaran_core.storage.db import Tx
 from lingkaran_core.storage.repos import Worker, worker_by_id, worker_by_nik
 
@@ -45,6 +47,11 @@ FACTOR_PHONE = "channel_phone"
 FACTOR_KPJ = "kpj"
 FACTOR_KK = "kk"
 FACTOR_FACILITATOR = "facilitator"
+FACTOR_PHONE_CODE = "phone_code"
+PHONE_CODE_MSG_KEY = "identity.phone_code"
+PHONE_CODE_TTL = timedelta(minutes=15)
+PHONE_CODE_TRIES = 5  # wrong codes before the code is void (10^6 codes: guessing is hopeless)
+PHONE_CODES_PER_HOUR = 3  # a stranger cannot flood the owner's WhatsApp
 ATTEMPT_MSG_KEY = "identity.link_attempt"
 VERIFIED_MSG_KEY = "identity.verified"
 
@@ -353,6 +360,99 @@ async def verify_by_fact(
         )
     await link_repo.clear(tx, *_source_keys(chat_id, channel, user_ref), _nik_key(worker.nik))
     await _verify(tx, chat_id=chat_id, worker=worker, factor=kind, now=now, channel=channel)
+    return worker
+
+
+def _wa_ref(phone: str) -> str:
+    """The WhatsApp user ref (wa_id) of an E.164 roster phone: its digits."""
+    return "".join(ch for ch in phone if ch.isdigit())
+
+
+async def send_phone_code(tx: Tx, *, chat_id: int, now: datetime) -> str:
+    """Factor (b), first half: a 6-digit code to the roster phone's WhatsApp; the masked number.
+
+    Only the code's hash is stored; at most ``PHONE_CODES_PER_HOUR`` codes an hour per chat.
+    """
+    worker = await _pending_or_fail(tx, chat_id, now)
+    if not worker.phone:
+        raise NotFound("link.no_phone")
+    row = await identity_repo.phone_code(tx, chat_id)
+    recent = [
+        t
+        for t in (json.loads(row["phone_codes_sent"]) if row is not None else [])
+        if datetime.fromisoformat(t) > now - timedelta(hours=1)
+    ]
+    if len(recent) >= PHONE_CODES_PER_HOUR:
+        until = min(datetime.fromisoformat(t) for t in recent) + timedelta(hours=1)
+        raise RateLimited("link.locked", until=until.isoformat())
+    code = f"{secrets.randbelow(10**6):06d}"
+    await identity_repo.set_phone_code(
+        tx,
+        chat_id,
+        _hash(FACTOR_PHONE_CODE, f"{chat_id}:{code}"),
+        until=now + PHONE_CODE_TTL,
+        sent=[*recent, now.isoformat()],
+    )
+    owner = await get_or_create_chat(tx, "whatsapp", _wa_ref(worker.phone), now=now)
+    await enqueue_to_chat(
+        tx,
+        owner.id,
+        now=now,
+        msg_key=PHONE_CODE_MSG_KEY,
+        params={"code": code, "minutes": int(PHONE_CODE_TTL.total_seconds() // 60)},
+        dedupe_key=f"phone-code:{chat_id}:{now.isoformat()}:{len(recent)}",
+        priority=0,
+    )
+    await audit(
+        tx,
+        now=now,
+        actor_kind="chat",
+        actor_id=chat_id,
+        action="link.code_sent",
+        target_kind="worker",
+        target_id=worker.id,
+    )
+    return mask_phone(worker.phone)
+
+
+async def verify_by_phone_code(
+    tx: Tx, *, chat_id: int, code: str, now: datetime, channel: str, user_ref: str | None = None
+) -> Worker:
+    """Factor (b): the code sent to the roster phone came back in this chat, in time."""
+    source_lock = await _locked(tx, _source_keys(chat_id, channel, user_ref), now)
+    if source_lock is not None:
+        raise RateLimited("link.locked", until=source_lock.isoformat())
+    worker = await _pending_or_fail(tx, chat_id, now)
+    row = await identity_repo.phone_code(tx, chat_id)
+    live = (
+        row is not None
+        and row["phone_code"]
+        and row["phone_code_until"]
+        and datetime.fromisoformat(row["phone_code_until"]) >= now
+        and int(row["phone_code_tries"]) < PHONE_CODE_TRIES
+    )
+    expected = _hash(FACTOR_PHONE_CODE, f"{chat_id}:{_digits(code)}")
+    if not live or not secrets.compare_digest(str(row["phone_code"]), expected):  # type: ignore[index]
+        if live:
+            await identity_repo.count_phone_code_try(tx, chat_id)
+        else:
+            await identity_repo.clear_phone_code(tx, chat_id)
+        await _failed(
+            tx,
+            chat_id=chat_id,
+            channel=channel,
+            user_ref=user_ref,
+            nik=worker.nik,
+            now=now,
+            worker=None,  # the owner was just sent the code: no second notice
+            step=FACTOR_PHONE_CODE,
+            count_nik=False,
+        )
+    await identity_repo.clear_phone_code(tx, chat_id)
+    await link_repo.clear(tx, *_source_keys(chat_id, channel, user_ref))
+    await _verify(
+        tx, chat_id=chat_id, worker=worker, factor=FACTOR_PHONE_CODE, now=now, channel=channel
+    )
     return worker
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -214,4 +215,40 @@ async def uploads_for_claim_since(tx: Tx, claim_id: int, since: datetime) -> int
             (claim_id, since.isoformat()),
         )
         or 0
+    )
+
+
+async def set_phone_code(
+    tx: Tx, chat_id: int, code_hash: str, *, until: datetime, sent: list[str]
+) -> None:
+    """Store a new phone code (hash), its expiry and the recent send times."""
+    await tx.execute(
+        "UPDATE chat_identity SET phone_code = ?, phone_code_until = ?, phone_code_tries = 0, "
+        "phone_codes_sent = ? WHERE chat_id = ?",
+        (code_hash, until.isoformat(), json.dumps(sent), chat_id),
+    )
+
+
+async def phone_code(tx: Tx, chat_id: int) -> Any | None:
+    """(phone_code, phone_code_until, phone_code_tries, phone_codes_sent) of a chat."""
+    return await tx.one(
+        "SELECT phone_code, phone_code_until, phone_code_tries, phone_codes_sent "
+        "FROM chat_identity WHERE chat_id = ?",
+        (chat_id,),
+    )
+
+
+async def count_phone_code_try(tx: Tx, chat_id: int) -> None:
+    """One more wrong code."""
+    await tx.execute(
+        "UPDATE chat_identity SET phone_code_tries = phone_code_tries + 1 WHERE chat_id = ?",
+        (chat_id,),
+    )
+
+
+async def clear_phone_code(tx: Tx, chat_id: int) -> None:
+    """The code was used or exhausted."""
+    await tx.execute(
+        "UPDATE chat_identity SET phone_code = NULL, phone_code_until = NULL WHERE chat_id = ?",
+        (chat_id,),
     )

@@ -462,3 +462,78 @@ async def test_30_claims_from_one_chat_in_a_second_hit_the_limit(
     chat.expect("Sudah banyak laporan dari chat ini")
     params = await scalar(db, "SELECT params FROM outbox WHERE msg_key = 'admin.new_jkk' LIMIT 1")
     assert "ref" in json.loads(str(params))
+
+
+async def _sent_code(db: Database) -> str:
+    async with db.read() as r:
+        row = await r.one(
+            "SELECT user_ref, params FROM outbox WHERE msg_key = 'identity.phone_code' "
+            "ORDER BY id DESC LIMIT 1"
+        )
+    assert row is not None
+    assert row["user_ref"] == "6281333300006"  # the roster phone's WhatsApp, not this chat
+    return str(json.loads(row["params"])["code"])
+
+
+async def test_factor_b_a_code_by_whatsapp_to_the_roster_phone(
+    engine: Engine, clock: FixedClock, db: Database
+) -> None:
+    await suparmi(db)
+    owner = ChatDriver(engine=engine, clock=clock, channel="telegram", user="5550009")
+    await link_pair(owner, SUPARMI)
+    assert not any("WhatsApp" in label for _i, label in owner.choices())  # WhatsApp not running
+    engine.outbound_channels = frozenset({"telegram", "whatsapp"})
+    await link_pair(owner, SUPARMI)
+    await owner.tap("Kode lewat WhatsApp")
+    owner.expect("+62813****0006", "Berlaku 15 menit")
+    owner.expect_not("Suparmi")
+    code = await _sent_code(db)
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    await owner.send(wrong)
+    owner.expect("salah atau sudah tidak berlaku")
+    owner.expect_not("Suparmi")
+    await owner.tap("Cara lain")
+    await owner.tap("Kode lewat WhatsApp")  # a new code replaces the old one
+    fresh = await _sent_code(db)
+    await owner.send(fresh)
+    owner.expect("Data cocok", "Ibu Suparmi")
+    from handlers.outbound import render
+
+    text = render("identity.phone_code", {"code": fresh, "minutes": 15}, "id").text
+    assert fresh in text
+    assert "Jangan berikan kepada siapa pun" in text
+
+
+async def test_factor_b_codes_expire_are_capped_and_cannot_be_guessed(
+    engine: Engine, clock: FixedClock, db: Database
+) -> None:
+    await suparmi(db)
+    engine.outbound_channels = frozenset({"whatsapp"})
+    attacker = ChatDriver(engine=engine, clock=clock, channel="telegram", user="5550010")
+    await link_pair(attacker, SUPARMI)
+    await attacker.tap("Kode lewat WhatsApp")
+    code = await _sent_code(db)
+    clock.advance(minutes=16)
+    await attacker.send(code)  # too late
+    attacker.expect("salah atau sudah tidak berlaku")
+    attacker.expect_not("Suparmi")
+    await attacker.tap("Cara lain")
+    for _ in range(2):
+        await attacker.tap("Kode lewat WhatsApp")
+        await attacker.tap("Cara lain")
+    await attacker.tap("Kode lewat WhatsApp")  # a fourth code within the hour
+    attacker.expect("coba lagi")
+    async with db.read() as r:
+        sent = await r.scalar("SELECT COUNT(*) FROM outbox WHERE msg_key = 'identity.phone_code'")
+    assert sent == 3  # the owner's WhatsApp is not flooded
+    clock.advance(hours=1)
+    await link_pair(attacker, SUPARMI)
+    await attacker.tap("Kode lewat WhatsApp")
+    code = await _sent_code(db)
+    for guess in range(5):  # five wrong guesses void the code, the right one then fails too
+        await attacker.send(f"{(int(code) + 1 + guess) % 10**6:06d}")
+    await attacker.send(code)
+    attacker.expect_not("Data cocok")
+    async with db.read() as r:
+        linked = await r.scalar("SELECT worker_id FROM chats WHERE user_ref = '5550010'")
+    assert linked is None
