@@ -30,7 +30,7 @@ from lingkaran_core.errors import InvalidPhone, NotFound, RateLimited
 from lingkaran_core.identity import mask_phone, normalize_phone
 from lingkaran_core.services.facilitators import Facilitator, check_scope
 from lingkaran_core.services.notify import audit, enqueue_to_chat
-from lingkaran_core.storage import identity_repo, link_repo
+from lingkaran_core.storage import identity_repo, link_repo, tickets_repo
 from lingkaran_core.storage.chats import get_or_create_chat
 from lingkaran_core.storage.db import Tx
 from lingkaran_core.storage.repos import Worker, worker_by_id, worker_by_nik
@@ -542,6 +542,7 @@ async def refresh_link(tx: Tx, *, chat_id: int, worker_id: int | None, now: date
     if now - last > LINK_INACTIVITY:
         await identity_repo.forget(tx, chat_id)
         await identity_repo.mark_reset(tx, chat_id, now=now)
+        closed = await tickets_repo.close_all_of_chat(tx, chat_id, now=now)
         await audit(
             tx,
             now=now,
@@ -550,7 +551,7 @@ async def refresh_link(tx: Tx, *, chat_id: int, worker_id: int | None, now: date
             action="link.expired",
             target_kind="worker",
             target_id=row["worker_id"],
-            details={"chat": chat_id, "idle_days": (now - last).days},
+            details={"chat": chat_id, "idle_days": (now - last).days, "tickets_closed": closed},
         )
         return False
     if now - last > _TOUCH_EVERY:
@@ -559,16 +560,21 @@ async def refresh_link(tx: Tx, *, chat_id: int, worker_id: int | None, now: date
 
 
 async def forget_link(tx: Tx, *, chat_id: int, now: datetime, reason: str) -> None:
-    """Drop a chat's link at once (e.g. the channel reported a number change)."""
+    """Drop a chat's link at once (e.g. the channel reported a number change).
+
+    The chat's open tickets are closed too: staff replies meant for the previous holder of the
+    number must not reach the next one (staff still see the tickets).
+    """
     await identity_repo.forget(tx, chat_id)
     await identity_repo.mark_reset(tx, chat_id, now=now)
+    closed = await tickets_repo.close_all_of_chat(tx, chat_id, now=now)
     await audit(
         tx,
         now=now,
         actor_kind="system",
         actor_id=None,
         action="link.expired",
-        details={"chat": chat_id, "reason": reason},
+        details={"chat": chat_id, "reason": reason, "tickets_closed": closed},
     )
 
 

@@ -180,3 +180,12 @@ async def mark_escalated(tx: Tx, ticket_id: int, *, now: datetime) -> None:
         "UPDATE tickets SET escalated_at = ?, updated_at = ? WHERE id = ?",
         (now.isoformat(), now.isoformat(), ticket_id),
     )
+
+
+async def close_all_of_chat(tx: Tx, chat_id: int, *, now: datetime) -> int:
+    """Close every ticket of a chat that is not closed; how many."""
+    return await tx.execute_rowcount(
+        "UPDATE tickets SET status = 'closed', closed_at = ?, updated_at = ? "
+        "WHERE chat_id = ? AND status != 'closed'",
+        (now.isoformat(), now.isoformat(), chat_id),
+    )

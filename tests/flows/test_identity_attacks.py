@@ -412,6 +412,10 @@ async def test_a_recycled_number_400_days_later_sees_nothing_of_the_previous_own
     await owner.tap("Kirim")
     owner.expect("Nomor laporan")
     ref = await scalar(db, "SELECT ref FROM claims")
+    # She also asked staff something; their answer must not reach the next holder.
+    async with db.tx() as tx:
+        chat_id = await tx.scalar("SELECT id FROM chats WHERE user_ref = ?", (number,))
+        await services.open_ticket(tx, chat_id=chat_id, body="kartu saya hilang", now=clock())
     clock.advance(days=400)
     newcomer = ChatDriver(engine=engine, clock=clock, channel="whatsapp", user=number)
     newcomer._n = 1000  # new message ids
@@ -429,6 +433,9 @@ async def test_a_recycled_number_400_days_later_sees_nothing_of_the_previous_own
     assert await scalar(db, "SELECT COUNT(*) FROM audit_log WHERE action = 'link.expired'") == 1
     # The previous owner's claim stays for staff, untouched.
     assert await scalar(db, "SELECT status FROM claims WHERE ref = ?", (ref,)) == "submitted"
+    # Her ticket is closed with the link: a staff reply cannot be sent into it any more.
+    assert await scalar(db, "SELECT status FROM tickets") == "closed"
+    assert "kartu saya hilang" not in transcript
 
 
 # ---------------------------------------------------------------------------------------------
