@@ -30,6 +30,7 @@ from lingkaran.channels.base import Sender
 from lingkaran.channels.dispatcher import Dispatcher, LogSender, limits_from_settings
 from lingkaran.channels.scheduler import build_scheduler
 from lingkaran.console import build_console
+from lingkaran.console.cli import ROSTER_MAX_BYTES
 from lingkaran.observability import Health, Metrics
 from lingkaran.observability import routes as observability_routes
 from lingkaran.server import WebServer
@@ -273,6 +274,8 @@ async def run_server(
             host=settings.host if host is None else host,
             port=settings.port if port is None else port,
             max_body_bytes=settings.max_body_bytes,
+            # An 82k-row roster CSV is ~8 MB: the console's upload may be larger than a webhook.
+            path_limits={"/console/roster": ROSTER_MAX_BYTES},
         )
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):

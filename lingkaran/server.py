@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from typing import Any
 
 import uvicorn
@@ -32,18 +32,23 @@ MAX_BODY_BYTES = 1024 * 1024
 class BodyLimit:
     """ASGI middleware: no HTTP request body over ``limit`` bytes gets through."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(
+        self, app: ASGIApp, limit: int, path_limits: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.limit = limit
+        # Exact paths allowed a larger body (the console's roster upload), never the webhooks.
+        self.path_limits = dict(path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.path_limits.get(scope.get("path", ""), self.limit)
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
-                    too_big = int(value) > self.limit
+                    too_big = int(value) > limit
                 except ValueError:
                     too_big = True
                 if too_big:
@@ -56,7 +61,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     # Stop reading: to the route the client went away mid-body.
                     return {"type": "http.disconnect"}
             return message
@@ -94,11 +99,12 @@ class WebServer:
         graceful_shutdown: float = 1.0,
         log_level: str = "warning",
         max_body_bytes: int = MAX_BODY_BYTES,
+        path_limits: Mapping[str, int] | None = None,
     ) -> None:
         self.app = Starlette(routes=list(routes))
         self._server = _Server(
             uvicorn.Config(
-                BodyLimit(self.app, max_body_bytes),
+                BodyLimit(self.app, max_body_bytes, path_limits),
                 host=host,
                 port=port,
                 log_config=None,

@@ -357,3 +357,20 @@ async def test_an_expired_whatsapp_token_pauses_the_outbox_until_a_new_token_and
         assert disp.auth_paused == {}
         assert (await _statuses(db))[("whatsapp", "sent")] == 6
         assert len(graph.sent) == 6
+
+
+async def test_only_the_console_roster_upload_may_exceed_the_webhook_body_limit(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    settings = settings_for(LINGKARAN_DB=str(tmp_path / "s.db"))
+    body = b"x" * (2 * 1024 * 1024)  # 2 MiB: over the 1 MiB default, under the roster cap
+    async with _serving(settings, clock) as base, httpx.AsyncClient(timeout=10) as client:
+        webhook = await client.post(base + "/webhook/whatsapp", content=body)
+        roster = await client.post(
+            base + "/console/roster",
+            content=body,
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+    assert webhook.status_code == 413
+    assert roster.status_code != 413  # the console's own gate answers (not logged in)
+    assert roster.status_code in (302, 303, 401, 403)
