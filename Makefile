@@ -58,7 +58,8 @@ test: lint typecheck imports pytest pytest-shifted
 
 # Pin what the venv resolved (reproducible installs: `make venv` installs with -c constraints.txt).
 lock: $(STAMP)
-	$(BIN)/python -m pip freeze --exclude-editable --exclude lingkaran-cinta-bot | sort -f > constraints.txt
+	{ echo '# Versions the suite last passed with; `make lock` rewrites this file, `make venv` installs with it.'; \
+	  $(BIN)/python -m pip freeze --exclude-editable --exclude lingkaran-cinta-bot | sort -f; } > constraints.txt
 
 bench: $(STAMP) $(MO)
 	$(BIN)/python -m benchmarks
