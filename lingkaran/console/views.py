@@ -61,6 +61,29 @@ def _wib(value: str | datetime | None) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=WIB)
 
 
+async def _audit(
+    tx: Tx,
+    c: Call,
+    action: str,
+    target_kind: str,
+    *,
+    target_id: str | int | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Audit a staff action: the signed-in account, on the console's channel."""
+    await services.audit(
+        tx,
+        now=c.now,
+        actor_kind="staff",
+        actor_id=c.staff.actor_ref,
+        action=action,
+        target_kind=target_kind,
+        target_id=target_id,
+        channel=CHANNEL,
+        details=details,
+    )
+
+
 class Views:
     """Renders pages; holds the database, the templates and the files folder."""
 
@@ -307,15 +330,12 @@ class Views:
                     await console_repo.record_payment(
                         tx, updated.id, amount=amount, paid_on=paid_on, now=c.now
                     )
-                    await services.audit(
+                    await _audit(
                         tx,
-                        now=c.now,
-                        actor_kind="staff",
-                        actor_id=c.staff.actor_ref,
-                        action="claim.payment",
-                        target_kind="claim",
+                        c,
+                        "claim.payment",
+                        "claim",
                         target_id=ref,
-                        channel=CHANNEL,
                         details={"amount": amount, "paid_on": paid_on.isoformat()},
                     )
         except DomainError as exc:
@@ -324,16 +344,7 @@ class Views:
 
     async def claim_nik(self, c: Call) -> Response:
         async with self.db.tx() as tx:
-            await services.audit(
-                tx,
-                now=c.now,
-                actor_kind="staff",
-                actor_id=c.staff.actor_ref,
-                action="nik.show",
-                target_kind="claim",
-                target_id=c.path("ref"),
-                channel=CHANNEL,
-            )
+            await _audit(tx, c, "nik.show", "claim", target_id=c.path("ref"))
         return await self.claim(c, show_nik=True)
 
     async def claim_document(self, c: Call) -> Response:
@@ -343,15 +354,12 @@ class Views:
             claim = await claim_by_ref(tx, ref)
             doc = None if claim is None else await console_repo.claim_document(tx, claim.id, doc_id)
             if doc is not None:
-                await services.audit(
+                await _audit(
                     tx,
-                    now=c.now,
-                    actor_kind="staff",
-                    actor_id=c.staff.actor_ref,
-                    action="claim.document_view",
-                    target_kind="claim",
+                    c,
+                    "claim.document_view",
+                    "claim",
                     target_id=ref,
-                    channel=CHANNEL,
                     details={"document": doc_id},
                 )
         if doc is None or doc["purged_at"] is not None:
@@ -370,16 +378,8 @@ class Views:
             docs = await console_repo.claim_documents(tx, claim.id)
             events = [dict(e) for e in await claim_events(tx, claim.id)]
             worker = None if claim.worker_id is None else await worker_by_id(tx, claim.worker_id)
-            await services.audit(
-                tx,
-                now=c.now,
-                actor_kind="staff",
-                actor_id=c.staff.actor_ref,
-                action="claim.export",
-                target_kind="claim",
-                target_id=ref,
-                channel=CHANNEL,
-                details={"documents": len(docs)},
+            await _audit(
+                tx, c, "claim.export", "claim", target_id=ref, details={"documents": len(docs)}
             )
         exported: list[dict[str, Any]] = []
         summary: dict[str, Any] = {
@@ -514,15 +514,12 @@ class Views:
         async with self.db.tx() as tx:
             doc = await console_repo.registration_document(tx, worker_id, doc_id)
             if doc is not None:
-                await services.audit(
+                await _audit(
                     tx,
-                    now=c.now,
-                    actor_kind="staff",
-                    actor_id=c.staff.actor_ref,
-                    action="registration.photo_view",
-                    target_kind="worker",
+                    c,
+                    "registration.photo_view",
+                    "worker",
                     target_id=worker_id,
-                    channel=CHANNEL,
                     details={"document": doc_id},
                 )
         if doc is None:
@@ -562,16 +559,7 @@ class Views:
 
     async def registration_nik(self, c: Call) -> Response:
         async with self.db.tx() as tx:
-            await services.audit(
-                tx,
-                now=c.now,
-                actor_kind="staff",
-                actor_id=c.staff.actor_ref,
-                action="nik.show",
-                target_kind="worker",
-                target_id=c.path("id"),
-                channel=CHANNEL,
-            )
+            await _audit(tx, c, "nik.show", "worker", target_id=c.path("id"))
         return await self.registration(c, show_nik=True)
 
     # -- tickets -------------------------------------------------------------------------------
@@ -746,16 +734,7 @@ class Views:
                 now=c.now,
                 ttl=ttl,
             )
-            await services.audit(
-                tx,
-                now=c.now,
-                actor_kind="staff",
-                actor_id=c.staff.actor_ref,
-                action="facilitator.add",
-                target_kind="facilitator",
-                target_id=fid,
-                channel=CHANNEL,
-            )
+            await _audit(tx, c, "facilitator.add", "facilitator", target_id=fid)
         return await self.facilitators(c, new_code=(name, code, c.now + ttl))
 
     async def facilitator_code(self, c: Call) -> Response:
@@ -763,16 +742,7 @@ class Views:
         try:
             async with self.db.tx() as tx:
                 code, expires = await fac.new_code(tx, fid, c.now, ttl=timedelta(hours=72))
-                await services.audit(
-                    tx,
-                    now=c.now,
-                    actor_kind="staff",
-                    actor_id=c.staff.actor_ref,
-                    action="facilitator.new_code",
-                    target_kind="facilitator",
-                    target_id=fid,
-                    channel=CHANNEL,
-                )
+                await _audit(tx, c, "facilitator.new_code", "facilitator", target_id=fid)
                 found = await fac.facilitator_by_id(tx, fid)
         except DomainError as exc:
             return self.error(c, exc)
@@ -785,16 +755,7 @@ class Views:
         try:
             async with self.db.tx() as tx:
                 await fac.revoke_facilitator(tx, fid, c.now)
-                await services.audit(
-                    tx,
-                    now=c.now,
-                    actor_kind="staff",
-                    actor_id=c.staff.actor_ref,
-                    action="facilitator.revoke",
-                    target_kind="facilitator",
-                    target_id=fid,
-                    channel=CHANNEL,
-                )
+                await _audit(tx, c, "facilitator.revoke", "facilitator", target_id=fid)
         except DomainError as exc:
             return self.error(c, exc)
         return RedirectResponse("/console/facilitators?msg=revoked", status_code=303)
@@ -840,16 +801,7 @@ class Views:
     async def outbox_requeue(self, c: Call) -> Response:
         async with self.db.tx() as tx:
             n = await admin_repo.requeue_outbox(tx, now=c.now, statuses=("failed", "dead"))
-            await services.audit(
-                tx,
-                now=c.now,
-                actor_kind="staff",
-                actor_id=c.staff.actor_ref,
-                action="outbox.requeue",
-                target_kind="outbox",
-                channel=CHANNEL,
-                details={"rows": n},
-            )
+            await _audit(tx, c, "outbox.requeue", "outbox", details={"rows": n})
         return RedirectResponse("/console/outbox?msg=requeued", status_code=303)
 
     # -- roster import -------------------------------------------------------------------------
@@ -906,14 +858,11 @@ class Views:
                     error=c.t(text) if text else labels.error_text(c.t, exc.code),
                 )
         async with self.db.tx() as tx:
-            await services.audit(
+            await _audit(
                 tx,
-                now=c.now,
-                actor_kind="staff",
-                actor_id=c.staff.actor_ref,
-                action="roster.import",
-                target_kind="roster",
-                channel=CHANNEL,
+                c,
+                "roster.import",
+                "roster",
                 details={
                     "file": upload.filename[:80],
                     "rows": report.rows,
