@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from lingkaran.channels.admin.common import _now_arg
 from lingkaran.channels.scheduler import run_sweep
 from lingkaran_core import outbox as policy
 from lingkaran_core.reminders import ChatTarget, DueReminder, Kind
@@ -76,14 +77,6 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
     except ValueError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
-
-
-def _now_arg(text: str) -> datetime:
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an instant (ISO 8601): {text!r}") from None
-    return when if when.tzinfo is not None else when.replace(tzinfo=WIB)
 
 
 async def _run(args: argparse.Namespace, out: TextIO) -> int:
