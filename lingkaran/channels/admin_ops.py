@@ -26,7 +26,6 @@ import hashlib
 import sys
 from datetime import datetime, timedelta
 from typing import Any, TextIO
-from zoneinfo import ZoneInfo
 
 from lingkaran.channels.admin.common import _now_arg
 from lingkaran.channels.scheduler import run_sweep
@@ -36,7 +35,6 @@ from lingkaran_core.storage import Database, admin_repo
 from lingkaran_core.storage import outbox_repo as repo
 from lingkaran_core.textsafe import PlainWriter
 
-WIB = ZoneInfo("Asia/Jakarta")
 BROADCAST_PRIORITY = 8
 
 

@@ -8,9 +8,8 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from lingkaran_core.clock import Clock, OffsetClock, wib_today
+from lingkaran_core.clock import WIB, Clock, OffsetClock, wib_today
 from lingkaran_core.errors import DomainError
 from lingkaran_core.importers import SECTOR_NAMES
 from lingkaran_core.regions import Desa, Kecamatan, load_regions
@@ -19,7 +18,6 @@ from lingkaran_core.storage import Database, backup
 from lingkaran_core.textsafe import plain
 
 DEFAULT_DB = "data/lingkaran.db"
-WIB = ZoneInfo("Asia/Jakarta")
 MAX_ERRORS_SHOWN = 20
 
 OPD_LABELS = {

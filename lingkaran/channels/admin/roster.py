@@ -9,7 +9,6 @@ from pathlib import Path
 from lingkaran.channels.admin.common import (
     MAX_ERRORS_SHOWN,
     OPD_LABELS,
-    WIB,
     CliError,
     _cell,
     _kec_label,
@@ -28,6 +27,7 @@ from lingkaran_core import facilitators as fac
 from lingkaran_core.claims import (
     ClaimStatus,
 )
+from lingkaran_core.clock import WIB
 from lingkaran_core.coverage import CoverageStatus, coverage_status
 from lingkaran_core.errors import InvalidNIK
 from lingkaran_core.identity import mask_nik, mask_phone, parse_nik
