@@ -213,7 +213,7 @@ async def run_server(
     configs = _configs(names, settings, telegram_overrides or {})
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    db = await Database.open(settings.db)
+    db = await Database.open(settings.db, files_dir=settings.documents_dir)
     running = _Running()
     installed: list[signal.Signals] = []
     try:
@@ -357,8 +357,9 @@ async def run_chat(
     from lingkaran.channels.terminal import run_chat as terminal_chat
     from lingkaran_core.storage import chats as chat_store
 
-    settings.db.parent.mkdir(parents=True, exist_ok=True)
-    db = await Database.open(settings.db)
+    if settings.db_file is not None:
+        settings.db_file.parent.mkdir(parents=True, exist_ok=True)
+    db = await Database.open(settings.db, files_dir=settings.documents_dir)
     try:
         engine = build_engine(db, clock=clock)
         if lang:

@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import os
 import sys
-from pathlib import Path
 
 from lingkaran.settings import Settings, SettingsError, load_settings, markdown_table
 from lingkaran_core.clock import Clock, SystemClock
@@ -66,7 +65,7 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
 
 
 def _with_db(settings: Settings, db: str | None) -> Settings:
-    return settings if not db else settings.model_copy(update={"db": Path(db)})
+    return settings if not db else settings.model_copy(update={"db": str(db)})
 
 
 def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
@@ -110,8 +109,9 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
     settings = _with_db(settings, args.db)
     from lingkaran_core.storage.backup import loose_permissions
 
-    for warning in loose_permissions(settings.db):
-        sys.stderr.write(f"warning: {warning}\n")
+    if settings.db_file is not None:
+        for warning in loose_permissions(settings.db_file):
+            sys.stderr.write(f"warning: {warning}\n")
     if args.command == "chat":
         from lingkaran.app import run_chat
 

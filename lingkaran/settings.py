@@ -22,11 +22,31 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from lingkaran_core import outbox as outbox_policy
 from lingkaran_core.retention import RetentionPolicy
 
-__all__ = ["SETTINGS_TABLE", "Settings", "SettingsError", "load_settings", "markdown_table"]
+__all__ = [
+    "SETTINGS_TABLE",
+    "Settings",
+    "SettingsError",
+    "documents_dir_for",
+    "is_postgres_target",
+    "load_settings",
+    "markdown_table",
+]
 
 _D = outbox_policy.DEFAULT_CONFIG
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # Bot API setWebhook secret_token
 _API_VERSION = re.compile(r"^v\d+\.\d+$")
+
+
+def is_postgres_target(db: str | Path) -> bool:
+    """Whether a ``--db``/``LINGKARAN_DB`` value names PostgreSQL (else a SQLite file)."""
+    return isinstance(db, str) and db.startswith(("postgresql://", "postgres://"))
+
+
+def documents_dir_for(db: str | Path, files_dir: Path | None = None) -> Path:
+    """The documents folder of database ``db``: ``files_dir``, else beside the SQLite file."""
+    if files_dir is not None:
+        return files_dir
+    return Path("data/files") if is_postgres_target(db) else Path(db).parent / "files"
 
 
 class SettingsError(ValueError):
@@ -52,10 +72,21 @@ class Settings(BaseSettings):
     )
 
     # -- storage and process --------------------------------------------------------------
-    db: Path = Field(
-        Path("data/lingkaran.db"),
+    db: str = Field(
+        "data/lingkaran.db",
         validation_alias=_env("LINGKARAN_DB"),
-        description="SQLite database file; documents and exports go beside it",
+        description=(
+            "SQLite database file, or a PostgreSQL URL (postgresql://user@host/name; "
+            "the password from PGPASSWORD or ~/.pgpass)"
+        ),
+    )
+    files_dir: Path | None = Field(
+        None,
+        validation_alias=_env("LINGKARAN_FILES_DIR"),
+        description=(
+            "claim documents and photos (private); default: `files` beside the SQLite file, "
+            "`data/files` with PostgreSQL (give a shared folder to several instances)"
+        ),
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = Field(
         None,
@@ -246,6 +277,21 @@ class Settings(BaseSettings):
         return value
 
     # -- derived -------------------------------------------------------------------------------
+
+    @property
+    def db_is_postgres(self) -> bool:
+        """Whether ``db`` names a PostgreSQL database rather than a SQLite file."""
+        return is_postgres_target(self.db)
+
+    @property
+    def db_file(self) -> Path | None:
+        """The SQLite file, None on PostgreSQL."""
+        return None if self.db_is_postgres else Path(self.db)
+
+    @property
+    def documents_dir(self) -> Path:
+        """Where claim documents and registration photos are kept."""
+        return documents_dir_for(self.db, self.files_dir)
 
     @property
     def telegram_enabled(self) -> bool:

@@ -550,7 +550,7 @@ async def import_roster(
     except OSError as err:
         raise RosterFormatError("roster.unreadable", reason=err.strerror or str(err)) from None
     rejects: TextIO | None = None
-    stage = roster_repo.RosterStage(db)
+    stage = roster_repo.roster_stage(db)
     await stage.open()
     try:
         raw_header, header, delimiter, records = _open_records(handle)

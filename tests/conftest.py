@@ -32,6 +32,22 @@ def _travel_target(spec: str) -> datetime:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "sqlite_only: needs the SQLite file itself (skipped on PostgreSQL)"
+    )
+    _travel(config)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not ON_POSTGRES:
+        return
+    skip = pytest.mark.skip(reason="SQLite file specific")
+    for item in items:
+        if "sqlite_only" in item.keywords:
+            item.add_marker(skip)
+
+
+def _travel(config: pytest.Config) -> None:
     """``LINGKARAN_TEST_TRAVEL`` moves the process clock (time-machine) for the whole run.
 
     ``make test`` runs the date-sensitive suites again a year ahead and inside quiet hours: they
@@ -47,13 +63,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.add_cleanup(traveller.stop)
 
 
-def pytest_report_header(config: pytest.Config) -> str | None:
+def pytest_report_header(config: pytest.Config) -> list[str]:
     spec = os.environ.get("LINGKARAN_TEST_TRAVEL", "").strip()
-    return (
-        f"process clock moved by time-machine: {spec} (now {datetime.now(UTC):%Y-%m-%d %H:%M} UTC)"
-        if spec
-        else None
-    )
+    lines = [f"database backend: {BACKEND}"]
+    if spec:
+        lines.append(
+            f"process clock moved by time-machine: {spec} (now {datetime.now(UTC):%Y-%m-%d %H:%M} UTC)"
+        )
+    return lines
 
 
 # 25 November 2026, 10:00 WIB
@@ -212,14 +229,45 @@ def clock() -> FixedClock:
     return FixedClock()
 
 
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "lingkaran.db"
+BACKEND = os.environ.get("LINGKARAN_TEST_BACKEND", "sqlite").strip() or "sqlite"
+if BACKEND not in ("sqlite", "postgresql"):
+    raise pytest.UsageError(f"LINGKARAN_TEST_BACKEND must be sqlite or postgresql: {BACKEND!r}")
+ON_POSTGRES = BACKEND == "postgresql"
+sqlite_only = pytest.mark.sqlite_only
+
+
+@pytest.fixture(scope="session")
+def pg_server(worker_id: str) -> Iterator[object]:
+    """The run's PostgreSQL server (see ``tests/pg_server.py``); only on that backend."""
+    if not ON_POSTGRES:
+        yield None
+        return
+    from pg_server import PgServer
+
+    server = PgServer.start(worker_id)
+    yield server
+    server.stop()
 
 
 @pytest.fixture
-async def db(db_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(db_path)
+def db_path(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
+    """Where the test's database lives: a SQLite file, or on PostgreSQL a fresh database's URL.
+
+    On PostgreSQL this is a ``str`` URL (``--db`` and ``Database.open`` take either). A test
+    that needs the file itself is marked ``sqlite_only`` and is skipped there.
+    """
+    if not ON_POSTGRES:
+        yield tmp_path / "lingkaran.db"
+        return
+    server = request.getfixturevalue("pg_server")
+    url = server.fresh_database()
+    yield url  # type: ignore[misc]
+    server.drop(url)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+async def db(db_path: Path, tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(db_path, files_dir=tmp_path / "files")
     yield database
     await database.close()
 

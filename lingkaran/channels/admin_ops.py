@@ -27,7 +27,7 @@ import sys
 from datetime import datetime, timedelta
 from typing import Any, TextIO
 
-from lingkaran.channels.admin.common import _now_arg
+from lingkaran.channels.admin.common import _now_arg, open_db
 from lingkaran.channels.scheduler import run_sweep
 from lingkaran_core import outbox as policy
 from lingkaran_core.reminders import ChatTarget, DueReminder, Kind
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
 
 async def _run(args: argparse.Namespace, out: TextIO) -> int:
     command = getattr(args, "admin_ops", None)
-    db = await Database.open(args.db)
+    db = await open_db(args)
     try:
         if command == "reminders-run":
             return await _reminders_run(db, args, out)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from handlers.facilitator import close_ticket, reply_to_ticket, ticket_messages
+from lingkaran.channels.admin.common import open_db
 from lingkaran_core import services
 from lingkaran_core.clock import Clock
 from lingkaran_core.errors import DomainError
@@ -63,7 +64,7 @@ async def run_async(args: argparse.Namespace, *, out: TextIO | None = None) -> i
             stream.write(f"not a ticket number: {args.ticket}\n")
             return 1
     ctx = _Ctx(actor=args.settings.admin_actor, clock=args.clock)
-    db = await Database.open(args.db)
+    db = await open_db(args)
     try:
         command = args.tickets_command or "list"
         if command == "list":

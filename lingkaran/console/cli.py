@@ -22,6 +22,7 @@ from typing import Any
 from lingkaran.console import build_console
 from lingkaran.console.accounts import ROLES, AccountError, add_staff, disable_staff
 from lingkaran.server import WebServer
+from lingkaran.settings import documents_dir_for, is_postgres_target
 from lingkaran_core.storage import Database, console_repo
 from lingkaran_core.textsafe import plain
 
@@ -63,14 +64,20 @@ def register(subparsers: Any, default_db: str) -> None:
     p.set_defaults(func=_web)
 
 
+async def _open(target: str, settings: Any) -> Database:
+    """The database ``--db`` names, its documents where the settings put them."""
+    files = getattr(settings, "files_dir", None)
+    return await Database.open(target, files_dir=documents_dir_for(target, files))
+
+
 def _run(body: Any) -> Any:
     def run(args: argparse.Namespace) -> int:
-        if not Path(args.db).exists():
+        if not is_postgres_target(args.db) and not Path(args.db).exists():
             _err(f"error: database {args.db} does not exist (create it with `init-db`)")
             return 1
 
         async def go() -> int:
-            db = await Database.open(args.db)
+            db = await _open(args.db, getattr(args, "settings", None))
             try:
                 return int(await body(db, args))
             finally:
@@ -151,7 +158,7 @@ async def serve_console(
     stop: asyncio.Event | None = None,
 ) -> int:
     """Serve only the console until SIGINT/SIGTERM (or ``stop``)."""
-    db = await Database.open(db_path)
+    db = await _open(db_path, settings)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     installed = []

@@ -11,6 +11,8 @@ import os
 import sqlite3
 from pathlib import Path
 
+import psycopg
+
 __all__ = [
     "BackupError",
     "StorageError",
@@ -20,7 +22,7 @@ __all__ = [
 ]
 
 # What adapters catch for "the database said no" without importing the driver themselves.
-StorageError = sqlite3.Error
+StorageError: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
 
 _REQUIRED_TABLES = frozenset({"workers", "claims", "schema_migrations"})
 

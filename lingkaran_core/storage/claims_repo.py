@@ -20,12 +20,12 @@ async def id_by_idempotency_key(tx: Tx, key: str) -> int | None:
 
 async def next_seq(tx: Tx, year: int) -> int:
     """The next claim number of a year (counted in the database, so never reused)."""
-    await tx.execute(
+    last = await tx.scalar(
         "INSERT INTO claim_counters (year, last) VALUES (?, 1) "
-        "ON CONFLICT (year) DO UPDATE SET last = last + 1",
+        "ON CONFLICT (year) DO UPDATE SET last = claim_counters.last + 1 RETURNING last",
         (year,),
     )
-    return int(await tx.scalar("SELECT last FROM claim_counters WHERE year = ?", (year,)))
+    return int(last)
 
 
 async def insert(

@@ -44,6 +44,8 @@ class Tx:
 
     __slots__ = ("begun", "committed", "conn", "read_only")
 
+    dialect = "sqlite"  # "postgresql" on ``pg.PgTx``: for the few statements that differ
+
     def __init__(self, conn: aiosqlite.Connection, *, read_only: bool = False) -> None:
         self.conn = conn
         self.read_only = read_only
@@ -218,7 +220,13 @@ def _is_locked(exc: BaseException) -> bool:
 
 
 class Database:
-    """One SQLite file shared by every channel, the scheduler and the admin CLI."""
+    """One SQLite file shared by every channel, the scheduler and the admin CLI.
+
+    ``Database.open`` also opens a PostgreSQL database when given a ``postgresql://`` URL
+    (``lingkaran_core.storage.pg.PgDatabase``, the same contract).
+    """
+
+    dialect = "sqlite"
 
     def __init__(self, path: Path, conn: aiosqlite.Connection) -> None:
         self.path = path
@@ -226,9 +234,24 @@ class Database:
         self._conn = conn
         self._lock = asyncio.Lock()
 
+    @property
+    def label(self) -> str:
+        """What screens and logs call this database (a file path, or a URL without password)."""
+        return str(self.path)
+
     @classmethod
-    async def open(cls, path: str | Path, *, migrate: bool = True) -> Database:
-        """Open (creating if needed) the database file, set pragmas and apply migrations."""
+    async def open(
+        cls, path: str | Path, *, migrate: bool = True, files_dir: str | Path | None = None
+    ) -> Database:
+        """Open (creating if needed) the database, set it up and apply migrations.
+
+        ``path`` is a SQLite file, or a ``postgresql://`` URL. ``files_dir`` is where claim
+        documents and photos are kept: beside the SQLite file unless given.
+        """
+        from lingkaran_core.storage import pg  # here: psycopg is imported only when asked for
+
+        if pg.is_postgres_url(path):
+            return await pg.PgDatabase.connect(str(path), files_dir=files_dir, migrate=migrate)
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)
         # check_same_thread=False: ``Tx.run_inline`` runs tiny statements on the event loop's
@@ -246,6 +269,8 @@ class Database:
         await conn.execute("PRAGMA temp_store=MEMORY")
         await conn.commit()
         db = cls(p, conn)
+        if files_dir is not None:
+            db.files_dir = Path(files_dir)
         if migrate:
             await db.migrate()
         return db

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
 from lingkaran_core.storage.db import Tx
+from lingkaran_core.storage.schema_repo import table_names
 
 __all__ = [
     "count_workers",
@@ -46,14 +47,15 @@ async def last_audit_details(tx: Tx, action: str) -> Any:
 
 async def wipe(tx: Tx) -> None:
     """Delete every row of every table (not the schema): a fresh demo database."""
+    names = await table_names(tx)
+    if tx.dialect == "postgresql":
+        listed = ", ".join(f'"{name}"' for name in names)
+        await tx.execute(f"TRUNCATE {listed} RESTART IDENTITY CASCADE")
+        return
     # Deferred: rows referencing each other may go in any order within the transaction.
     await tx.execute("PRAGMA defer_foreign_keys = ON")
-    tables = await tx.all(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-        "AND name != 'schema_migrations'"
-    )
-    for t in tables:
-        await tx.execute(f'DELETE FROM "{t["name"]}"')
+    for name in names:
+        await tx.execute(f'DELETE FROM "{name}"')
 
 
 async def mark_deceased(tx: Tx, nik: str, day: str) -> None:

@@ -27,10 +27,10 @@ async def insert_message(
     created_at: datetime,
 ) -> int | None:
     """Insert an outbox row; None when a row with the dedupe key exists already."""
-    changed = await tx.execute_rowcount(
-        "INSERT OR IGNORE INTO outbox (chat_id, channel, user_ref, msg_key, params, language, "
+    new_id = await tx.scalar(
+        "INSERT INTO outbox (chat_id, channel, user_ref, msg_key, params, language, "
         "class, priority, dedupe_key, not_before, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
         (
             chat_id,
             channel,
@@ -45,9 +45,7 @@ async def insert_message(
             created_at.isoformat(),
         ),
     )
-    if not changed:
-        return None
-    return int(await tx.scalar("SELECT last_insert_rowid()"))
+    return None if new_id is None else int(new_id)
 
 
 async def chat_address(tx: Tx, chat_id: int) -> tuple[str, str] | None:

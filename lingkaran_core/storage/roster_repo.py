@@ -26,7 +26,14 @@ from typing import Any, Final, TypeVar
 
 from lingkaran_core.storage.db import Database
 
-__all__ = ["CLASSIFY_CHUNK", "FIELDS", "KEEP_WHEN_EMPTY", "RosterStage"]
+__all__ = [
+    "CLASSIFY_CHUNK",
+    "FIELDS",
+    "KEEP_WHEN_EMPTY",
+    "PgRosterStage",
+    "RosterStage",
+    "roster_stage",
+]
 
 T = TypeVar("T")
 
@@ -199,3 +206,109 @@ class RosterStage:
         if self._old_cache is not None:
             await self._temp(_close_sync, self._old_cache)
             self._old_cache = None
+
+
+# --- PostgreSQL: the same stage, filled with COPY -------------------------------------------
+
+_PG_TYPES: Final = {"dtsen_decile": "BIGINT"}
+_PG_CREATE_STAGE = (
+    "CREATE TEMP TABLE roster_stage (seq BIGINT GENERATED ALWAYS AS IDENTITY, nik TEXT NOT NULL, "
+    + ", ".join(f"{f} {_PG_TYPES.get(f, 'TEXT')}" for f in FIELDS)
+    + ", new INTEGER NOT NULL DEFAULT 1)"
+)
+_PG_COPY = f"COPY roster_stage (nik, {_COLS}) FROM STDIN"
+_PG_SAME = " AND ".join(
+    f"w.{f} IS NOT DISTINCT FROM COALESCE(s.{f}, w.{f})"
+    if i in KEEP_WHEN_EMPTY
+    else f"w.{f} IS NOT DISTINCT FROM s.{f}"
+    for i, f in enumerate(FIELDS)
+)
+_PG_DROP_SAME = f"DELETE FROM roster_stage s USING workers w WHERE w.nik = s.nik AND {_PG_SAME}"
+_PG_MARK_EXISTING = "UPDATE roster_stage s SET new = 0 FROM workers w WHERE w.nik = s.nik"
+_PG_SWITCH_UPDATE = (
+    "UPDATE workers SET "
+    + ", ".join(
+        f"{f} = COALESCE(s.{f}, workers.{f})" if i in KEEP_WHEN_EMPTY else f"{f} = s.{f}"
+        for i, f in enumerate(FIELDS)
+    )
+    + ", updated_at = ? FROM roster_stage AS s WHERE s.new = 0 AND workers.nik = s.nik"
+)
+_PG_SWITCH_INSERT = (
+    f"INSERT INTO workers (nik, {_COLS}, created_at, updated_at) "
+    f"SELECT nik, {_COLS}, ?, ? FROM roster_stage WHERE new = 1 ORDER BY nik "
+    "ON CONFLICT (nik) DO NOTHING"
+)
+
+
+def _pg_reset(conn: Any) -> bool:
+    empty = not conn.execute("SELECT EXISTS (SELECT 1 FROM workers)").fetchone()[0]
+    conn.execute("DROP TABLE IF EXISTS pg_temp.roster_stage").close()
+    conn.execute(_PG_CREATE_STAGE).close()
+    return bool(empty)
+
+
+def _pg_add(conn: Any, batch: list[tuple[str, tuple[Any, ...]]]) -> None:
+    # COPY: one stream for the whole batch (``conn.raw`` is the psycopg connection).
+    with conn.raw.cursor() as cur, cur.copy(_PG_COPY) as copy:
+        for nik, values in batch:
+            copy.write_row((nik, *values))
+
+
+def _pg_classify(conn: Any) -> int:
+    conn.execute("CREATE INDEX ON roster_stage (nik)").close()
+    conn.execute("ANALYZE roster_stage").close()
+    cur = conn.execute(_PG_DROP_SAME)
+    same = int(cur.rowcount)
+    cur.close()
+    conn.execute(_PG_MARK_EXISTING).close()
+    return same
+
+
+def _pg_switch(conn: Any, stamp: str) -> tuple[int, int]:
+    cur = conn.execute(_PG_SWITCH_UPDATE, (stamp,))
+    updated = int(cur.rowcount)
+    cur.close()
+    cur = conn.execute(_PG_SWITCH_INSERT, (stamp, stamp))
+    inserted = int(cur.rowcount)
+    cur.close()
+    return inserted, updated
+
+
+class PgRosterStage(RosterStage):
+    """The stage on PostgreSQL: a session TEMP table filled with COPY, compared in one pass.
+
+    The bot's other units of work wait for the connection meanwhile (one connection per
+    process), but other processes and instances do not: nothing here locks ``workers`` until
+    the switch, which is one transaction as on SQLite.
+    """
+
+    async def _pg(self, fn: Callable[..., T], *args: Any) -> T:
+        async with self.db.read() as r:
+            return await r.run(fn, *args)
+
+    async def open(self) -> None:
+        self._first = await self._pg(_pg_reset)
+        self._old_cache = 0
+        self.staged = 0
+
+    async def add(self, batch: list[tuple[str, tuple[Any, ...]]]) -> None:
+        if batch:
+            await self._pg(_pg_add, batch)
+            self.staged += len(batch)
+
+    async def drop_unchanged(self) -> int:
+        return await self._pg(_pg_classify)
+
+    async def switch(self, *, stamp: str) -> tuple[int, int]:
+        async with self.db.tx() as tx:
+            return await tx.run_and_commit(_pg_switch, stamp)
+
+    async def close(self) -> None:
+        if self._old_cache is not None:
+            await self._pg(lambda conn: conn.execute("DROP TABLE IF EXISTS pg_temp.roster_stage"))
+            self._old_cache = None
+
+
+def roster_stage(db: Database) -> RosterStage:
+    """The import stage for ``db``'s backend."""
+    return PgRosterStage(db) if db.dialect == "postgresql" else RosterStage(db)

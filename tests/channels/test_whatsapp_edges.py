@@ -36,7 +36,7 @@ from lingkaran.channels.whatsapp import (
     reduce_record,
 )
 from lingkaran.server import WebServer
-from lingkaran_core.storage import Database, channel_repo
+from lingkaran_core.storage import Database, channel_repo, schema_repo
 from lingkaran_core.storage import chats as chat_store
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -232,14 +232,8 @@ async def full_niks(db: Database, nik: str) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     pattern = re.compile(rf"(?<!\d){nik}(?!\d)")
     async with db.read() as r:
-        tables = [
-            row[0]
-            for row in await r.all(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            )
-        ]
-        for table in tables:
-            cols = [c[1] for c in await r.all(f'PRAGMA table_info("{table}")')]
+        for table in await schema_repo.table_names(r):
+            cols = await schema_repo.column_names(r, table)
             for col in cols:
                 if (table, col) in NIK_HOMES:
                     continue

@@ -255,6 +255,7 @@ async def _indexes(db: Database) -> set[str]:
     return {row[0] for row in rows}
 
 
+@pytest.mark.sqlite_only
 async def test_a_first_import_keeps_every_index_of_workers(db: Database, tmp_path: Path) -> None:
     before = await _indexes(db)
     assert "workers_desa" in before

@@ -23,7 +23,7 @@ from lingkaran_core import services
 from lingkaran_core.claims import Actor, ClaimType
 from lingkaran_core.errors import NotAuthorised
 from lingkaran_core.services import Facilitator
-from lingkaran_core.storage import Database, Tx
+from lingkaran_core.storage import Database, Tx, schema_repo
 from lingkaran_core.storage.repos import claim_by_ref
 
 DESA_A = "35.09.27.2002"  # Sukoreno, Kec. Kalisat
@@ -206,12 +206,9 @@ async def snapshot(db: Database) -> dict[str, Any]:
     """Every row of every table, and every file under the data directory."""
     out: dict[str, Any] = {}
     async with db.read() as tx:
-        tables = await tx.all(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        )
-        for t in tables:
-            rows = await tx.all(f"SELECT * FROM {t['name']}")  # names from sqlite_master
-            out[t["name"]] = sorted(tuple(r) for r in rows)
+        for name in await schema_repo.table_names(tx):
+            rows = await tx.all(f"SELECT * FROM {name}")  # names from the catalog
+            out[name] = sorted(tuple(r) for r in rows)
     files = db.files_dir
     out["files"] = (
         sorted(str(p.relative_to(files)) for p in files.rglob("*")) if files.exists() else []

@@ -152,6 +152,7 @@ def test_every_reply_type_round_trips_for_replay() -> None:
     assert reply_from_dict(reply_to_dict(r)) == r
 
 
+@pytest.mark.sqlite_only
 async def test_a_write_lock_held_by_another_process_delays_a_message_but_never_fails_it(
     engine: Engine, clock: FixedClock, db_path: object
 ) -> None:

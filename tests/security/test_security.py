@@ -865,9 +865,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("lingkaran_core/storage/console_repo.py", "clause"): (
         "_queue_where() / _worker_scope(): fixed fragments with '?' placeholders"
     ),
-    ("lingkaran_core/storage/demo_repo.py", "t['name']"): (
-        "table names read from sqlite_master (demo wipe)"
-    ),
+    ("lingkaran_core/storage/demo_repo.py", "name"): "a table name read from the catalog (wipe)",
+    ("lingkaran_core/storage/demo_repo.py", "listed"): "table names read from the catalog (wipe)",
+    ("lingkaran_core/storage/schema_repo.py", "table"): "checked against table_names() first",
     ("lingkaran_core/storage/claims_repo.py", "clause"): _SCOPE,
     ("lingkaran_core/storage/claims_repo.py", "marks"): _PLACEHOLDERS,
     ("lingkaran_core/storage/claims_repo.py", "cols"): "CLAIM_COLS prefixed with 'c.'",

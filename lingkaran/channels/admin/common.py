@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from lingkaran.settings import documents_dir_for, is_postgres_target
 from lingkaran_core.clock import WIB, Clock, OffsetClock, wib_today
 from lingkaran_core.errors import DomainError
 from lingkaran_core.importers import SECTOR_NAMES
@@ -162,7 +163,16 @@ def command_clock(base: Clock, args: argparse.Namespace) -> Clock:
     return base
 
 
+async def open_db(args: argparse.Namespace) -> Database:
+    """The database ``--db`` names (file or PostgreSQL URL), documents where settings say."""
+    settings = getattr(args, "settings", None)
+    files = settings.files_dir if settings is not None else None
+    return await Database.open(args.db, files_dir=documents_dir_for(args.db, files))
+
+
 def _require_db(args: argparse.Namespace) -> None:
+    if is_postgres_target(args.db):
+        return  # a server database: opening it says whether it exists
     path = Path(args.db)
     if not path.exists():
         raise CliError(
@@ -173,7 +183,7 @@ def _require_db(args: argparse.Namespace) -> None:
 
 async def _open(args: argparse.Namespace) -> Database:
     try:
-        return await Database.open(args.db)
+        return await open_db(args)
     except backup.StorageError as exc:
         raise CliError(f"cannot open database {args.db}: {exc}") from None
 
