@@ -7,7 +7,7 @@ DB ?= data/demo.db
 PYBABEL := $(BIN)/pybabel
 MO := locales/en/LC_MESSAGES/messages.mo
 
-.PHONY: venv demo test lint typecheck imports pytest pytest-shifted pytest-install bench i18n-extract i18n-update i18n-compile lock clean
+.PHONY: venv demo test lint typecheck imports pytest pytest-pg pytest-shifted pytest-install bench i18n-extract i18n-update i18n-compile lock clean
 
 # The suites whose answers depend on the date and the hour; run again with the clock moved.
 DATED := tests/core tests/flows tests/channels tests/security
@@ -54,7 +54,14 @@ pytest-shifted: $(STAMP) $(MO)
 	LINGKARAN_TEST_TRAVEL=+400d $(BIN)/pytest -q -p no:cacheprovider $(XDIST) -m "not slow" $(DATED)
 	LINGKARAN_TEST_TRAVEL=2027-07-14T22:30:00+07:00 $(BIN)/pytest -q -p no:cacheprovider $(XDIST) -m "not slow" $(DATED)
 
-test: lint typecheck imports pytest pytest-shifted
+# The storage, service, flow, channel, console and security suites again on a real PostgreSQL
+# server (tests/pg_server.py starts one per xdist worker from Debian's postgresql package).
+PG_SUITES := tests/core tests/flows tests/channels tests/console tests/security tests/reliability
+
+pytest-pg: $(STAMP) $(MO)
+	LINGKARAN_TEST_BACKEND=postgresql $(BIN)/pytest -q -p no:cacheprovider $(XDIST) -m "not slow" $(PG_SUITES)
+
+test: lint typecheck imports pytest pytest-pg pytest-shifted
 
 # Pin what the venv resolved (reproducible installs: `make venv` installs with -c constraints.txt).
 lock: $(STAMP)

@@ -19,6 +19,7 @@ Commands (each takes ``--db PATH``, default ``$LINGKARAN_DB`` or ``data/lingkara
     tickets [list [--all] | show ID | reply ID --message TEXT | close ID]   (admin_tickets.py)
     backup --out FILE
     restore FILE [--force]
+    copy-db --to postgresql://...   (a SQLite --db into an empty PostgreSQL database)
 
 Exit codes: 0 done; 1 refused (unknown NIK/claim/desa, forbidden change, bad rows, missing
 database); 2 usage (unknown command, bad option value). Errors are one line on stderr, never a
@@ -37,6 +38,7 @@ from collections.abc import Callable, Sequence
 
 from lingkaran.channels.admin.backup import (
     _backup,
+    _copy_db,
     _restore,
 )
 from lingkaran.channels.admin.claims import (
@@ -259,6 +261,11 @@ def build_parser(
     p.add_argument("file")
     p.add_argument("--force", action="store_true", help="overwrite an existing database")
     p.set_defaults(func=_restore)
+    p = sub.add_parser(
+        "copy-db", parents=[common], help="copy the SQLite --db into an empty PostgreSQL database"
+    )
+    p.add_argument("--to", required=True, help="postgresql://user@host/name (migrated, empty)")
+    p.set_defaults(func=_copy_db)
     return parser
 
 

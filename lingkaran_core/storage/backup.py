@@ -86,3 +86,91 @@ def loose_permissions(db_path: Path) -> list[str]:
                 f"chmod {'700' if path.is_dir() else '600'} {path}"
             )
     return out
+
+
+# --- PostgreSQL: pg_dump / pg_restore ---------------------------------------------------------
+
+PG_DUMP_TIMEOUT_S = 3600
+
+
+def pg_tool(name: str) -> str:
+    """The newest ``pg_dump``/``pg_restore`` on this machine (``BackupError`` when missing)."""
+    import glob
+    import shutil
+
+    found = sorted(
+        glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
+        key=lambda p: (
+            int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0
+        ),
+    )
+    if found:
+        return found[-1]
+    on_path = shutil.which(name)
+    if on_path:
+        return on_path
+    raise BackupError(f"{name} not found: install the PostgreSQL client (postgresql-client)")
+
+
+def _run_tool(argv: list[str]) -> str:
+    import subprocess
+
+    try:
+        done = subprocess.run(
+            argv, capture_output=True, text=True, timeout=PG_DUMP_TIMEOUT_S, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise BackupError(f"{Path(argv[0]).name} failed: {exc}") from None
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise BackupError(f"{Path(argv[0]).name} failed: {last}")
+    return done.stdout
+
+
+def dump_postgres(url: str, target: Path) -> None:
+    """A consistent dump of the database at ``url`` (custom format, one snapshot), 0600."""
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.close(fd)
+    try:
+        _run_tool([pg_tool("pg_dump"), "--format=custom", "--no-owner", f"--file={target}", url])
+    except BackupError:
+        target.unlink(missing_ok=True)
+        raise
+    os.chmod(target, 0o600)
+
+
+def check_postgres_dump(path: Path) -> None:
+    """Raise ``BackupError`` unless ``path`` is a pg_dump archive of a Lingkaran database."""
+    listing = _run_tool([pg_tool("pg_restore"), "--list", str(path)])
+    tables = {
+        parts[-2]
+        for line in listing.splitlines()
+        if " TABLE DATA " in line and len(parts := line.split()) >= 2
+    }
+    if not tables >= _REQUIRED_TABLES:
+        raise BackupError(f"{path} is a PostgreSQL dump but not of a Lingkaran database")
+
+
+def restore_postgres(path: Path, url: str) -> None:
+    """Replace the contents of the database at ``url`` with the dump ``path``."""
+    _run_tool(
+        [
+            pg_tool("pg_restore"),
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--single-transaction",
+            "--exit-on-error",
+            f"--dbname={url}",
+            str(path),
+        ]
+    )
+
+
+def is_postgres_dump(path: Path) -> bool:
+    """Whether ``path`` starts like a pg_dump custom-format archive."""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(5) == b"PGDMP"
+    except OSError:
+        return False

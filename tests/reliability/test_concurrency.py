@@ -204,6 +204,7 @@ async def test_admin_cli_in_another_process_never_shows_a_lock_to_users(
     assert await db.foreign_key_violations() == 0
 
 
+@pytest.mark.sqlite_only
 async def test_backup_under_load_restores_every_claim_committed_before_it(
     engine: Engine,
     db: Database,

@@ -44,7 +44,7 @@ from lingkaran_core.storage.repos import (
 async def _init_db(db: Database, args: argparse.Namespace) -> int:
     async with db.read() as r:
         applied = await admin_repo.applied_migrations(r)
-    out(f"database ready: {db.path}")
+    out(f"database ready: {db.label}")
     out(f"migrations: {', '.join(applied)}")
     return 0
 
@@ -60,12 +60,12 @@ async def _demo_data(db: Database, args: argparse.Namespace) -> int:
     )
     if not result.created:
         out(
-            f"{db.path} already holds demo data ({result.workers:,} workers, seed {result.seed}, "
+            f"{db.label} already holds demo data ({result.workers:,} workers, seed {result.seed}, "
             f"generated for {result.today}); nothing changed. Use --replace to regenerate it."
         )
     else:
         out(
-            f"Demo data written to {db.path}: {result.workers:,} SYNTHETIC workers (seed {result.seed}, today {today})."
+            f"Demo data written to {db.label}: {result.workers:,} SYNTHETIC workers (seed {result.seed}, today {today})."
         )
         out("All names, NIKs (serials 9xxx) and claims are made up; no demo worker has a phone.")
         out()
@@ -159,7 +159,7 @@ async def _stats(db: Database, args: argparse.Namespace) -> int:
     today = _today(args)
     async with db.read() as r:
         s = await collect_stats(r, today=today)
-    out(f"Lingkaran Cinta figures on {today} ({db.path})")
+    out(f"Lingkaran Cinta figures on {today} ({db.label})")
     out()
     rows: list[list[object]] = [
         [sector_label(x.sector), x.count, OPD_LABELS.get(x.opd, str(x.opd)), x.published_2025]

@@ -1,0 +1,168 @@
+"""The PostgreSQL backend: its SQL spelling, its migrations, backup/restore and the SQLite copy.
+
+The spelling and migration checks run on every pass. The rest needs a real server and runs in
+the PostgreSQL pass (``make pytest-pg``), where ``db_path`` is a fresh database's URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from importlib import resources
+from pathlib import Path
+
+import psycopg
+import pytest
+from conftest import ON_POSTGRES, FixedClock, settings_for
+
+from lingkaran.channels.admin_cli import main
+from lingkaran_core.storage import Database
+from lingkaran_core.storage.pg import redact_url, translate
+
+needs_server = pytest.mark.skipif(not ON_POSTGRES, reason="runs in the PostgreSQL pass")
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv), settings=settings_for(), clock=FixedClock())
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return code, captured.out, captured.err
+
+
+def test_every_sqlite_migration_has_a_postgresql_twin() -> None:
+    root = resources.files("lingkaran_core.storage")
+    sqlite = sorted(f.name for f in (root / "migrations").iterdir() if f.name.endswith(".sql"))
+    pg = sorted(f.name for f in (root / "migrations_pg").iterdir() if f.name.endswith(".sql"))
+    assert sqlite == pg
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("SELECT * FROM t WHERE a = ? AND b = ?", "SELECT * FROM t WHERE a = %s AND b = %s"),
+        ("SELECT 'a?b' FROM t WHERE x LIKE ?", "SELECT 'a?b' FROM t WHERE x LIKE %s"),
+        ("SELECT '50%' FROM t", "SELECT '50%%' FROM t"),
+        ("UPDATE t SET a = :a WHERE id = :id", "UPDATE t SET a = %(a)s WHERE id = %(id)s"),
+        ("SELECT x::text FROM t", "SELECT x::text FROM t"),
+        (
+            "INSERT OR IGNORE INTO u (a) VALUES (?)",
+            "INSERT INTO u (a) VALUES (%s) ON CONFLICT DO NOTHING",
+        ),
+        (
+            "INSERT OR IGNORE INTO u (a) VALUES (?) RETURNING a",
+            "INSERT INTO u (a) VALUES (%s) ON CONFLICT DO NOTHING RETURNING a",
+        ),
+        ("BEGIN IMMEDIATE", "BEGIN"),
+    ],
+)
+def test_sqlite_spelling_becomes_postgresql(sql: str, expected: str) -> None:
+    assert translate(sql)[0] == expected
+
+
+def test_lastrowid_adds_returning_only_for_tables_with_an_identity() -> None:
+    assert translate("INSERT INTO t (a) VALUES (?)", frozenset({"t"})) == (
+        "INSERT INTO t (a) VALUES (%s) RETURNING id",
+        True,
+    )
+    assert translate("INSERT INTO u (a) VALUES (?)", frozenset({"t"}))[1] is False
+    assert translate("INSERT INTO t (a) VALUES (?) RETURNING a", frozenset({"t"}))[1] is False
+
+
+def test_a_url_is_shown_without_its_password() -> None:
+    assert redact_url("postgresql://lk:s3cret@db:5432/lk") == "postgresql://lk:***@db:5432/lk"
+    assert redact_url("postgresql://lk@db/lk") == "postgresql://lk@db/lk"
+
+
+@needs_server
+async def test_values_come_back_as_sqlite_gives_them(db: Database) -> None:
+    async with db.tx() as tx:
+        fid = await tx.execute(
+            "INSERT INTO facilitators (name, scope_kind, scope_code, created_at) "
+            "VALUES (?, 'desa', ?, ?)",
+            ("Bu Ani", 3509010001, "2026-11-25T03:00:00+00:00"),  # an int into a TEXT column
+        )
+        assert fid == 1
+        row = await tx.one("SELECT * FROM facilitators WHERE scope_code = ?", ("3509010001",))
+        assert row is not None
+        assert row["name"] == row[1] == "Bu Ani"
+        assert dict(row)["scope_code"] == "3509010001"
+        total = await tx.scalar("SELECT SUM(id) FROM facilitators")
+        assert total == 1 and isinstance(total, int)  # not Decimal
+
+
+@needs_server
+async def test_two_instances_migrating_at_once_apply_each_migration_once(db_path: str) -> None:
+    async with await psycopg.AsyncConnection.connect(db_path, autocommit=True) as conn:
+        await conn.execute("DROP SCHEMA public CASCADE")
+        await conn.execute("CREATE SCHEMA public")
+    first, second = await asyncio.gather(Database.open(db_path), Database.open(db_path))
+    try:
+        async with first.read() as r:
+            names = [row[0] for row in await r.all("SELECT name FROM schema_migrations")]
+        assert len(names) == len(set(names)) >= 10
+    finally:
+        await first.close()
+        await second.close()
+
+
+@needs_server
+def test_backup_and_restore_with_pg_dump(
+    db_path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "demo-data", "--workers", "120", "--seed", "3", "--db", db_path)
+    assert code == 0, err
+    dump = tmp_path / "backup.pgdump"
+    code, out, err = run(capsys, "backup", "--out", str(dump), "--db", db_path)
+    assert code == 0, err
+    assert "pg_dump archive" in out
+    assert os.stat(dump).st_mode & 0o777 == 0o600  # it holds full NIKs
+    code, _, err = run(capsys, "backup", "--out", str(dump), "--db", db_path)
+    assert code == 1 and "already exists" in err
+
+    with psycopg.connect(db_path, autocommit=True) as conn:
+        conn.execute("DELETE FROM audit_log")
+        conn.execute("UPDATE workers SET name = 'GANTI'")
+    code, _, err = run(capsys, "restore", str(dump), "--db", db_path)
+    assert code == 1 and "--force" in err
+    code, out, err = run(capsys, "restore", str(dump), "--db", db_path, "--force")
+    assert code == 0, err
+    with psycopg.connect(db_path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM workers").fetchone() == (120,)
+        assert conn.execute("SELECT COUNT(*) FROM workers WHERE name = 'GANTI'").fetchone() == (0,)
+        assert conn.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0] > 0
+
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"SQLite format 3\x00" + b"x" * 200)
+    code, _, err = run(capsys, "restore", str(junk), "--db", db_path, "--force")
+    assert code == 1 and "not a pg_dump archive" in err
+
+
+@needs_server
+def test_copy_db_moves_a_sqlite_file_into_postgresql_with_matching_counts(
+    db_path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = str(tmp_path / "old.db")
+    code, _, err = run(capsys, "demo-data", "--workers", "150", "--seed", "5", "--db", source)
+    assert code == 0, err
+    code, out, err = run(capsys, "copy-db", "--db", source, "--to", db_path)
+    assert code == 0, err
+    assert "every table's count matches" in out
+    assert "workers" in out and "150" in out
+    # The identity sequences moved past the copied ids: new rows get new ids.
+    code, out, err = run(
+        capsys,
+        "facilitator",
+        "add",
+        "--name",
+        "Pak Baru",
+        "--desa",
+        "35.09.27.2002",
+        "--phone",
+        "081234567890",
+        "--db",
+        db_path,
+    )
+    assert code == 0, err
+    # Copying again into a database that now holds rows is refused, nothing is changed.
+    code, _, err = run(capsys, "copy-db", "--db", source, "--to", db_path)
+    assert code == 1 and "not empty" in err
