@@ -87,7 +87,8 @@ async def test_values_come_back_as_sqlite_gives_them(db: Database) -> None:
         assert row["name"] == row[1] == "Bu Ani"
         assert dict(row)["scope_code"] == "3509010001"
         total = await tx.scalar("SELECT SUM(id) FROM facilitators")
-        assert total == 1 and isinstance(total, int)  # not Decimal
+        assert total == 1
+        assert isinstance(total, int)
 
 
 @needs_server
@@ -117,13 +118,15 @@ def test_backup_and_restore_with_pg_dump(
     assert "pg_dump archive" in out
     assert os.stat(dump).st_mode & 0o777 == 0o600  # it holds full NIKs
     code, _, err = run(capsys, "backup", "--out", str(dump), "--db", db_path)
-    assert code == 1 and "already exists" in err
+    assert code == 1
+    assert "already exists" in err
 
     with psycopg.connect(db_path, autocommit=True) as conn:
         conn.execute("DELETE FROM audit_log")
         conn.execute("UPDATE workers SET name = 'GANTI'")
     code, _, err = run(capsys, "restore", str(dump), "--db", db_path)
-    assert code == 1 and "--force" in err
+    assert code == 1
+    assert "--force" in err
     code, out, err = run(capsys, "restore", str(dump), "--db", db_path, "--force")
     assert code == 0, err
     with psycopg.connect(db_path) as conn:
@@ -134,7 +137,8 @@ def test_backup_and_restore_with_pg_dump(
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"SQLite format 3\x00" + b"x" * 200)
     code, _, err = run(capsys, "restore", str(junk), "--db", db_path, "--force")
-    assert code == 1 and "not a pg_dump archive" in err
+    assert code == 1
+    assert "not a pg_dump archive" in err
 
 
 @needs_server
@@ -147,7 +151,8 @@ def test_copy_db_moves_a_sqlite_file_into_postgresql_with_matching_counts(
     code, out, err = run(capsys, "copy-db", "--db", source, "--to", db_path)
     assert code == 0, err
     assert "every table's count matches" in out
-    assert "workers" in out and "150" in out
+    assert "workers" in out
+    assert "150" in out
     # The identity sequences moved past the copied ids: new rows get new ids.
     code, out, err = run(
         capsys,
@@ -165,4 +170,5 @@ def test_copy_db_moves_a_sqlite_file_into_postgresql_with_matching_counts(
     assert code == 0, err
     # Copying again into a database that now holds rows is refused, nothing is changed.
     code, _, err = run(capsys, "copy-db", "--db", source, "--to", db_path)
-    assert code == 1 and "not empty" in err
+    assert code == 1
+    assert "not empty" in err
