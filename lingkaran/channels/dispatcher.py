@@ -68,6 +68,10 @@ from lingkaran_core.storage.outbox_repo import OutboxRow, RecipientState
 logger = logging.getLogger(__name__)
 
 RATE_HEADROOM = 0.97
+# A row ``sending`` for longer than this was claimed by an instance that died (a send, retries
+# included, takes seconds); checked this often on a shared PostgreSQL database.
+STALE_CLAIM = timedelta(minutes=2)
+STALE_CHECK_EVERY = 30.0
 
 Clock = Callable[[], datetime]
 
@@ -197,6 +201,7 @@ class Dispatcher:
         # Channels whose credentials were refused: reason and when to try one row again.
         self.auth_paused: dict[str, str] = {}
         self._auth_retry_at: dict[str, float] = {}
+        self._stale_check_at = 0.0
         self.auth_recheck = auth_recheck
         self.on_drain = on_drain
 
@@ -237,8 +242,13 @@ class Dispatcher:
 
     async def start(self) -> None:
         """Re-queue rows a crash left ``sending``, then start one loop per channel."""
+        # One process owns a SQLite file: whatever it left ``sending`` is stale now. On a shared
+        # PostgreSQL another instance may be sending those rows this moment: only old claims.
+        shared = self.db.dialect == "postgresql"
         async with self.db.tx() as tx:
-            n = await repo.requeue_stale(tx)
+            n = await repo.requeue_stale(
+                tx, claimed_before=self.clock() - STALE_CLAIM if shared else None
+            )
         if n:
             logger.warning("outbox rows re-queued after a crash", extra={"rows": n})
         self._stopping = False
@@ -320,6 +330,15 @@ class Dispatcher:
         total = DispatchStats()
         batches = 0
         loop = asyncio.get_running_loop()
+        if self.db.dialect == "postgresql" and loop.time() >= self._stale_check_at:
+            # An instance killed mid-send leaves rows ``sending``: the others take them back.
+            self._stale_check_at = loop.time() + STALE_CHECK_EVERY
+            async with self.db.tx() as tx:
+                n = await repo.requeue_stale(
+                    tx, channel=channel, claimed_before=self.clock() - STALE_CLAIM
+                )
+            if n:
+                logger.warning("stale outbox claims re-queued", extra={"rows": n})
         while not self._stopping and (max_batches is None or batches < max_batches):
             paused = channel in self.auth_paused
             if paused and loop.time() < self._auth_retry_at.get(channel, 0.0):

@@ -26,7 +26,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -36,6 +36,7 @@ from apscheduler.triggers.date import DateTrigger
 from lingkaran_core import reminders as policy
 from lingkaran_core.reminders import CoverageTally, DueReminder, Kind
 from lingkaran_core.rules import SCHOLARSHIP_REMINDER_MONTH
+from lingkaran_core.services import leases
 from lingkaran_core.storage import Database, funding_repo
 from lingkaran_core.storage import outbox_repo as repo
 
@@ -43,6 +44,8 @@ logger = logging.getLogger(__name__)
 
 TZ_NAME = "Asia/Jakarta"  # Jember; every rule is in WIB (lingkaran_core.clock.WIB)
 JOB_DEFAULTS: Mapping[str, Any] = {"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1}
+# How long one run of a job keeps it from the other instances (shorter than the hourly period).
+JOB_LEASE = timedelta(minutes=20)
 ALL_KINDS: tuple[Kind, ...] = tuple(k for k in Kind if k is not Kind.BROADCAST)
 
 
@@ -128,14 +131,31 @@ def build_scheduler(
     startup_delay: float = 10.0,
     on_sweep: Callable[[float], None] | None = None,
     retention: Callable[[], Awaitable[Any]] | None = None,
+    instance: str | None = None,
 ) -> AsyncIOScheduler:
     """The scheduler with every sweep job; call ``start()`` inside the running loop.
 
-    ``on_sweep`` gets each sweep's duration in seconds (metrics).
+    ``on_sweep`` gets each sweep's duration in seconds (metrics). Every instance sharing the
+    database runs the same jobs; a lease per job (``instance`` names the holder) lets only the
+    first one of each run do the work.
     """
     sched = AsyncIOScheduler(timezone=TZ_NAME, job_defaults=dict(JOB_DEFAULTS))
+    holder = instance or leases.instance_id()
+
+    async def first(job: str) -> bool:
+        try:
+            taken = await leases.take(db, f"job:{job}", holder, now=clock(), ttl=JOB_LEASE)
+        except Exception:
+            logger.exception("job lease failed", extra={"job": job})
+            return False
+        if not taken:
+            logger.info("job run by another instance", extra={"job": job})
+        return taken
 
     async def sweep(kinds: Sequence[Kind]) -> None:
+        job = "sweep" if tuple(kinds) == tuple(ALL_KINDS) else "+".join(str(k) for k in kinds)
+        if not await first(job):
+            return
         began = time.perf_counter()
         try:
             counts = await run_sweep(db, clock(), kinds=kinds, whatsapp_enabled=whatsapp_enabled)
@@ -179,6 +199,8 @@ def build_scheduler(
     if retention is not None:
 
         async def purge() -> None:
+            if not await first("retention"):
+                return
             try:
                 await retention()
             except Exception:

@@ -1,4 +1,4 @@
-"""SQLite storage: one file in WAL mode, numbered migrations, repositories."""
+"""Storage: SQLite (one file in WAL mode) or PostgreSQL (``pg``), migrations, repositories."""
 
 from lingkaran_core.storage.db import Database, Tx
 

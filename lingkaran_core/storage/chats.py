@@ -227,17 +227,26 @@ def begin_message_sync(
         (channel, message_id, user_ref, now_iso),
     )
     fresh_inbound = cur.rowcount > 0
+    # Lock the chat row before reading it (PostgreSQL; SQLite's write lock already covers the
+    # whole unit): two instances given messages of one user take turns, each reading the state
+    # the other committed. A chat created by both at once is created once.
+    lock = " FOR UPDATE" if getattr(conn, "dialect", "sqlite") == "postgresql" else ""
     row = conn.execute(
-        f"SELECT {_CHAT_COLS} FROM chats WHERE channel = ? AND user_ref = ?", (channel, user_ref)
+        f"SELECT {_CHAT_COLS} FROM chats WHERE channel = ? AND user_ref = ?{lock}",
+        (channel, user_ref),
     ).fetchone()
     created = row is None
     if created:
-        conn.execute(
-            "INSERT INTO chats (channel, user_ref, language, created_at) VALUES (?, ?, 'id', ?)",
-            (channel, user_ref, now_iso),
+        created = (
+            conn.execute(
+                "INSERT INTO chats (channel, user_ref, language, created_at) VALUES (?, ?, 'id', ?) "
+                "ON CONFLICT (channel, user_ref) DO NOTHING",
+                (channel, user_ref, now_iso),
+            ).rowcount
+            > 0
         )
         row = conn.execute(
-            f"SELECT {_CHAT_COLS} FROM chats WHERE channel = ? AND user_ref = ?",
+            f"SELECT {_CHAT_COLS} FROM chats WHERE channel = ? AND user_ref = ?{lock}",
             (channel, user_ref),
         ).fetchone()
     chat = _chat(row, created=created)

@@ -97,10 +97,14 @@ async def claim_due(tx: Tx, *, channel: str, now: datetime, limit: int) -> list[
     """Take up to ``limit`` due rows of a channel (most urgent first) and mark them sending."""
     if channel == ADMIN_CHANNEL:
         return []
+    # Several instances may claim at once on PostgreSQL: SKIP LOCKED gives each its own rows,
+    # and the outer ``status = 'queued'`` keeps a row another claim took in between from being
+    # taken twice (SQLite serialises writers, so there the clause is merely true).
+    skip_locked = " FOR UPDATE SKIP LOCKED" if tx.dialect == "postgresql" else ""
     rows = await tx.all(
-        "UPDATE outbox SET status = 'sending', claimed_at = ? WHERE id IN ("
+        "UPDATE outbox SET status = 'sending', claimed_at = ? WHERE status = 'queued' AND id IN ("
         "SELECT id FROM outbox WHERE channel = ? AND status = 'queued' AND not_before <= ? "
-        f"ORDER BY priority, id LIMIT ?) RETURNING {_ROW_COLS}",
+        f"ORDER BY priority, id LIMIT ?{skip_locked}) RETURNING {_ROW_COLS}",
         (now.isoformat(), channel, now.isoformat(), limit),
     )
     # RETURNING gives no order guarantee.
@@ -185,17 +189,23 @@ async def release_held(
     return await tx.execute_rowcount(sql, params)
 
 
-async def requeue_stale(tx: Tx, *, channel: str | None = None) -> int:
-    """On start-up: rows left ``sending`` by a crash go back to the queue (at most a retry)."""
-    if channel is None:
-        return await tx.execute_rowcount(
-            "UPDATE outbox SET status = 'queued', claimed_at = NULL WHERE status = 'sending'"
-        )
-    return await tx.execute_rowcount(
-        "UPDATE outbox SET status = 'queued', claimed_at = NULL "
-        "WHERE status = 'sending' AND channel = ?",
-        (channel,),
-    )
+async def requeue_stale(
+    tx: Tx, *, channel: str | None = None, claimed_before: datetime | None = None
+) -> int:
+    """Rows left ``sending`` by a crash go back to the queue (at most a retry).
+
+    ``claimed_before``: only rows claimed before then (several instances share the queue: a row
+    another instance is sending right now is not stale).
+    """
+    sql = "UPDATE outbox SET status = 'queued', claimed_at = NULL WHERE status = 'sending'"
+    params: list[Any] = []
+    if channel is not None:
+        sql += " AND channel = ?"
+        params.append(channel)
+    if claimed_before is not None:
+        sql += " AND claimed_at < ?"
+        params.append(claimed_before.isoformat())
+    return await tx.execute_rowcount(sql, params)
 
 
 async def business_users_since(tx: Tx, *, channel: str, since: datetime) -> set[str]:
