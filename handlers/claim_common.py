@@ -49,16 +49,17 @@ async def nik_or_unknown(ctx: Ctx, answer: Answer) -> str:
 
 
 async def phone_choices(ctx: Ctx) -> list[Option]:
-    """On WhatsApp the chat's own number is one tap away."""
-    if ctx.chat.channel == "whatsapp":
+    """On WhatsApp the chat's own number is one tap away, when Meta shows it to us (a user with
+    a WhatsApp username may hide it: then the number is asked for like anywhere else)."""
+    if ctx.chat.channel == "whatsapp" and ctx.chat.phone:
         return [Option(id="this", label=N_("Pakai nomor ini"), aliases=("nomor ini", "ini"))]
     return []
 
 
 async def phone_answer(ctx: Ctx, answer: Answer) -> str:
     """A typed or shared phone number, or this WhatsApp number."""
-    if answer.option is not None and answer.option.id == "this":
-        return "+" + ctx.chat.user_ref.lstrip("+")
+    if answer.option is not None and answer.option.id == "this" and ctx.chat.phone:
+        return ctx.chat.phone
     return await parse_phone(ctx, answer)
 
 

@@ -235,9 +235,9 @@ async def _consent_prompt(ctx: Ctx) -> str:
 async def _consent_next(ctx: Ctx, value: str) -> Outcome:
     if value != "yes":
         return End((ctx.t(N_("Baik, tidak kami teruskan. Terima kasih.")),))
-    if ctx.chat.channel == "whatsapp" and ctx.chat.user_ref.isdigit():
-        return await _save_lead(ctx, "+" + ctx.chat.user_ref)
-    return "phone"
+    if ctx.chat.channel == "whatsapp" and ctx.chat.phone:
+        return await _save_lead(ctx, ctx.chat.phone)
+    return "phone"  # off WhatsApp, or a WhatsApp user whose number Meta does not show
 
 
 async def _phone_next(ctx: Ctx, phone: str) -> Outcome:

@@ -33,6 +33,7 @@ from lingkaran.channels.base import (
 )
 from lingkaran.channels.whatsapp.config import (
     CHANNEL,
+    MSG_EDIT_NOT_READ,
     MSG_MEDIA_FAILED,
     MSG_VOICE_FAILED,
     MSG_VOICE_RECEIVED,
@@ -52,11 +53,12 @@ from lingkaran.channels.whatsapp.sender import (
     MediaRejected,
     WhatsAppSender,
 )
-from lingkaran.channels.whatsapp.statuses import apply_status
+from lingkaran.channels.whatsapp.statuses import apply_status, learn_recipient
 from lingkaran.channels.whatsapp.webhook import (
     parse_webhook,
 )
 from lingkaran_core.clock import Clock
+from lingkaran_core.services import whatsapp_identity
 from lingkaran_core.storage import Database, channel_repo
 from lingkaran_core.storage import chats as chat_store
 
@@ -94,6 +96,9 @@ class WhatsAppChannel:
         self.engine = engine
         self.clock = clock
         self.sender = sender or WhatsAppSender(config, clock=clock)
+        # Outbox rows name a chat by its user_ref (a BSUID, or a number): the sender asks here
+        # whether its number is known (``to``) or only its BSUID (``recipient``).
+        self.sender.address_book = self._address_of
         # Webhooks of one user can arrive out of order: wait ``settle`` seconds before working
         # through a user's queue so a late-arriving earlier message still goes first.
         self.settle = settle
@@ -124,7 +129,7 @@ class WhatsAppChannel:
             pending = await channel_repo.pending_inbound(r, CHANNEL)
         for u in unsent:
             replies = [reply_from_dict(d) for d in u.replies]
-            if await self._deliver(u.user_ref, replies, u.language):
+            if await self._deliver(await self._address_of(u.user_ref), replies, u.language):
                 async with self.db.tx() as tx:
                     await chat_store.mark_replies_sent(tx, CHANNEL, u.user_ref, u.message_id)
         await self._reduce_payload()  # processed before a crash, never reduced
@@ -205,6 +210,18 @@ class WhatsAppChannel:
                         fresh.append(msg)
                 for st in batch.statuses:
                     await apply_status(tx, st, now=now)
+                    await learn_recipient(tx, st, now=now)
+                for upd in batch.user_id_updates:
+                    await whatsapp_identity.change_user_id(
+                        tx,
+                        previous_user_id=upd.previous_user_id,
+                        previous_phone=None,
+                        user_id=upd.user_id,
+                        phone=upd.phone,
+                        parent_user_id=upd.parent_user_id,
+                        reason="user_id_update",
+                        now=now,
+                    )
         except Exception:
             # Not ACKed: Meta retries, and the records are idempotent on the wamid.
             logger.exception("whatsapp webhook could not be recorded")
@@ -218,9 +235,21 @@ class WhatsAppChannel:
                 "messages": len(batch.messages),
                 "new": len(fresh),
                 "statuses": len(batch.statuses),
+                "user_id_updates": len(batch.user_id_updates),
                 "ignored": batch.ignored,
             },
         )
+        if batch.other_fields:
+            # Subscribed fields with nothing for the bot to do (template reviews, account and
+            # quality updates, user preferences...): acknowledged so Meta does not retry.
+            logger.info(
+                "whatsapp webhook field acknowledged",
+                extra={"fields": ",".join(sorted(set(batch.other_fields)))},
+            )
+        for err in batch.errors:
+            logger.warning(
+                "whatsapp webhook error", extra={"code": str(err.code), "title": err.title[:120]}
+            )
         return Response(status_code=200)
 
     # -- processing ----------------------------------------------------------------------
@@ -249,22 +278,22 @@ class WhatsAppChannel:
 
     async def _process(self, msg: WAMessage) -> None:
         try:
-            if msg.kind == "voice":
+            if msg.error_code is not None:
+                logger.info(
+                    "whatsapp message with an error",
+                    extra={"kind": msg.kind, "code": str(msg.error_code)},
+                )
+            if msg.kind in ("reaction", "revoke", "ignored"):
+                await self._silent(msg)
+            elif msg.kind == "identity":
+                await self._identity_change(msg)
+            elif msg.kind == "edit":
+                await self._edited(msg)
+            elif msg.kind == "voice":
                 await self._voice(msg)
-                await self._reduce_payload(msg.id)
-                return
-            if msg.kind == "number_changed":
-                await self._number_changed(msg)
-                await self._reduce_payload(msg.id)
-                return
-            inc = await self._incoming(msg)
-            replies = await self.engine.handle(inc)
+            else:
+                await self._converse(msg)
             await self._reduce_payload(msg.id)
-            language = await self._language(msg.user_ref)
-            if await self._deliver(msg.user_ref, replies, language):
-                await self.engine.replies_sent(inc)
-            if self.on_inbound is not None:
-                await self.on_inbound(CHANNEL, msg.user_ref)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -278,6 +307,58 @@ class WhatsAppChannel:
                 async with self.db.tx() as tx:
                     await channel_repo.mark_inbound_failed(tx, CHANNEL, msg.id, error=error)
 
+    async def _converse(self, msg: WAMessage) -> None:
+        """The message goes to the engine as its chat's (BSUID-keyed, or number-keyed) turn."""
+        found = await self._resolve(msg)
+        inc = await self._incoming(msg, found.chat.user_ref)
+        replies = await self.engine.handle(inc)
+        async with self.db.read() as r:
+            chat = await chat_store.get_chat(r, CHANNEL, inc.user_ref)
+        chat = chat or found.chat
+        if await self._deliver(whatsapp_identity.address_of(chat), replies, chat.language):
+            await self.engine.replies_sent(inc)
+        if self.on_inbound is not None:
+            await self.on_inbound(CHANNEL, inc.user_ref)
+
+    async def _resolve(self, msg: WAMessage) -> whatsapp_identity.Resolved:
+        """The sender's chat (re-keyed, merged or created: ``services.whatsapp_identity``)."""
+        async with self.db.tx() as tx:
+            found = await whatsapp_identity.resolve_sender(tx, msg.sender, now=self.clock())
+        if found is None:  # parse_message never builds a message without a sender
+            raise LookupError("whatsapp message without a sender")
+        if found.event not in (None, whatsapp_identity.CREATED):
+            logger.info(
+                "whatsapp identity", extra={"event": found.event, "user": masked_ref(msg.user_ref)}
+            )
+        return found
+
+    async def _silent(self, msg: WAMessage) -> None:
+        """Reactions, deleted messages, system notices, groups: recorded, never answered.
+
+        They reach no flow (so a reaction never restarts a stale one) and open no window.
+        """
+        now = self.clock()
+        async with self.db.tx() as tx:
+            fresh = await chat_store.claim_inbound(tx, CHANNEL, msg.id, msg.user_ref, now=now)
+            if fresh and msg.kind != "ignored":
+                await whatsapp_identity.resolve_sender(tx, msg.sender, now=now, create=False)
+        logger.info(
+            "whatsapp message not answered",
+            extra={"kind": msg.kind, "what": msg.unsupported or msg.kind, "new": fresh},
+        )
+
+    async def _edited(self, msg: WAMessage) -> None:
+        """An edited message is not read again: say so once, leave the conversation as it is."""
+        now = self.clock()
+        async with self.db.tx() as tx:
+            if not await chat_store.claim_inbound(tx, CHANNEL, msg.id, msg.user_ref, now=now):
+                return
+            found = await whatsapp_identity.resolve_sender(tx, msg.sender, now=now, create=False)
+        if found is None:
+            return  # an edit from someone we never talked to
+        text = translator(found.chat.language)(MSG_EDIT_NOT_READ)
+        await self._deliver(found.address, [Reply(text=text)], found.chat.language)
+
     async def _reduce_payload(self, message_id: str | None = None) -> None:
         """Processed: keep only the audit shape of the raw payload (``reduce_record``)."""
         try:
@@ -288,10 +369,10 @@ class WhatsAppChannel:
         except Exception:  # the sweep at the next start catches up
             logger.warning("whatsapp payload not reduced", exc_info=True)
 
-    async def _incoming(self, msg: WAMessage) -> Incoming:
+    async def _incoming(self, msg: WAMessage, user_ref: str) -> Incoming:
         base: dict[str, Any] = {
             "channel": CHANNEL,
-            "user_ref": msg.user_ref,
+            "user_ref": user_ref,
             "message_id": msg.id,
             "display_name": msg.display_name,
         }
@@ -319,23 +400,35 @@ class WhatsAppChannel:
             return Incoming(**base, location=msg.location)
         if msg.kind == "text":
             return Incoming(**base, text=msg.text)
+        if msg.kind == "welcome":
+            # The user opened the chat (request_welcome): the welcome and the menu.
+            return Incoming(**base, text="menu")
         return Incoming(**base, unsupported=msg.unsupported or "unknown")
 
-    async def _number_changed(self, msg: WAMessage) -> None:
-        """The user changed number: drop the chat's link (a fresh verification comes next)."""
-        from lingkaran_core import services
-
+    async def _identity_change(self, msg: WAMessage) -> None:
+        """The user's number or BSUID changed: the chat follows the new ids, its link is dropped
+        (NIK + date of birth again) and no reply goes out (a system message)."""
         now = self.clock()
         async with self.db.tx() as tx:
             if not await chat_store.claim_inbound(tx, CHANNEL, msg.id, msg.user_ref, now=now):
                 return
-            chat = await chat_store.get_chat(tx, CHANNEL, msg.user_ref)
-            if chat is not None:
-                await services.forget_link(
-                    tx, chat_id=chat.id, now=now, reason=f"whatsapp {msg.text or 'changed'}"
-                )
+            chat_id = await whatsapp_identity.change_user_id(
+                tx,
+                previous_user_id=msg.previous_user_id,
+                previous_phone=msg.phone,
+                user_id=msg.new_user_id,
+                phone=msg.new_phone,
+                parent_user_id=msg.new_parent_user_id,
+                reason=msg.text or "changed",
+                now=now,
+            )
         logger.info(
-            "whatsapp number change: link dropped", extra={"user": masked_ref(msg.user_ref)}
+            "whatsapp number or user id change",
+            extra={
+                "user": masked_ref(msg.user_ref),
+                "type": msg.text,
+                "known": chat_id is not None,
+            },
         )
 
     async def _voice(self, msg: WAMessage) -> None:
@@ -369,7 +462,10 @@ class WhatsAppChannel:
         async with self.db.tx() as tx:
             if not await chat_store.claim_inbound(tx, CHANNEL, msg.id, msg.user_ref, now=now):
                 return
-            chat = await chat_store.get_or_create_chat(tx, CHANNEL, msg.user_ref, now=now)
+            found = await whatsapp_identity.resolve_sender(tx, msg.sender, now=now)
+            if found is None:  # pragma: no cover - parse_message requires a sender
+                return
+            chat = found.chat
             await chat_store.touch_inbound(tx, chat.id, now=now, display_name=msg.display_name)
             if path is not None:
                 await services.open_ticket(
@@ -383,15 +479,19 @@ class WhatsAppChannel:
                 )
             language = chat.language
         text = translator(language)(MSG_VOICE_RECEIVED if path else MSG_VOICE_FAILED)
-        await self._deliver(msg.user_ref, [Reply(text=text)], language)
+        await self._deliver(found.address, [Reply(text=text)], language)
 
-    async def _language(self, user_ref: str) -> str:
+    async def _address_of(self, user_ref: str) -> str:
+        """A chat's address: its number when known (``to``), else its BSUID (``recipient``)."""
         async with self.db.read() as r:
             chat = await chat_store.get_chat(r, CHANNEL, user_ref)
-        return chat.language if chat else "id"
+        return user_ref if chat is None else whatsapp_identity.address_of(chat)
 
     async def _deliver(self, user_ref: str, replies: Sequence[Reply], language: str) -> bool:
-        """Send replies in order, retrying throttling; False when they could not all go out."""
+        """Send replies in order, retrying throttling; False when they could not all go out.
+
+        ``user_ref`` is the address: a number or a BSUID (``whatsapp_identity.address_of``).
+        """
         # One WhatsApp message per turn where it fits an interactive body (1,024 characters):
         # fewer notifications, and far from the ~1 message per 6 s pair rate.
         for reply in coalesce(replies, max_len=1024):

@@ -70,6 +70,10 @@ MSG_VOICE_FAILED = N_(
     "Maaf, pesan suara Bapak/Ibu belum bisa kami ambil. Mohon kirim ulang, atau tulis pesan."
 )
 MSG_LIST_BUTTON = N_("Pilih")
+MSG_EDIT_NOT_READ = N_(
+    "Pesan yang diubah tidak kami baca ulang. Jika ada jawaban yang perlu diganti, mohon "
+    "kirim lagi sebagai pesan baru."
+)
 
 
 def masked_ref(user_ref: str) -> str:

@@ -21,12 +21,35 @@ from lingkaran.channels.whatsapp.config import (
 from lingkaran.channels.whatsapp.inbound import (
     encode_choice_id,
 )
+from lingkaran_core.services.whatsapp_identity import is_user_id
 
 logger = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------------------------------------
-# Rendering replies as Cloud API message objects (pure; the sender adds ``to``)
+# Rendering replies as Cloud API message objects (pure; the sender adds the addressee)
+
+
+def recipient_fields(address: str) -> dict[str, str]:
+    """Who a ``POST /messages`` goes to: ``to`` for a number, ``recipient`` for a BSUID.
+
+    Since 2026 the Cloud API takes a business-scoped user id (``ID.150257…``, or a parent
+    ``ID.ENT.…``) in ``recipient`` instead of the number in ``to`` (the way pywa 4.5 and
+    nyaruka/courier address users without a known number).
+    """
+    if is_user_id(address):
+        return {"recipient": address}
+    return {"to": address}
+
+
+def envelope(address: str, message: dict[str, Any]) -> dict[str, Any]:
+    """A complete ``POST /messages`` body for one message object."""
+    return {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        **recipient_fields(address),
+        **message,
+    }
 
 
 def smart_truncate(text: str, limit: int) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,6 +36,7 @@ from lingkaran.channels.whatsapp.config import (
     _int,
 )
 from lingkaran.channels.whatsapp.render import (
+    envelope,
     render_reply,
 )
 from lingkaran.channels.whatsapp.templates import (
@@ -114,6 +115,8 @@ class WhatsAppSender:
         )
         self._auth = {"Authorization": f"Bearer {config.access_token}"}
         self._trusted_hosts = {urlsplit(config.api_root).hostname or ""}
+        # Set by the channel: a chat's user_ref (a BSUID, or a number) -> its address.
+        self.address_book: Callable[[str], Awaitable[str]] | None = None
 
     async def aclose(self) -> None:
         """Close the HTTP pool (only when this sender created it)."""
@@ -144,23 +147,25 @@ class WhatsAppSender:
         except (KeyError, IndexError, TypeError) as exc:
             raise RetryLater("graph answered without a message id") from exc
 
-    def _envelope(self, to: str, message: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "messaging_product": "whatsapp",
-            "recipient_type": "individual",
-            "to": to,
-            **message,
-        }
+    async def address(self, user_ref: str) -> str:
+        """Where an outbox row for ``user_ref`` goes: the chat's number when known, else its
+        business-scoped user id (``address_book``, set by the channel; else ``user_ref``)."""
+        if self.address_book is None:
+            return user_ref
+        return await self.address_book(user_ref)
 
     async def send_reply(
         self, user_ref: str, reply: Reply, *, language: str | None = None
     ) -> SendResult:
-        """Send one conversation reply (buttons, list or text as its choices allow)."""
+        """Send one conversation reply (buttons, list or text as its choices allow).
+
+        ``user_ref`` is the address itself: a number (``to``) or a BSUID (``recipient``).
+        """
         button = translator(language or "id")(MSG_LIST_BUTTON)
         ids: list[str] = []
         for message in render_reply(reply, list_button=button):
             try:
-                ids.append(await self._post(self._envelope(user_ref, message)))
+                ids.append(await self._post(envelope(user_ref, message)))
             except HoldMessage as exc:
                 # 131047 on an answer to the user's own message: the window closed meanwhile.
                 raise Undeliverable(exc.reason, code=exc.code) from exc
@@ -175,25 +180,27 @@ class WhatsAppSender:
     async def send_outbound(self, message: OutboundMessage) -> SendResult:
         """Send an outbox message: free-form inside the 24 h window, else its template."""
         force = bool(message.params.get(FORCE_TEMPLATE) or message.extra.get("force_template"))
+        address = await self.address(message.user_ref)
         if not force and self.window_open(message.last_inbound_at):
             try:
-                return await self.send_reply(
-                    message.user_ref, message.reply, language=message.language
-                )
+                return await self.send_reply(address, message.reply, language=message.language)
             except Undeliverable as exc:
                 if exc.code != RE_ENGAGEMENT:
                     raise
                 logger.info("window closed at send time, using template", extra=self._log(message))
-        return await self.send_template(message)
+        return await self.send_template(message, address=address)
 
-    async def send_template(self, message: OutboundMessage) -> SendResult:
+    async def send_template(
+        self, message: OutboundMessage, *, address: str | None = None
+    ) -> SendResult:
         """Send the approved template for the message key (HoldMessage when there is none)."""
         tmpl = self.templates.for_key(message.msg_key, message.params)
         if tmpl is None:
             raise HoldMessage(f"no approved template for {message.msg_key}", code="no_template")
         params = {k: v for k, v in message.params.items() if not k.startswith("_")}
         try:
-            payload = tmpl.payload(message.user_ref, params, message.language)
+            to = address or await self.address(message.user_ref)
+            payload = tmpl.payload(to, params, message.language)
         except TemplateParamsMissing as exc:
             logger.error(
                 "template parameter missing", extra={**self._log(message), "missing": str(exc)}

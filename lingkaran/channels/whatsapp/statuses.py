@@ -1,4 +1,5 @@
-"""Delivery statuses applied to outbox rows."""
+"""Delivery statuses: applied to the outbox row of their message id; the recipient ids they
+name (``recipient_id`` / ``recipient_user_id``, ``contacts[]``) teach who is who."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from lingkaran.channels.whatsapp.config import (
 from lingkaran.channels.whatsapp.webhook import (
     WAStatus,
 )
+from lingkaran_core.services import whatsapp_identity
 from lingkaran_core.storage import Tx, channel_repo
 
 logger = logging.getLogger(__name__)
@@ -76,3 +78,15 @@ async def apply_status(tx: Tx, status: WAStatus, *, now: datetime) -> str | None
         tx, row.id, delivery_status=mark, error=f"{code} {detail}".strip()
     )
     return "failed"
+
+
+async def learn_recipient(tx: Tx, status: WAStatus, *, now: datetime) -> str | None:
+    """A status naming its recipient by number and BSUID vouches for that pair (Meta's
+    ``contacts[]``): a chat keyed by the number is re-keyed or merged (never created here)."""
+    if status.recipient_phone is None or status.recipient_user_id is None:
+        return None
+    sender = whatsapp_identity.Sender(
+        user_id=status.recipient_user_id, phone=status.recipient_phone
+    )
+    found = await whatsapp_identity.resolve_sender(tx, sender, now=now, create=False)
+    return None if found is None else found.event

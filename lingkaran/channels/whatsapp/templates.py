@@ -16,6 +16,7 @@ from lingkaran.channels.whatsapp.config import (
     _int,
 )
 from lingkaran.channels.whatsapp.render import (
+    envelope,
     smart_truncate,
 )
 
@@ -79,7 +80,7 @@ class Template:
         return values
 
     def payload(self, to: str, params: Mapping[str, Any], lang: str | None) -> dict[str, Any]:
-        """The ``POST /messages`` body sending this template."""
+        """The ``POST /messages`` body sending this template to a number or a BSUID."""
         tl = self.language(lang)
         values = self.body_values(params, lang)
         template: dict[str, Any] = {"name": self.name, "language": {"code": tl.code}}
@@ -87,13 +88,7 @@ class Template:
             template["components"] = [
                 {"type": "body", "parameters": [{"type": "text", "text": v} for v in values]}
             ]
-        return {
-            "messaging_product": "whatsapp",
-            "recipient_type": "individual",
-            "to": to,
-            "type": "template",
-            "template": template,
-        }
+        return envelope(to, {"type": "template", "template": template})
 
 
 def _clean_param(text: str, limit: int) -> str:
