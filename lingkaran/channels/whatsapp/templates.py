@@ -158,10 +158,11 @@ class TemplateBook:
         """The approved template for a message key, if any.
 
         Rows addressed to a facilitator (``"for": "facilitator"``) say something else than the
-        worker's version: they only match a ``<msg_key>@facilitator`` entry.
+        worker's version: they only match a ``<msg_key>@facilitator`` entry. The reporter's
+        rows (``"for": "reporter"``, the missing-documents reminder) are the worker's version.
         """
         audience = (params or {}).get("for")
-        if audience:
+        if audience and audience != "reporter":
             return self.by_key.get(f"{msg_key}@{audience}")
         return self.by_key.get(msg_key)
 
