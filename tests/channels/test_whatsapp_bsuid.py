@@ -9,6 +9,7 @@ when their number appears later, their chats become one, and replies go ``to`` t
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import wa_payloads as wp
@@ -200,3 +201,100 @@ def _text(m: dict[str, Any]) -> str:
     if m["type"] == "interactive":
         return str(m["interactive"]["body"]["text"])
     return ""
+
+
+async def test_a_number_with_its_bsuid_proves_the_roster_phone_at_once(h: Harness) -> None:
+    await seed_worker(h)
+    user = WAUser(h, wa_id=USER, user_id=BSUID)
+    await user.say("halo")
+    await user.tap("Cek kepesertaan")
+    await user.say(NIK)
+    await user.say("15-05-1978")
+    user.expect("Sutrisno", "DILINDUNGI")  # no second factor: Meta showed the roster number
+    chats = await wa_chats(h)
+    assert [(c["user_ref"], c["phone"], c["worker_id"]) for c in chats] == [(BSUID, "+" + USER, 1)]
+    assert addressed(user.last) == {("to", USER)}
+
+
+async def test_this_number_is_offered_only_when_meta_shows_it(h: Harness) -> None:
+    with_number = WAUser(h, wa_id=USER, user_id=BSUID)
+    without = WAUser(h, wa_id=None, user_id="ID.2609887766554433")
+    for u in (with_number, without):
+        await u.say("halo")
+        await u.tap("Lapor kematian")
+    # Walk both to the phone step of the JKM report (same answers).
+    for u in (with_number, without):
+        for _ in range(16):
+            text = u.text().lower()
+            if "nomor hp" in text:
+                break
+            last = u.last[-1]
+            if "tanggal" in text and last["type"] == "text":
+                await u.say("3 november 2026")
+            elif "nik" in text:
+                await u.say("3509290101600004")
+            elif "nama" in text and last["type"] == "text":
+                await u.say("Karsiman" if "meninggal" in text else "Sumiati")
+            elif last["type"] == "interactive":
+                await u.tap(_first(last))
+            else:
+                await u.say("Sumiati")
+    assert "Pakai nomor ini" in json.dumps(with_number.last, ensure_ascii=False)
+    assert "Pakai nomor ini" not in json.dumps(without.last, ensure_ascii=False)
+    await with_number.tap("Pakai nomor ini")
+    with_number.expect("+6281234567890")
+    await without.say("nomor ini")  # there is none: a number is asked for again
+    without.expect("Nomor HP")
+
+
+async def test_a_lead_from_a_user_without_a_visible_number_asks_for_it(h: Harness) -> None:
+    user = WAUser(h, wa_id=None, user_id=BSUID)
+    await user.say("halo")
+    await user.tap("Bisa ikut program?")
+    await user.tap("Jawab 5 pertanyaan")
+    await user.say("47")
+    await user.say("puger kulon")
+    await user.tap("Ya, benar")
+    await user.tap("Nelayan")
+    await user.tap("Tidak")
+    await user.tap("Tidak tahu")
+    await user.tap("Boleh")
+    user.expect("Nomor HP yang bisa dihubungi")  # the facilitator needs a number to call
+    await user.say("0813 5555 0002")
+    user.expect("Pendamping desa akan menghubungi")
+    leads = await h.rows("SELECT phone FROM leads")
+    assert [r["phone"] for r in leads] == ["+6281355550002"]
+
+
+async def test_a_code_to_the_roster_phone_links_and_its_status_merges_the_chats(
+    h: Harness,
+) -> None:
+    """A username user asks for the code by WhatsApp: it goes ``to`` the roster number (a new
+    number-keyed chat); its status names number and BSUID together, so the chats become one."""
+    await seed_worker(h)
+    h.channel.engine.outbound_channels = frozenset({"whatsapp"})
+    user = WAUser(h, wa_id=None, user_id=BSUID)
+    await user.say("halo")
+    await user.tap("Cek kepesertaan")
+    await user.say(NIK)
+    await user.say("15-05-1978")
+    await user.tap("Kode lewat WhatsApp")
+    user.expect("Kode 6 angka sudah kami kirim", "+62812****7890")
+    await drain(h)
+    (code_msg,) = h.graph.sent_to(USER)
+    assert code_msg["template"]["name"] == "lc_kode_sambung"  # a new chat: no window
+    code = code_msg["template"]["components"][0]["parameters"][0]["text"]
+    await user.say(code)
+    user.expect("Sutrisno")
+    assert len(await wa_chats(h)) == 2  # the code's chat (by number) and the user's (by BSUID)
+    # Meta's status for the code names both ids (contacts[]): one chat again.
+    st = wp.status(code_msg["_wamid"], "delivered", recipient=USER)
+    value = wp.value(statuses=[st])
+    value["contacts"] = [{"profile": {"name": "Sutrisno"}, "wa_id": USER, "user_id": BSUID}]
+    assert await h.post(wp.envelope(value)) == 200
+    chats = await wa_chats(h)
+    assert [(c["user_ref"], c["phone"], c["worker_id"]) for c in chats] == [(BSUID, "+" + USER, 1)]
+    row = (
+        await h.rows("SELECT chat_id, user_ref FROM outbox WHERE msg_key = 'identity.phone_code'")
+    )[0]
+    assert (row["chat_id"], row["user_ref"]) == (chats[0]["id"], BSUID)
