@@ -34,6 +34,7 @@ SILENT = {
     "reaction",
     "reaction_removed",
     "revoked",
+    "edited",  # at the menu: nothing to correct (at a text step the new text is offered)
     "group_message",
     "system_identity_changed",
     "system_user_changed_number",
@@ -294,8 +295,9 @@ async def test_a_batch_of_several_messages_and_statuses_is_taken_in_order(h: Har
 
 async def test_reactions_and_edits_never_touch_the_flow(h: Harness) -> None:
     await setup(h)
-    # Sutrisno is in the middle of a report, and stopped two days ago (a stale conversation).
-    await h.post(wp.envelope(wp.value(messages=[wp.text("2", user_id=BSUID)], user_id=BSUID)))
+    # Sutrisno was asked for his NIK two days ago (a stale conversation, a step for typed text).
+    await h.post(wp.envelope(wp.value(messages=[wp.text("1", user_id=BSUID)], user_id=BSUID)))
+    assert "NIK" in json.dumps(h.graph.sent[-1], ensure_ascii=False)
     async with h.db.tx() as tx:
         await tx.execute(
             "UPDATE conversations SET updated_at = '2026-11-23T03:00:00+00:00' WHERE chat_id = 1"
@@ -306,10 +308,23 @@ async def test_reactions_and_edits_never_touch_the_flow(h: Harness) -> None:
         assert await post_raw(h, raw(name)) == 200
     assert h.graph.sent == []
     assert await post_raw(h, raw("edited")) == 200
-    (note,) = h.graph.sent
-    assert "tidak kami baca ulang" in note["text"]["body"]
+    (offer,) = h.graph.sent
+    assert offer["type"] == "interactive"
+    assert "halo, mau lapor" in offer["interactive"]["body"]["text"]
+    (button,) = offer["interactive"]["action"]["buttons"]
+    assert button["reply"]["title"] == "Pakai teks ini"
     after = [tuple(r) for r in await h.rows("SELECT * FROM conversations WHERE chat_id = 1")]
-    assert after == before
+    assert after == before  # nothing restarted, nothing answered in the flow's name
+    # Taking the offer is the user's answer: the corrected text goes to the engine.
+    h.graph.clear()
+    tap = wp.button_reply(button["reply"]["id"], "Pakai teks ini", user_id=BSUID)
+    assert await h.post(wp.envelope(wp.value(messages=[tap], user_id=BSUID))) == 200
+    assert h.graph.sent
+    # A second tap (or one after a restart): the offer is gone, said so.
+    h.graph.clear()
+    tap = wp.button_reply(button["reply"]["id"], "Pakai teks ini", user_id=BSUID)
+    assert await h.post(wp.envelope(wp.value(messages=[tap], user_id=BSUID))) == 200
+    assert "tidak berlaku" in json.dumps(h.graph.sent, ensure_ascii=False)
 
 
 async def test_a_group_message_is_not_answered_and_makes_no_chat(h: Harness) -> None:

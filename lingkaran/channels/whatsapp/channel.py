@@ -10,8 +10,9 @@ import hmac
 import itertools
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,7 +22,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from handlers.engine import Engine, Incoming, Media, Reply, reply_from_dict
+from handlers.engine import Choice, Engine, Incoming, Media, Reply, reply_from_dict
 from handlers.i18n import translator
 from lingkaran.channels import uploads
 from lingkaran.channels.base import (
@@ -33,7 +34,10 @@ from lingkaran.channels.base import (
 )
 from lingkaran.channels.whatsapp.config import (
     CHANNEL,
-    MSG_EDIT_NOT_READ,
+    EDIT_CHOICE,
+    MSG_EDIT_GONE,
+    MSG_EDIT_OFFER,
+    MSG_EDIT_USE,
     MSG_MEDIA_FAILED,
     MSG_VOICE_FAILED,
     MSG_VOICE_RECEIVED,
@@ -58,9 +62,11 @@ from lingkaran.channels.whatsapp.webhook import (
     parse_webhook,
 )
 from lingkaran_core.clock import Clock
+from lingkaran_core.logs import mask_text
 from lingkaran_core.services import whatsapp_identity
 from lingkaran_core.storage import Database, channel_repo
 from lingkaran_core.storage import chats as chat_store
+from lingkaran_core.storage.chats import ConversationState
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +114,8 @@ class WhatsAppChannel:
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._seq = itertools.count()
         self._running = False
+        # Corrected texts offered back to the user (edits at a text step), by offer key.
+        self._edits: OrderedDict[str, tuple[str, str]] = OrderedDict()
         # Set by ``serve`` to the dispatcher's ``on_inbound``: a user writing re-opens the
         # window, so messages held for want of a template can go out free-form now.
         self.on_inbound: Callable[[str, str], Awaitable[Any]] | None = None
@@ -310,6 +318,18 @@ class WhatsAppChannel:
     async def _converse(self, msg: WAMessage) -> None:
         """The message goes to the engine as its chat's (BSUID-keyed, or number-keyed) turn."""
         found = await self._resolve(msg)
+        if msg.kind == "choice" and (msg.choice_id or "").startswith(EDIT_CHOICE):
+            offer = self._edits.pop((msg.choice_id or "")[len(EDIT_CHOICE) :], None)
+            if offer is None or offer[0] != found.chat.user_ref:
+                # Offered before a restart (offers live in memory), or to another chat.
+                gone = translator(found.chat.language)(MSG_EDIT_GONE)
+                await self._deliver(found.address, [Reply(text=gone)], found.chat.language)
+                async with self.db.tx() as tx:
+                    await chat_store.claim_inbound(
+                        tx, CHANNEL, msg.id, msg.user_ref, now=self.clock()
+                    )
+                return
+            msg = replace(msg, kind="text", text=offer[1], choice_id=None)
         inc = await self._incoming(msg, found.chat.user_ref)
         replies = await self.engine.handle(inc)
         async with self.db.read() as r:
@@ -348,16 +368,38 @@ class WhatsAppChannel:
         )
 
     async def _edited(self, msg: WAMessage) -> None:
-        """An edited message is not read again: say so once, leave the conversation as it is."""
+        """An edited message never reaches the flow by itself. At a step waiting for typed text
+        the corrected text is offered back with a button (as on Telegram); else silence."""
         now = self.clock()
         async with self.db.tx() as tx:
             if not await chat_store.claim_inbound(tx, CHANNEL, msg.id, msg.user_ref, now=now):
                 return
             found = await whatsapp_identity.resolve_sender(tx, msg.sender, now=now, create=False)
-        if found is None:
-            return  # an edit from someone we never talked to
-        text = translator(found.chat.language)(MSG_EDIT_NOT_READ)
-        await self._deliver(found.address, [Reply(text=text)], found.chat.language)
+            state = None
+            if found is not None:
+                state = await chat_store.get_state(tx, CHANNEL, found.chat.user_ref)
+        if found is None or not msg.text or not self._waits_for_text(state):
+            logger.info("whatsapp edit not offered", extra={"user": masked_ref(msg.user_ref)})
+            return
+        key = hashlib.sha256(msg.id.encode()).hexdigest()[:16]
+        self._edits[key] = (found.chat.user_ref, msg.text)
+        while len(self._edits) > 5_000:
+            self._edits.popitem(last=False)
+        t = translator(found.chat.language)
+        offer = Reply(
+            text=t(MSG_EDIT_OFFER).format(text=mask_text(msg.text)),
+            choices=(Choice(id=EDIT_CHOICE + key, label=t(MSG_EDIT_USE)),),
+        )
+        await self._deliver(found.address, [offer], found.chat.language)
+
+    def _waits_for_text(self, state: ConversationState | None) -> bool:
+        """Whether the conversation waits for a typed answer (no buttons, no file, no request)."""
+        flows = getattr(self.engine, "flows", {})
+        flow = flows.get(state.flow) if state is not None else None
+        step = flow.by_name.get(state.step) if flow is not None and state is not None else None
+        if step is None or step.accepts_media or step.request is not None:
+            return False
+        return isinstance(step.choices, Sequence) and not step.choices
 
     async def _reduce_payload(self, message_id: str | None = None) -> None:
         """Processed: keep only the audit shape of the raw payload (``reduce_record``)."""

@@ -70,10 +70,14 @@ MSG_VOICE_FAILED = N_(
     "Maaf, pesan suara Bapak/Ibu belum bisa kami ambil. Mohon kirim ulang, atau tulis pesan."
 )
 MSG_LIST_BUTTON = N_("Pilih")
-MSG_EDIT_NOT_READ = N_(
-    "Pesan yang diubah tidak kami baca ulang. Jika ada jawaban yang perlu diganti, mohon "
-    "kirim lagi sebagai pesan baru."
+# An edited message at a step waiting for typed text (the same texts as on Telegram).
+MSG_EDIT_OFFER = N_(
+    "Bapak/Ibu mengubah pesan menjadi:\n\n{text}\n\nPakai teks yang sudah diubah ini sebagai "
+    "jawaban?"
 )
+MSG_EDIT_USE = N_("Pakai teks ini")
+MSG_EDIT_GONE = N_("Tawaran itu sudah tidak berlaku. Silakan ketik ulang jawabannya.")
+EDIT_CHOICE = "edit:"  # choice id prefix of the offer's button: "edit:<key>"
 
 
 def masked_ref(user_ref: str) -> str:
