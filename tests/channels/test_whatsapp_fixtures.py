@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -370,3 +371,10 @@ async def _link_sutrisno(h: Harness) -> None:
             (now, now, now),
         )
         await tx.execute("UPDATE chats SET worker_id = 1, active_role = 'worker' WHERE id = 1")
+
+
+def test_every_recorded_payload_names_its_source() -> None:
+    readme = (DATA.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## whatsapp/", 1)[1].split("\n## ", 1)[0]
+    listed = {name[:-5] for name in re.findall(r"`([a-z0-9_]+\.json)`", section)}
+    assert set(FIXTURES) <= listed, sorted(set(FIXTURES) - listed)
