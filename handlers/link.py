@@ -37,6 +37,7 @@ from handlers.i18n import N_, Translator
 from lingkaran_core import services
 from lingkaran_core.errors import NotFound, RateLimited
 from lingkaran_core.services.link import ATTEMPT_MSG_KEY, PHONE_CODE_MSG_KEY, VERIFIED_MSG_KEY
+from lingkaran_core.services.whatsapp_identity import chat_phone
 from lingkaran_core.storage.repos import Worker, worker_by_id
 
 
@@ -146,7 +147,7 @@ async def _verify_prompt(ctx: Ctx) -> Reply:
             )
         )
     ]
-    if ctx.chat.channel == "whatsapp" and ctx.chat.phone:
+    if chat_phone(ctx.chat):
         lines.append(ctx.t(N_("Nomor WhatsApp ini tidak sama dengan nomor HP di data kami.")))
     elif ctx.chat.channel == "whatsapp":
         # A user with a WhatsApp username may not show us their number (Meta's BSUID).
@@ -184,7 +185,7 @@ async def _can_send_code(ctx: Ctx) -> bool:
     the roster phone is theirs)."""
     if "whatsapp" not in ctx.engine.outbound_channels:
         return False
-    if ctx.chat.channel == "whatsapp" and ctx.chat.phone:
+    if chat_phone(ctx.chat):
         return False
     worker = await services.pending_worker(ctx.tx, ctx.chat.id, now=ctx.now)
     return worker is not None and bool(worker.phone)

@@ -62,6 +62,19 @@ def phone_digits(raw: str | None) -> str | None:
     return text.lstrip("+")
 
 
+def chat_phone(chat: Chat) -> str | None:
+    """A WhatsApp chat's own number (``+62…``) as Meta showed it, if any.
+
+    The phone attribute, else the key of a chat keyed by its number (chats made before 2026,
+    or by code paths that know only the number). Never a number a user typed.
+    """
+    if chat.channel != CHANNEL:
+        return None
+    if chat.phone:
+        return chat.phone
+    return "+" + chat.user_ref if chat.user_ref.isdigit() else None
+
+
 def address_of(chat: Chat) -> str:
     """Where a message to this chat goes: its number (``to``) when known, else its BSUID."""
     if chat.phone:
