@@ -26,6 +26,7 @@ from lingkaran.channels.scheduler import run_sweep
 from lingkaran_core import services
 from lingkaran_core.claims import Actor, ClaimStatus
 from lingkaran_core.reminders import Kind
+from lingkaran_core.services.facilitators import create_facilitator
 
 BSUID = "ID.1502576394655843"
 NIK = "3509271505780001"
@@ -298,3 +299,46 @@ async def test_a_code_to_the_roster_phone_links_and_its_status_merges_the_chats(
         await h.rows("SELECT chat_id, user_ref FROM outbox WHERE msg_key = 'identity.phone_code'")
     )[0]
     assert (row["chat_id"], row["user_ref"]) == (chats[0]["id"], BSUID)
+
+
+async def test_a_bsuid_only_facilitator_binds_and_a_ticket_reply_reaches_a_bsuid_user(
+    h: Harness,
+) -> None:
+    async with h.db.tx() as tx:
+        _fid, code = await create_facilitator(
+            tx,
+            name="Bu Lurah",
+            phone=None,
+            scope_kind="desa",
+            scope_code="35.09.27.2002",
+            now=h.clock(),
+        )
+    facilitator = WAUser(h, wa_id=None, user_id="ID.5550001112223334", username="bu.lurah")
+    await facilitator.say(code)
+    facilitator.expect("pendamping")
+    row = (await h.rows("SELECT bound_chat_id FROM facilitators"))[0]
+    bound = await h.rows("SELECT user_ref FROM chats WHERE id = ?", (row["bound_chat_id"],))
+    assert [r["user_ref"] for r in bound] == ["ID.5550001112223334"]
+    assert addressed(facilitator.last) == {("recipient", "ID.5550001112223334")}
+
+    user = WAUser(h, wa_id=None, user_id=BSUID)
+    await user.say("halo")
+    await user.tap("Bicara dg petugas")
+    await user.say("Kapan iuran bulan ini dibayar?")
+    (ticket,) = await h.rows("SELECT id FROM tickets")
+    async with h.db.tx() as tx:
+        await services.reply_to_ticket(
+            tx,
+            ticket_id=ticket["id"],
+            body="Sudah dibayar Pemkab tanggal 10.",
+            sender="admin",
+            actor_id="staff",
+            now=h.clock(),
+            channel="admin",
+        )
+    before = len(user.mine())
+    await drain(h)
+    answer = user.mine()[before:]
+    assert answer
+    assert addressed(answer) == {("recipient", BSUID)}
+    assert "Sudah dibayar Pemkab" in json.dumps(answer, ensure_ascii=False)
