@@ -5,10 +5,21 @@ Shape of the channel::
     Meta ──POST /webhook/whatsapp──▶ verify X-Hub-Signature-256 on the RAW body (401 if bad)
                                      parse once into frozen WAMessage / WAStatus objects
                                      record each message durably (inbound_messages, 'received')
-                                     apply statuses to outbox rows            ──▶ 200 at once
+                                     apply statuses to outbox rows, user id updates
+                                                                              ──▶ 200 at once
          per-user queue, ordered by the message timestamp (webhooks arrive out of order)
+         the sender's chat (BSUID or number: services.whatsapp_identity)
          download media ▶ Incoming ▶ Engine.handle ▶ WhatsAppSender.send_reply ▶ replies_sent
     a restart re-queues recorded-but-unprocessed messages and replays unsent replies
+
+Modules: ``config`` (settings, limits, signature), ``inbound`` (one message of every type),
+``webhook`` (a whole POST: messages, statuses, ``user_id_update``, other fields), ``render``
+(replies as Cloud API objects, ``to`` / ``recipient``), ``templates``, ``sender`` (Graph API,
+errors, media), ``statuses`` (outbox rows), ``channel`` (routes, queues, processing).
+
+A user is named by a business-scoped user id (BSUID, ``ID.1502576394655843``) and/or a number;
+a user with a username may show no number at all. Chats are keyed by the BSUID when known and
+messages go ``to`` the number when known, else to the ``recipient`` BSUID.
 
 Running it alone: ``python bot.py whatsapp [--host H] [--port P] [--db PATH]`` (``main``).
 
