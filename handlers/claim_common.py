@@ -13,6 +13,7 @@ from lingkaran_core import services
 from lingkaran_core.claims import Actor
 from lingkaran_core.errors import NotAuthorised
 from lingkaran_core.identity import parse_nik
+from lingkaran_core.services.whatsapp_identity import chat_phone
 from lingkaran_core.storage.repos import Claim, Worker
 
 UNKNOWN_NIK = Option(
@@ -49,16 +50,18 @@ async def nik_or_unknown(ctx: Ctx, answer: Answer) -> str:
 
 
 async def phone_choices(ctx: Ctx) -> list[Option]:
-    """On WhatsApp the chat's own number is one tap away."""
-    if ctx.chat.channel == "whatsapp":
+    """On WhatsApp the chat's own number is one tap away, when Meta shows it to us (a user with
+    a WhatsApp username may hide it: then the number is asked for like anywhere else)."""
+    if chat_phone(ctx.chat):
         return [Option(id="this", label=N_("Pakai nomor ini"), aliases=("nomor ini", "ini"))]
     return []
 
 
 async def phone_answer(ctx: Ctx, answer: Answer) -> str:
     """A typed or shared phone number, or this WhatsApp number."""
-    if answer.option is not None and answer.option.id == "this":
-        return "+" + ctx.chat.user_ref.lstrip("+")
+    own = chat_phone(ctx.chat)
+    if answer.option is not None and answer.option.id == "this" and own:
+        return own
     return await parse_phone(ctx, answer)
 
 

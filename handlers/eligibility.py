@@ -29,6 +29,7 @@ from lingkaran_core.eligibility import (
     screen,
 )
 from lingkaran_core.regions import load_regions
+from lingkaran_core.services.whatsapp_identity import chat_phone
 from lingkaran_core.storage.repos import worker_by_id
 
 REASON_TEXT: dict[Reason, str] = {
@@ -235,9 +236,10 @@ async def _consent_prompt(ctx: Ctx) -> str:
 async def _consent_next(ctx: Ctx, value: str) -> Outcome:
     if value != "yes":
         return End((ctx.t(N_("Baik, tidak kami teruskan. Terima kasih.")),))
-    if ctx.chat.channel == "whatsapp" and ctx.chat.user_ref.isdigit():
-        return await _save_lead(ctx, "+" + ctx.chat.user_ref)
-    return "phone"
+    own = chat_phone(ctx.chat)
+    if own:
+        return await _save_lead(ctx, own)
+    return "phone"  # off WhatsApp, or a WhatsApp user whose number Meta does not show
 
 
 async def _phone_next(ctx: Ctx, phone: str) -> Outcome:

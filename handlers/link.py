@@ -37,6 +37,7 @@ from handlers.i18n import N_, Translator
 from lingkaran_core import services
 from lingkaran_core.errors import NotFound, RateLimited
 from lingkaran_core.services.link import ATTEMPT_MSG_KEY, PHONE_CODE_MSG_KEY, VERIFIED_MSG_KEY
+from lingkaran_core.services.whatsapp_identity import chat_phone
 from lingkaran_core.storage.repos import Worker, worker_by_id
 
 
@@ -118,6 +119,7 @@ async def _dob_next(ctx: Ctx, birth_iso: str) -> Outcome:
             now=ctx.now,
             channel=ctx.chat.channel,
             user_ref=ctx.chat.user_ref,
+            phone=ctx.chat.phone,
         )
     except RateLimited as exc:
         return End((_locked_message(ctx, datetime.fromisoformat(str(exc.params["until"]))),))
@@ -145,8 +147,11 @@ async def _verify_prompt(ctx: Ctx) -> Reply:
             )
         )
     ]
-    if ctx.chat.channel == "whatsapp":
+    if chat_phone(ctx.chat):
         lines.append(ctx.t(N_("Nomor WhatsApp ini tidak sama dengan nomor HP di data kami.")))
+    elif ctx.chat.channel == "whatsapp":
+        # A user with a WhatsApp username may not show us their number (Meta's BSUID).
+        lines.append(ctx.t(N_("Nomor WhatsApp Bapak/Ibu tidak terlihat oleh kami.")))
     lines.append(ctx.t(N_("Pilih satu cara untuk memastikan:")))
     return Reply(text="\n".join(lines))
 
@@ -175,8 +180,12 @@ async def _verify_choices(ctx: Ctx) -> list[Option]:
 
 
 async def _can_send_code(ctx: Ctx) -> bool:
-    """Factor (b) is offered off WhatsApp, when WhatsApp sends and the roster has a phone."""
-    if ctx.chat.channel == "whatsapp" or "whatsapp" not in ctx.engine.outbound_channels:
+    """Factor (b) is offered when WhatsApp sends and the roster has a phone: off WhatsApp, and on
+    a WhatsApp chat whose number we do not see (a username user: the code reaches them here if
+    the roster phone is theirs)."""
+    if "whatsapp" not in ctx.engine.outbound_channels:
+        return False
+    if chat_phone(ctx.chat):
         return False
     worker = await services.pending_worker(ctx.tx, ctx.chat.id, now=ctx.now)
     return worker is not None and bool(worker.phone)

@@ -16,6 +16,7 @@ One module per use case; everything is re-exported here (``services.submit_claim
     leads           self-screened people for the facilitator
     registrations   a facilitator registers a worker
     workers         a facilitator finds workers of their scope
+    whatsapp_identity  a WhatsApp sender's chat by BSUID / number (imported as a module)
 """
 
 from lingkaran_core.services.claims import (

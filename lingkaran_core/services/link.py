@@ -30,8 +30,8 @@ from lingkaran_core.errors import InvalidPhone, NotFound, RateLimited
 from lingkaran_core.identity import mask_phone, normalize_phone
 from lingkaran_core.services.facilitators import Facilitator, check_scope
 from lingkaran_core.services.notify import audit, enqueue_to_chat
+from lingkaran_core.storage import chats as chat_store
 from lingkaran_core.storage import identity_repo, link_repo, tickets_repo
-from lingkaran_core.storage.chats import get_or_create_chat
 from lingkaran_core.storage.db import Tx
 from lingkaran_core.storage.repos import Worker, worker_by_id, worker_by_nik
 
@@ -185,12 +185,19 @@ async def _tell_owner(tx: Tx, worker: Worker, *, chat_id: int, now: datetime) ->
         )
 
 
-def channel_phone(channel: str, user_ref: str) -> str | None:
-    """The phone number a channel itself proves for a user ref (WhatsApp: the sender's wa_id)."""
-    if channel != "whatsapp" or not user_ref.isdigit():
-        return None  # a business-scoped user id (BSUID) is not a number
+def channel_phone(channel: str, user_ref: str, phone: str | None = None) -> str | None:
+    """The phone number a channel itself proves for a chat (WhatsApp: the sender's number).
+
+    ``phone`` is the chat's phone attribute, which only the WhatsApp adapter writes from what
+    Meta sent; a chat keyed by a business-scoped user id (BSUID) may have none.
+    """
+    if channel != "whatsapp":
+        return None
+    raw = phone or ("+" + user_ref if user_ref.isdigit() else None)
+    if raw is None:
+        return None  # a BSUID is not a number
     try:
-        return normalize_phone("+" + user_ref)
+        return normalize_phone(raw)
     except InvalidPhone:
         return None
 
@@ -231,8 +238,11 @@ async def link_account(
     now: datetime,
     channel: str,
     user_ref: str | None = None,
+    phone: str | None = None,
 ) -> LinkMatch:
     """Match NIK + date of birth; verified at once only when the channel proves the roster phone.
+
+    ``phone``: the chat's number as the channel gave it (WhatsApp), see ``channel_phone``.
 
     Never says which part was wrong. Only this source's lock-out stops it: a NIK's lock-out
     (failures from anywhere) stops the KPJ/KK factor, never the owner's phone or facilitator.
@@ -241,7 +251,7 @@ async def link_account(
     if source_lock is not None:
         raise RateLimited("link.locked", until=source_lock.isoformat())
     worker = await worker_by_nik(tx, nik)
-    proven = channel_phone(channel, user_ref or "")
+    proven = channel_phone(channel, user_ref or "", phone)
     owner_phone = worker is not None and same_phone(proven, worker.phone)
     # No NIK lock here: a pending link shows nothing, and the owner must still reach factor (a)
     # or (d) while strangers' failures lock the NIK's knowledge factors (KPJ, KK).
@@ -363,9 +373,15 @@ async def verify_by_fact(
     return worker
 
 
-def _wa_ref(phone: str) -> str:
-    """The WhatsApp user ref (wa_id) of an E.164 roster phone: its digits."""
-    return "".join(ch for ch in phone if ch.isdigit())
+async def _whatsapp_chat_for(tx: Tx, phone: str, now: datetime) -> int:
+    """The WhatsApp chat that reaches a roster phone: the chat that has this number (keyed by
+    a business-scoped user id or by the number), else a new one keyed by the number."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    found = await chat_store.whatsapp_chat_by_phone(tx, digits)
+    if found is not None:
+        return found.id
+    made = await chat_store.create_whatsapp_chat(tx, digits, phone="+" + digits, now=now)
+    return made.id
 
 
 async def send_phone_code(tx: Tx, *, chat_id: int, now: datetime) -> str:
@@ -393,10 +409,10 @@ async def send_phone_code(tx: Tx, *, chat_id: int, now: datetime) -> str:
         until=now + PHONE_CODE_TTL,
         sent=[*recent, now.isoformat()],
     )
-    owner = await get_or_create_chat(tx, "whatsapp", _wa_ref(worker.phone), now=now)
+    owner = await _whatsapp_chat_for(tx, worker.phone, now)
     await enqueue_to_chat(
         tx,
-        owner.id,
+        owner,
         now=now,
         msg_key=PHONE_CODE_MSG_KEY,
         params={"code": code, "minutes": int(PHONE_CODE_TTL.total_seconds() // 60)},

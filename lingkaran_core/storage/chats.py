@@ -26,6 +26,9 @@ class Chat:
     opted_out: bool
     last_inbound_at: str | None
     created: bool = False
+    # WhatsApp: the parent business-scoped user id (where enabled) and the username, for staff.
+    parent_user_ref: str | None = None
+    username: str | None = None
     # A facilitator bound to this chat was revoked and the chat has not been told yet.
     revoke_pending: bool = False
 
@@ -45,7 +48,7 @@ class ConversationState:
 
 _CHAT_COLS = (
     "id, channel, user_ref, worker_id, facilitator_id, active_role, language, display_name, "
-    "phone, opted_out, last_inbound_at, EXISTS (SELECT 1 FROM facilitators f "
+    "phone, opted_out, last_inbound_at, parent_user_ref, username, EXISTS (SELECT 1 FROM facilitators f "
     "WHERE f.bound_chat_id = chats.id AND f.revoked_at IS NOT NULL "
     "AND f.revoke_notified_at IS NULL) AS revoke_pending"
 )
@@ -81,6 +84,8 @@ def _chat(row: Any, created: bool = False) -> Chat:
         last_inbound_at=row["last_inbound_at"],
         created=created,
         revoke_pending=bool(row["revoke_pending"]),
+        parent_user_ref=row["parent_user_ref"],
+        username=row["username"],
     )
 
 
@@ -196,8 +201,8 @@ async def record_inbound_payload(
 ) -> bool:
     """Store a raw inbound message before processing (webhooks); False when already known."""
     changed = await tx.execute_rowcount(
-        "INSERT OR IGNORE INTO inbound_messages (channel, message_id, user_ref, received_at, "
-        "status, payload) VALUES (?, ?, ?, ?, 'received', ?)",
+        "INSERT INTO inbound_messages (channel, message_id, user_ref, received_at, status, "
+        "payload) VALUES (?, ?, ?, ?, 'received', ?) ON CONFLICT (channel, message_id) DO NOTHING",
         (channel, message_id, user_ref, now.isoformat(), payload),
     )
     return changed > 0
@@ -313,3 +318,160 @@ def finish_message_sync(
             0 if replies is not None else 1,
         ),
     )
+
+
+# -- WhatsApp identities (business-scoped user ids and phone numbers; services.whatsapp_identity)
+
+WHATSAPP = "whatsapp"
+# A chat merged into another keeps its row (references nobody moved still resolve) under this
+# user_ref, which no sender can have: "merged:<kept chat id>:<this chat id>".
+MERGED_PREFIX = "merged:"
+
+
+async def whatsapp_chat_by_phone(tx: Tx, digits: str) -> Chat | None:
+    """The WhatsApp chat whose number is ``digits`` (its phone attribute, or its legacy key)."""
+    row = await tx.one(
+        f"SELECT {_CHAT_COLS} FROM chats WHERE channel = 'whatsapp' "
+        "AND (phone = ? OR user_ref = ?) "
+        "ORDER BY CASE WHEN phone = ? THEN 0 ELSE 1 END, last_inbound_at IS NULL, "
+        "last_inbound_at DESC, id DESC LIMIT 1",
+        ("+" + digits, digits, "+" + digits),
+    )
+    return None if row is None else _chat(row)
+
+
+async def create_whatsapp_chat(
+    tx: Tx,
+    user_ref: str,
+    *,
+    phone: str | None,
+    now: datetime,
+    parent_user_ref: str | None = None,
+    username: str | None = None,
+) -> Chat:
+    """A new WhatsApp chat (or the one a concurrent message just created under this key)."""
+    await tx.execute(
+        "INSERT INTO chats (channel, user_ref, phone, parent_user_ref, username, language, "
+        "created_at) VALUES ('whatsapp', ?, ?, ?, ?, 'id', ?) "
+        "ON CONFLICT (channel, user_ref) DO NOTHING",
+        (user_ref, phone, parent_user_ref, username, now.isoformat()),
+    )
+    chat = await get_chat(tx, WHATSAPP, user_ref)
+    if chat is None:  # pragma: no cover - the row was just written
+        raise LookupError(user_ref)
+    chat.created = True
+    return chat
+
+
+async def set_whatsapp_identity(
+    tx: Tx,
+    chat_id: int,
+    *,
+    user_ref: str,
+    phone: str | None,
+    parent_user_ref: str | None,
+    username: str | None,
+) -> None:
+    """Re-key a WhatsApp chat and set its number; its outbox rows follow the new key.
+
+    The number belongs to one chat only: any other chat holding it loses it. Rows queued for
+    the number before the chat had it (no chat id: a notice by roster phone) now belong to it.
+    """
+    old = await tx.scalar("SELECT user_ref FROM chats WHERE id = ?", (chat_id,))
+    if phone is not None:
+        await tx.execute(
+            "UPDATE chats SET phone = NULL WHERE channel = 'whatsapp' AND phone = ? AND id != ?",
+            (phone, chat_id),
+        )
+    await tx.execute(
+        "UPDATE chats SET user_ref = ?, phone = ?, parent_user_ref = ?, username = ? WHERE id = ?",
+        (user_ref, phone, parent_user_ref, username, chat_id),
+    )
+    if old is not None and old != user_ref:
+        await tx.execute("UPDATE outbox SET user_ref = ? WHERE chat_id = ?", (user_ref, chat_id))
+    if phone is not None:
+        await tx.execute(
+            "UPDATE outbox SET chat_id = ?, user_ref = ? WHERE channel = 'whatsapp' "
+            "AND chat_id IS NULL AND user_ref = ? AND status IN ('queued', 'held')",
+            (chat_id, user_ref, phone.lstrip("+")),
+        )
+
+
+async def move_chat_history(
+    tx: Tx,
+    *,
+    keep: Chat,
+    drop: Chat,
+    worker_id: int | None,
+    facilitator_id: int | None,
+    active_role: str,
+    move_link: bool,
+) -> None:
+    """Merge ``drop`` into ``keep``: reports, files, leads, tickets, outbox rows, the link.
+
+    ``worker_id``/``facilitator_id``/``active_role`` are what ``keep`` ends with (the caller
+    decides whose link wins; ``move_link`` moves ``drop``'s link row, else it is deleted).
+    ``keep``'s conversation stays; ``drop``'s moves only when ``keep`` has none. ``drop``
+    becomes a tombstone that no sender matches.
+    """
+    pair = (keep.id, drop.id)
+    for sql in (
+        "UPDATE claims SET reporter_chat_id = ? WHERE reporter_chat_id = ?",
+        "UPDATE claim_documents SET chat_id = ? WHERE chat_id = ?",
+        "UPDATE leads SET chat_id = ? WHERE chat_id = ?",
+        "UPDATE tickets SET chat_id = ? WHERE chat_id = ?",
+        "UPDATE bind_code_failures SET chat_id = ? WHERE chat_id = ?",
+    ):
+        await tx.execute(sql, pair)
+    await tx.execute(
+        "UPDATE outbox SET chat_id = ?, user_ref = ? WHERE chat_id = ?",
+        (keep.id, keep.user_ref, drop.id),
+    )
+    if move_link:
+        await tx.execute("UPDATE chat_identity SET chat_id = ? WHERE chat_id = ?", pair)
+    else:
+        await tx.execute("DELETE FROM chat_identity WHERE chat_id = ?", (drop.id,))
+    if facilitator_id is not None and facilitator_id == drop.facilitator_id:
+        await tx.execute("UPDATE facilitators SET bound_chat_id = ? WHERE bound_chat_id = ?", pair)
+    else:
+        await tx.execute(
+            "UPDATE facilitators SET bound_chat_id = NULL WHERE bound_chat_id = ?", (drop.id,)
+        )
+    has_state = await tx.scalar("SELECT 1 FROM conversations WHERE chat_id = ?", (keep.id,))
+    if has_state is None:
+        await tx.execute("UPDATE conversations SET chat_id = ? WHERE chat_id = ?", pair)
+    else:
+        await tx.execute("DELETE FROM conversations WHERE chat_id = ?", (drop.id,))
+    last = max(x for x in (keep.last_inbound_at, drop.last_inbound_at, "") if x is not None)
+    await tx.execute(
+        "UPDATE chats SET user_ref = ?, phone = NULL, worker_id = NULL, facilitator_id = NULL, "
+        "active_role = 'public' WHERE id = ?",
+        (f"{MERGED_PREFIX}{keep.id}:{drop.id}", drop.id),
+    )
+    await tx.execute(
+        "UPDATE chats SET worker_id = ?, facilitator_id = ?, active_role = ?, opted_out = ?, "
+        "last_inbound_at = ?, phone = COALESCE(phone, ?) WHERE id = ?",
+        (
+            worker_id,
+            facilitator_id,
+            active_role,
+            int(keep.opted_out or drop.opted_out),
+            last or None,
+            drop.phone,
+            keep.id,
+        ),
+    )
+
+
+async def release_facilitator(tx: Tx, chat_id: int) -> bool:
+    """Unbind the facilitator bound to this chat (a new holder of the number); True if any."""
+    changed = await tx.execute_rowcount(
+        "UPDATE facilitators SET bound_chat_id = NULL WHERE bound_chat_id = ?", (chat_id,)
+    )
+    await tx.execute(
+        "UPDATE chats SET facilitator_id = NULL, active_role = CASE WHEN active_role != "
+        "'facilitator' THEN active_role WHEN worker_id IS NOT NULL THEN 'worker' ELSE 'public' "
+        "END WHERE id = ?",
+        (chat_id,),
+    )
+    return changed > 0

@@ -140,12 +140,12 @@ async def owner_chat_ids(tx: Tx, worker_id: int, phone: str | None) -> list[int]
     )
     ids = {int(r["chat_id"]) for r in rows}
     if phone:
-        found = await tx.scalar(
-            "SELECT id FROM chats WHERE channel = 'whatsapp' AND user_ref = ?",
-            (phone.lstrip("+"),),
+        digits = phone.lstrip("+")
+        found = await tx.all(
+            "SELECT id FROM chats WHERE channel = 'whatsapp' AND (user_ref = ? OR phone = ?)",
+            (digits, "+" + digits),
         )
-        if found is not None:
-            ids.add(int(found))
+        ids.update(int(r["id"]) for r in found)
     return sorted(ids)
 
 

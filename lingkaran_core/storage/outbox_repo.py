@@ -248,10 +248,13 @@ async def recipient_states(tx: Tx, rows: Iterable[OutboxRow]) -> dict[int, Recip
     for r in rows:
         c: Any = chats.get(r.chat_id) if r.chat_id is not None else None
         if c is None and r.chat_id is None:
+            # A WhatsApp row by number (no chat yet when queued) belongs to the chat that has
+            # that number now, also one keyed by a business-scoped user id.
             c = await tx.one(
                 "SELECT id, channel, user_ref, opted_out, language, last_inbound_at FROM chats "
-                "WHERE channel = ? AND user_ref = ?",
-                (r.channel, r.user_ref),
+                "WHERE channel = ? AND (user_ref = ? OR (channel = 'whatsapp' AND phone = ?)) "
+                "ORDER BY CASE WHEN user_ref = ? THEN 0 ELSE 1 END LIMIT 1",
+                (r.channel, r.user_ref, "+" + r.user_ref, r.user_ref),
             )
         if c is None:
             out[r.id] = RecipientState(

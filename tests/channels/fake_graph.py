@@ -5,6 +5,12 @@ rows with titles <= 24 and descriptions <= 72, list button <= 20, bodies <= 1024
 parameter counts and characters) and answers with a Graph-style error, so a test fails when our
 adapter builds a message the real API would refuse. Error answers can be scripted per call.
 Everything received is recorded.
+
+Addressing as the Cloud API has it since the business-scoped user ids (2026): ``to`` is a phone
+number, ``recipient`` a BSUID (``ID.1502576394655843``) or a parent BSUID (``ID.ENT.…``); with
+both, ``to`` wins (Meta's and its partners' docs); a BSUID in ``to`` or a number in
+``recipient`` is refused. The answer's ``contacts`` name the input and, where the fake knows it
+(``users``: number -> BSUID), the other id, as Meta's do.
 """
 
 from __future__ import annotations
@@ -57,6 +63,8 @@ class FakeGraph:
     # Scripted answers for the next POST /messages calls: (http status, graph error code | None).
     failures: list[tuple[int, int | None]] = field(default_factory=list)
     base_url: str = ""
+    # WhatsApp users the fake knows: phone digits -> BSUID (for the answers' ``contacts``).
+    users: dict[str, str] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     # -- what tests look at --------------------------------------------------------------
@@ -69,6 +77,15 @@ class FakeGraph:
             for r in self.requests
             if r.method == "POST" and r.path.endswith("/messages") and r.body.get("_accepted")
         ]
+
+    @staticmethod
+    def addressee(m: dict[str, Any]) -> str:
+        """Who an accepted message went to: its ``to`` (a number), else its ``recipient``."""
+        return str(m.get("to") or m.get("recipient") or "")
+
+    def sent_to(self, address: str) -> list[dict[str, Any]]:
+        """The accepted messages addressed to a number or a BSUID."""
+        return [m for m in self.sent if self.addressee(m) == address]
 
     def texts(self) -> list[str]:
         """The visible text of every accepted message (body text of interactive ones)."""
@@ -139,10 +156,17 @@ class FakeGraph:
         body["_accepted"] = True
         wamid = f"wamid.{next(self._ids)}"
         body["_wamid"] = wamid
+        if body.get("to"):
+            digits = re.sub(r"\D", "", str(body["to"]))
+            contact = {"input": body["to"], "wa_id": digits}
+            if digits in self.users:
+                contact["user_id"] = self.users[digits]
+        else:
+            contact = {"input": body["recipient"], "user_id": body["recipient"]}
         return JSONResponse(
             {
                 "messaging_product": "whatsapp",
-                "contacts": [{"input": body["to"], "wa_id": body["to"]}],
+                "contacts": [contact],
                 "messages": [{"id": wamid}],
             }
         )
@@ -198,12 +222,21 @@ def _template_param_counts() -> dict[tuple[str, str], int]:
     return _TEMPLATE_PARAMS
 
 
+BSUID = re.compile(r"[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}")
+PHONE = re.compile(r"\+?[0-9][0-9 ()-]{0,24}")
+
+
 def validate_message(body: Any) -> str | None:
     """What the Cloud API would refuse in a ``POST /messages`` body, or None."""
     if not isinstance(body, dict) or body.get("messaging_product") != "whatsapp":
         return "messaging_product"
-    if not body.get("to"):
-        return "to"
+    to, recipient = body.get("to"), body.get("recipient")
+    if not to and not recipient:
+        return "to or recipient"
+    if to and (not isinstance(to, str) or BSUID.fullmatch(to) or not PHONE.fullmatch(to)):
+        return f"to {to!r} is not a phone number"
+    if not to and (not isinstance(recipient, str) or not BSUID.fullmatch(recipient)):
+        return f"recipient {recipient!r} is not a business-scoped user id"
     kind = body.get("type")
     if kind == "text":
         text = body.get("text", {}).get("body", "")

@@ -60,18 +60,38 @@ class Harness:
 
 @dataclass
 class WAUser:
-    """A WhatsApp user: types, taps buttons and list rows, sends photos; reads what came back."""
+    """A WhatsApp user: types, taps buttons and list rows, sends photos; reads what came back.
+
+    ``wa_id`` is the number Meta shows (None for a user with a username who hides it),
+    ``user_id`` the business-scoped user id (BSUID) Meta adds since 2026.
+    """
 
     h: Harness
-    wa_id: str = USER
+    wa_id: str | None = USER
     seen: int = 0
     last: list[dict[str, Any]] = field(default_factory=list)
     ts: int = wp.T0
+    user_id: str | None = None
+    username: str | None = None
+
+    @property
+    def ids(self) -> dict[str, Any]:
+        """The sender fields of this user's messages."""
+        return {"sender": self.wa_id, "user_id": self.user_id}
+
+    def mine(self) -> list[dict[str, Any]]:
+        """What the bot sent this user (to their number or to their BSUID)."""
+        return [
+            m for m in self.h.graph.sent if self.h.graph.addressee(m) in (self.wa_id, self.user_id)
+        ]
 
     async def _send(self, msg: dict[str, Any]) -> list[dict[str, Any]]:
-        status = await self.h.post(wp.envelope(wp.value(messages=[msg], wa_id=self.wa_id)))
+        body = wp.envelope(
+            wp.value(messages=[msg], wa_id=self.wa_id, user_id=self.user_id, username=self.username)
+        )
+        status = await self.h.post(body)
         assert status == 200
-        mine = [m for m in self.h.graph.sent if m["to"] == self.wa_id]
+        mine = self.mine()
         self.last = mine[self.seen :]
         self.seen = len(mine)
         return self.last
@@ -81,7 +101,7 @@ class WAUser:
         return self.ts
 
     async def say(self, text: str) -> list[dict[str, Any]]:
-        return await self._send(wp.text(text, sender=self.wa_id, ts=self._next_ts()))
+        return await self._send(wp.text(text, ts=self._next_ts(), **self.ids))
 
     async def tap(self, label: str) -> list[dict[str, Any]]:
         """Tap the button/row whose title starts with ``label`` (or whose choice id is it)."""
@@ -99,18 +119,16 @@ class WAUser:
                 if title.lower().startswith(label.lower()) or raw_id.split("|", 1)[-1] == label:
                     ts = self._next_ts()
                     if it["type"] == "button":
-                        msg = wp.button_reply(raw_id, title, sender=self.wa_id, ts=ts)
+                        msg = wp.button_reply(raw_id, title, ts=ts, **self.ids)
                     else:
-                        msg = wp.list_reply(raw_id, title, sender=self.wa_id, ts=ts)
+                        msg = wp.list_reply(raw_id, title, ts=ts, **self.ids)
                     return await self._send(msg)
             raise AssertionError(f"no {label!r} in {options}\n{self.transcript()}")
         raise AssertionError(f"no interactive message to tap {label!r}\n{self.transcript()}")
 
     async def photo(self, media_id: str, data: bytes = JPEG, mime: str = "image/jpeg") -> list[Any]:
         self.h.graph.add_media(media_id, data, mime)
-        return await self._send(
-            wp.image(media_id, mime=mime, sender=self.wa_id, ts=self._next_ts())
-        )
+        return await self._send(wp.image(media_id, mime=mime, ts=self._next_ts(), **self.ids))
 
     def text(self) -> str:
         return "\n".join(_visible(m) for m in self.last)
@@ -121,7 +139,7 @@ class WAUser:
             assert f.lower() in text, f"expected {f!r} in:\n{self.text()}"
 
     def transcript(self) -> str:
-        return "\n".join(_visible(m) for m in self.h.graph.sent if m["to"] == self.wa_id)[-3000:]
+        return "\n".join(_visible(m) for m in self.mine())[-3000:]
 
 
 def _read(path: str | Path) -> bytes:

@@ -344,8 +344,15 @@ async def test_a_number_change_drops_the_link_and_answers_nothing(h: Harness) ->
     sent_before = len(h.graph.sent)
     assert await h.post(recorded("system_user_changed_number")) == 200
     assert len(h.graph.sent) == sent_before  # a system message gets no reply
-    rows = await h.rows("SELECT worker_id FROM chats WHERE user_ref = ?", (USER,))
+    rows = await h.rows("SELECT user_ref, phone, worker_id FROM chats WHERE id = ?", (chat.id,))
+    # The chat (and its history) follows the user to the new number; the old number's next
+    # holder finds no chat; the link is gone either way (NIK + date of birth again).
+    assert (rows[0]["user_ref"], rows[0]["phone"]) == ("6281299998888", "+6281299998888")
     assert rows[0]["worker_id"] is None
+    assert (
+        await h.rows("SELECT 1 FROM chats WHERE user_ref = ? OR phone = ?", (USER, "+" + USER))
+        == []
+    )
     audit = await h.rows("SELECT action, details FROM audit_log WHERE action = 'link.expired'")
     assert len(audit) == 1
     assert "user_changed_number" in audit[0]["details"]

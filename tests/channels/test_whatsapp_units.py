@@ -114,7 +114,6 @@ def test_voice_location_and_contacts_are_parsed() -> None:
     ("msg", "kind"),
     [
         (wp.sticker(), "sticker"),
-        (wp.reaction(), "reaction"),
         (
             {"from": "62811", "id": "wamid.V", "timestamp": "1", "type": "video", "video": {}},
             "video",
@@ -129,6 +128,11 @@ def test_voice_location_and_contacts_are_parsed() -> None:
 def test_other_message_types_are_unsupported(msg: dict, kind: str) -> None:
     m = one(msg)
     assert (m.kind, m.unsupported) == ("unsupported", kind)
+
+
+def test_a_reaction_is_its_own_kind_never_an_answer() -> None:
+    m = one(wp.reaction())
+    assert (m.kind, m.text, m.context_id) == ("reaction", "👍", "wamid.out1")
 
 
 def test_a_batch_keeps_every_entry_change_and_message_in_order() -> None:

@@ -3,6 +3,11 @@
 Shapes follow Meta's webhook examples as quoted in TECH.md §3 and pywa's recorded updates
 (david-lev/pywa ``tests/data/updates/message.json`` and ``message_status.json``): a value has
 ``metadata``, ``contacts`` (profile name + wa_id) and either ``messages`` or ``statuses``.
+
+Since 2026 a contact also carries ``user_id`` (the business-scoped user id, BSUID) and, for a
+user with a username, ``profile.username``; such a user's number may be missing from
+``contacts[].wa_id`` and ``messages[].from`` (then ``from_user_id`` names them): pass
+``user_id=`` and ``wa_id=None`` / ``sender=None`` (nyaruka/courier ``hello_from_bsuid.json``).
 """
 
 from __future__ import annotations
@@ -39,9 +44,11 @@ def value(
     *,
     messages: list[dict[str, Any]] | None = None,
     statuses: list[dict[str, Any]] | None = None,
-    wa_id: str = "6281234567890",
+    wa_id: str | None = "6281234567890",
     name: str = "Ani",
     pnid: str = PNID,
+    user_id: str | None = None,
+    username: str | None = None,
 ) -> dict[str, Any]:
     """One change value."""
     v: dict[str, Any] = {
@@ -49,7 +56,14 @@ def value(
         "metadata": {"display_phone_number": BIZ_NUMBER, "phone_number_id": pnid},
     }
     if messages is not None:
-        v["contacts"] = [{"profile": {"name": name}, "wa_id": wa_id}]
+        contact: dict[str, Any] = {"profile": {"name": name}}
+        if username:
+            contact["profile"]["username"] = username
+        if wa_id:
+            contact["wa_id"] = wa_id
+        if user_id:
+            contact["user_id"] = user_id
+        v["contacts"] = [contact]
         v["messages"] = messages
     if statuses is not None:
         v["statuses"] = statuses
@@ -69,22 +83,35 @@ def envelope(*values: dict[str, Any], entries: int = 1) -> dict[str, Any]:
     }
 
 
-def _msg(kind: str, sender: str, ts: int | None, mid: str | None, **extra: Any) -> dict[str, Any]:
-    m: dict[str, Any] = {
-        "from": sender,
-        "id": mid or wamid(),
-        "timestamp": str(ts if ts is not None else T0),
-        "type": kind,
-    }
+def _msg(
+    kind: str,
+    sender: str | None,
+    ts: int | None,
+    mid: str | None,
+    *,
+    user_id: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    m: dict[str, Any] = {}
+    if sender:
+        m["from"] = sender
+    if user_id:
+        m["from_user_id"] = user_id
+    m.update({"id": mid or wamid(), "timestamp": str(ts if ts is not None else T0), "type": kind})
     m.update(extra)
     return m
 
 
 def text(
-    body: str, *, sender: str = "6281234567890", ts: int | None = None, mid: str | None = None
+    body: str,
+    *,
+    sender: str | None = "6281234567890",
+    ts: int | None = None,
+    mid: str | None = None,
+    user_id: str | None = None,
 ) -> dict[str, Any]:
     """A text message."""
-    return _msg("text", sender, ts, mid, text={"body": body})
+    return _msg("text", sender, ts, mid, user_id=user_id, text={"body": body})
 
 
 def button_reply(
@@ -92,9 +119,10 @@ def button_reply(
     title: str,
     *,
     context_id: str = "wamid.out1",
-    sender: str = "6281234567890",
+    sender: str | None = "6281234567890",
     ts: int | None = None,
     mid: str | None = None,
+    user_id: str | None = None,
 ) -> dict[str, Any]:
     """A tap on a reply button (``context`` names the message it answers)."""
     return _msg(
@@ -102,6 +130,7 @@ def button_reply(
         sender,
         ts,
         mid,
+        user_id=user_id,
         context={"from": BIZ_NUMBER, "id": context_id},
         interactive={"type": "button_reply", "button_reply": {"id": button_id, "title": title}},
     )
@@ -112,9 +141,10 @@ def list_reply(
     title: str,
     description: str = "",
     *,
-    sender: str = "6281234567890",
+    sender: str | None = "6281234567890",
     ts: int | None = None,
     mid: str | None = None,
+    user_id: str | None = None,
 ) -> dict[str, Any]:
     """A pick from a list."""
     reply = {"id": row_id, "title": title}
@@ -125,6 +155,7 @@ def list_reply(
         sender,
         ts,
         mid,
+        user_id=user_id,
         context={"from": BIZ_NUMBER, "id": "wamid.out2"},
         interactive={"type": "list_reply", "list_reply": reply},
     )
@@ -149,15 +180,16 @@ def image(
     *,
     mime: str = "image/jpeg",
     caption: str | None = None,
-    sender: str = "6281234567890",
+    sender: str | None = "6281234567890",
     ts: int | None = None,
     mid: str | None = None,
+    user_id: str | None = None,
 ) -> dict[str, Any]:
     """A photo."""
     body: dict[str, Any] = {"mime_type": mime, "sha256": "4654+8g=", "id": media_id}
     if caption:
         body["caption"] = caption
-    return _msg("image", sender, ts, mid, image=body)
+    return _msg("image", sender, ts, mid, user_id=user_id, image=body)
 
 
 def document(
@@ -247,18 +279,25 @@ def status(
     message_id: str,
     state: str,
     *,
-    recipient: str = "6281234567890",
+    recipient: str | None = "6281234567890",
+    recipient_user_id: str | None = None,
     ts: int | None = None,
     error_code: int | None = None,
     pricing: bool = True,
 ) -> dict[str, Any]:
-    """A delivery status; failed ones carry ``errors`` and (since PMP) often no pricing."""
+    """A delivery status; failed ones carry ``errors`` and (since PMP) often no pricing.
+
+    ``recipient_user_id``: the BSUID, set when we sent to it (``recipient`` then is None).
+    """
     s: dict[str, Any] = {
         "id": message_id,
         "status": state,
         "timestamp": str(ts if ts is not None else T0),
-        "recipient_id": recipient,
     }
+    if recipient:
+        s["recipient_id"] = recipient
+    if recipient_user_id:
+        s["recipient_user_id"] = recipient_user_id
     if pricing and state != "failed":
         s["conversation"] = {"id": "7270432eae37498234f4444b35ffc5", "origin": {"type": "service"}}
         s["pricing"] = {"billable": True, "pricing_model": "PMP", "category": "utility"}
