@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import string
 from pathlib import Path
@@ -161,6 +162,48 @@ def test_village_placeholders_match_the_indonesian(lang: str) -> None:
         )
     ]
     assert not shape, "line/number structure differs:\n" + "\n".join(map(repr, shape[:20]))
+    # pybabel compile refuses an entry whose %-placeholders differ ("50% selama" reads as "% s").
+    errors = [(m.id, str(e)) for m, errs in cat.check() for e in errs]
+    assert not errors, errors[:10]
+
+
+def _option_labels() -> set[str]:
+    """Every literal ``Option(label=N_("..."))``/``Choice`` label in the handlers."""
+    labels: set[str] = set()
+    for path in (ROOT / "handlers").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", None))
+            if name not in ("Option", "Choice"):
+                continue
+            for kw in node.keywords:
+                arg = kw.value
+                if (
+                    kw.arg == "label"
+                    and isinstance(arg, ast.Call)
+                    and arg.args
+                    and isinstance(arg.args[0], ast.Constant)
+                    and isinstance(arg.args[0].value, str)
+                ):
+                    labels.add(arg.args[0].value)
+    return labels
+
+
+@pytest.mark.parametrize("lang", VILLAGE_LANGUAGES)
+def test_village_button_labels_fit_a_whatsapp_button(lang: str) -> None:
+    """A label fits a WhatsApp reply button (20) when the Indonesian one does."""
+    labels = _option_labels()
+    assert len(labels) > 50
+    path = ROOT / "locales" / lang / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as fh:
+        cat = read_po(fh)
+    long = [
+        (m.id, m.string)
+        for m in cat
+        if m.id in labels and m.string and len(str(m.string)) > max(20, len(str(m.id)))
+    ]
+    assert not long, long
 
 
 @pytest.mark.parametrize("lang", VILLAGE_LANGUAGES)
