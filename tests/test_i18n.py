@@ -230,6 +230,5 @@ if __name__ == "__main__":  # python tests/test_i18n.py jv mad: what is left to 
 
     for code in sys.argv[1:] or VILLAGE_LANGUAGES:
         todo = untranslated(code)
-        print(f"# {code}: {len(todo)} untranslated worker/heir msgids")
-        for msg in todo:
-            print(repr(msg))
+        sys.stdout.write(f"# {code}: {len(todo)} untranslated worker/heir msgids\n")
+        sys.stdout.writelines(f"{msg!r}\n" for msg in todo)
