@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-$(MO): locales/en/LC_MESSAGES/messages.po $(STAMP)
+$(MO): $(wildcard locales/*/LC_MESSAGES/messages.po) $(STAMP)
 	$(PYBABEL) compile --statistics -d locales -D messages
 
 i18n-compile: $(MO)

@@ -334,6 +334,8 @@ class Engine:
         self._waiters: dict[tuple[str, str], int] = {}
         # Hooks other parts plug in (facilitator bind codes, intent routing of free text...).
         self.before_step: list[Hook] = []
+        # Hooks that may add to the replies of a handled message (the language suggestion).
+        self.after_step: list[Callable[[Ctx, list[Reply]], Awaitable[list[Reply]]]] = []
         # Channels that confirm delivery (``replies_sent``) get replies replayed after a crash.
         self.track_replies = track_replies
         # Called (in the background) after each handled message commits: `serve` wakes the
@@ -430,6 +432,8 @@ class Engine:
                     effects=effects,
                 )
                 replies = await self._dispatch(ctx, fresh=fresh)
+                for extend in self.after_step:
+                    replies = await extend(ctx, replies)
                 await tx.commit_inline(
                     chat_store.finish_message_sync,
                     ctx.chat.id,

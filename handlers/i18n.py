@@ -3,6 +3,11 @@
 The msgid is the Indonesian text itself (Indonesian is the source language). Step declarations are
 built at import time, so strings there are only *marked* with ``N_`` and translated at render time
 with the user's language (TECH.md §9). Money and dates always go through babel.
+
+Javanese (``jv``) and Madurese (``mad``) translate the worker and heir texts; a msgid they leave
+empty (the facilitator screens) reads in Indonesian, gettext's own fallback to the msgid. Babel
+has no Madurese locale data, so its numbers and dates use the Indonesian formats (Javanese CLDR
+data gives the same ``25 November 2026`` and ``Rp42.000.000``).
 """
 
 from __future__ import annotations
@@ -22,10 +27,17 @@ _CATALOG_DIRS = (
     Path(__file__).resolve().parent / "locales",
     Path(__file__).resolve().parent.parent / "locales",
 )
-LANGUAGES = ("id", "en")
+LANGUAGES = ("id", "en", "jv", "mad")
 DEFAULT_LANGUAGE = "id"
 TZ = ZoneInfo("Asia/Jakarta")
-_BABEL_LOCALE = {"id": "id_ID", "en": "en_US"}
+_BABEL_LOCALE = {"id": "id_ID", "en": "en_US", "jv": "jv_ID", "mad": "id_ID"}
+# The name of each language in itself (menus, the "switched" note).
+LANGUAGE_NAMES = {
+    "id": "Bahasa Indonesia",
+    "en": "English",
+    "jv": "Basa Jawa",
+    "mad": "Bhâsa Madhurâ",
+}
 
 
 def N_(msgid: str) -> str:

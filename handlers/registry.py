@@ -55,6 +55,11 @@ def build_engine(
 
     # First: an expired link (recycled number) is dropped before any flow can read it.
     engine.before_step.append(link.link_freshness_hook)
+    from handlers import language_offer
+
+    # Javanese / Madurese: a press on the offer switches; a message written in it gets the offer.
+    engine.before_step.append(language_offer.offer_hook)
+    engine.after_step.append(language_offer.add_offer)
     for module_name in ("handlers.facilitator",):
         try:
             module = importlib.import_module(module_name)

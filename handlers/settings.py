@@ -68,6 +68,18 @@ SETTINGS = Flow(
             choices=(
                 Option(id="id", label="Bahasa Indonesia", translate=False, aliases=("indonesia",)),
                 Option(id="en", label="English", translate=False, aliases=("inggris",)),
+                Option(
+                    id="jv",
+                    label="Basa Jawa",
+                    translate=False,
+                    aliases=("jawa", "bahasa jawa", "boso jowo", "jowo"),
+                ),
+                Option(
+                    id="mad",
+                    label="Bhâsa Madhurâ",
+                    translate=False,
+                    aliases=("madura", "bahasa madura", "basa madura", "bhasa madhura", "madhura"),
+                ),
             ),
             next=_language_next,
         ),
