@@ -63,13 +63,16 @@ def doc_list(ctx: Ctx, kinds: list[str]) -> str:
 
 
 async def _own_claim(ctx: Ctx, claim: Claim) -> bool:
-    """Filed by this chat (since its link last expired: recycled numbers), or about the
+    """Filed by this chat (since its link last expired: recycled numbers), or about a
     (verified) worker linked to it."""
     if claim.reporter_chat_id == ctx.chat.id and await services.filed_by_this_owner(
         ctx.tx, chat_id=ctx.chat.id, reported_at=claim.reported_at
     ):
         return True
-    return ctx.chat.worker_id is not None and claim.worker_id == ctx.chat.worker_id
+    if claim.worker_id is None or ctx.chat.worker_id is None:
+        return False
+    # A household's phone sees the claims about every person linked to it (issue 22).
+    return claim.worker_id in await services.linked_worker_ids(ctx.tx, ctx.chat.id)
 
 
 async def _acting_facilitator(ctx: Ctx, claim: Claim) -> Facilitator | None:
