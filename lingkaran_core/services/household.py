@@ -69,6 +69,12 @@ async def linked_worker(tx: Tx, *, chat_id: int, worker_id: int) -> Worker:
     return worker
 
 
+async def own_worker_id(tx: Tx, chat_id: int) -> int | None:
+    """The chat's own (first) link, if any."""
+    ids = await identity_repo.linked_worker_ids(tx, chat_id)
+    return ids[0] if ids else None
+
+
 async def chats_of_worker(tx: Tx, worker_id: int) -> list[int]:
     """Every chat linked to a worker (their own phone and the household phones)."""
     return await identity_repo.linked_chat_ids(tx, worker_id)
