@@ -510,6 +510,15 @@ def _render_attempt(t: Translator, p: Mapping[str, Any]) -> str:
 
 
 def _render_verified(t: Translator, p: Mapping[str, Any]) -> str:
+    if p.get("name"):
+        title = t(N_("Ibu")) if p.get("sex") == "P" else t(N_("Bapak"))
+        return t(
+            N_(
+                "Pendamping desa sudah memastikan data {who}. Chat ini kini terhubung dengan data "
+                "itu. Ketik MENU lalu pilih Cek kepesertaan."
+            ),
+            who=f"{title} {p['name']}",
+        )
     return t(
         N_(
             "Pendamping desa sudah memastikan data Bapak/Ibu. Chat ini kini terhubung. Ketik MENU "

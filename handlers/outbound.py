@@ -125,13 +125,7 @@ def _missing_docs(t: Translator, p: Mapping[str, Any]) -> str:
             ref=p["ref"],
             docs=_docs(t, p.get("missing", [])),
         )
-    return (
-        first
-        + " "
-        + t(N_("Layanan ini gratis."))
-        + " "
-        + t(STOP_HINT)
-    )
+    return first + " " + t(N_("Layanan ini gratis.")) + " " + t(STOP_HINT)
 
 
 def _funding_line(t: Translator, p: Mapping[str, Any]) -> str:
@@ -193,14 +187,7 @@ def _coverage_ending(t: Translator, p: Mapping[str, Any]) -> str:
             until=_d(t, p["until"]),
         )
     return (
-        first
-        + due
-        + " "
-        + _funding_line(t, p)
-        + " "
-        + t(OFFICIAL_CHECK_HINT)
-        + " "
-        + t(STOP_HINT)
+        first + due + " " + _funding_line(t, p) + " " + t(OFFICIAL_CHECK_HINT) + " " + t(STOP_HINT)
     )
 
 
@@ -236,15 +223,7 @@ def _arrears(t: Translator, p: Mapping[str, Any]) -> str:
             ),
             month=_month(t, p["month"]),
         )
-    return (
-        first
-        + " "
-        + t(FREE_HINT)
-        + " "
-        + t(OFFICIAL_CHECK_HINT)
-        + " "
-        + t(STOP_HINT)
-    )
+    return first + " " + t(FREE_HINT) + " " + t(OFFICIAL_CHECK_HINT) + " " + t(STOP_HINT)
 
 
 def _scholarship(t: Translator, p: Mapping[str, Any]) -> str:
@@ -287,13 +266,7 @@ def _protected(t: Translator, p: Mapping[str, Any]) -> str:
             ),
             until=_d(t, p["until"]),
         )
-    return (
-        first
-        + " "
-        + t(FREE_HINT)
-        + " "
-        + t(STOP_HINT)
-    )
+    return first + " " + t(FREE_HINT) + " " + t(STOP_HINT)
 
 
 def _digest(t: Translator, p: Mapping[str, Any]) -> str:

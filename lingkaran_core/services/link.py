@@ -600,7 +600,7 @@ async def confirm_by_facilitator(
         pending.chat_id,
         now=now,
         msg_key=VERIFIED_MSG_KEY,
-        params={},
+        params={"name": pending.worker.name, "sex": pending.worker.sex},
         dedupe_key=f"link-verified:{pending.chat_id}:{now.isoformat()}",
         priority=2,
     )

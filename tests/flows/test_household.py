@@ -427,3 +427,51 @@ async def test_the_kk_number_links_a_family_member_but_not_another_household(
             )
     async with db.read() as r:
         assert await r.scalar("SELECT COUNT(*) FROM chat_links") == 2
+
+
+async def test_the_facilitator_adds_a_household_member_in_person(
+    chat: ChatDriver, db: Database, clock: FixedClock
+) -> None:
+    from lingkaran_core.facilitators import create_facilitator
+
+    husband = await seed(db, nik=SUTRISNO, name="Sutrisno", birth="1978-05-15", sex="L")
+    wife = await seed(db, nik=SITI, name="Siti Aminah", birth="1982-03-12", sex="P", phone=None)
+    async with db.tx() as tx:
+        await create_facilitator(
+            tx,
+            name="Bu Rina",
+            phone=None,
+            scope_kind="desa",
+            scope_code=SUKORENO_KALISAT,
+            now=clock(),
+            code="K7QM4XPT",
+        )
+    fac = ChatDriver(engine=chat.engine, clock=clock, channel="telegram", user="fac1")
+    await fac.send("K7QM4XPT")
+    fac.expect("Kode diterima")
+    await link_self(chat)
+    await chat.send("menu")
+    await chat.tap("Pengaturan")
+    await chat.tap("Tambah keluarga")
+    await chat.send(SITI)
+    await chat.send("12-03-1982")
+    await chat.tap("Lewat pendamping")
+    code = chat.text.split("Kode verifikasi: ")[1][:6]
+    await fac.send("menu")
+    await fac.tap("Verifikasi pekerja")
+    await fac.send(code)
+    fac.expect("Ibu Siti Aminah", "HP itu sudah terhubung dengan data 1 orang lain")
+    await fac.tap("Ya")
+    fac.expect("sudah terhubung")
+    async with db.read() as r:
+        links = await r.all("SELECT worker_id, factor, facilitator_id FROM chat_links ORDER BY id")
+        told = await r.one("SELECT params FROM outbox WHERE msg_key = 'identity.verified'")
+    assert [(x["worker_id"], x["factor"]) for x in links] == [
+        (husband, "channel_phone"),
+        (wife, "facilitator"),
+    ]
+    assert links[1]["facilitator_id"] is not None
+    assert told is not None and "Siti Aminah" in told["params"]
+    await chat.send("menu")
+    await chat.tap("Cek kepesertaan")
+    chat.expect(WHOM)
