@@ -6,6 +6,7 @@ addressed to her; unlinking one leaves the other; a seventh link is refused in p
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from conftest import ChatDriver, FixedClock
@@ -180,8 +181,9 @@ async def test_a_husbands_phone_checks_both_coverages_files_for_his_wife_and_get
     inbox = await deliver(db, clock)
     texts = inbox.texts(chat.user)
     assert len(texts) == 1, texts
-    assert "perlindungan BPJS Ketenagakerjaan Ibu Siti Aminah tercatat sampai 30 November" in (
-        texts[0]
+    assert (
+        "perlindungan BPJS Ketenagakerjaan Ibu Siti Aminah tercatat sampai 30 November"
+        in (texts[0])
     )
     assert "Sutrisno" not in texts[0]
 
@@ -475,3 +477,50 @@ async def test_the_facilitator_adds_a_household_member_in_person(
     await chat.send("menu")
     await chat.tap("Cek kepesertaan")
     chat.expect(WHOM)
+
+
+async def test_staff_list_and_remove_links_with_the_admin_command_line(
+    chat: ChatDriver,
+    db: Database,
+    db_path: Path,
+    clock: FixedClock,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import asyncio
+
+    from conftest import settings_for
+
+    from lingkaran.channels.admin_cli import main
+
+    async def admin(*argv: str) -> tuple[int, str]:
+        code = await asyncio.to_thread(
+            main, [*argv, "--db", str(db_path)], settings=settings_for(), clock=clock
+        )
+        captured = capsys.readouterr()
+        assert "Traceback" not in captured.err
+        return code, captured.out + captured.err
+
+    _husband, wife = await household(chat, db)
+    code, text = await admin("links", "show", SITI)
+    assert code == 0
+    assert "Siti Aminah" in text and "channel_phone" in text and SITI not in text
+    code, text = await admin("links", "chat", "1")
+    assert code == 0
+    assert "Sutrisno" in text and "Siti Aminah" in text and "3509********0002" in text
+    code, text = await admin("links", "remove", "1")
+    assert code == 2
+    code, text = await admin("links", "remove", "1", "--nik", SITI)
+    assert code == 0
+    assert f"removed the link to worker #{wife}; still linked to 1" in text
+    async with db.read() as r:
+        audit = await r.one(
+            "SELECT actor_kind, channel FROM audit_log WHERE action = 'link.removed'"
+        )
+    assert audit is not None and (audit["actor_kind"], audit["channel"]) == ("admin", "admin")
+    code, text = await admin("links", "remove", "1", "--nik", SITI)
+    assert code == 1
+    code, text = await admin("links", "remove", "1", "--all")
+    assert code == 0 and "no link left" in text
+    await chat.send("menu")
+    await chat.tap("Cek kepesertaan")
+    chat.expect("Ketik NIK")
