@@ -163,9 +163,9 @@ async def unlink(
     return targets
 
 
-async def links_of_worker(tx: Tx, nik: str) -> tuple[Worker, list[ChatLink]]:
-    """A worker (by NIK) and every chat linked to them, for staff."""
-    worker = await worker_by_nik(tx, nik)
+async def links_of_worker(tx: Tx, nik: str | int) -> tuple[Worker, list[ChatLink]]:
+    """A worker (by NIK, or by id) and every chat linked to them, for staff."""
+    worker = await (worker_by_id(tx, nik) if isinstance(nik, int) else worker_by_nik(tx, nik))
     if worker is None:
         raise NotFound("worker.not_found")
     out: list[ChatLink] = []
