@@ -77,7 +77,7 @@ async def _visible(ctx: Ctx) -> list[Claim]:
     """Claims this chat may see, newest first (re-checked one by one); on a household's phone
     only those about the person chosen (issue 22)."""
     linked = await services.linked_worker_ids(ctx.tx, ctx.chat.id)
-    found = await claims_visible_to_chat(ctx.tx, ctx.chat.id, ctx.chat.worker_id, worker_ids=linked)
+    found = await claims_visible_to_chat(ctx.tx, ctx.chat.id, ctx.chat.worker_id)
     chosen = ctx.data.get(whom.FOR)
     if isinstance(chosen, int) and chosen in linked:
         found = [c for c in found if c.worker_id == chosen]

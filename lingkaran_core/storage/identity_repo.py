@@ -151,12 +151,14 @@ async def remove_link(tx: Tx, chat_id: int, worker_id: int) -> bool:
 
 async def household_keys(tx: Tx, worker_ids: list[int]) -> tuple[set[str], set[str]]:
     """(KK numbers, roster phones) of some workers: what makes a household on the roster."""
-    if not worker_ids:
-        return set(), set()
-    marks = ", ".join("?" for _ in worker_ids)
-    rows = await tx.all(f"SELECT kk, phone FROM workers WHERE id IN ({marks})", worker_ids)
-    kks = {str(r["kk"]) for r in rows if r["kk"]}
-    phones = {str(r["phone"]) for r in rows if r["phone"]}
+    kks: set[str] = set()
+    phones: set[str] = set()
+    for worker_id in worker_ids:  # a chat holds a handful of links
+        row = await tx.one("SELECT kk, phone FROM workers WHERE id = ?", (worker_id,))
+        if row is not None and row["kk"]:
+            kks.add(str(row["kk"]))
+        if row is not None and row["phone"]:
+            phones.add(str(row["phone"]))
     return kks, phones
 
 

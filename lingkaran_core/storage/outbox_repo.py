@@ -462,25 +462,26 @@ async def iter_missing_docs_claims(
         yield out
 
 
-# Every (chat, worker) link: the links table and each chat's own link (``chats.worker_id``,
-# which an older release or an admin may have set without a row there). Issue 22.
-def _links_sql(where: str) -> str:
-    return (
-        f"SELECT chat_id, worker_id FROM chat_links WHERE {where} "
-        f"UNION SELECT id AS chat_id, worker_id FROM chats WHERE worker_id IS NOT NULL AND {where}"
-    )
+# Every (chat, worker) link of workers in an id range: the links table and each chat's own link
+# (``chats.worker_id``, which an older release or an admin may have set without a row there).
+_LINKS_IN_RANGE = (
+    "SELECT chat_id, worker_id FROM chat_links WHERE worker_id > ? AND worker_id <= ? "
+    "UNION SELECT id AS chat_id, worker_id FROM chats "
+    "WHERE worker_id IS NOT NULL AND worker_id > ? AND worker_id <= ?"
+)
 
 
 async def _linked_chats(db: Database, worker_ids: list[int]) -> dict[int, tuple[ChatTarget, ...]]:
-    """The chats linked to each of some workers."""
+    """The chats linked to each of some workers (issue 22: a household's phones too)."""
     ids = sorted(set(worker_ids))
     if not ids:
         return {}
-    marks = ",".join("?" * len(ids))
     async with db.read() as r:
         rows = await r.all(
             "SELECT l.worker_id, c.id AS chat_id, c.channel AS chat_channel, "
-            f"c.user_ref AS chat_user_ref FROM ({_links_sql(f'worker_id IN ({marks})')}) l "
+            "c.user_ref AS chat_user_ref FROM (SELECT chat_id, worker_id FROM chat_links "
+            f"WHERE worker_id IN ({','.join('?' * len(ids))}) UNION SELECT id AS chat_id, "
+            f"worker_id FROM chats WHERE worker_id IN ({','.join('?' * len(ids))})) l "
             "JOIN chats c ON c.id = l.chat_id ORDER BY l.worker_id, c.id",
             (*ids, *ids),
         )
@@ -594,19 +595,18 @@ async def iter_worker_chunks(
                 f"FROM workers w WHERE w.id > ? AND w.id <= ? AND {_LIVE} GROUP BY 1, 2, 3",
                 (lo, hi),
             )
-            links = _links_sql("worker_id > ? AND worker_id <= ?")
             linked = await r.all(
                 "SELECT w.id, w.name, w.sex, w.desa_code, w.coverage_start, w.paid_through, "
                 "w.sector, w.funding_period_id, c.id AS chat_id, "
                 "c.channel AS chat_channel, c.user_ref AS chat_user_ref "
-                f"FROM ({links}) l JOIN chats c ON c.id = l.chat_id "
+                f"FROM ({_LINKS_IN_RANGE}) l JOIN chats c ON c.id = l.chat_id "
                 f"JOIN workers w ON w.id = l.worker_id WHERE {_LIVE} ORDER BY w.id, c.id",
                 (lo, hi, lo, hi),
             )
             notice = await r.all(
                 "SELECT w.id, w.name, w.sex, w.phone, w.coverage_start, w.paid_through, "
                 "c.id AS chat_id, c.channel AS chat_channel, c.user_ref AS chat_user_ref "
-                f"FROM workers w LEFT JOIN ({links}) l ON l.worker_id = w.id "
+                f"FROM workers w LEFT JOIN ({_LINKS_IN_RANGE}) l ON l.worker_id = w.id "
                 "LEFT JOIN chats c ON c.id = l.chat_id WHERE w.id > ? AND w.id <= ? "
                 f"AND {_LIVE} AND w.protected_notice_at IS NULL AND w.phone IS NOT NULL "
                 "AND w.paid_through >= ? ORDER BY w.id, c.id",

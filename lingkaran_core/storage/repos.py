@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -155,21 +154,15 @@ async def claim_by_id(tx: Tx, claim_id: int) -> Claim | None:
 
 
 async def claims_visible_to_chat(
-    tx: Tx,
-    chat_id: int,
-    worker_id: int | None,
-    *,
-    limit: int = 20,
-    worker_ids: Sequence[int] = (),
+    tx: Tx, chat_id: int, worker_id: int | None, *, limit: int = 20
 ) -> list[Claim]:
-    """Claims this chat filed, or whose subject is a worker linked to it (``worker_id`` and
-    ``worker_ids``: a household's phone links several)."""
-    ids = sorted({*worker_ids, *([worker_id] if worker_id is not None else [])}) or [-1]
-    marks = ", ".join("?" for _ in ids)
+    """Claims this chat filed, or whose subject is a worker linked to it: ``worker_id`` (the
+    chat's own) or any other link of the chat (a household's phone, issue 22)."""
     rows = await tx.all(
         f"SELECT {CLAIM_COLS} FROM claims WHERE reporter_chat_id = ? "
-        f"OR (worker_id IS NOT NULL AND worker_id IN ({marks})) ORDER BY id DESC LIMIT ?",
-        (chat_id, *ids, limit),
+        "OR (worker_id IS NOT NULL AND (worker_id = ? OR worker_id IN "
+        "(SELECT worker_id FROM chat_links WHERE chat_id = ?))) ORDER BY id DESC LIMIT ?",
+        (chat_id, worker_id if worker_id is not None else -1, chat_id, limit),
     )
     return [claim_from_row(r) for r in rows]
 
