@@ -140,6 +140,8 @@ async def file_jkk_for_wife(chat: ChatDriver) -> None:
     chat.expect("Mohon periksa:", "Siti Aminah, NIK 3509********0002")
     await chat.tap("Kirim")
     chat.expect("Terkirim. Nomor laporan: LC-2026-")
+    # The documents asked next are hers, and the bot says so.
+    chat.expect("untuk Ibu Siti Aminah.\nSilakan kirim foto")
 
 
 # ---------------------------------------------------------------------------------------------
