@@ -51,7 +51,7 @@ async def _names(ctx: Ctx) -> tuple[str, str | None]:
 async def _confirm_prompt(ctx: Ctx) -> str:
     names, one = await _names(ctx)
     if one is not None:
-        return ctx.t(
+        text = ctx.t(
             N_(
                 "Lepaskan nomor ini dari data {who}? Nomor ini tidak lagi menerima pengingat dan "
                 "kabar klaim {who}, dan datanya tidak bisa dilihat dari sini. Nanti bisa "
@@ -59,6 +59,12 @@ async def _confirm_prompt(ctx: Ctx) -> str:
             ),
             who=one,
         )
+        if len(await whom.linked(ctx)) == 1:
+            # The last link: the number is given up, as when a phone changes hands.
+            text += "\n" + ctx.t(
+                N_("Laporan yang dulu dikirim dari nomor ini juga tidak tampil lagi di sini.")
+            )
+        return text
     return ctx.t(
         N_(
             "Lepaskan nomor ini dari data semua orang ({names})? Laporan yang dulu dikirim dari "

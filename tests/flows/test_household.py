@@ -533,3 +533,27 @@ async def test_staff_list_and_remove_links_with_the_admin_command_line(
     await chat.send("menu")
     await chat.tap("Cek kepesertaan")
     chat.expect("Ketik NIK")
+
+
+async def test_the_only_link_can_be_released_and_the_prompt_says_what_goes(
+    chat: ChatDriver, db: Database
+) -> None:
+    await seed_household(db)
+    await link_self(chat)
+    await chat.send("menu")
+    await chat.tap("Pengaturan")
+    await chat.tap("Lepaskan nomor ini")
+    chat.expect(
+        "Lepaskan nomor ini dari data Bapak Sutrisno?",
+        "Laporan yang dulu dikirim dari nomor ini juga tidak tampil lagi",
+    )
+    await chat.tap("Tidak")
+    chat.expect("Baik, tidak ada yang dilepas.")
+    await chat.send("menu")
+    await chat.tap("Pengaturan")
+    await chat.tap("Lepaskan nomor ini")
+    await chat.tap("Ya, lepaskan")
+    chat.expect("Sudah dilepas: nomor ini tidak lagi terhubung dengan data Bapak Sutrisno")
+    await chat.send("menu")
+    await chat.tap("Pengaturan")
+    chat.expect_not("Lepaskan nomor ini")
