@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import ChatDriver, FixedClock
 
-from handlers.engine import Reply
+from handlers.engine import Engine, Reply
 from lingkaran.channels.base import OutboundMessage, SendResult
 from lingkaran.channels.dispatcher import ChannelLimits, Dispatcher
 from lingkaran.channels.scheduler import run_sweep
@@ -557,3 +557,25 @@ async def test_the_only_link_can_be_released_and_the_prompt_says_what_goes(
     await chat.send("menu")
     await chat.tap("Pengaturan")
     chat.expect_not("Lepaskan nomor ini")
+
+
+async def test_on_whatsapp_the_roster_phone_proves_everyone_whose_roster_phone_it_is(
+    engine: Engine, db: Database, clock: FixedClock
+) -> None:
+    await seed_household(db)  # both have the household's phone on the roster
+    wa = ChatDriver(engine=engine, clock=clock, channel="whatsapp", user=PHONE.lstrip("+"))
+    await wa.send("menu")
+    await wa.tap("Cek kepesertaan")
+    await wa.send(SUTRISNO)
+    await wa.send("15-05-1978")
+    wa.expect("Nomor ini kini terhubung", "Bapak Sutrisno DILINDUNGI")
+    await wa.send("cek istri saya")
+    wa.expect("Data istri belum terhubung")
+    await wa.tap("Hubungkan")
+    await wa.send(SITI)
+    await wa.send("12-03-1982")
+    wa.expect("juga terhubung dengan data Ibu Siti Aminah", "Ibu Siti Aminah DILINDUNGI")
+    wa.expect_not(PENDING)
+    async with db.read() as r:
+        factors = await r.all("SELECT factor FROM chat_links ORDER BY id")
+    assert [f["factor"] for f in factors] == ["channel_phone", "channel_phone"]
