@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from handlers import whom
 from handlers.claim_common import (
     CONFIRM_CHOICES,
     check_subject,
@@ -22,7 +23,7 @@ from handlers.i18n import N_
 from lingkaran_core import claims as claim_rules
 from lingkaran_core import rules, services
 from lingkaran_core.claims import Actor, ChecklistFacts, ClaimType
-from lingkaran_core.errors import NotEligible
+from lingkaran_core.errors import NotAuthorised, NotEligible
 from lingkaran_core.identity import parse_nik
 from lingkaran_core.rules import SchoolLevel
 from lingkaran_core.storage.repos import worker_by_nik
@@ -69,7 +70,21 @@ def _next_school_year(today: date) -> date:
 
 
 async def _nik_parse(ctx: Ctx, answer: Answer) -> str:
+    if answer.option is not None:
+        return answer.option.id
     return parse_nik(answer.text or "", today=ctx.today).value
+
+
+async def _nik_choices(ctx: Ctx) -> list[Option]:
+    """On a household's phone: for whom? The linked names, or a NIK typed (issue 22)."""
+    workers = await whom.linked(ctx)
+    return whom.options(ctx, workers) if len(workers) > 1 and ctx.role != "facilitator" else []
+
+
+async def _nik_prompt(ctx: Ctx) -> str:
+    if await _nik_choices(ctx):
+        return ctx.t(N_("Untuk siapa? Pilih nama peserta (orang tua anak), atau ketik NIK-nya."))
+    return ctx.t(N_("Berapa NIK peserta (orang tua anak)? (16 angka di KTP/KK)"))
 
 
 async def _on_start(ctx: Ctx) -> Outcome | None:
@@ -78,12 +93,22 @@ async def _on_start(ctx: Ctx) -> Outcome | None:
 
 
 async def _nik_next(ctx: Ctx, value: str) -> Outcome:
-    worker = await worker_by_nik(ctx.tx, value)
+    linked = None
+    if value.startswith("w:"):
+        try:
+            linked = await services.linked_worker(
+                ctx.tx, chat_id=ctx.chat.id, worker_id=int(value[2:])
+            )
+        except NotAuthorised:
+            raise Invalid(N_("Mohon ketik NIK peserta: 16 angka di KTP atau KK.")) from None
+        ctx.data["nik"] = value = linked.nik
+    worker = linked or await worker_by_nik(ctx.tx, value)
     await check_subject(ctx, worker)
     ctx.data["worker_id"] = worker.id if worker else None
-    # Name and years of membership are personal: only a facilitator of the desa (checked above)
-    # gets the roster's early answer; anyone else's request is checked by staff.
-    known = worker if worker is not None and filing_as(ctx)[1] == Actor.FACILITATOR else None
+    # Name and years of membership are personal: only a facilitator of the desa (checked above),
+    # or a phone linked to that worker, gets the roster's early answer; others are checked by staff.
+    trusted = filing_as(ctx)[1] == Actor.FACILITATOR or linked is not None
+    known = worker if worker is not None and trusted else None
     ctx.data["name"] = known.name if known else None
     ctx.data["membership_start"] = (
         known.coverage_start.isoformat() if known and known.coverage_start else None
@@ -203,7 +228,9 @@ BEASISWA = Flow(
         ),
         Step(
             name="nik",
-            prompt=N_("Berapa NIK peserta (orang tua anak)? (16 angka di KTP/KK)"),
+            prompt=_nik_prompt,
+            choices=_nik_choices,
+            free_text=True,
             parse=_nik_parse,
             save_as="nik",
             next=_nik_next,

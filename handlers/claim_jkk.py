@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from handlers import whom
 from handlers.claim_common import (
     CONFIRM_CHOICES,
     UNKNOWN_NIK,
@@ -38,7 +39,8 @@ from handlers.i18n import N_, TZ
 from lingkaran_core import claims as claim_rules
 from lingkaran_core import services
 from lingkaran_core.claims import Actor, ChecklistFacts, ClaimType, HeirRelation
-from lingkaran_core.storage.repos import worker_by_id, worker_by_nik
+from lingkaran_core.errors import NotAuthorised
+from lingkaran_core.storage.repos import Worker, worker_by_id, worker_by_nik
 
 TIME_OPTIONS = (
     Option(id="08", label=N_("Pagi"), aliases=("pagi", "esuk", "isuk")),
@@ -65,6 +67,13 @@ RELATIONS = (
     Option(id="sibling", label=N_("Saudara"), aliases=("kakak", "adik", "saudara")),
     Option(id="other", label=N_("Lainnya"), aliases=("lain", "tetangga", "teman")),
 )
+WHO_SELF = Option(id="self", label=N_("Saya sendiri"), aliases=("saya", "aku", "kulo"))
+WHO_OTHER = Option(
+    id="other",
+    label=N_("Orang lain"),
+    description=N_("Keluarga atau tetangga"),
+    aliases=("suami", "istri", "keluarga"),
+)
 EDITABLE = (
     Option(id="date", label=N_("Tanggal")),
     Option(id="place", label=N_("Tempat")),
@@ -80,10 +89,37 @@ async def _on_start(ctx: Ctx) -> Outcome | None:
         return "nik"
     if ctx.data.get("death"):
         return "nik"
+    person = await whom.named(ctx)  # "istri saya jatuh" on a household's phone (issue 22)
+    if person is not None:
+        _for_linked(ctx, person)
+        return "date"
     return None
 
 
+def _for_linked(ctx: Ctx, worker: Worker) -> None:
+    own = worker.id == ctx.chat.worker_id
+    ctx.data.update(who="self" if own else "household", nik=worker.nik, name=worker.name)
+    ctx.data["worker_id"] = worker.id
+
+
+async def _who_choices(ctx: Ctx) -> list[Option]:
+    """Saya sendiri / Orang lain; on a household's phone the linked names instead of "Saya"."""
+    workers = await whom.linked(ctx)
+    if len(workers) > 1 and ctx.role != "facilitator":
+        return [*whom.options(ctx, workers), WHO_OTHER]
+    return [WHO_SELF, WHO_OTHER]
+
+
 async def _who_next(ctx: Ctx, value: str) -> Outcome:
+    if value.startswith("w:"):
+        try:
+            person = await services.linked_worker(
+                ctx.tx, chat_id=ctx.chat.id, worker_id=int(value[2:])
+            )
+        except NotAuthorised:
+            return "nik"
+        _for_linked(ctx, person)
+        return "date"
     if value == "self" and ctx.chat.worker_id is not None:
         worker = await worker_by_id(ctx.tx, ctx.chat.worker_id)
         if worker is not None:
@@ -338,15 +374,7 @@ JKK = Flow(
                 'Kami bantu lapor kecelakaan kerja ("kembali" = ubah jawaban, "batal" = '
                 "berhenti). Siapa yang celaka?"
             ),
-            choices=(
-                Option(id="self", label=N_("Saya sendiri"), aliases=("saya", "aku", "kulo")),
-                Option(
-                    id="other",
-                    label=N_("Orang lain"),
-                    description=N_("Keluarga atau tetangga"),
-                    aliases=("suami", "istri", "keluarga"),
-                ),
-            ),
+            choices=_who_choices,
             save_as="who",
             next=_who_next,
         ),

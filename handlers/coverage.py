@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from handlers import whom
 from handlers.common import coverage_text, worker_coverage
 from handlers.engine import Ctx, End, Flow, Goto, Outcome, Step
 from handlers.i18n import N_
 from lingkaran_core.coverage import CoverageStatus
-from lingkaran_core.storage.repos import worker_by_id
+from lingkaran_core.storage.repos import Worker
 
 
 async def _on_start(ctx: Ctx) -> Outcome | None:
     if ctx.chat.worker_id is None:
         return Goto("link", data={"then": "coverage"})
-    worker = await worker_by_id(ctx.tx, ctx.chat.worker_id)
-    if worker is None:
+    # A household's phone asks "Untuk siapa?" first (issue 22); one link asks nothing.
+    worker = await whom.subject(ctx, "coverage")
+    if isinstance(worker, Goto):
+        return worker
+    if not isinstance(worker, Worker):
         return Goto("link", data={"then": "coverage"})
     cov = worker_coverage(worker, ctx)
     text = coverage_text(ctx, worker, cov)

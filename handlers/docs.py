@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from handlers.common import honorific
 from handlers.engine import Answer, Ctx, End, Flow, Invalid, Option, Outcome, Reply, Stay, Step
 from handlers.i18n import N_
 from lingkaran_core import services
@@ -63,13 +64,16 @@ def doc_list(ctx: Ctx, kinds: list[str]) -> str:
 
 
 async def _own_claim(ctx: Ctx, claim: Claim) -> bool:
-    """Filed by this chat (since its link last expired: recycled numbers), or about the
+    """Filed by this chat (since its link last expired: recycled numbers), or about a
     (verified) worker linked to it."""
     if claim.reporter_chat_id == ctx.chat.id and await services.filed_by_this_owner(
         ctx.tx, chat_id=ctx.chat.id, reported_at=claim.reported_at
     ):
         return True
-    return ctx.chat.worker_id is not None and claim.worker_id == ctx.chat.worker_id
+    if claim.worker_id is None or ctx.chat.worker_id is None:
+        return False
+    # A household's phone sees the claims about every person linked to it (issue 22).
+    return claim.worker_id in await services.linked_worker_ids(ctx.tx, ctx.chat.id)
 
 
 async def _acting_facilitator(ctx: Ctx, claim: Claim) -> Facilitator | None:
@@ -167,7 +171,22 @@ async def _upload_prompt(ctx: Ctx) -> Reply:
     text = ctx.t(N_("Silakan kirim foto {doc}."), doc=doc_label(ctx, kind))
     if hint:
         text += "\n" + ctx.t(hint)
+    whose = await _whose(ctx)
+    if whose:
+        text = whose + "\n" + text
     return Reply(text=text)
+
+
+async def _whose(ctx: Ctx) -> str | None:
+    """On a household's phone: which person's report the documents are for (issue 22)."""
+    claim = await _claim(ctx)
+    if claim is None or claim.worker_id is None or ctx.role == "facilitator":
+        return None
+    linked = await services.linked_workers(ctx.tx, ctx.chat.id)
+    person = next((w for w in linked if w.id == claim.worker_id), None)
+    if person is None or len(linked) < 2:
+        return None
+    return ctx.t(N_("Laporan {ref} untuk {who}."), ref=claim.ref, who=honorific(ctx, person))
 
 
 async def _upload_parse(ctx: Ctx, answer: Answer) -> str:

@@ -6,8 +6,10 @@ the person's consent to share their phone number).
 
 from __future__ import annotations
 
+from handlers import whom
 from handlers.common import (
     YES_NO_UNKNOWN,
+    honorific,
     parse_phone,
     place_of,
     sector_label,
@@ -30,7 +32,7 @@ from lingkaran_core.eligibility import (
 )
 from lingkaran_core.regions import load_regions
 from lingkaran_core.services.whatsapp_identity import chat_phone
-from lingkaran_core.storage.repos import worker_by_id
+from lingkaran_core.storage.repos import Worker
 
 REASON_TEXT: dict[Reason, str] = {
     Reason.ON_ROSTER_ACTIVE: N_("Bapak/Ibu sudah terdaftar dan dilindungi."),
@@ -88,12 +90,35 @@ DECISION_TEXT: dict[Decision, str] = {
 }
 
 
-def explain(ctx: Ctx, result: EligibilityResult, *, screening: bool) -> str:
-    """Decision, every reason, and the next step in plain words."""
+# On a household's phone the roster's answer is about someone else: said with their name.
+NAMED_DECISION_TEXT: dict[Decision, str] = {
+    Decision.ELIGIBLE: N_("Kemungkinan besar {who} memenuhi syarat."),
+    Decision.NEEDS_VERIFICATION: N_("{who} mungkin memenuhi syarat, tetapi perlu dicek petugas."),
+    Decision.NOT_ELIGIBLE: N_("Saat ini {who} belum bisa ikut program ini, karena:"),
+}
+NAMED_REASON_TEXT: dict[Reason, str] = {
+    Reason.ON_ROSTER_ACTIVE: N_("{who} sudah terdaftar dan dilindungi."),
+    Reason.ON_ROSTER_PENDING: N_("Data {who} sudah didaftarkan dan sedang dicek."),
+    Reason.COVERAGE_NOT_STARTED: N_("{who} sudah terdaftar; perlindungan segera dimulai."),
+    Reason.COVERAGE_LAPSED: N_(
+        "Menurut data Pemkab, kepesertaan {who} tercatat tidak aktif; perlu dicek petugas."
+    ),
+    Reason.NOT_ENROLLED: N_("{who} belum tercatat sebagai peserta."),
+}
+
+
+def explain(ctx: Ctx, result: EligibilityResult, *, screening: bool, who: str | None = None) -> str:
+    """Decision, every reason, and the next step in plain words (about ``who``, when named)."""
     t = ctx.t
-    lines = [t(DECISION_TEXT[result.decision])]
+    if who is not None:
+        lines = [t(NAMED_DECISION_TEXT[result.decision], who=who)]
+    else:
+        lines = [t(DECISION_TEXT[result.decision])]
     for reason in result.reasons:
-        lines.append("- " + t(REASON_TEXT[reason]))
+        if who is not None and reason in NAMED_REASON_TEXT:
+            lines.append("- " + t(NAMED_REASON_TEXT[reason], who=who))
+        else:
+            lines.append("- " + t(REASON_TEXT[reason]))
     lines.append(t(NEXT_TEXT[result.next_step]))
     if screening and result.decision != Decision.NOT_ELIGIBLE:
         lines.append(t(N_("Keputusan akhir ada di Pemkab Jember dan BPJS Ketenagakerjaan.")))
@@ -103,8 +128,13 @@ def explain(ctx: Ctx, result: EligibilityResult, *, screening: bool) -> str:
 async def _on_start(ctx: Ctx) -> Outcome | None:
     if ctx.chat.worker_id is None:
         return None
-    worker = await worker_by_id(ctx.tx, ctx.chat.worker_id)
-    if worker is None:
+    # A household's phone: "Untuk siapa?", or someone not linked yet (issue 22).
+    worker = await whom.subject(ctx, "eligibility", extras=("other",))
+    if isinstance(worker, Goto):
+        return worker
+    if worker == "other":
+        return "age"
+    if not isinstance(worker, Worker):
         return None
     facts = RosterFacts(
         birth_date=worker.birth_date,
@@ -115,7 +145,9 @@ async def _on_start(ctx: Ctx) -> Outcome | None:
         dtsen_decile=worker.dtsen_decile,
         deceased=worker.deceased_on is not None,
     )
-    return End((explain(ctx, assess_roster(facts, today=ctx.today), screening=False),))
+    who = honorific(ctx, worker) if len(await whom.linked(ctx)) > 1 else None
+    result = assess_roster(facts, today=ctx.today)
+    return End((explain(ctx, result, screening=False, who=who),))
 
 
 async def _how_next(ctx: Ctx, value: str) -> Outcome:

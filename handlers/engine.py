@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from handlers.i18n import N_, Translator, translator
 from lingkaran_core.errors import DomainError
+from lingkaran_core.rules import MAX_LINKS_PER_CHAT
 from lingkaran_core.storage import Database, Tx
 from lingkaran_core.storage import chats as chat_store
 from lingkaran_core.storage.chats import Chat, ConversationState
@@ -344,6 +345,8 @@ class Engine:
         # Channels this process sends outbox rows on (set by the composition root): a flow
         # offers a code by WhatsApp only when WhatsApp messages can actually go out.
         self.outbound_channels: frozenset[str] = frozenset()
+        # Workers one chat may be linked to (LINGKARAN_MAX_LINKS_PER_CHAT, set by the root).
+        self.max_links_per_chat: int = MAX_LINKS_PER_CHAT
         self._background: set[asyncio.Task[None]] = set()
         self._sent_batch: list[tuple[str, str, str]] = []
         self._sent_done: asyncio.Future[None] | None = None

@@ -3,6 +3,9 @@
 The date of birth is inside the NIK, so it proves nothing (rules.LINK_FACTORS_RULE). The second
 factor: the roster phone proven by the channel (WhatsApp: automatic; Telegram: the contact
 button; terminal: ``/phone``), the KPJ or KK number, or the village facilitator in person.
+
+Started with ``add`` in its data (Settings "Tambah keluarga", or "cek istri saya" on a phone
+linked to the husband alone), it links one more person of the household (issue 22).
 """
 
 from __future__ import annotations
@@ -12,14 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from handlers import outbound
-from handlers.common import (
-    honorific,
-    masked,
-    parse_birth_date,
-    parse_nik_answer,
-    place_of,
-    sector_label,
-)
+from handlers.common import honorific, parse_birth_date, parse_nik_answer
 from handlers.engine import (
     Answer,
     Ctx,
@@ -35,27 +31,10 @@ from handlers.engine import (
 )
 from handlers.i18n import N_, Translator
 from lingkaran_core import services
-from lingkaran_core.errors import NotFound, RateLimited
+from lingkaran_core.errors import Conflict, NotAuthorised, NotFound, RateLimited
 from lingkaran_core.services.link import ATTEMPT_MSG_KEY, PHONE_CODE_MSG_KEY, VERIFIED_MSG_KEY
 from lingkaran_core.services.whatsapp_identity import chat_phone
 from lingkaran_core.storage.repos import Worker, worker_by_id
-
-
-def summary(ctx: Ctx, worker: Worker) -> str:
-    """Who the chat is linked to: masked NIK, KPJ, desa, sector."""
-    desa, kec = place_of(worker.desa_code)
-    return ctx.t(
-        N_(
-            "Data Bapak/Ibu: {who}, NIK {nik}, nomor kartu (KPJ) {kpj}, Desa {desa}, Kec. {kec}, "
-            "pekerjaan {sector}."
-        ),
-        who=honorific(ctx, worker),
-        nik=masked(worker.nik),
-        kpj=worker.kpj or ctx.t(N_("belum ada")),
-        desa=desa,
-        kec=kec,
-        sector=sector_label(ctx, worker.sector),
-    )
 
 
 def _locked_message(ctx: Ctx, until: datetime) -> str:
@@ -68,10 +47,31 @@ def _locked_message(ctx: Ctx, until: datetime) -> str:
     )
 
 
-def _linked(ctx: Ctx) -> Outcome:
+LIMIT = N_(
+    "Nomor ini sudah terhubung dengan {max} orang, batas paling banyak. Untuk menambah orang "
+    'lain, lepaskan dulu salah satu lewat "Pengaturan", lalu "Lepaskan nomor ini".'
+)
+OTHER_HOUSEHOLD = N_(
+    "Nomor KK hanya bisa dipakai untuk keluarga yang satu KK dengan data yang sudah terhubung di "
+    "nomor ini. Silakan pilih cara lain."
+)
+
+
+def _limit(ctx: Ctx) -> Outcome:
+    return End((ctx.t(LIMIT, max=ctx.engine.max_links_per_chat),))
+
+
+def _linked(ctx: Ctx, worker: Worker | None = None) -> Outcome:
     if ctx.chat.active_role != "facilitator":
         ctx.chat.active_role = "worker"
     then = ctx.data.get("then")
+    if ctx.data.get("add") and worker is not None:
+        linked = ctx.t(
+            N_("Data cocok. Nomor ini kini juga terhubung dengan data {who}."),
+            who=honorific(ctx, worker),
+        )
+        # The flow that asked goes on for the person just linked (issue 22).
+        return Goto(then or "my_data", data={"for_worker": worker.id}, before=(linked,))
     linked = ctx.t(N_("Data cocok. Nomor ini kini terhubung dengan data Bapak/Ibu."))
     if then:
         return Goto(then, before=(linked,))
@@ -79,6 +79,21 @@ def _linked(ctx: Ctx) -> Outcome:
 
 
 async def _on_start(ctx: Ctx) -> Outcome | None:
+    if ctx.data.get("add") and ctx.chat.worker_id is not None:
+        # One more person on this phone: a fresh NIK, whatever attempt was left pending.
+        if not await services.has_room(
+            ctx.tx, chat_id=ctx.chat.id, max_links=ctx.engine.max_links_per_chat
+        ):
+            return _limit(ctx)
+        until = await services.link_locked_until(
+            ctx.tx,
+            chat_id=ctx.chat.id,
+            nik=None,
+            now=ctx.now,
+            channel=ctx.chat.channel,
+            user_ref=ctx.chat.user_ref,
+        )
+        return End((_locked_message(ctx, until),)) if until is not None else None
     if ctx.chat.worker_id is not None:
         worker = await worker_by_id(ctx.tx, ctx.chat.worker_id)
         if worker is not None:
@@ -120,16 +135,20 @@ async def _dob_next(ctx: Ctx, birth_iso: str) -> Outcome:
             channel=ctx.chat.channel,
             user_ref=ctx.chat.user_ref,
             phone=ctx.chat.phone,
+            max_links=ctx.engine.max_links_per_chat,
         )
     except RateLimited as exc:
         return End((_locked_message(ctx, datetime.fromisoformat(str(exc.params["until"]))),))
+    except Conflict:
+        return _limit(ctx)
     except NotFound:
         # Never reveal whether the NIK exists: the same answer for both mistakes.
         return Next("nik", (ctx.t(NO_MATCH),))
     if match.verified:
-        # WhatsApp: the sender's number is the phone on the roster (factor a).
-        ctx.chat.worker_id = match.worker.id
-        return _linked(ctx)
+        # WhatsApp: the sender's number is the phone on the roster (factor a), or the person
+        # is linked to this phone already.
+        ctx.chat.worker_id = ctx.chat.worker_id or match.worker.id
+        return _linked(ctx, match.worker)
     return "verify"
 
 
@@ -176,6 +195,12 @@ async def _verify_choices(ctx: Ctx) -> list[Option]:
         Option(id="desk", label=N_("Lewat pendamping"), description=N_("Tunjukkan KTP di desa")),
         Option(id="menu", label=N_("Menu utama")),
     ]
+    pending = await services.pending_worker(ctx.tx, ctx.chat.id, now=ctx.now)
+    if pending is not None and not await services.kk_counts_for(
+        ctx.tx, chat_id=ctx.chat.id, worker=pending
+    ):
+        # Another household's worker: the KK number, which the family holds, does not count.
+        options = [o for o in options if o.id != "kk"]
     return options
 
 
@@ -235,6 +260,10 @@ async def _verify_next(ctx: Ctx, value: str) -> Outcome:
 
 
 async def _factor_failed(ctx: Ctx, exc: Exception, again: str) -> Outcome:
+    if isinstance(exc, Conflict):
+        return _limit(ctx)
+    if isinstance(exc, NotAuthorised):
+        return Next("verify", (ctx.t(OTHER_HOUSEHOLD),))
     if isinstance(exc, RateLimited):
         until = datetime.fromisoformat(str(exc.params["until"]))
         return End(
@@ -273,15 +302,16 @@ async def _phone_next(ctx: Ctx, phone: str) -> Outcome:
             now=ctx.now,
             channel=ctx.chat.channel,
             user_ref=ctx.chat.user_ref,
+            max_links=ctx.engine.max_links_per_chat,
         )
-    except (NotFound, RateLimited) as exc:
+    except (NotFound, RateLimited, Conflict) as exc:
         return await _factor_failed(
             ctx,
             exc,
             N_("Nomor HP itu tidak sama dengan nomor di data kami. Silakan pilih cara lain."),
         )
-    ctx.chat.worker_id = worker.id
-    return _linked(ctx)
+    ctx.chat.worker_id = ctx.chat.worker_id or worker.id
+    return _linked(ctx, worker)
 
 
 async def _code_parse(ctx: Ctx, answer: Answer) -> str:
@@ -304,7 +334,10 @@ async def _code_next(ctx: Ctx, code: str) -> Outcome:
             now=ctx.now,
             channel=ctx.chat.channel,
             user_ref=ctx.chat.user_ref,
+            max_links=ctx.engine.max_links_per_chat,
         )
+    except Conflict:
+        return _limit(ctx)
     except NotFound as exc:
         if exc.code == "link.no_pending":
             return Goto("link")
@@ -322,8 +355,8 @@ async def _code_next(ctx: Ctx, code: str) -> Outcome:
         )
     except RateLimited as exc:
         return await _factor_failed(ctx, exc, N_("Silakan pilih cara lain."))
-    ctx.chat.worker_id = worker.id
-    return _linked(ctx)
+    ctx.chat.worker_id = ctx.chat.worker_id or worker.id
+    return _linked(ctx, worker)
 
 
 def _fact_next(kind: str) -> Callable[[Ctx, str], Awaitable[Outcome]]:
@@ -337,8 +370,9 @@ def _fact_next(kind: str) -> Callable[[Ctx, str], Awaitable[Outcome]]:
                 now=ctx.now,
                 channel=ctx.chat.channel,
                 user_ref=ctx.chat.user_ref,
+                max_links=ctx.engine.max_links_per_chat,
             )
-        except (NotFound, RateLimited) as exc:
+        except (NotFound, RateLimited, Conflict, NotAuthorised) as exc:
             return await _factor_failed(
                 ctx,
                 exc,
@@ -347,8 +381,8 @@ def _fact_next(kind: str) -> Callable[[Ctx, str], Awaitable[Outcome]]:
                     "cara lain."
                 ),
             )
-        ctx.chat.worker_id = worker.id
-        return _linked(ctx)
+        ctx.chat.worker_id = ctx.chat.worker_id or worker.id
+        return _linked(ctx, worker)
 
     return _next
 
@@ -362,16 +396,36 @@ async def _digits_parse(ctx: Ctx, answer: Answer) -> str:
 
 OTHER_WAY = Option(id="other", label=N_("Cara lain"), aliases=("lain", "cara lain"))
 
+
+async def _nik_prompt(ctx: Ctx) -> str:
+    if ctx.data.get("add"):
+        return ctx.t(
+            N_(
+                "Tambah keluarga di nomor ini. Ketik NIK orang yang akan ditambahkan: 16 angka di "
+                "KTP atau KK."
+            )
+        )
+    return ctx.t(
+        N_(
+            "Kami cocokkan data Bapak/Ibu dulu. Ketik NIK (Nomor Induk Kependudukan): 16 "
+            "angka di KTP atau KK."
+        )
+    )
+
+
+async def _dob_prompt(ctx: Ctx) -> str:
+    if ctx.data.get("add"):
+        return ctx.t(N_("Terima kasih. Kapan tanggal lahirnya? Contoh: 15-05-1978."))
+    return ctx.t(N_("Terima kasih. Kapan tanggal lahir Bapak/Ibu? Contoh: 15-05-1978."))
+
+
 LINK = Flow(
     name="link",
     on_start=_on_start,
     steps=(
         Step(
             name="nik",
-            prompt=N_(
-                "Kami cocokkan data Bapak/Ibu dulu. Ketik NIK (Nomor Induk Kependudukan): 16 "
-                "angka di KTP atau KK."
-            ),
+            prompt=_nik_prompt,
             parse=parse_nik_answer,
             save_as="nik",
             next="dob",
@@ -379,7 +433,7 @@ LINK = Flow(
         ),
         Step(
             name="dob",
-            prompt=N_("Terima kasih. Kapan tanggal lahir Bapak/Ibu? Contoh: 15-05-1978."),
+            prompt=_dob_prompt,
             parse=parse_birth_date,
             save_as="birth_date",
             next=_dob_next,
@@ -453,77 +507,6 @@ async def link_freshness_hook(ctx: Ctx) -> list[Reply] | None:
     return None
 
 
-async def _my_data_prompt(ctx: Ctx) -> Reply:
-    worker = await worker_by_id(ctx.tx, ctx.chat.worker_id) if ctx.chat.worker_id else None
-    if worker is None:
-        return Reply(text=ctx.t(N_("Nomor ini belum terhubung dengan data pekerja.")))
-    return Reply(text=summary(ctx, worker) + "\n" + ctx.t(N_("Ada yang perlu dilakukan?")))
-
-
-async def _my_data_start(ctx: Ctx) -> Outcome | None:
-    if ctx.chat.worker_id is None:
-        return Goto("link")
-    return None
-
-
-async def _my_data_next(ctx: Ctx, value: str) -> Outcome:
-    if value == "wrong":
-        return "fix"
-    return Goto(value)
-
-
-async def _fix_next(ctx: Ctx, text: str) -> Outcome:
-    ticket = await services.open_ticket(
-        ctx.tx,
-        chat_id=ctx.chat.id,
-        body=text,
-        now=ctx.now,
-        topic="data_change",
-        channel=ctx.chat.channel,
-    )
-    return End(
-        (
-            ctx.t(
-                N_(
-                    "Terima kasih. Permintaan perbaikan data sudah kami teruskan ke pendamping "
-                    "desa (tiket {ticket}). Petugas akan menghubungi Bapak/Ibu."
-                ),
-                ticket=services.ticket_ref(ticket),
-            ),
-        )
-    )
-
-
-MY_DATA = Flow(
-    name="my_data",
-    roles=frozenset({"worker", "facilitator", "public"}),
-    on_start=_my_data_start,
-    steps=(
-        Step(
-            name="main",
-            prompt=_my_data_prompt,
-            choices=(
-                Option(id="coverage", label=N_("Cek kepesertaan")),
-                Option(
-                    id="wrong", label=N_("Data saya salah"), description=N_("Atau nomor HP ganti")
-                ),
-                Option(id="menu", label=N_("Menu utama")),
-            ),
-            next=_my_data_next,
-        ),
-        Step(
-            name="fix",
-            prompt=N_(
-                'Apa yang salah atau berubah? Tulis singkat, misalnya: "nomor HP saya ganti '
-                '0812..." atau "nama saya salah tulis".'
-            ),
-            free_text=True,
-            next=_fix_next,
-        ),
-    ),
-)
-
-
 def _render_attempt(t: Translator, p: Mapping[str, Any]) -> str:
     return t(
         N_(
@@ -536,6 +519,15 @@ def _render_attempt(t: Translator, p: Mapping[str, Any]) -> str:
 
 
 def _render_verified(t: Translator, p: Mapping[str, Any]) -> str:
+    if p.get("name"):
+        title = t(N_("Ibu")) if p.get("sex") == "P" else t(N_("Bapak"))
+        return t(
+            N_(
+                "Pendamping desa sudah memastikan data {who}. Chat ini kini terhubung dengan data "
+                "itu. Ketik MENU lalu pilih Cek kepesertaan."
+            ),
+            who=f"{title} {p['name']}",
+        )
     return t(
         N_(
             "Pendamping desa sudah memastikan data Bapak/Ibu. Chat ini kini terhubung. Ketik MENU "

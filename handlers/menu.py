@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 
+from handlers import whom
 from handlers.engine import Ctx, End, Flow, Goto, Option, Outcome, Reply, Step
 from handlers.i18n import N_
+from lingkaran_core import services
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +148,8 @@ async def route_text(ctx: Ctx, text: str) -> Outcome | None:
         return None
     match = classify(text)
     intent = match.intent
+    if intent is None and ctx.chat.worker_id is not None and whom.asks_for_a_person(text):
+        intent = "coverage"  # "cek istri saya" on a household's phone (issue 22)
     logger.info("intent", extra={"intent": intent, "score": round(match.score, 1)})
     if intent is None or intent == "thanks":
         return None
@@ -153,7 +157,12 @@ async def route_text(ctx: Ctx, text: str) -> Outcome | None:
         return Goto("menu")
     target = {"documents": "benefits", "claim": "claim_kind"}.get(intent, intent)
     if target in ctx.engine.flows:
-        return Goto(target)
+        data = None
+        if target in whom.FLOWS and ctx.chat.worker_id is not None:
+            # The person the words name ("istri saya") is who the flow is for.
+            links = len(await services.linked_worker_ids(ctx.tx, ctx.chat.id))
+            data = whom.hint_for(text, links=links)
+        return Goto(target, data=data)
     return None
 
 
@@ -164,7 +173,7 @@ async def intent_router(ctx: Ctx, text: str) -> list[Reply] | None:
         return None
     if outcome.flow == "menu":
         return await ctx.engine.show_menu(ctx)
-    return await ctx.engine.start_flow(ctx, outcome.flow)
+    return await ctx.engine.start_flow(ctx, outcome.flow, data=outcome.data)
 
 
 async def _ask_kind_next(ctx: Ctx, value: str) -> Outcome:

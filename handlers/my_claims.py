@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 
+from handlers import whom
 from handlers.docs import can_see_claim, doc_list
 from handlers.engine import Answer, Ctx, End, Flow, Goto, Invalid, Next, Option, Outcome, Step
 from handlers.i18n import N_
@@ -73,8 +74,13 @@ def status_words(ctx: Ctx, status: str) -> str:
 
 
 async def _visible(ctx: Ctx) -> list[Claim]:
-    """Claims this chat may see, newest first (re-checked one by one)."""
+    """Claims this chat may see, newest first (re-checked one by one); on a household's phone
+    only those about the person chosen (issue 22)."""
+    linked = await services.linked_worker_ids(ctx.tx, ctx.chat.id)
     found = await claims_visible_to_chat(ctx.tx, ctx.chat.id, ctx.chat.worker_id)
+    chosen = ctx.data.get(whom.FOR)
+    if isinstance(chosen, int) and chosen in linked:
+        found = [c for c in found if c.worker_id == chosen]
     return [c for c in found if await can_see_claim(ctx, c)]
 
 
@@ -163,6 +169,10 @@ async def _open(ctx: Ctx, claim: Claim) -> Outcome:
 
 
 async def _on_start(ctx: Ctx) -> Outcome | None:
+    if await _visible(ctx):
+        picked = await whom.subject(ctx, "my_claims", extras=("all",))
+        if isinstance(picked, Goto):
+            return picked
     claims = await _visible(ctx)
     if not claims:
         text = ctx.t(N_("Belum ada laporan dari nomor ini."))

@@ -59,13 +59,34 @@ def _docs(t: Translator, kinds: Any) -> str:
     return ", ".join(t(DOC_LABELS.get(str(k), str(k))) for k in kinds)
 
 
+def _who(t: Translator, p: Mapping[str, Any]) -> str | None:
+    """``Ibu Siti Aminah``: the person a message concerns (params ``name``, ``sex``), if named.
+
+    On a household's phone (issue 22) a reminder or claim news says whom it is about.
+    """
+    name = str(p.get("name") or "").strip()
+    if not name:
+        return None
+    title = t(N_("Ibu")) if p.get("sex") == "P" else t(N_("Bapak"))
+    return f"{title} {name}"
+
+
 def _status_changed(t: Translator, p: Mapping[str, Any]) -> str:
     status = str(p["status"])
-    text = t(
-        N_("Kabar laporan {ref}: {status}."),
-        ref=p["ref"],
-        status=t(STATUS_WORDS.get(status, status)),
-    )
+    who = _who(t, p)
+    if who is not None:
+        text = t(
+            N_("Kabar laporan {ref} untuk {who}: {status}."),
+            ref=p["ref"],
+            who=who,
+            status=t(STATUS_WORDS.get(status, status)),
+        )
+    else:
+        text = t(
+            N_("Kabar laporan {ref}: {status}."),
+            ref=p["ref"],
+            status=t(STATUS_WORDS.get(status, status)),
+        )
     note = str(p.get("note") or "").strip()
     if status == "rejected" and note:
         text += "\n" + t(N_("Alasannya: {note}"), note=note)
@@ -84,8 +105,19 @@ def _missing_docs(t: Translator, p: Mapping[str, Any]) -> str:
             ref=p["ref"],
             docs=_docs(t, p.get("missing", [])),
         )
-    return (
-        t(
+    who = _who(t, p)
+    if who is not None:
+        first = t(
+            N_(
+                "Bapak/Ibu, laporan {ref} untuk {who} masih kurang dokumen: {docs}. Silakan kirim "
+                "fotonya dengan membalas pesan ini, atau minta bantuan pendamping desa."
+            ),
+            ref=p["ref"],
+            who=who,
+            docs=_docs(t, p.get("missing", [])),
+        )
+    else:
+        first = t(
             N_(
                 "Bapak/Ibu, laporan {ref} masih kurang dokumen: {docs}. Silakan kirim fotonya "
                 "dengan membalas pesan ini, atau minta bantuan pendamping desa."
@@ -93,11 +125,7 @@ def _missing_docs(t: Translator, p: Mapping[str, Any]) -> str:
             ref=p["ref"],
             docs=_docs(t, p.get("missing", [])),
         )
-        + " "
-        + t(N_("Layanan ini gratis."))
-        + " "
-        + t(STOP_HINT)
-    )
+    return first + " " + t(N_("Layanan ini gratis.")) + " " + t(STOP_HINT)
 
 
 def _funding_line(t: Translator, p: Mapping[str, Any]) -> str:
@@ -140,21 +168,26 @@ def _coverage_ending(t: Translator, p: Mapping[str, Any]) -> str:
     due = ""
     if p.get("payment_due"):
         due = " " + t(N_("Iuran bulan berikutnya jatuh tempo {due}."), due=_d(t, p["payment_due"]))
-    return (
-        t(
+    who = _who(t, p)
+    if who is not None:
+        first = t(
+            N_(
+                "Bapak/Ibu, menurut data Pemkab, perlindungan BPJS Ketenagakerjaan {who} "
+                "tercatat sampai {until}."
+            ),
+            who=who,
+            until=_d(t, p["until"]),
+        )
+    else:
+        first = t(
             N_(
                 "Bapak/Ibu, menurut data Pemkab, perlindungan BPJS Ketenagakerjaan Bapak/Ibu "
                 "tercatat sampai {until}."
             ),
             until=_d(t, p["until"]),
         )
-        + due
-        + " "
-        + _funding_line(t, p)
-        + " "
-        + t(OFFICIAL_CHECK_HINT)
-        + " "
-        + t(STOP_HINT)
+    return (
+        first + due + " " + _funding_line(t, p) + " " + t(OFFICIAL_CHECK_HINT) + " " + t(STOP_HINT)
     )
 
 
@@ -170,8 +203,19 @@ def _arrears(t: Translator, p: Mapping[str, Any]) -> str:
             ),
             count=t.number(int(p.get("count", 0))),
         )
-    return (
-        t(
+    who = _who(t, p)
+    if who is not None:
+        first = t(
+            N_(
+                "Bapak/Ibu, iuran BPJS Ketenagakerjaan {who} untuk {month} belum tercatat di "
+                "data Pemkab. Petugas sedang mengecek. Jika ada kecelakaan atau kematian, tetap "
+                "laporkan lewat pesan ini."
+            ),
+            who=who,
+            month=_month(t, p["month"]),
+        )
+    else:
+        first = t(
             N_(
                 "Bapak/Ibu, iuran BPJS Ketenagakerjaan Bapak/Ibu untuk {month} belum tercatat "
                 "di data Pemkab. Petugas sedang mengecek. Jika ada kecelakaan atau kematian, "
@@ -179,13 +223,7 @@ def _arrears(t: Translator, p: Mapping[str, Any]) -> str:
             ),
             month=_month(t, p["month"]),
         )
-        + " "
-        + t(FREE_HINT)
-        + " "
-        + t(OFFICIAL_CHECK_HINT)
-        + " "
-        + t(STOP_HINT)
-    )
+    return first + " " + t(FREE_HINT) + " " + t(OFFICIAL_CHECK_HINT) + " " + t(STOP_HINT)
 
 
 def _scholarship(t: Translator, p: Mapping[str, Any]) -> str:
@@ -206,8 +244,20 @@ def _scholarship(t: Translator, p: Mapping[str, Any]) -> str:
 
 
 def _protected(t: Translator, p: Mapping[str, Any]) -> str:
-    return (
-        t(
+    who = _who(t, p)
+    if who is not None:
+        first = t(
+            N_(
+                "{who} sekarang terlindungi BPJS Ketenagakerjaan (JKK dan JKM) lewat program "
+                "Lingkaran Cinta, menurut data Pemkab sampai {until}. Iurannya dibayar Pemkab "
+                "Jember untuk periode itu. Jika celaka saat bekerja, laporkan dalam 2×24 jam "
+                "lewat pesan ini."
+            ),
+            who=who,
+            until=_d(t, p["until"]),
+        )
+    else:
+        first = t(
             N_(
                 "Bapak/Ibu sekarang terlindungi BPJS Ketenagakerjaan (JKK dan JKM) lewat program "
                 "Lingkaran Cinta, menurut data Pemkab sampai {until}. Iurannya dibayar Pemkab "
@@ -216,11 +266,7 @@ def _protected(t: Translator, p: Mapping[str, Any]) -> str:
             ),
             until=_d(t, p["until"]),
         )
-        + " "
-        + t(FREE_HINT)
-        + " "
-        + t(STOP_HINT)
-    )
+    return first + " " + t(FREE_HINT) + " " + t(STOP_HINT)
 
 
 def _digest(t: Translator, p: Mapping[str, Any]) -> str:

@@ -1,4 +1,4 @@
-"""Settings: language, reminders on/off."""
+"""Settings: language, reminders on/off, my data, the household's links on this phone."""
 
 from __future__ import annotations
 
@@ -22,11 +22,27 @@ async def _settings_choices(ctx: Ctx) -> list[Option]:
         if ctx.chat.opted_out
         else Option(id="optout", label=N_("Matikan pengingat"))
     )
-    return [
+    options = [
         Option(id="language", label=N_("Bahasa / Language")),
         toggle,
         Option(id="my_data", label=N_("Data saya"), description=N_("Lihat data, lapor data salah")),
     ]
+    if ctx.chat.worker_id is not None:
+        # One phone, a whole household (issue 22).
+        options += [
+            Option(
+                id="add_person",
+                label=N_("Tambah keluarga"),
+                description=N_("Data keluarga di nomor ini"),
+            ),
+            Option(
+                id="unlink",
+                label=N_("Lepaskan nomor ini"),
+                description=N_("Putuskan dari data pekerja"),
+                aliases=("lepaskan", "lepas nomor"),
+            ),
+        ]
+    return options
 
 
 async def _settings_next(ctx: Ctx, value: str) -> Outcome:
@@ -34,6 +50,10 @@ async def _settings_next(ctx: Ctx, value: str) -> Outcome:
         return "language"
     if value == "my_data":
         return Goto("my_data")
+    if value == "add_person":
+        return Goto("link", data={"add": True})
+    if value == "unlink":
+        return Goto("unlink")
     opted_out = value == "optout"
     await chat_store.update_chat(ctx.tx, ctx.chat.id, opted_out=int(opted_out))
     ctx.chat.opted_out = opted_out

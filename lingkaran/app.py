@@ -219,6 +219,7 @@ async def run_server(
     try:
         engine = build_engine(db, clock=clock, track_replies=True)
         engine.outbound_channels = frozenset(names)
+        engine.max_links_per_chat = settings.max_links_per_chat
         channels = [(n, _build_channel(n, configs[n], db, engine, clock)) for n in names]
         metrics = Metrics()
         _instrument(engine, metrics, clock)
@@ -362,6 +363,7 @@ async def run_chat(
     db = await Database.open(settings.db, files_dir=settings.documents_dir)
     try:
         engine = build_engine(db, clock=clock)
+        engine.max_links_per_chat = settings.max_links_per_chat
         if lang:
             async with db.tx() as tx:
                 chat = await chat_store.get_or_create_chat(

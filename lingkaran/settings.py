@@ -20,6 +20,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lingkaran_core import outbox as outbox_policy
+from lingkaran_core import rules
 from lingkaran_core.retention import RetentionPolicy
 
 __all__ = [
@@ -123,6 +124,11 @@ class Settings(BaseSettings):
         365,
         validation_alias=_env("LINGKARAN_RETENTION_DOCUMENT_DAYS"),
         description="days the files of a paid, rejected or withdrawn claim are kept",
+    )
+    max_links_per_chat: Annotated[int, Field(ge=1, le=20)] = Field(
+        rules.MAX_LINKS_PER_CHAT,
+        validation_alias=_env("LINGKARAN_MAX_LINKS_PER_CHAT"),
+        description="workers one chat (a household's phone) may be linked to",
     )
     log_format: Literal["kv", "json"] = Field(
         "kv",

@@ -32,6 +32,11 @@ Kinds and their decisions:
   anyone asking for money. Dedupe per month.
 * ``digest``: facilitators' weekly summary, Monday from 08:00 WIB, dedupe per ISO week; skipped
   when there is nothing to report.
+
+One phone, a whole household (issue 22): a worker's reminders go to every chat linked to them
+(their own phone and the household phones), once per chat, and name the person they concern
+(params ``name`` and ``sex``); missing-document reminders go to the chats linked to the claim's
+worker as well as to the reporter. Each chat's opt-out is applied when the row is sent.
 """
 
 from __future__ import annotations
@@ -85,6 +90,7 @@ __all__ = [
     "due_protected_notice",
     "due_scholarship",
     "facilitators_for_desa",
+    "person_params",
 ]
 
 TZ: Final = ZoneInfo("Asia/Jakarta")
@@ -194,6 +200,14 @@ class MissingDocsClaim:
     missing: tuple[str, ...]
     reported_at: datetime
     docs_requested_at: datetime | None
+    linked: tuple[ChatTarget, ...] = ()  # the chats linked to the claim's worker
+    name: str | None = None  # the claim's worker (roster), named in the message
+    sex: str | None = None
+
+
+def person_params(name: str | None, sex: str | None) -> dict[str, Any]:
+    """The params that name the person a message concerns (none when unknown)."""
+    return {} if not name else {"name": name, "sex": sex or ""}
 
 
 def _missing_docs_anchor(claim: MissingDocsClaim) -> datetime:
@@ -226,16 +240,26 @@ def due_missing_docs(
         targets: list[tuple[ChatTarget, str]] = []
         if claim.reporter is not None:
             targets.append((claim.reporter, "reporter"))
+        for chat in claim.linked:
+            targets.append((chat, "reporter"))
         for f in facilitators_for_desa(facilitators, claim.desa_code):
-            if claim.reporter is None or f.chat.chat_id != claim.reporter.chat_id:
-                targets.append((f.chat, "facilitator"))
+            targets.append((f.chat, "facilitator"))
+        seen: set[str] = set()
         for target, role in targets:
+            if target.key in seen:
+                continue  # once per chat (a facilitator's own household, a reporter also linked)
+            seen.add(target.key)
             out.append(
                 DueReminder(
                     kind=Kind.MISSING_DOCS,
                     target=target,
                     msg_key="reminder.missing_docs",
-                    params={"ref": claim.ref, "missing": list(claim.missing), "for": role},
+                    params={
+                        "ref": claim.ref,
+                        "missing": list(claim.missing),
+                        "for": role,
+                        **person_params(claim.name, claim.sex),
+                    },
                     msg_class=MessageClass.REMINDER,
                     priority=PRIORITY_CLAIM,
                     dedupe_key=f"missing-docs:{claim.ref}:{due_date.isoformat()}:{target.key}",
@@ -305,6 +329,8 @@ class ProtectedCandidate:
     coverage_start: date | None
     paid_through: date | None
     chats: tuple[ChatTarget, ...] = ()
+    name: str | None = None
+    sex: str | None = None
 
 
 def due_protected_notice(
@@ -335,7 +361,10 @@ def due_protected_notice(
                     kind=Kind.PROTECTED_NOTICE,
                     target=t,
                     msg_key="notice.protected",
-                    params={"until": cov.protected_until.isoformat()},
+                    params={
+                        "until": cov.protected_until.isoformat(),
+                        **person_params(c.name, c.sex),
+                    },
                     msg_class=MessageClass.REMINDER,
                     priority=PRIORITY_NOTICE,
                     dedupe_key=f"protected:{c.worker_id}:{t.key}",
@@ -413,6 +442,8 @@ class CoverageRow:
     chats: tuple[ChatTarget, ...] = ()
     sector: str | None = None
     funding_period_id: int | None = None
+    name: str | None = None
+    sex: str | None = None
 
 
 def _status(
@@ -518,6 +549,7 @@ def due_coverage(
             next_month = add_months(cov.protected_until.replace(day=1), 1)
             params["payment_due"] = contribution_due(next_month).isoformat()
             msg_key = "reminder.coverage_ending"
+        params.update(person_params(row.name, row.sex))
         for target in row.chats:
             out.append(
                 DueReminder(

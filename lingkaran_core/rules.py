@@ -514,6 +514,15 @@ LINK_LOCKOUT_RULE: Final = Rule(
     source="issue 20; policy",
     confidence=Confidence.POLICY,
 )
+# One phone, a whole household (issue 22): verified links one chat may hold at most. A worker of
+# another household (no shared KK or roster phone with the chat's links) links only through a
+# factor that worker controls: the own roster phone, a code sent to it, the KPJ card or the
+# facilitator in person; the KK number, which the whole family holds, does not count for them.
+# Setting: LINGKARAN_MAX_LINKS_PER_CHAT.
+MAX_LINKS_PER_CHAT_RULE: Final = Rule(
+    value=6, source="issue 22 (e.g. 6); policy", confidence=Confidence.POLICY
+)
+MAX_LINKS_PER_CHAT: Final[int] = MAX_LINKS_PER_CHAT_RULE.value
 # Days the facilitator code a pending chat shows stays valid.
 LINK_DESK_CODE_DAYS_RULE: Final = Rule(value=3, source="policy", confidence=Confidence.POLICY)
 # Abuse limits per hour: new reports per chat / per NIK, tickets per chat, files per chat and per

@@ -1,5 +1,8 @@
 """Confirm a worker's identity in person: the worker's chat shows a code, the facilitator checks
 the KTP and binds that chat to the worker (link factor d). Scope checked by the service, audited.
+
+The chat may be a household's phone already linked to others (issue 22): the person in front of
+the facilitator is added to it, up to the chat's limit of links.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from handlers.engine import Answer, Ctx, End, Flow, Invalid, Outcome, Step
 from handlers.facilitator.common import ROLES, audit, current_facilitator, no_access
 from handlers.i18n import N_
 from lingkaran_core import services
-from lingkaran_core.errors import NotAuthorised, NotFound
+from lingkaran_core.errors import Conflict, NotAuthorised, NotFound
 
 
 async def _start(ctx: Ctx) -> Outcome | None:
@@ -39,13 +42,20 @@ async def _code_parse(ctx: Ctx, answer: Answer) -> str:
     ctx.data["who"] = honorific(ctx, pending.worker)
     ctx.data["nik"] = masked(pending.worker.nik)
     ctx.data["born"] = pending.worker.birth_date.isoformat()
+    ctx.data["others"] = len(
+        [
+            w
+            for w in await services.linked_worker_ids(ctx.tx, pending.chat_id)
+            if w != pending.worker.id
+        ]
+    )
     return digits
 
 
 async def _confirm_prompt(ctx: Ctx) -> str:
     from datetime import date
 
-    return ctx.t(
+    text = ctx.t(
         N_(
             "Cocokkan dengan KTP yang ditunjukkan: {who}, NIK {nik}, lahir {born}. Apakah orang "
             "di depan Bapak/Ibu benar pemilik KTP itu? Chat di HP-nya akan terhubung dengan data "
@@ -55,6 +65,15 @@ async def _confirm_prompt(ctx: Ctx) -> str:
         nik=ctx.data["nik"],
         born=ctx.t.date(date.fromisoformat(ctx.data["born"])),
     )
+    if ctx.data.get("others"):
+        text += "\n" + ctx.t(
+            N_(
+                "HP itu sudah terhubung dengan data {n} orang lain (satu keluarga); data ini "
+                "ditambahkan, yang lain tetap."
+            ),
+            n=ctx.data["others"],
+        )
+    return text
 
 
 async def _confirm_next(ctx: Ctx, value: str) -> Outcome:
@@ -71,6 +90,19 @@ async def _confirm_next(ctx: Ctx, value: str) -> Outcome:
             worker_id=int(ctx.data["worker_id"]),
             now=ctx.now,
             channel=ctx.chat.channel,
+            max_links=ctx.engine.max_links_per_chat,
+        )
+    except Conflict:
+        return End(
+            (
+                ctx.t(
+                    N_(
+                        "HP itu sudah terhubung dengan {max} orang, batas paling banyak. Minta "
+                        'pekerja melepaskan salah satu dulu lewat "Pengaturan".'
+                    ),
+                    max=ctx.engine.max_links_per_chat,
+                ),
+            )
         )
     except (NotFound, NotAuthorised):
         return End((ctx.t(N_("Kode itu sudah tidak berlaku. Minta pekerja membuat kode baru.")),))

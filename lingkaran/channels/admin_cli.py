@@ -7,6 +7,7 @@ Commands (each takes ``--db PATH``, default ``$LINGKARAN_DB`` or ``data/lingkara
     import-roster FILE [--skip-invalid] [--rejects OUT.csv] [--today D]
     stats [--today D]
     worker show NIK [--unmasked] [--today D]
+    links show NIK | chat CHAT_ID | remove CHAT_ID (--nik NIK | --all)   (admin/links.py)
     facilitator add --name NAME (--desa CODE|NAME [--kecamatan CODE|NAME] | --kecamatan CODE|NAME)
                     --phone PHONE [--ttl-hours H]
     facilitator list | revoke ID | new-code ID [--ttl-hours H]
@@ -147,6 +148,11 @@ def build_parser(
     p.add_argument("nik")
     p.add_argument("--unmasked", action="store_true", help="print the NIK, phone and KPJ in full")
     p.set_defaults(func=_with_db(_worker_show))
+
+    # Chats linked to workers, and unlinking (issue 22).
+    from lingkaran.channels.admin import links
+
+    links.register(sub, parents=[common, dated])
 
     facil = sub.add_parser("facilitator", help="village facilitators").add_subparsers(
         dest="action", required=True, metavar="ACTION"

@@ -33,6 +33,7 @@ from lingkaran.console.guard import (
     language,
     token_hash,
 )
+from lingkaran.console.links import LinkPages
 from lingkaran.console.views import Views, render
 from lingkaran_core.clock import Clock
 from lingkaran_core.services import audit
@@ -241,6 +242,7 @@ def build_console(
     )
     views = Views(db, files_dir or db.files_dir)
     login = _Login(db, clock, gate, views)
+    links = LinkPages(views)  # chats linked to a worker; unlinking (issue 22)
     p = gate.page
     routes: list[BaseRoute] = [
         Route("/", _home),
@@ -311,6 +313,8 @@ def build_console(
             p("facilitators.act", views.facilitator_revoke),
             methods=["POST"],
         ),
+        Route("/links", p("links.act", links.page), methods=["GET", "POST"]),
+        Route("/links/remove", p("links.act", links.remove), methods=["POST"]),
         Route("/outbox", p("outbox.view", views.outbox)),
         Route("/outbox/requeue", p("outbox.act", views.outbox_requeue), methods=["POST"]),
         Route("/roster", p("roster.act", views.roster)),

@@ -44,6 +44,7 @@ _OPD: Final = _READ | frozenset(
         "registrations.act",
         "tickets.act",
         "facilitators.view",
+        "links.act",
     }
 )
 _ADMIN: Final = _OPD | frozenset(

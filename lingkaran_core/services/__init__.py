@@ -12,6 +12,7 @@ One module per use case; everything is re-exported here (``services.submit_claim
     claims          file, advance, list a scope's claims
     documents       claim documents on disk
     link            link a chat to a worker (NIK + date of birth), with a cool-down
+    household       the several workers one chat is linked to; unlinking (issue 22)
     tickets         the human inbox, replies, closing, escalation
     leads           self-screened people for the facilitator
     registrations   a facilitator registers a worker
@@ -49,6 +50,19 @@ from lingkaran_core.services.facilitators import (
     note_revocation_told,
     record_bind_failure,
     redeem_code,
+)
+from lingkaran_core.services.household import (
+    ChatLink,
+    chats_of_worker,
+    check_room,
+    has_room,
+    kk_counts_for,
+    linked_worker,
+    linked_worker_ids,
+    linked_workers,
+    links_of_chat,
+    links_of_worker,
+    unlink,
 )
 from lingkaran_core.services.leads import (
     Lead,
@@ -117,6 +131,7 @@ __all__ = [
     "LOCKOUT",
     "MAX_DOCUMENT_BYTES",
     "MAX_LINK_FAILURES",
+    "ChatLink",
     "Facilitator",
     "Lead",
     "LinkMatch",
@@ -132,7 +147,9 @@ __all__ = [
     "answered_ticket_of_chat",
     "audit",
     "bind_attempts_exhausted",
+    "chats_of_worker",
     "check_claim_limit",
+    "check_room",
     "check_scope",
     "check_ticket_limit",
     "check_upload_limit",
@@ -152,12 +169,19 @@ __all__ = [
     "facilitator_covers",
     "filed_by_this_owner",
     "forget_link",
+    "has_room",
     "in_scope",
     "issue_desk_code",
+    "kk_counts_for",
     "lead_for_facilitator",
     "leads_for_facilitator",
     "link_account",
     "link_locked_until",
+    "linked_worker",
+    "linked_worker_ids",
+    "linked_workers",
+    "links_of_chat",
+    "links_of_worker",
     "mark_lead_contacted",
     "missing_documents",
     "next_claim_ref",
@@ -180,6 +204,7 @@ __all__ = [
     "ticket_ref",
     "tickets_for_facilitator",
     "transition_claim",
+    "unlink",
     "verify_by_fact",
     "verify_by_phone",
     "verify_by_phone_code",

@@ -15,12 +15,14 @@ from typing import Any
 from lingkaran_core import claims as claim_rules
 from lingkaran_core.claims import Actor, ClaimStatus, ClaimType
 from lingkaran_core.errors import NotAuthorised, NotFound
+from lingkaran_core.reminders import person_params
 from lingkaran_core.services.facilitators import (
     Facilitator,
     check_scope,
     facilitator_by_id,
     facilitator_chats_for_desa,
 )
+from lingkaran_core.services.household import chats_of_worker, own_worker_id
 from lingkaran_core.services.limits import batch_jkk_alert, check_claim_limit
 from lingkaran_core.services.notify import alert_admin, audit, enqueue_to_chat
 from lingkaran_core.storage import claims_repo, workers_repo
@@ -30,6 +32,7 @@ from lingkaran_core.storage.repos import (
     claim_by_id,
     claim_by_ref,
     received_kinds,
+    worker_by_id,
     worker_by_nik,
 )
 
@@ -225,7 +228,13 @@ async def transition_claim(
         channel=channel,
         details={"from": str(current), "to": str(target)},
     )
-    params = {"ref": claim.ref, "status": str(target), "note": note or ""}
+    params: dict[str, Any] = {"ref": claim.ref, "status": str(target), "note": note or ""}
+    subject = None if claim.worker_id is None else await worker_by_id(tx, claim.worker_id)
+    params.update(
+        person_params(
+            subject.name if subject else claim.subject_name, subject.sex if subject else None
+        )
+    )
     key = f"claim-status:{claim.ref}:{target}:{now.isoformat()}"
     if claim.reporter_chat_id is not None:
         await enqueue_to_chat(
@@ -237,6 +246,24 @@ async def transition_claim(
             dedupe_key=key,
             priority=2,
         )
+    if claim.worker_id is not None:
+        # Every chat linked to the worker hears it too, once (issue 22). The worker's own chat
+        # gets it as claim news, which an opt-out never stops; a household phone that typed
+        # BERHENTI does not get news of someone else's claim.
+        for linked in await chats_of_worker(tx, claim.worker_id):
+            if linked == claim.reporter_chat_id:
+                continue
+            own = await own_worker_id(tx, linked) == claim.worker_id
+            await enqueue_to_chat(
+                tx,
+                linked,
+                now=now,
+                msg_key="claim.status_changed",
+                params=params,
+                msg_class="transactional" if own else "reminder",
+                dedupe_key=f"{key}:l{linked}",
+                priority=2 if own else 3,
+            )
     if claim.desa_code:
         for fchat in await facilitator_chats_for_desa(tx, claim.desa_code):
             if fchat != claim.reporter_chat_id:

@@ -14,6 +14,12 @@ lock-out only stops the knowledge factors (date of birth, KPJ, KK): failures fro
 never block the owner's proven phone or the facilitator. The owner's known chats hear of every
 failed or pending attempt. A link quiet for rules.LINK_INACTIVITY_DAYS expires (recycled
 numbers).
+
+A chat may hold several verified links, one per worker of the household the phone serves (issue
+22, ``services.household``): every factor above adds one link, up to ``max_links``; a worker of
+another household is not verified by the KK number.
+
+Over 600 lines on purpose: the factors share the failure counting and lock-outs kept here.
 """
 
 from __future__ import annotations
@@ -26,9 +32,10 @@ from datetime import date, datetime, timedelta
 from typing import NoReturn
 
 from lingkaran_core import rules
-from lingkaran_core.errors import InvalidPhone, NotFound, RateLimited
+from lingkaran_core.errors import InvalidPhone, NotAuthorised, NotFound, RateLimited
 from lingkaran_core.identity import mask_phone, normalize_phone
 from lingkaran_core.services.facilitators import Facilitator, check_scope
+from lingkaran_core.services.household import MAX_LINKS, check_room, kk_counts_for
 from lingkaran_core.services.notify import audit, enqueue_to_chat
 from lingkaran_core.storage import chats as chat_store
 from lingkaran_core.storage import identity_repo, link_repo, tickets_repo
@@ -213,8 +220,16 @@ def same_phone(proven: str | None, roster: str | None) -> bool:
 
 
 async def _verify(
-    tx: Tx, *, chat_id: int, worker: Worker, factor: str, now: datetime, channel: str
+    tx: Tx,
+    *,
+    chat_id: int,
+    worker: Worker,
+    factor: str,
+    now: datetime,
+    channel: str,
+    max_links: int = MAX_LINKS,
 ) -> None:
+    await check_room(tx, chat_id=chat_id, worker_id=worker.id, max_links=max_links)
     await identity_repo.save_verified(tx, chat_id, worker.id, factor=factor, now=now)
     await audit(
         tx,
@@ -239,6 +254,7 @@ async def link_account(
     channel: str,
     user_ref: str | None = None,
     phone: str | None = None,
+    max_links: int = MAX_LINKS,
 ) -> LinkMatch:
     """Match NIK + date of birth; verified at once only when the channel proves the roster phone.
 
@@ -246,11 +262,15 @@ async def link_account(
 
     Never says which part was wrong. Only this source's lock-out stops it: a NIK's lock-out
     (failures from anywhere) stops the KPJ/KK factor, never the owner's phone or facilitator.
+    A chat holding ``max_links`` links is refused before anything is compared.
     """
     source_lock = await _locked(tx, _source_keys(chat_id, channel, user_ref), now)
     if source_lock is not None:
         raise RateLimited("link.locked", until=source_lock.isoformat())
     worker = await worker_by_nik(tx, nik)
+    await check_room(
+        tx, chat_id=chat_id, worker_id=None if worker is None else worker.id, max_links=max_links
+    )
     proven = channel_phone(channel, user_ref or "", phone)
     owner_phone = worker is not None and same_phone(proven, worker.phone)
     # No NIK lock here: a pending link shows nothing, and the owner must still reach factor (a)
@@ -267,9 +287,17 @@ async def link_account(
             step="birth_date",
         )
     await link_repo.clear(tx, *_source_keys(chat_id, channel, user_ref))
+    if worker.id in await identity_repo.linked_worker_ids(tx, chat_id):
+        return LinkMatch(worker=worker, verified=True)  # linked already: nothing new to prove
     if owner_phone:
         await _verify(
-            tx, chat_id=chat_id, worker=worker, factor=FACTOR_PHONE, now=now, channel=channel
+            tx,
+            chat_id=chat_id,
+            worker=worker,
+            factor=FACTOR_PHONE,
+            now=now,
+            channel=channel,
+            max_links=max_links,
         )
         return LinkMatch(worker=worker, verified=True, factor=FACTOR_PHONE)
     await identity_repo.save_pending(tx, chat_id, worker.id, now=now)
@@ -305,7 +333,14 @@ async def _pending_or_fail(tx: Tx, chat_id: int, now: datetime) -> Worker:
 
 
 async def verify_by_phone(
-    tx: Tx, *, chat_id: int, phone: str, now: datetime, channel: str, user_ref: str | None = None
+    tx: Tx,
+    *,
+    chat_id: int,
+    phone: str,
+    now: datetime,
+    channel: str,
+    user_ref: str | None = None,
+    max_links: int = MAX_LINKS,
 ) -> Worker:
     """Factor (a): a phone the channel proved (a shared own contact) is the roster phone.
 
@@ -328,7 +363,15 @@ async def verify_by_phone(
             count_nik=False,
         )
     await link_repo.clear(tx, *_source_keys(chat_id, channel, user_ref))
-    await _verify(tx, chat_id=chat_id, worker=worker, factor=FACTOR_PHONE, now=now, channel=channel)
+    await _verify(
+        tx,
+        chat_id=chat_id,
+        worker=worker,
+        factor=FACTOR_PHONE,
+        now=now,
+        channel=channel,
+        max_links=max_links,
+    )
     return worker
 
 
@@ -345,11 +388,18 @@ async def verify_by_fact(
     now: datetime,
     channel: str,
     user_ref: str | None = None,
+    max_links: int = MAX_LINKS,
 ) -> Worker:
-    """Factor (c): the KPJ on the card or the KK number, compared with the roster's."""
+    """Factor (c): the KPJ on the card or the KK number, compared with the roster's.
+
+    The KK number is the household's: it does not verify a worker of another household than
+    the chat's links (refused before comparing, so it tells nothing about the number).
+    """
     if kind not in (FACTOR_KPJ, FACTOR_KK):
         raise ValueError(kind)
     worker = await _pending_or_fail(tx, chat_id, now)
+    if kind == FACTOR_KK and not await kk_counts_for(tx, chat_id=chat_id, worker=worker):
+        raise NotAuthorised("link.other_household")
     locked = await link_locked_until(
         tx, chat_id=chat_id, nik=worker.nik, now=now, channel=channel, user_ref=user_ref
     )
@@ -369,7 +419,15 @@ async def verify_by_fact(
             step=kind,
         )
     await link_repo.clear(tx, *_source_keys(chat_id, channel, user_ref), _nik_key(worker.nik))
-    await _verify(tx, chat_id=chat_id, worker=worker, factor=kind, now=now, channel=channel)
+    await _verify(
+        tx,
+        chat_id=chat_id,
+        worker=worker,
+        factor=kind,
+        now=now,
+        channel=channel,
+        max_links=max_links,
+    )
     return worker
 
 
@@ -432,7 +490,14 @@ async def send_phone_code(tx: Tx, *, chat_id: int, now: datetime) -> str:
 
 
 async def verify_by_phone_code(
-    tx: Tx, *, chat_id: int, code: str, now: datetime, channel: str, user_ref: str | None = None
+    tx: Tx,
+    *,
+    chat_id: int,
+    code: str,
+    now: datetime,
+    channel: str,
+    user_ref: str | None = None,
+    max_links: int = MAX_LINKS,
 ) -> Worker:
     """Factor (b): the code sent to the roster phone came back in this chat, in time."""
     source_lock = await _locked(tx, _source_keys(chat_id, channel, user_ref), now)
@@ -467,7 +532,13 @@ async def verify_by_phone_code(
     await identity_repo.clear_phone_code(tx, chat_id)
     await link_repo.clear(tx, *_source_keys(chat_id, channel, user_ref))
     await _verify(
-        tx, chat_id=chat_id, worker=worker, factor=FACTOR_PHONE_CODE, now=now, channel=channel
+        tx,
+        chat_id=chat_id,
+        worker=worker,
+        factor=FACTOR_PHONE_CODE,
+        now=now,
+        channel=channel,
+        max_links=max_links,
     )
     return worker
 
@@ -510,13 +581,23 @@ async def confirm_by_facilitator(
     worker_id: int,
     now: datetime,
     channel: str,
+    max_links: int = MAX_LINKS,
 ) -> PendingLink:
-    """Factor (d): the facilitator saw the KTP and binds the chat; checked again, audited."""
+    """Factor (d): the facilitator saw the KTP and binds the chat; checked again, audited.
+
+    The chat may be a household's phone already: the worker is added to its links.
+    """
     pending = await pending_for_desk(tx, facilitator=facilitator, code=code, now=now)
     if pending.worker.id != worker_id:
         raise NotFound("link.no_code")
+    await check_room(tx, chat_id=pending.chat_id, worker_id=worker_id, max_links=max_links)
     await identity_repo.save_verified(
-        tx, pending.chat_id, pending.worker.id, factor=FACTOR_FACILITATOR, now=now
+        tx,
+        pending.chat_id,
+        pending.worker.id,
+        factor=FACTOR_FACILITATOR,
+        now=now,
+        facilitator_id=facilitator.id,
     )
     await link_repo.clear(tx, f"chat:{pending.chat_id}")
     await audit(
@@ -535,7 +616,7 @@ async def confirm_by_facilitator(
         pending.chat_id,
         now=now,
         msg_key=VERIFIED_MSG_KEY,
-        params={},
+        params={"name": pending.worker.name, "sex": pending.worker.sex},
         dedupe_key=f"link-verified:{pending.chat_id}:{now.isoformat()}",
         priority=2,
     )

@@ -17,6 +17,7 @@ from lingkaran_core.services.facilitators import (
     check_scope,
     facilitator_chats_for_desa,
 )
+from lingkaran_core.services.household import linked_worker
 from lingkaran_core.services.limits import check_ticket_limit
 from lingkaran_core.services.notify import alert_admin, audit, enqueue_to_chat
 from lingkaran_core.storage import tickets_repo
@@ -59,14 +60,27 @@ async def open_ticket(
     media: str | None = None,
     channel: str | None = None,
     reopen: bool = True,
+    worker_id: int | None = None,
 ) -> int:
     """Open a ticket for a person (the desa's facilitator, or the admin queue).
 
     A message to a ticket staff already answered puts it back in the queue (``reopen``), except
-    a plain thank-you, which the caller passes with ``reopen=False``.
+    a plain thank-you, which the caller passes with ``reopen=False``. ``worker_id`` names the
+    household member the ticket is about (the chat must be linked to them; issue 22); a chat's
+    open ticket about someone else is left alone and a new one opened.
     """
-    worker_id, desa = await tickets_repo.chat_worker_desa(tx, chat_id)
+    named = worker_id is not None
+    if worker_id is None:
+        worker_id, desa = await tickets_repo.chat_worker_desa(tx, chat_id)
+    else:
+        desa = (await linked_worker(tx, chat_id=chat_id, worker_id=worker_id)).desa_code
     existing = await tickets_repo.not_closed_of_chat(tx, chat_id)
+    if (
+        named
+        and existing is not None
+        and await tickets_repo.worker_of(tx, existing) not in (None, worker_id)
+    ):
+        existing = None
     if existing is not None:
         ticket_id = existing
         await tickets_repo.touch(tx, ticket_id, now=now, reopen=reopen)

@@ -43,8 +43,12 @@ async def applied_migrations(tx: Tx) -> list[str]:
 
 
 async def worker_chat_ids(tx: Tx, worker_id: int) -> list[int]:
-    """Ids of the chats linked to a worker."""
-    rows = await tx.all("SELECT id FROM chats WHERE worker_id = ? ORDER BY id", (worker_id,))
+    """Ids of the chats linked to a worker (its own phone and the household phones)."""
+    rows = await tx.all(
+        "SELECT chat_id AS id FROM chat_links WHERE worker_id = ? "
+        "UNION SELECT id FROM chats WHERE worker_id = ? ORDER BY 1",
+        (worker_id, worker_id),
+    )
     return [int(r["id"]) for r in rows]
 
 

@@ -39,9 +39,16 @@ async def save_pending(tx: Tx, chat_id: int, worker_id: int, *, now: datetime) -
 
 
 async def save_verified(
-    tx: Tx, chat_id: int, worker_id: int, *, factor: str, now: datetime
+    tx: Tx,
+    chat_id: int,
+    worker_id: int,
+    *,
+    factor: str,
+    now: datetime,
+    facilitator_id: int | None = None,
 ) -> None:
-    """A factor succeeded: the link is verified, and the chat is linked to the worker."""
+    """A factor succeeded: the chat gains a verified link to the worker (issue 22: one more, not
+    instead); the chat's first link stays its own (``chats.worker_id``)."""
     stamp = now.isoformat()
     await tx.execute(
         "INSERT INTO chat_identity (chat_id, worker_id, matched_at, verified_at, factor, "
@@ -52,8 +59,13 @@ async def save_verified(
         (chat_id, worker_id, stamp, stamp, factor, stamp),
     )
     await tx.execute(
-        "UPDATE chats SET worker_id = ?, active_role = CASE WHEN active_role = 'facilitator' "
-        "THEN 'facilitator' ELSE 'worker' END WHERE id = ?",
+        "INSERT INTO chat_links (chat_id, worker_id, factor, facilitator_id, created_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (chat_id, worker_id) DO NOTHING",
+        (chat_id, worker_id, factor, facilitator_id, stamp),
+    )
+    await tx.execute(
+        "UPDATE chats SET worker_id = COALESCE(worker_id, ?), active_role = CASE WHEN "
+        "active_role = 'facilitator' THEN 'facilitator' ELSE 'worker' END WHERE id = ?",
         (worker_id, chat_id),
     )
 
@@ -66,13 +78,88 @@ async def touch(tx: Tx, chat_id: int, *, now: datetime) -> None:
 
 
 async def forget(tx: Tx, chat_id: int) -> None:
-    """Drop a chat's link (pending or verified) and unlink the chat."""
+    """Drop a chat's link attempt and every verified link, and unlink the chat."""
     await tx.execute("DELETE FROM chat_identity WHERE chat_id = ?", (chat_id,))
+    await tx.execute("DELETE FROM chat_links WHERE chat_id = ?", (chat_id,))
     await tx.execute(
         "UPDATE chats SET worker_id = NULL, active_role = CASE WHEN active_role = 'worker' "
         "THEN 'public' ELSE active_role END WHERE id = ?",
         (chat_id,),
     )
+
+
+# -- several links per chat (issue 22) ----------------------------------------------------------
+
+
+async def linked_worker_ids(tx: Tx, chat_id: int) -> list[int]:
+    """The workers a chat is verifiably linked to: its own (first) link first, then by age.
+
+    ``chats.worker_id`` counts even without a ``chat_links`` row (linked by an older release
+    or by hand): it is the chat's own link either way.
+    """
+    own = await tx.scalar("SELECT worker_id FROM chats WHERE id = ?", (chat_id,))
+    rows = await tx.all(
+        "SELECT worker_id FROM chat_links WHERE chat_id = ? ORDER BY id", (chat_id,)
+    )
+    ids = [int(own)] if own is not None else []
+    ids += [int(r["worker_id"]) for r in rows if int(r["worker_id"]) not in ids]
+    return ids
+
+
+async def link_rows(tx: Tx, chat_id: int) -> list[Any]:
+    """``worker_id, factor, facilitator_id, created_at`` of a chat's links, oldest first."""
+    return await tx.all(
+        "SELECT worker_id, factor, facilitator_id, created_at FROM chat_links WHERE chat_id = ? "
+        "ORDER BY id",
+        (chat_id,),
+    )
+
+
+async def linked_chat_ids(tx: Tx, worker_id: int) -> list[int]:
+    """Every chat verifiably linked to a worker (any household's phone), by id."""
+    rows = await tx.all(
+        "SELECT chat_id AS id FROM chat_links WHERE worker_id = ? "
+        "UNION SELECT id FROM chats WHERE worker_id = ?",
+        (worker_id, worker_id),
+    )
+    return sorted(int(r["id"]) for r in rows)
+
+
+async def remove_link(tx: Tx, chat_id: int, worker_id: int) -> bool:
+    """Drop one verified link; the chat's next link becomes its own. False if there was none."""
+    own = await tx.scalar("SELECT worker_id FROM chats WHERE id = ?", (chat_id,))
+    removed = await tx.execute_rowcount(
+        "DELETE FROM chat_links WHERE chat_id = ? AND worker_id = ?", (chat_id, worker_id)
+    )
+    if own is None or int(own) != worker_id:
+        return removed > 0
+    successor = await tx.scalar(
+        "SELECT worker_id FROM chat_links WHERE chat_id = ? ORDER BY id LIMIT 1", (chat_id,)
+    )
+    if successor is None:
+        await forget(tx, chat_id)
+        return True
+    await tx.execute("UPDATE chats SET worker_id = ? WHERE id = ?", (successor, chat_id))
+    # The chat's inactivity clock and codes stay; a verified attempt row now names the new own.
+    await tx.execute(
+        "UPDATE chat_identity SET worker_id = ? WHERE chat_id = ? AND worker_id = ? "
+        "AND verified_at IS NOT NULL",
+        (successor, chat_id, worker_id),
+    )
+    return True
+
+
+async def household_keys(tx: Tx, worker_ids: list[int]) -> tuple[set[str], set[str]]:
+    """(KK numbers, roster phones) of some workers: what makes a household on the roster."""
+    kks: set[str] = set()
+    phones: set[str] = set()
+    for worker_id in worker_ids:  # a chat holds a handful of links
+        row = await tx.one("SELECT kk, phone FROM workers WHERE id = ?", (worker_id,))
+        if row is not None and row["kk"]:
+            kks.add(str(row["kk"]))
+        if row is not None and row["phone"]:
+            phones.add(str(row["phone"]))
+    return kks, phones
 
 
 def _reset_key(chat_id: int) -> str:
@@ -134,11 +221,7 @@ async def set_worker_kk(tx: Tx, nik: str, kk: str | None) -> None:
 
 async def owner_chat_ids(tx: Tx, worker_id: int, phone: str | None) -> list[int]:
     """Chats that surely belong to the worker: verified links and the roster phone's WhatsApp."""
-    rows = await tx.all(
-        "SELECT chat_id FROM chat_identity WHERE worker_id = ? AND verified_at IS NOT NULL",
-        (worker_id,),
-    )
-    ids = {int(r["chat_id"]) for r in rows}
+    ids = set(await linked_chat_ids(tx, worker_id))
     if phone:
         digits = phone.lstrip("+")
         found = await tx.all(

@@ -419,8 +419,10 @@ async def _claim_chunks(
             rows = await r.all(
                 "SELECT cl.id, cl.ref, cl.type, cl.status, cl.event_date, cl.event_at, "
                 "cl.reported_at, cl.desa_code, cl.checklist, cl.docs_requested_at, "
+                "cl.worker_id, w.name AS worker_name, w.sex AS worker_sex, "
                 "c.id AS chat_id, c.channel AS chat_channel, c.user_ref AS chat_user_ref "
                 "FROM claims cl LEFT JOIN chats c ON c.id = cl.reporter_chat_id "
+                "LEFT JOIN workers w ON w.id = cl.worker_id "
                 f"WHERE cl.id > ? AND cl.id <= ? AND {where} ORDER BY cl.id",
                 (lo, lo + chunk, *params),
             )
@@ -447,6 +449,7 @@ async def iter_missing_docs_claims(
         have: dict[int, set[str]] = {}
         for d in docs:
             have.setdefault(d["claim_id"], set()).add(d["kind"])
+        linked = await _linked_chats(db, [r["worker_id"] for r in rows if r["worker_id"]])
         out: list[MissingDocsClaim] = []
         for r in rows:
             received = have.get(r["id"], set())
@@ -464,9 +467,43 @@ async def iter_missing_docs_claims(
                     missing=missing,
                     reported_at=reported,
                     docs_requested_at=_dt(r["docs_requested_at"]),
+                    linked=linked.get(r["worker_id"], ()),
+                    name=r["worker_name"],
+                    sex=r["worker_sex"],
                 )
             )
         yield out
+
+
+# Every (chat, worker) link of workers in an id range: the links table and each chat's own link
+# (``chats.worker_id``, which an older release or an admin may have set without a row there).
+_LINKS_IN_RANGE = (
+    "SELECT chat_id, worker_id FROM chat_links WHERE worker_id > ? AND worker_id <= ? "
+    "UNION SELECT id AS chat_id, worker_id FROM chats "
+    "WHERE worker_id IS NOT NULL AND worker_id > ? AND worker_id <= ?"
+)
+
+
+async def _linked_chats(db: Database, worker_ids: list[int]) -> dict[int, tuple[ChatTarget, ...]]:
+    """The chats linked to each of some workers (issue 22: a household's phones too)."""
+    ids = sorted(set(worker_ids))
+    if not ids:
+        return {}
+    async with db.read() as r:
+        rows = await r.all(
+            "SELECT l.worker_id, c.id AS chat_id, c.channel AS chat_channel, "
+            "c.user_ref AS chat_user_ref FROM (SELECT chat_id, worker_id FROM chat_links "
+            f"WHERE worker_id IN ({','.join('?' * len(ids))}) UNION SELECT id AS chat_id, "
+            f"worker_id FROM chats WHERE worker_id IN ({','.join('?' * len(ids))})) l "
+            "JOIN chats c ON c.id = l.chat_id ORDER BY l.worker_id, c.id",
+            (*ids, *ids),
+        )
+    out: dict[int, list[ChatTarget]] = {}
+    for row in rows:
+        target = _target(row)
+        if target is not None:
+            out.setdefault(row["worker_id"], []).append(target)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 async def iter_jkk_claims(
@@ -572,20 +609,21 @@ async def iter_worker_chunks(
                 (lo, hi),
             )
             linked = await r.all(
-                "SELECT w.id, w.desa_code, w.coverage_start, w.paid_through, w.sector, "
-                "w.funding_period_id, c.id AS chat_id, "
-                "c.channel AS chat_channel, c.user_ref AS chat_user_ref FROM chats c "
-                f"JOIN workers w ON w.id = c.worker_id WHERE c.worker_id > ? AND c.worker_id <= ? "
-                f"AND {_LIVE} ORDER BY w.id",
-                (lo, hi),
+                "SELECT w.id, w.name, w.sex, w.desa_code, w.coverage_start, w.paid_through, "
+                "w.sector, w.funding_period_id, c.id AS chat_id, "
+                "c.channel AS chat_channel, c.user_ref AS chat_user_ref "
+                f"FROM ({_LINKS_IN_RANGE}) l JOIN chats c ON c.id = l.chat_id "
+                f"JOIN workers w ON w.id = l.worker_id WHERE {_LIVE} ORDER BY w.id, c.id",
+                (lo, hi, lo, hi),
             )
             notice = await r.all(
-                "SELECT w.id, w.phone, w.coverage_start, w.paid_through, c.id AS chat_id, "
-                "c.channel AS chat_channel, c.user_ref AS chat_user_ref FROM workers w "
-                "LEFT JOIN chats c ON c.worker_id = w.id WHERE w.id > ? AND w.id <= ? "
+                "SELECT w.id, w.name, w.sex, w.phone, w.coverage_start, w.paid_through, "
+                "c.id AS chat_id, c.channel AS chat_channel, c.user_ref AS chat_user_ref "
+                f"FROM workers w LEFT JOIN ({_LINKS_IN_RANGE}) l ON l.worker_id = w.id "
+                "LEFT JOIN chats c ON c.id = l.chat_id WHERE w.id > ? AND w.id <= ? "
                 f"AND {_LIVE} AND w.protected_notice_at IS NULL AND w.phone IS NOT NULL "
-                "AND w.paid_through >= ? ORDER BY w.id",
-                (lo, hi, this_month),
+                "AND w.paid_through >= ? ORDER BY w.id, c.id",
+                (lo, hi, lo, hi, lo, hi, this_month),
             )
         lo = hi
         await asyncio.sleep(0)
@@ -617,6 +655,8 @@ async def iter_worker_chunks(
                         chats=chats,
                         sector=row["sector"],
                         funding_period_id=row["funding_period_id"],
+                        name=row["name"],
+                        sex=row["sex"],
                     )
                     for row, chats in linked_rows[i : i + piece]
                 ],
@@ -627,6 +667,8 @@ async def iter_worker_chunks(
                         coverage_start=_date(row["coverage_start"]),
                         paid_through=_date(row["paid_through"]),
                         chats=chats,
+                        name=row["name"],
+                        sex=row["sex"],
                     )
                     for row, chats in notice_rows[i : i + piece]
                 ],

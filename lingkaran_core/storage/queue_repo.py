@@ -52,3 +52,12 @@ async def chat_address(tx: Tx, chat_id: int) -> tuple[str, str] | None:
     """``(channel, user_ref)`` of a chat, None when it does not exist."""
     row = await tx.one("SELECT channel, user_ref FROM chats WHERE id = ?", (chat_id,))
     return None if row is None else (str(row["channel"]), str(row["user_ref"]))
+
+
+async def drop_queued_reminders(tx: Tx, chat_id: int) -> int:
+    """A chat gave up its last link: its unsent reminders (they name people) are dropped."""
+    return await tx.execute_rowcount(
+        "UPDATE outbox SET status = 'dropped', last_error = 'unlinked', claimed_at = NULL "
+        "WHERE chat_id = ? AND class = 'reminder' AND status IN ('queued', 'held')",
+        (chat_id,),
+    )

@@ -156,11 +156,13 @@ async def claim_by_id(tx: Tx, claim_id: int) -> Claim | None:
 async def claims_visible_to_chat(
     tx: Tx, chat_id: int, worker_id: int | None, *, limit: int = 20
 ) -> list[Claim]:
-    """Claims this chat filed, or whose subject is the chat's linked worker."""
+    """Claims this chat filed, or whose subject is a worker linked to it: ``worker_id`` (the
+    chat's own) or any other link of the chat (a household's phone, issue 22)."""
     rows = await tx.all(
         f"SELECT {CLAIM_COLS} FROM claims WHERE reporter_chat_id = ? "
-        "OR (worker_id IS NOT NULL AND worker_id = ?) ORDER BY id DESC LIMIT ?",
-        (chat_id, worker_id if worker_id is not None else -1, limit),
+        "OR (worker_id IS NOT NULL AND (worker_id = ? OR worker_id IN "
+        "(SELECT worker_id FROM chat_links WHERE chat_id = ?))) ORDER BY id DESC LIMIT ?",
+        (chat_id, worker_id if worker_id is not None else -1, chat_id, limit),
     )
     return [claim_from_row(r) for r in rows]
 

@@ -78,6 +78,12 @@ async def chat_worker_desa(tx: Tx, chat_id: int) -> tuple[int | None, str | None
     return row["worker_id"], row["desa_code"]
 
 
+async def worker_of(tx: Tx, ticket_id: int) -> int | None:
+    """The worker a ticket is about, if any."""
+    found = await tx.scalar("SELECT worker_id FROM tickets WHERE id = ?", (ticket_id,))
+    return None if found is None else int(found)
+
+
 async def not_closed_of_chat(tx: Tx, chat_id: int) -> int | None:
     """The chat's newest ticket that is not closed."""
     found = await tx.scalar(
