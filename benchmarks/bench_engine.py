@@ -23,17 +23,20 @@ from lingkaran_core.storage import Database
 
 USERS = 200
 ELIGIBILITY = ["menu", "5", "2", "47", "puger kulun", "1", "3", "2", "3", "2"]
+# A whole JKK report for someone else, to "Terkirim" and "Nanti saja" (checked end to end by
+# tests/reliability/test_instances.py, so the script cannot drift into re-asked steps unseen).
 JKK = [
     "menu",
     "2",
     "2",
     "3509271505780001",
+    "Sutrisno",
     "2",
-    "3",
+    "2",
     "gudang tembakau di sukoreno",
     "2",
     "jatuh dari tangga, kaki patah",
-    "2",
+    "1",
     "rsd soebandi",
     "081234567890",
     "1",

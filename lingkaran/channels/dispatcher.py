@@ -184,8 +184,12 @@ class Dispatcher:
         idle_interval: float = 30.0,
         auth_recheck: float = 300.0,
         on_drain: Callable[[str, DispatchStats], None] | None = None,
+        stale_claim: timedelta = STALE_CLAIM,
+        stale_check_every: float = STALE_CHECK_EVERY,
     ) -> None:
         self.db = db
+        self.stale_claim = stale_claim
+        self.stale_check_every = stale_check_every
         self.senders = dict(senders)
         self.clock = clock
         self.limits = dict(limits or DEFAULT_LIMITS)
@@ -247,7 +251,7 @@ class Dispatcher:
         shared = self.db.dialect == "postgresql"
         async with self.db.tx() as tx:
             n = await repo.requeue_stale(
-                tx, claimed_before=self.clock() - STALE_CLAIM if shared else None
+                tx, claimed_before=self.clock() - self.stale_claim if shared else None
             )
         if n:
             logger.warning("outbox rows re-queued after a crash", extra={"rows": n})
@@ -332,10 +336,10 @@ class Dispatcher:
         loop = asyncio.get_running_loop()
         if self.db.dialect == "postgresql" and loop.time() >= self._stale_check_at:
             # An instance killed mid-send leaves rows ``sending``: the others take them back.
-            self._stale_check_at = loop.time() + STALE_CHECK_EVERY
+            self._stale_check_at = loop.time() + self.stale_check_every
             async with self.db.tx() as tx:
                 n = await repo.requeue_stale(
-                    tx, channel=channel, claimed_before=self.clock() - STALE_CLAIM
+                    tx, channel=channel, claimed_before=self.clock() - self.stale_claim
                 )
             if n:
                 logger.warning("stale outbox claims re-queued", extra={"rows": n})
