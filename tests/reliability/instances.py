@@ -73,7 +73,8 @@ class Fleet:
                 text=True,
                 env=env,
             )
-            assert proc.stdout is not None and proc.stdin is not None
+            assert proc.stdout is not None
+            assert proc.stdin is not None
             if proc.stdout.readline().strip() != "started":
                 raise RuntimeError("an instance did not start")
             inst = _Instance(proc=proc, stdin=proc.stdin)
