@@ -10,6 +10,7 @@ One module per use case; everything is re-exported here (``services.submit_claim
     notify          audit log, outbox enqueue, the OPD's admin queue
     facilitators    bind codes, scope (``check_scope``), the acting facilitator
     claims          file, advance, list a scope's claims
+    claim_stages    JKK tahap I/II, the notice forwarded, reports of the same event
     documents       claim documents on disk
     link            link a chat to a worker (NIK + date of birth), with a cool-down
     tickets         the human inbox, replies, closing, escalation
@@ -18,8 +19,18 @@ One module per use case; everything is re-exported here (``services.submit_claim
     workers         a facilitator finds workers of their scope
 """
 
+from lingkaran_core.services.claim_stages import (
+    DoctorOutcome,
+    jkk_stage,
+    mark_notice_sent,
+    open_tahap_two,
+    same_event_claims,
+)
 from lingkaran_core.services.claims import (
     NewClaim,
+    Payment,
+    event_coverage,
+    subject_worker,
     claim_desa,
     claim_for_facilitator,
     claims_for_facilitator,
@@ -179,6 +190,14 @@ __all__ = [
     "ticket_ref",
     "tickets_for_facilitator",
     "transition_claim",
+    "DoctorOutcome",
+    "Payment",
+    "event_coverage",
+    "jkk_stage",
+    "mark_notice_sent",
+    "open_tahap_two",
+    "same_event_claims",
+    "subject_worker",
     "verify_by_fact",
     "verify_by_phone",
     "verify_by_phone_code",
