@@ -3,6 +3,11 @@
 The date of birth is inside the NIK, so it proves nothing (rules.LINK_FACTORS_RULE). The second
 factor: the roster phone proven by the channel (WhatsApp: automatic; Telegram: the contact
 button; terminal: ``/phone``), the KPJ or KK number, or the village facilitator in person.
+
+Someone not on the roster is not trapped (issue 14, item 7): a failed NIK + date-of-birth match
+offers at once the 5-question screening and the facilitator, in the same words whether or not
+the NIK exists; a date that cannot be read or has no year is asked again and is no failed
+attempt; a lock-out says the plain time to try again and the facilitator route.
 """
 
 from __future__ import annotations
@@ -15,7 +20,6 @@ from handlers import outbound
 from handlers.common import (
     honorific,
     masked,
-    parse_birth_date,
     parse_nik_answer,
     place_of,
     sector_label,
@@ -57,13 +61,26 @@ def summary(ctx: Ctx, worker: Worker) -> str:
     )
 
 
+def _plain_time(ctx: Ctx, until: datetime) -> str:
+    """``pukul 15.48 WIB`` today, ``besok pukul 08.05 WIB``, else with the date."""
+    local = until.astimezone(ctx.engine.tz)
+    clock = f"{local:%H.%M}"
+    day = local.date()
+    if day == ctx.today:
+        return ctx.t(N_("pukul {time} WIB"), time=clock)
+    if (day - ctx.today).days == 1:
+        return ctx.t(N_("besok pukul {time} WIB"), time=clock)
+    return ctx.t(N_("{date} pukul {time} WIB"), date=ctx.t.date(day), time=clock)
+
+
 def _locked_message(ctx: Ctx, until: datetime) -> str:
     return ctx.t(
         N_(
             "Terlalu banyak percobaan yang belum cocok. Demi keamanan data, silakan coba lagi "
-            "setelah pukul {time}. Atau minta bantuan pendamping desa."
+            "{when}. Atau minta bantuan pendamping desa: datang dengan KTP, atau pilih "
+            '"Bicara dengan petugas" di menu.'
         ),
-        time=ctx.t.datetime(until),
+        when=_plain_time(ctx, until),
     )
 
 
@@ -101,9 +118,43 @@ async def _on_start(ctx: Ctx) -> Outcome | None:
 
 
 NO_MATCH = N_(
-    "Maaf, NIK dan tanggal lahir itu belum cocok dengan data kami. Mohon periksa KTP, lalu coba "
-    'lagi. Jika yakin benar, pilih "Bicara dg petugas" di menu.'
+    "Maaf, NIK dan tanggal lahir itu belum cocok dengan data kami. Mungkin Bapak/Ibu belum "
+    "terdaftar di program ini. Pilih: coba lagi (periksa KTP), jawab 5 pertanyaan untuk cek "
+    "syarat, atau tanya pendamping desa."
 )
+NO_MATCH_CHOICES = (
+    Option(id="retry", label=N_("Coba lagi"), aliases=("coba lagi", "ulang")),
+    Option(
+        id="screen",
+        label=N_("Jawab 5 pertanyaan"),
+        description=N_("Cek syarat ikut program"),
+        aliases=("pertanyaan", "cek syarat", "syarat"),
+    ),
+    Option(
+        id="human",
+        label=N_("Tanya pendamping"),
+        description=N_("Pendamping desa atau petugas"),
+        aliases=("pendamping", "petugas", "tanya"),
+    ),
+)
+
+
+async def _no_match_next(ctx: Ctx, value: str) -> Outcome:
+    if value == "screen":
+        intro = ctx.t(N_("Ada 5 pertanyaan singkat. Ini belum pendaftaran."))
+        return Goto("eligibility", step="age", before=(intro,))
+    if value == "human":
+        return Goto("human")
+    ctx.data.pop("nik", None)
+    ctx.data.pop("birth_date", None)
+    return "nik"
+
+
+async def _dob_parse(ctx: Ctx, answer: Answer) -> str:
+    """A date of birth with its year: anything else is asked again, never a failed attempt."""
+    from lingkaran_core.dates import parse_date_id
+
+    return parse_date_id(answer.text or "", today=ctx.today, require_year=True).isoformat()
 
 
 async def _dob_next(ctx: Ctx, birth_iso: str) -> Outcome:
@@ -122,8 +173,8 @@ async def _dob_next(ctx: Ctx, birth_iso: str) -> Outcome:
     except RateLimited as exc:
         return End((_locked_message(ctx, datetime.fromisoformat(str(exc.params["until"]))),))
     except NotFound:
-        # Never reveal whether the NIK exists: the same answer for both mistakes.
-        return Next("nik", (ctx.t(NO_MATCH),))
+        # Never reveal whether the NIK exists: the same answer and choices for both mistakes.
+        return "no_match"
     if match.verified:
         # WhatsApp: the sender's number is the phone on the roster (factor a).
         ctx.chat.worker_id = match.worker.id
@@ -371,10 +422,11 @@ LINK = Flow(
         Step(
             name="dob",
             prompt=N_("Terima kasih. Kapan tanggal lahir Bapak/Ibu? Contoh: 15-05-1978."),
-            parse=parse_birth_date,
+            parse=_dob_parse,
             save_as="birth_date",
             next=_dob_next,
         ),
+        Step(name="no_match", prompt=NO_MATCH, choices=NO_MATCH_CHOICES, next=_no_match_next),
         Step(
             name="verify",
             prompt=_verify_prompt,

@@ -55,10 +55,10 @@ __all__ = [
     "jkk_alert_at",
     "jkk_death_benefit",
     "jkk_report_deadline",
-    "opd_days_off_between",
-    "opd_works_on",
     "jkm_benefit",
     "missing_documents",
+    "opd_days_off_between",
+    "opd_works_on",
     "parse_claim_ref",
     "scholarship_amount",
     "scholarship_masa_iur",
@@ -258,7 +258,11 @@ def checklist(claim_type: ClaimType, facts: ChecklistFacts) -> tuple[DocKind, ..
     notice_only = claim_type is ClaimType.JKK and not (
         facts.death or facts.stage is JKKStage.BENEFIT
     )
-    if facts.benefit_over_npwp_threshold and claim_type is not ClaimType.BEASISWA and not notice_only:
+    if (
+        facts.benefit_over_npwp_threshold
+        and claim_type is not ClaimType.BEASISWA
+        and not notice_only
+    ):
         docs.append(_D.NPWP)  # DOMAIN.md §2.6, §3.4: NPWP above Rp50 jt
     return tuple(dict.fromkeys(docs))
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from lingkaran_core import claims as claim_rules
 from lingkaran_core.claims import Actor, ClaimStatus, ClaimType
-from lingkaran_core.coverage import EventCoverage, coverage_on_event
 from lingkaran_core.clock import WIB as _WIB
+from lingkaran_core.coverage import EventCoverage, coverage_on_event
 from lingkaran_core.errors import IllegalTransition, NotAuthorised, NotFound
 from lingkaran_core.services.facilitators import (
     Facilitator,
