@@ -22,7 +22,7 @@ from handlers.engine import Ctx
 from handlers.i18n import N_, TZ
 from handlers.sources import states
 from lingkaran_core import claims as claim_rules
-from lingkaran_core import services
+from lingkaran_core import rules, services
 from lingkaran_core.claims import Actor, ClaimType, JKKStage
 from lingkaran_core.coverage import EventCoverage
 from lingkaran_core.rules import INCOME_BASE, SCHOLARSHIP_MAX_CHILDREN
@@ -99,9 +99,9 @@ ASK_HOSPITAL = N_(
     "Ketenagakerjaan: tanyakan cara pembayarannya ke rumah sakit."
 )
 NEUTRAL_JKK = N_(
-    "Petugas Pemkab akan mengecek kepesertaan pada tanggal kejadian lalu menghubungi Bapak/Ibu. "
-    "Sampai ada kabar, tanyakan cara pembayaran ke rumah sakit."
+    "Petugas Pemkab akan mengecek kepesertaan pada tanggal kejadian lalu menghubungi Bapak/Ibu."
 )
+NEUTRAL_HOSPITAL = N_("Sampai ada kabar, tanyakan cara pembayaran ke rumah sakit.")
 NEUTRAL_DEATH = N_(
     "Petugas akan mencocokkan data almarhum/almarhumah dan memeriksa kepesertaannya pada "
     "tanggal itu."
@@ -125,9 +125,12 @@ def _who(ctx: Ctx, worker: Worker | None) -> str:
     return honorific(ctx, worker)
 
 
-def neutral_note(ctx: Ctx, claim_type: ClaimType) -> str:
+def neutral_note(ctx: Ctx, claim_type: ClaimType, *, treated: bool = False) -> str:
     """The one note for a reporter who may not read the subject's coverage."""
-    return ctx.t(NEUTRAL_JKK if claim_type is ClaimType.JKK else NEUTRAL_DEATH)
+    if claim_type is not ClaimType.JKK:
+        return ctx.t(NEUTRAL_DEATH)
+    text = ctx.t(NEUTRAL_JKK)
+    return text + " " + ctx.t(NEUTRAL_HOSPITAL) if treated else text
 
 
 def advice(
@@ -194,9 +197,9 @@ FORWARD_BEASISWA = states(
 def forward_note(ctx: Ctx, claim_type: ClaimType | str) -> str:
     """Who forwards the report, who decides and pays, and how long it usually takes."""
     if claim_type == ClaimType.JKK:
-        return ctx.t(FORWARD_JKK, days=claim_rules.JKK_DECISION_DAYS)
+        return ctx.t(FORWARD_JKK, days=rules.JKK_DECISION_DAYS)
     if claim_type == ClaimType.JKM:
-        return ctx.t(FORWARD_JKM, days=claim_rules.JKM_PAYMENT_WORKING_DAYS)
+        return ctx.t(FORWARD_JKM, days=rules.JKM_PAYMENT_WORKING_DAYS)
     return ctx.t(FORWARD_BEASISWA)
 
 
@@ -204,20 +207,26 @@ def forward_note(ctx: Ctx, claim_type: ClaimType | str) -> str:
 
 TAHAP_I = states(
     N_(
-        "Laporan ini adalah pemberitahuan tahap I (NIK, kronologi, nomor kontak). Untuk peserta "
-        "BPU, Pemkab sebagai wadah, serikat pekerja, atau rumah sakit yang merawat boleh "
-        "memberitahukannya ke BPJS Ketenagakerjaan, dalam 2×24 jam: sebelum {deadline}."
+        "Laporan ini adalah pemberitahuan tahap I (NIK, kronologi, nomor kontak). Petugas Pemkab, "
+        "sebagai wadah peserta, meneruskannya ke BPJS Ketenagakerjaan dalam 2×24 jam, yaitu "
+        "sebelum {deadline} (rumah sakit yang merawat juga boleh memberitahukan). BPJS "
+        "Ketenagakerjaan yang memutuskan apakah ini kecelakaan kerja, biasanya dalam {days} "
+        "hari, dan yang membayar."
     ),
     "jkk_tahap_i_content",
     "bpu_notifiers",
     "jkk_report_hours",
+    "jkk_decision_days",
+    "bpjs_decides_and_pays",
 )
 TAHAP_I_LATE = states(
     N_(
         "Laporan ini lewat dari 2×24 jam sejak kecelakaan. Tidak apa-apa, laporan tetap kami "
-        "terima dan diteruskan. Petugas Pemkab sudah kami beri tahu."
+        "terima dan diteruskan. Petugas Pemkab sudah kami beri tahu. BPJS Ketenagakerjaan yang "
+        "memutuskan dan membayar."
     ),
     "jkk_report_hours",
+    "bpjs_decides_and_pays",
 )
 DAYS_OFF = states(
     N_(
@@ -249,7 +258,7 @@ def tahap_notes(ctx: Ctx, *, accident_at: datetime, death: bool) -> list[str]:
     if claim_rules.is_late(deadline, ctx.now):
         notes.append(t(TAHAP_I_LATE))
     else:
-        notes.append(t(TAHAP_I, deadline=t.datetime(deadline)))
+        notes.append(t(TAHAP_I, deadline=t.datetime(deadline), days=rules.JKK_DECISION_DAYS))
         if claim_rules.opd_days_off_between(ctx.now, deadline, TZ):
             notes.append(t(DAYS_OFF))
     if not death:
@@ -330,10 +339,10 @@ def next_after_documents(ctx: Ctx, claim: Claim) -> str:
     t = ctx.t
     if claim.type == ClaimType.JKK:
         if services.jkk_stage(claim) is JKKStage.NOTICE:
-            return t(NEXT_JKK_TAHAP_I, days=claim_rules.JKK_DECISION_DAYS)
+            return t(NEXT_JKK_TAHAP_I, days=rules.JKK_DECISION_DAYS)
         return t(NEXT_JKK_TAHAP_II)
     if claim.type == ClaimType.JKM:
-        return t(NEXT_JKM, days=claim_rules.JKM_PAYMENT_WORKING_DAYS)
+        return t(NEXT_JKM, days=rules.JKM_PAYMENT_WORKING_DAYS)
     return t(NEXT_BEASISWA)
 
 

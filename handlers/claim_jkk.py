@@ -16,7 +16,6 @@ from typing import Any
 from handlers.claim_advice import (
     advice,
     duplicate_warning,
-    forward_note,
     jkk_death_amounts,
     neutral_note,
     sees_coverage,
@@ -385,11 +384,10 @@ async def submit(ctx: Ctx) -> Outcome:
             treated=treated,
         )
     else:
-        msgs.append(neutral_note(ctx, ClaimType.JKK))
+        msgs.append(neutral_note(ctx, ClaimType.JKK, treated=treated))
     msgs += tahap_notes(ctx, accident_at=when, death=bool(d.get("death")))
     if d.get("death"):
         msgs.append(jkk_death_amounts(ctx))
-    msgs.append(forward_note(ctx, ClaimType.JKK))
     if d.get("expired"):
         msgs.append(
             t(

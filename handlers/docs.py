@@ -218,7 +218,11 @@ async def _pick_parse(ctx: Ctx, answer: Answer) -> str:
     if answer.option is not None:
         return answer.option.id
     claim = await _claim(ctx)
-    kind = None if claim is None else _by_name(ctx, await _missing(ctx, claim), answer.text or "")
+    if claim is None:
+        raise Invalid(N_("Laporan itu tidak ditemukan."))
+    if answer.media is not None:
+        raise Invalid(N_("Mohon pilih dulu dokumen mana yang ada di foto itu, lalu kirim lagi."))
+    kind = _by_name(ctx, await _missing(ctx, claim), answer.text or "")
     if kind is None:
         raise Invalid(
             N_(
@@ -260,7 +264,9 @@ async def _replace_parse(ctx: Ctx, answer: Answer) -> str:
     if answer.option is not None:
         return answer.option.id
     claim = await _claim(ctx)
-    kind = None if claim is None else _by_name(ctx, await _received(ctx, claim), answer.text or "")
+    if claim is None:
+        raise Invalid(N_("Laporan itu tidak ditemukan."))
+    kind = _by_name(ctx, await _received(ctx, claim), answer.text or "")
     if kind is None:
         raise Invalid(N_("Mohon pilih dokumen yang ingin diganti dari daftar."))
     return "k:" + kind
@@ -406,6 +412,7 @@ DOCS = Flow(
             free_text=True,
             parse=_pick_parse,
             next=_pick_next,
+            accepts_media=True,
             max_len=80,
         ),
         Step(
@@ -415,6 +422,7 @@ DOCS = Flow(
             free_text=True,
             parse=_replace_parse,
             next=_replace_next,
+            accepts_media=True,
             max_len=80,
         ),
         Step(

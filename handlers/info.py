@@ -10,11 +10,13 @@ from __future__ import annotations
 from handlers.docs import doc_list
 from handlers.engine import Ctx, End, Flow, Option, Outcome, Reply, Stay, Step
 from handlers.i18n import N_
+from handlers.sources import states
 from lingkaran_core import rules
 from lingkaran_core.claims import (
     ChecklistFacts,
     ClaimType,
     HeirRelation,
+    JKKStage,
     checklist,
     jkk_death_benefit,
     jkm_benefit,
@@ -194,8 +196,10 @@ def _extra(claim_type: ClaimType, base: ChecklistFacts, more: ChecklistFacts) ->
 
 def _docs_text(ctx: Ctx, claim_type: ClaimType) -> str:
     if claim_type is ClaimType.JKK:
+        # DOMAIN.md §9: tahap I (the report) and tahap II (after the doctor's declaration).
         base = ChecklistFacts(self_paid_costs=False)
         kinds = [str(k) for k in checklist(claim_type, base)]
+        stage_two = ChecklistFacts(self_paid_costs=False, stage=JKKStage.BENEFIT)
         notes = [
             ctx.t(
                 N_("Jika kecelakaan lalu lintas, tambah: {docs}."),
@@ -209,11 +213,18 @@ def _docs_text(ctx: Ctx, claim_type: ClaimType) -> str:
                 ),
             ),
             ctx.t(
-                N_("Jika ada biaya yang Bapak/Ibu bayar sendiri, tambah: {docs}."),
-                docs=_names(ctx, _extra(claim_type, base, ChecklistFacts(self_paid_costs=True))),
+                states(
+                    N_(
+                        "Tahap II, setelah dokter menyatakan sembuh, cacat atau meninggal: "
+                        "{docs}; kuitansi hanya jika Bapak/Ibu membayar sendiri."
+                    ),
+                    "jkk_tahap_ii",
+                    "receipts_only_off_partner",
+                ),
+                docs=_names(ctx, _extra(claim_type, base, stage_two)),
             ),
         ]
-        title = ctx.t(N_("Dokumen klaim kecelakaan kerja (JKK):"))
+        title = ctx.t(N_("Dokumen klaim kecelakaan kerja (JKK), tahap I saat melapor:"))
     elif claim_type is ClaimType.JKM:
         base = ChecklistFacts()
         kinds = [str(k) for k in checklist(claim_type, base)]

@@ -40,6 +40,7 @@ from handlers.engine import (
 from handlers.i18n import N_, Translator
 from lingkaran_core import services
 from lingkaran_core.errors import NotFound, RateLimited
+from lingkaran_core.identity import parse_nik
 from lingkaran_core.services.link import ATTEMPT_MSG_KEY, PHONE_CODE_MSG_KEY, VERIFIED_MSG_KEY
 from lingkaran_core.storage.repos import Worker, worker_by_id
 
@@ -139,7 +140,17 @@ NO_MATCH_CHOICES = (
 )
 
 
+async def _no_match_parse(ctx: Ctx, answer: Answer) -> str:
+    """A choice, or a NIK typed again straight away (the same as "Coba lagi")."""
+    if answer.option is not None:
+        return answer.option.id
+    ctx.data["nik"] = parse_nik(answer.text or "", today=ctx.today).value
+    return "typed_nik"
+
+
 async def _no_match_next(ctx: Ctx, value: str) -> Outcome:
+    if value == "typed_nik":
+        return "dob"
     if value == "screen":
         intro = ctx.t(N_("Ada 5 pertanyaan singkat. Ini belum pendaftaran."))
         return Goto("eligibility", step="age", before=(intro,))
@@ -426,7 +437,15 @@ LINK = Flow(
             save_as="birth_date",
             next=_dob_next,
         ),
-        Step(name="no_match", prompt=NO_MATCH, choices=NO_MATCH_CHOICES, next=_no_match_next),
+        Step(
+            name="no_match",
+            prompt=NO_MATCH,
+            choices=NO_MATCH_CHOICES,
+            free_text=True,
+            parse=_no_match_parse,
+            next=_no_match_next,
+            max_len=40,
+        ),
         Step(
             name="verify",
             prompt=_verify_prompt,

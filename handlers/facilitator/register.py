@@ -155,7 +155,7 @@ async def _nik_next(ctx: Ctx, nik: str) -> Outcome:
     ctx.data["nik_dob"] = parsed.birth_date.isoformat()
     ctx.data["nik_sex"] = str(parsed.sex)
     step = await _advance(ctx, "nik")
-    if not parsed.is_jember():
+    if not parsed.is_jember:
         # A NIK issued outside Jember: no hard rule says no, but the OPD will check residency
         # (rules.JEMBER_RESIDENCY_RULE, UNCONFIRMED).
         return Next(step, (ctx.t(NON_JEMBER_NIK, nik=masked(nik)),))
