@@ -94,6 +94,19 @@ MASA_IUR_CHECKED_BY_STAFF = states(
 )
 
 
+# The school year's start month and our reminder are UNCONFIRMED (rules): said with "biasanya".
+REAPPLY = states(
+    N_(
+        "Beasiswa diajukan lagi setiap tahun ajaran; kami akan mengingatkan Bapak/Ibu sebelum "
+        "tahun ajaran baru, yang biasanya mulai {month}. Paling banyak {children} anak per "
+        "peserta."
+    ),
+    "scholarship_school_year_start_month",
+    "scholarship_reminder_month",
+    "scholarship_max_children",
+)
+
+
 def _next_school_year(today: date) -> date:
     start = rules.SCHOLARSHIP_SCHOOL_YEAR_START_MONTH
     return date(today.year + (today.month >= start), start, 1)
@@ -273,10 +286,7 @@ async def _confirm_next(ctx: Ctx, value: str) -> Outcome:
         ctx.t(N_("Terkirim. Nomor pengajuan: {ref}. Mohon disimpan."), ref=claim.ref),
         forward_note(ctx, ClaimType.BEASISWA),
         ctx.t(
-            N_(
-                "Beasiswa diajukan lagi setiap tahun ajaran; kami akan mengingatkan Bapak/Ibu "
-                "sebelum {month}. Paling banyak {children} anak per peserta."
-            ),
+            REAPPLY,
             month=ctx.t.month(_next_school_year(ctx.today)),
             children=rules.SCHOLARSHIP_MAX_CHILDREN,
         ),
@@ -292,8 +302,12 @@ BEASISWA = Flow(
     steps=(
         Step(
             name="cause",
-            prompt=N_(
-                "Beasiswa untuk paling banyak 2 anak peserta yang meninggal atau cacat total tetap karena kecelakaan kerja, sampai umur 23 tahun, diajukan lagi setiap tahun ajaran. Apa yang terjadi pada peserta?"
+            prompt=states(
+                N_(
+                    "Beasiswa untuk paling banyak 2 anak peserta yang meninggal atau cacat total tetap karena kecelakaan kerja, sampai umur 23 tahun, diajukan lagi setiap tahun ajaran. Apa yang terjadi pada peserta?"
+                ),
+                "scholarship_max_children",
+                "scholarship_max_child_age",
             ),
             choices=CAUSES,
             save_as="cause",

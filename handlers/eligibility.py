@@ -48,9 +48,7 @@ REASON_TEXT: dict[Reason, str] = {
     Reason.AGE_OVER_LIMIT: states(
         N_("Umur di atas 65 tahun: batas umur pendaftaran program ini."), "max_age"
     ),
-    Reason.AGE_UNDER_LIMIT: states(
-        N_("Umur di bawah 17 tahun: perlu dicek petugas."), "min_age"
-    ),
+    Reason.AGE_UNDER_LIMIT: states(N_("Umur di bawah 17 tahun: perlu dicek petugas."), "min_age"),
     Reason.OUTSIDE_JEMBER: states(
         N_(
             "Program ini untuk warga Jember yang terdata di DTSEN; alamat KTP di luar Jember "

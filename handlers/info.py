@@ -189,6 +189,16 @@ def _beasiswa_texts(ctx: Ctx) -> tuple[str, str]:
 # Claim documents (DOMAIN.md §2.6, §3.2, §3.4), derived from the core checklist
 
 
+TAHAP_II_DOCS = states(
+    N_(
+        "Tahap II, setelah dokter menyatakan sembuh, cacat atau meninggal: {docs}; kuitansi "
+        "hanya jika Bapak/Ibu membayar sendiri."
+    ),
+    "jkk_tahap_ii",
+    "receipts_only_off_partner",
+)
+
+
 def _extra(claim_type: ClaimType, base: ChecklistFacts, more: ChecklistFacts) -> list[str]:
     have = set(checklist(claim_type, base))
     return [str(k) for k in checklist(claim_type, more) if k not in have]
@@ -212,17 +222,7 @@ def _docs_text(ctx: Ctx, claim_type: ClaimType) -> str:
                     ),
                 ),
             ),
-            ctx.t(
-                states(
-                    N_(
-                        "Tahap II, setelah dokter menyatakan sembuh, cacat atau meninggal: "
-                        "{docs}; kuitansi hanya jika Bapak/Ibu membayar sendiri."
-                    ),
-                    "jkk_tahap_ii",
-                    "receipts_only_off_partner",
-                ),
-                docs=_names(ctx, _extra(claim_type, base, stage_two)),
-            ),
+            ctx.t(TAHAP_II_DOCS, docs=_names(ctx, _extra(claim_type, base, stage_two))),
         ]
         title = ctx.t(N_("Dokumen klaim kecelakaan kerja (JKK), tahap I saat melapor:"))
     elif claim_type is ClaimType.JKM:

@@ -276,8 +276,10 @@ async def _detail_choices(ctx: Ctx) -> list[Option]:
         options.append(
             Option(id="replace", label=N_("Ganti dokumen"), aliases=("ganti", "kirim ulang"))
         )
-    if open_claim and claim.type == ClaimType.JKK and (
-        services.jkk_stage(claim) is JKKStage.NOTICE
+    if (
+        open_claim
+        and claim.type == ClaimType.JKK
+        and (services.jkk_stage(claim) is JKKStage.NOTICE)
     ):
         options.append(
             Option(

@@ -95,6 +95,9 @@ EVENT_COVERAGE_WORDS: dict[str, str] = {
 }
 
 
+TO_MATCH = N_("perlu dicocokkan")
+
+
 def _flagged(t: Translator, p: Mapping[str, Any]) -> str:
     return t(
         N_(
@@ -102,7 +105,7 @@ def _flagged(t: Translator, p: Mapping[str, Any]) -> str:
             "tetap tercatat; mohon bantu warga dan hubungi petugas Pemkab."
         ),
         ref=p["ref"],
-        why=t(EVENT_COVERAGE_WORDS.get(str(p.get("event_coverage")), N_("perlu dicocokkan"))),
+        why=t(EVENT_COVERAGE_WORDS.get(str(p.get("event_coverage")), TO_MATCH)),
     )
 
 
@@ -111,7 +114,7 @@ def _admin_flagged(t: Translator, p: Mapping[str, Any]) -> str:
         N_("Laporan {ref} ({type}) perlu dicek: {why}. Laporan tetap tercatat."),
         ref=p["ref"],
         type=p.get("type", ""),
-        why=t(EVENT_COVERAGE_WORDS.get(str(p.get("event_coverage")), N_("perlu dicocokkan"))),
+        why=t(EVENT_COVERAGE_WORDS.get(str(p.get("event_coverage")), TO_MATCH)),
     )
 
 

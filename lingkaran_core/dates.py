@@ -150,9 +150,7 @@ def _relative(text: str, today: date) -> date | None:
     return None
 
 
-def _fast(
-    text: str, *, today: date, allow_future: bool, require_year: bool = False
-) -> date | None:
+def _fast(text: str, *, today: date, allow_future: bool, require_year: bool = False) -> date | None:
     """Regex parsing of the common forms; dateparser is slow and only a fallback."""
     if m := _NUMERIC_DMY.match(text):
         return _with_year(
@@ -230,13 +228,13 @@ def parse_date_id(
         raise InvalidDate("date.unreadable")
     result = None if require_year else _relative(cleaned, today)
     if result is None:
-        result = _fast(
-            cleaned, today=today, allow_future=allow_future, require_year=require_year
-        )
+        result = _fast(cleaned, today=today, allow_future=allow_future, require_year=require_year)
     if result is None:
         result = _dateparser(cleaned, today=today)
-        if result is not None and require_year and str(result.year) not in re.findall(
-            r"\d+", cleaned
+        if (
+            result is not None
+            and require_year
+            and str(result.year) not in re.findall(r"\d+", cleaned)
         ):
             raise InvalidDate("date.no_year")
     if result is None:

@@ -274,11 +274,13 @@ WHERE_RENDERED: dict[str, Any] = {
         *_coverage_texts(CoverageStatus.NON_ACTIVE),
     ],
     "MIN_AGE_RULE": lambda: [translator("id")(REASON_TEXT[Reason.AGE_UNDER_LIMIT])],
-    # Decide no sentence: the DTSEN decile has no value; the scholarship months only time a
-    # reminder ("diajukan lagi setiap tahun ajaran" is OFF).
+    # Decides no sentence: the DTSEN decile has no value.
     "DTSEN_MAX_DECILE_RULE": list,
-    "SCHOLARSHIP_REMINDER_MONTH_RULE": list,
-    "SCHOLARSHIP_SCHOOL_YEAR_START_MONTH_RULE": list,
+    # The scholarship confirmation names the month: "yang biasanya mulai Juli 2027".
+    "SCHOLARSHIP_REMINDER_MONTH_RULE": lambda: _stated("scholarship_reminder_month"),
+    "SCHOLARSHIP_SCHOOL_YEAR_START_MONTH_RULE": lambda: _stated(
+        "scholarship_school_year_start_month"
+    ),
 }
 
 
@@ -409,6 +411,8 @@ def test_the_unconfirmed_statements_are_listed_with_where_they_are_rendered() ->
         "other_occupation_needs_check",
         "lapsed_or_employer_member_needs_check",
         "min_age",
+        "scholarship_reminder_month",
+        "scholarship_school_year_start_month",
     }
     for name in stated_somewhere:
         for text in _stated(name):

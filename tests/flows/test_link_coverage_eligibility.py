@@ -359,9 +359,7 @@ async def test_whatsapp_consent_uses_the_chat_number_without_asking(
         assert await tx.scalar("SELECT phone FROM leads") == "+6281299990000"
 
 
-async def test_outside_jember_needs_a_check_with_the_reason(
-    chat: ChatDriver, db: Database
-) -> None:
+async def test_outside_jember_needs_a_check_with_the_reason(chat: ChatDriver, db: Database) -> None:
     await start_screening(chat)
     await chat.send("40")
     await chat.tap("Di luar Jember")

@@ -246,7 +246,8 @@ async def test_a_missing_documents_reminder_asks_only_for_what_can_exist(
     [(_, params)] = await outbox(db, "reminder.missing_docs")
     assert params["missing"] == ["kartu_peserta", "ktp_participant", "kronologi_saksi"]
     text = render("reminder.missing_docs", params, "id").text
-    assert "Surat dokter" not in text and "Buku tabungan" not in text
+    assert "Surat dokter" not in text
+    assert "Buku tabungan" not in text
 
 
 async def test_the_notice_alert_follows_the_forwarded_notice_not_the_claim_status(
@@ -552,7 +553,8 @@ async def test_twelve_missing_documents_are_all_reachable_by_page_name_and_numbe
     chat.expect("12. Buku tabungan")
     await chat.tap("Dokumen lain")
     first = [lbl for _, lbl in chat.choices()]
-    assert len(first) == 10 and first[-2:] == ["Lainnya", "Nanti saja"]
+    assert len(first) == 10
+    assert first[-2:] == ["Lainnya", "Nanti saja"]
     await chat.tap("Lainnya")
     chat.expect("Dokumen lainnya")
     second = [lbl for _, lbl in chat.choices()]
