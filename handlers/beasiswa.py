@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from handlers.claim_advice import duplicate_warning, forward_note, sees_coverage
+from handlers.claim_advice import advice, duplicate_warning, forward_note, sees_coverage
 from handlers.claim_common import (
     CONFIRM_CHOICES,
     check_subject,
@@ -26,7 +26,7 @@ from handlers.sources import states
 from lingkaran_core import claims as claim_rules
 from lingkaran_core import rules, services
 from lingkaran_core.claims import ChecklistFacts, ClaimType, MasaIur, scholarship_masa_iur
-from lingkaran_core.coverage import contribution_months
+from lingkaran_core.coverage import EventCoverage, contribution_months
 from lingkaran_core.identity import parse_nik
 from lingkaran_core.rules import SchoolLevel
 from lingkaran_core.storage.repos import worker_by_id, worker_by_nik
@@ -177,22 +177,48 @@ async def _masa_iur(ctx: Ctx) -> tuple[MasaIur, int | None, bool]:
     return scholarship_masa_iur(route, months), months, await sees_coverage(ctx, worker)
 
 
+async def _coverage_advice(ctx: Ctx) -> str | None:
+    """Coverage on the event date, to a chat that may read it, when it was not protected."""
+    worker = (
+        await worker_by_id(ctx.tx, ctx.data["worker_id"]) if ctx.data.get("worker_id") else None
+    )
+    if worker is None or not await sees_coverage(ctx, worker):
+        return None
+    day = date.fromisoformat(ctx.data["event_date"])
+    on_event = services.event_coverage(worker, nik_given=True, event_date=day, today=ctx.today)
+    if on_event is EventCoverage.PROTECTED:
+        return None
+    return " ".join(
+        advice(
+            ctx,
+            claim_type=ClaimType.BEASISWA,
+            on_event=on_event,
+            worker=worker,
+            event_date=day,
+            treated=False,
+        )
+    )
+
+
 async def _verification_note(ctx: Ctx) -> str | None:
     """Why staff must check the masa iur, in words this chat may read (None: nothing to say)."""
     masa, months, sees = await _masa_iur(ctx)
     ctx.data["masa_iur"] = str(masa)
     ctx.data["masa_iur_months"] = months
+    coverage = await _coverage_advice(ctx)
     if masa in (MasaIur.ENOUGH, MasaIur.WAIVED):
-        return None
+        return coverage
     if not sees:
-        return ctx.t(MASA_IUR_CHECKED_BY_STAFF)
-    if masa is MasaIur.SHORT:
-        return ctx.t(
+        text = ctx.t(MASA_IUR_CHECKED_BY_STAFF)
+    elif masa is MasaIur.SHORT:
+        text = ctx.t(
             MASA_IUR_SHORT,
             months=months,
             needed=rules.SCHOLARSHIP_MIN_MEMBERSHIP_YEARS * 12,
         )
-    return ctx.t(MASA_IUR_UNKNOWN)
+    else:
+        text = ctx.t(MASA_IUR_UNKNOWN)
+    return text if coverage is None else coverage + "\n" + text
 
 
 async def _level_next(ctx: Ctx, value: str) -> Outcome:
