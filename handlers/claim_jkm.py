@@ -56,6 +56,7 @@ RELATIONS = (
     Option(id="sibling", label=N_("Saudara"), aliases=("kakak", "adik", "saudara")),
     Option(id="other", label=N_("Lainnya"), aliases=("lain", "tetangga")),
 )
+# "Ya", "Tidak", "Tidak tahu" keep the places they always had (typed numbers 1-3).
 CAUSES = (
     Option(
         id="yes",
@@ -64,18 +65,18 @@ CAUSES = (
         aliases=("ya", "iya", "kecelakaan", "kecelakaan kerja"),
     ),
     Option(
-        id="sudden",
-        label=N_("Mendadak saat kerja"),
-        description=N_("Meninggal mendadak saat sedang bekerja"),
-        aliases=("mendadak", "meninggal mendadak"),
-    ),
-    Option(
         id="no",
         label=N_("Tidak: sakit/lain"),
         description=N_("Sakit atau sebab lain"),
         aliases=("tidak", "bukan", "sakit", "tdk", "gak", "nggak"),
     ),
     DONT_KNOW,
+    Option(
+        id="sudden",
+        label=N_("Mendadak saat kerja"),
+        description=N_("Meninggal mendadak saat sedang bekerja"),
+        aliases=("mendadak", "meninggal mendadak"),
+    ),
 )
 CAUSE_PROMPT = states(
     N_(

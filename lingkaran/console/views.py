@@ -341,7 +341,10 @@ class Views:
                         "claim.payment",
                         "claim",
                         target_id=ref,
-                        details={"amount": amount, "paid_on": paid_on.isoformat()},
+                        details={
+                            "amount": payment.amount,
+                            "paid_on": payment.paid_on.isoformat(),
+                        },
                     )
         except DomainError as exc:
             return self.error(c, exc)

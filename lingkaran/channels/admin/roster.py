@@ -244,7 +244,7 @@ def _write_csv(path: Path, s: Stats, sections: list[Section]) -> None:
         for title, headers, rows in sections:
             writer.writerow([])
             writer.writerow(csv_row([title or headers[0]]))
-            writer.writerow(csv_row(headers))
+            writer.writerow(csv_row(list[object](headers)))
             for row in rows:
                 writer.writerow(csv_row([str(v) if v is not None else "" for v in row]))
 
