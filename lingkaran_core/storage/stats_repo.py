@@ -71,9 +71,8 @@ async def paid_claims_with_dates(
 ) -> list[tuple[str, dict[str, Any], str | None]]:
     """(type, answers, when the claim was moved to ``paid_status``) of every paid claim."""
     rows = await tx.all(
-        "SELECT c.type, c.answers, MAX(e.at) AS paid_at FROM claims c "
-        "LEFT JOIN claim_events e ON e.claim_id = c.id AND e.to_status = ? "
-        "WHERE c.status = ? GROUP BY c.id, c.type, c.answers",
+        "SELECT c.type, c.answers, (SELECT MAX(e.at) FROM claim_events e "
+        "WHERE e.claim_id = c.id AND e.to_status = ?) AS paid_at FROM claims c WHERE c.status = ?",
         (paid_status, paid_status),
     )
     return [(str(r["type"]), loads(r["answers"]) or {}, r["paid_at"]) for r in rows]
