@@ -1,7 +1,10 @@
 """Scholarship (BEASISWA) for the children of a participant who died or became totally disabled.
 
-Rules (DOMAIN.md §3.2, §2.1): up to 2 children, to age 23, 3 years of membership on the JKM route
-(waived after a work accident), claimed again every school year.
+Rules (DOMAIN.md §3.2, §2.1, §9): up to 2 children, to age 23, 3 years of *masa iur*
+(contributions paid) on the JKM route (waived after a work accident), claimed again every school
+year. The bot counts only the contributions the Pemkab recorded; earlier memberships count too,
+so a short or unknown history is recorded as "needs verification", never refused. A child not
+yet at school is recorded now; the scholarship is paid once schooling starts.
 """
 
 from __future__ import annotations
@@ -9,24 +12,26 @@ from __future__ import annotations
 from datetime import date
 
 from handlers import whom
+from handlers.claim_advice import advice, duplicate_warning, forward_note, sees_coverage
 from handlers.claim_common import (
     CONFIRM_CHOICES,
     check_subject,
-    filing_as,
     mark_if_facilitator,
 )
 from handlers.claim_common import submit as submit_claim
 from handlers.common import masked, parse_birth_date, parse_name, parse_past_date
 from handlers.docs import doc_list
-from handlers.engine import Answer, Ctx, End, Flow, Goto, Invalid, Option, Outcome, Step
+from handlers.engine import Answer, Ctx, End, Flow, Goto, Invalid, Next, Option, Outcome, Step
 from handlers.i18n import N_
+from handlers.sources import states
 from lingkaran_core import claims as claim_rules
 from lingkaran_core import rules, services
-from lingkaran_core.claims import Actor, ChecklistFacts, ClaimType
-from lingkaran_core.errors import NotAuthorised, NotEligible
+from lingkaran_core.claims import ChecklistFacts, ClaimType, MasaIur, scholarship_masa_iur
+from lingkaran_core.coverage import EventCoverage, contribution_months
+from lingkaran_core.errors import NotAuthorised
 from lingkaran_core.identity import parse_nik
 from lingkaran_core.rules import SchoolLevel
-from lingkaran_core.storage.repos import worker_by_nik
+from lingkaran_core.storage.repos import worker_by_id, worker_by_nik
 
 CAUSES = (
     Option(
@@ -47,21 +52,61 @@ LEVELS = (
     Option(id="smp", label=N_("SMP / MTs"), aliases=("smp", "mts")),
     Option(id="sma", label=N_("SMA / SMK / MA"), aliases=("sma", "smk", "ma")),
     Option(id="pt", label=N_("Kuliah / pelatihan"), aliases=("kuliah", "kampus", "pelatihan")),
+    Option(
+        id="none",
+        label=N_("Belum sekolah"),
+        description=N_("Dicatat sekarang, dibayar saat mulai sekolah"),
+        aliases=("belum", "belum sekolah", "balita"),
+    ),
 )
-NOT_ELIGIBLE_DEFAULT = N_("Syarat beasiswa belum terpenuhi.")
-NOT_ELIGIBLE_TEXT = {
-    "beasiswa.membership_too_short": N_(
-        "Menurut data kami, kepesertaan baru {years} tahun saat kejadian; untuk meninggal biasa "
-        "beasiswa perlu paling sedikit {needed} tahun."
+CHILD_TOO_OLD = states(
+    N_("Anak sudah berumur {age} tahun; beasiswa sampai umur {max_age} tahun."),
+    "scholarship_max_child_age",
+)
+NOT_YET_AT_SCHOOL = states(
+    N_(
+        "Anak belum usia sekolah. Pengajuan tetap kami catat sekarang; beasiswa dibayar saat "
+        "anak mulai sekolah."
     ),
-    "beasiswa.child_too_old": N_(
-        "Anak sudah berumur {age} tahun; beasiswa sampai umur {max_age} tahun."
+    "scholarship_before_school",
+)
+# What the recorded contributions say (masa iur), to whoever may read them.
+MASA_IUR_SHORT = states(
+    N_(
+        "Menurut data Pemkab, iuran peserta yang tercatat sampai kejadian {months} bulan; untuk "
+        "meninggal biasa perlu paling sedikit {needed} bulan. Kepesertaan sebelumnya (misalnya "
+        "bayar sendiri) ikut dihitung, jadi pengajuan tetap kami catat untuk dicek petugas."
     ),
-    "beasiswa.event_before_membership": N_(
-        "Menurut data kami, kejadian itu sebelum kepesertaan dimulai."
+    "scholarship_min_membership_years",
+)
+MASA_IUR_UNKNOWN = states(
+    N_(
+        "Riwayat iuran peserta belum ada di data Pemkab. Pengajuan tetap kami catat; petugas "
+        "akan memeriksa masa iurnya (untuk meninggal biasa paling sedikit 3 tahun iuran, "
+        "kepesertaan sebelumnya ikut dihitung)."
     ),
-    "beasiswa.child_not_born": N_("Tanggal lahir anak belum terjadi. Mohon cek lagi."),
-}
+    "scholarship_min_membership_years",
+)
+MASA_IUR_CHECKED_BY_STAFF = states(
+    N_(
+        "Petugas akan memeriksa masa iur peserta: untuk meninggal biasa perlu paling sedikit 3 "
+        "tahun iuran, kepesertaan sebelumnya ikut dihitung."
+    ),
+    "scholarship_min_membership_years",
+)
+
+
+# The school year's start month and our reminder are UNCONFIRMED (rules): said with "biasanya".
+REAPPLY = states(
+    N_(
+        "Beasiswa diajukan lagi setiap tahun ajaran; kami akan mengingatkan Bapak/Ibu sebelum "
+        "tahun ajaran baru, yang biasanya mulai {month}. Paling banyak {children} anak per "
+        "peserta."
+    ),
+    "scholarship_school_year_start_month",
+    "scholarship_reminder_month",
+    "scholarship_max_children",
+)
 
 
 def _next_school_year(today: date) -> date:
@@ -105,51 +150,22 @@ async def _nik_next(ctx: Ctx, value: str) -> Outcome:
     worker = linked or await worker_by_nik(ctx.tx, value)
     await check_subject(ctx, worker)
     ctx.data["worker_id"] = worker.id if worker else None
-    # Name and years of membership are personal: only a facilitator of the desa (checked above),
-    # or a phone linked to that worker, gets the roster's early answer; others are checked by staff.
-    trusted = filing_as(ctx)[1] == Actor.FACILITATOR or linked is not None
-    known = worker if worker is not None and trusted else None
-    ctx.data["name"] = known.name if known else None
-    ctx.data["membership_start"] = (
-        known.coverage_start.isoformat() if known and known.coverage_start else None
+    # The name is personal: only a facilitator of the desa (checked above) or the worker's own
+    # chat gets the roster's answer; anyone else's request is checked by staff.
+    ctx.data["name"] = (
+        worker.name if worker is not None and await sees_coverage(ctx, worker) else None
     )
     return "event_date"
 
 
 async def _child_dob_next(ctx: Ctx, value: str) -> Outcome:
     born = date.fromisoformat(value)
-    if (ctx.today - born).days < 365 * 3:
-        raise Invalid(N_("Anak belum usia sekolah. Beasiswa diberikan saat anak mulai sekolah."))
-    return "level"
-
-
-def _check(ctx: Ctx) -> str | None:
-    """The reason a scholarship looks impossible from our data, or None."""
-    start = ctx.data.get("membership_start")
-    if not start and not ctx.data.get("worker_id"):
-        return None
-    route = ClaimType.JKM if ctx.data["cause"] == "jkm_death" else ClaimType.JKK
-    try:
-        claim_rules.check_scholarship(
-            # Membership years are personal: without a facilitator's scope only the child's
-            # facts (typed by the reporter) are checked here; staff check the membership.
-            membership_start=date.fromisoformat(start) if start else date.min,
-            event_date=date.fromisoformat(ctx.data["event_date"]),
-            route=route,
-            child_birth_date=date.fromisoformat(ctx.data["child_dob"]),
-            today=ctx.today,
-        )
-    except NotEligible as err:
-        return ctx.t(NOT_ELIGIBLE_TEXT.get(err.code, NOT_ELIGIBLE_DEFAULT), **err.params)
-    return None
-
-
-async def _level_next(ctx: Ctx, value: str) -> Outcome:
-    problem = _check(ctx)
-    if problem is not None:
+    age = _full_years(born, ctx.today)
+    if age >= rules.SCHOLARSHIP_MAX_CHILD_AGE:
+        # Ends when the child turns 23 (the seed's "19" is a probable error, DOMAIN.md §0).
         return End(
             (
-                problem
+                ctx.t(CHILD_TOO_OLD, age=age, max_age=rules.SCHOLARSHIP_MAX_CHILD_AGE)
                 + "\n"
                 + ctx.t(
                     N_(
@@ -159,23 +175,128 @@ async def _level_next(ctx: Ctx, value: str) -> Outcome:
                 ),
             )
         )
+    if (ctx.today - born).days < 365 * 3:
+        ctx.data["level"] = "none"
+        return Next("confirm", (ctx.t(NOT_YET_AT_SCHOOL),))
+    return "level"
+
+
+def _full_years(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+async def _masa_iur(ctx: Ctx) -> tuple[MasaIur, int | None, bool]:
+    """The JKM-route minimum against the contributions the roster records, and whether this
+    chat may be told the figure (DOMAIN.md §9: earlier memberships count, staff check)."""
+    route = ClaimType.JKM if ctx.data["cause"] == "jkm_death" else ClaimType.JKK
+    worker = (
+        await worker_by_id(ctx.tx, ctx.data["worker_id"]) if ctx.data.get("worker_id") else None
+    )
+    months = None
+    if worker is not None and worker.registration_status == "verified":
+        months = contribution_months(
+            start=worker.coverage_start,
+            paid_through=worker.paid_through,
+            until=date.fromisoformat(ctx.data["event_date"]),
+        )
+    return scholarship_masa_iur(route, months), months, await sees_coverage(ctx, worker)
+
+
+async def _coverage_advice(ctx: Ctx) -> str | None:
+    """Coverage on the event date, to a chat that may read it, when it was not protected."""
+    worker = (
+        await worker_by_id(ctx.tx, ctx.data["worker_id"]) if ctx.data.get("worker_id") else None
+    )
+    if worker is None or not await sees_coverage(ctx, worker):
+        return None
+    day = date.fromisoformat(ctx.data["event_date"])
+    on_event = services.event_coverage(worker, nik_given=True, event_date=day, today=ctx.today)
+    if on_event is EventCoverage.PROTECTED:
+        return None
+    return " ".join(
+        advice(
+            ctx,
+            claim_type=ClaimType.BEASISWA,
+            on_event=on_event,
+            worker=worker,
+            event_date=day,
+            treated=False,
+        )
+    )
+
+
+async def _verification_note(ctx: Ctx) -> str | None:
+    """Why staff must check the masa iur, in words this chat may read (None: nothing to say)."""
+    masa, months, sees = await _masa_iur(ctx)
+    ctx.data["masa_iur"] = str(masa)
+    ctx.data["masa_iur_months"] = months
+    coverage = await _coverage_advice(ctx)
+    if masa in (MasaIur.ENOUGH, MasaIur.WAIVED):
+        return coverage
+    if not sees:
+        text = ctx.t(MASA_IUR_CHECKED_BY_STAFF)
+    elif masa is MasaIur.SHORT:
+        text = ctx.t(
+            MASA_IUR_SHORT,
+            months=months,
+            needed=rules.SCHOLARSHIP_MIN_MEMBERSHIP_YEARS * 12,
+        )
+    else:
+        text = ctx.t(MASA_IUR_UNKNOWN)
+    return text if coverage is None else coverage + "\n" + text
+
+
+async def _level_next(ctx: Ctx, value: str) -> Outcome:
     return "confirm"
+
+
+SCHOLARSHIP_AMOUNT = states(
+    N_(
+        "Ajukan beasiswa untuk {child} ({level}), anak dari peserta NIK {nik}? Besarnya "
+        "{amount} per tahun, jika syarat terpenuhi."
+    ),
+    "scholarship_tiers",
+)
+SCHOLARSHIP_BEFORE_SCHOOL = states(
+    N_(
+        "Ajukan beasiswa untuk {child} (belum sekolah), anak dari peserta NIK {nik}? Dibayar "
+        "mulai saat anak masuk sekolah: {amount} per tahun di TK atau SD, jika syarat terpenuhi."
+    ),
+    "scholarship_tiers",
+    "scholarship_before_school",
+)
 
 
 async def _confirm_prompt(ctx: Ctx) -> str:
     t = ctx.t
-    level = SchoolLevel(ctx.data["level"])
-    amount = claim_rules.scholarship_amount(level)
-    return t(
-        N_(
-            "Ajukan beasiswa untuk {child} ({level}), anak dari peserta NIK {nik}? Besarnya "
-            "{amount} per tahun, jika syarat terpenuhi."
-        ),
-        child=ctx.data["child_name"],
-        level=t(next(o.label for o in LEVELS if o.id == level)),
-        nik=masked(ctx.data.get("nik")),
-        amount=t.money(amount),
+    d = ctx.data
+    if d.get("level") == "none":
+        text = t(
+            SCHOLARSHIP_BEFORE_SCHOOL,
+            child=d["child_name"],
+            nik=masked(d.get("nik")),
+            amount=t.money(claim_rules.scholarship_amount(SchoolLevel.TK)),
+        )
+    else:
+        level = SchoolLevel(d["level"])
+        text = t(
+            SCHOLARSHIP_AMOUNT,
+            child=d["child_name"],
+            level=t(next(o.label for o in LEVELS if o.id == level)),
+            nik=masked(d.get("nik")),
+            amount=t.money(claim_rules.scholarship_amount(level)),
+        )
+    note = await _verification_note(ctx)
+    if note is not None:
+        text = note + "\n" + text
+    warning = await duplicate_warning(
+        ctx,
+        claim_type=ClaimType.BEASISWA,
+        worker_id=d.get("worker_id"),
+        nik=d.get("nik"),
+        event_date=date.fromisoformat(d["event_date"]),
     )
+    return text if warning is None else warning + "\n\n" + text
 
 
 async def _confirm_next(ctx: Ctx, value: str) -> Outcome:
@@ -193,17 +314,30 @@ async def _confirm_next(ctx: Ctx, value: str) -> Outcome:
             subject_nik=d.get("nik"),
             subject_name=d.get("name"),
             claimant_name=d.get("child_name"),
-            answers={k: d.get(k) for k in ("cause", "child_name", "child_dob", "level")},
+            answers={
+                k: d.get(k)
+                for k in (
+                    "cause",
+                    "child_name",
+                    "child_dob",
+                    "level",
+                    "masa_iur",
+                    "masa_iur_months",
+                    "duplicate_of",
+                )
+            }
+            | {
+                # Recorded all the same; staff check the history (issue 14, item 6).
+                "needs_verification": d.get("masa_iur") in (MasaIur.SHORT, MasaIur.UNKNOWN),
+            },
             checklist=checklist,
         ),
     )
     msgs = (
         ctx.t(N_("Terkirim. Nomor pengajuan: {ref}. Mohon disimpan."), ref=claim.ref),
+        forward_note(ctx, ClaimType.BEASISWA),
         ctx.t(
-            N_(
-                "Beasiswa diajukan lagi setiap tahun ajaran; kami akan mengingatkan Bapak/Ibu "
-                "sebelum {month}. Paling banyak {children} anak per peserta."
-            ),
+            REAPPLY,
             month=ctx.t.month(_next_school_year(ctx.today)),
             children=rules.SCHOLARSHIP_MAX_CHILDREN,
         ),
@@ -219,8 +353,12 @@ BEASISWA = Flow(
     steps=(
         Step(
             name="cause",
-            prompt=N_(
-                "Beasiswa untuk paling banyak 2 anak peserta yang meninggal atau cacat total tetap karena kecelakaan kerja, sampai umur 23 tahun, diajukan lagi setiap tahun ajaran. Apa yang terjadi pada peserta?"
+            prompt=states(
+                N_(
+                    "Beasiswa untuk paling banyak 2 anak peserta yang meninggal atau cacat total tetap karena kecelakaan kerja, sampai umur 23 tahun, diajukan lagi setiap tahun ajaran. Apa yang terjadi pada peserta?"
+                ),
+                "scholarship_max_children",
+                "scholarship_max_child_age",
             ),
             choices=CAUSES,
             save_as="cause",

@@ -1,8 +1,11 @@
 """Report a work accident (JKK): for oneself or someone else, ending in a stored claim.
 
-A death caused by a work accident is a JKK claim too (DOMAIN.md §3.1); the death report sends
-those here. The 2×24 h report deadline is shown; late reports are accepted and flagged, never
-refused (DOMAIN.md §2.3).
+A death caused by a work accident, on a work errand or a sudden death caused by work is a JKK
+claim too (DOMAIN.md §3.1, §9); the death report sends those here, and never asks how the
+deceased is "now". The report is the tahap I notice, with its 2×24 h deadline; late reports are
+accepted and flagged, never refused (DOMAIN.md §2.3). Coverage on the accident date decides the
+advice (handlers/claim_advice.py); tahap II documents are asked once the doctor has declared
+the outcome (a death: at once).
 """
 
 from __future__ import annotations
@@ -11,6 +14,14 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from handlers import whom
+from handlers.claim_advice import (
+    advice,
+    duplicate_warning,
+    jkk_death_amounts,
+    neutral_note,
+    sees_coverage,
+    tahap_notes,
+)
 from handlers.claim_common import (
     CONFIRM_CHOICES,
     UNKNOWN_NIK,
@@ -38,7 +49,8 @@ from handlers.engine import Answer, Ctx, Flow, Goto, Invalid, Next, Option, Outc
 from handlers.i18n import N_, TZ
 from lingkaran_core import claims as claim_rules
 from lingkaran_core import services
-from lingkaran_core.claims import Actor, ChecklistFacts, ClaimType, HeirRelation
+from lingkaran_core.claims import Actor, ChecklistFacts, ClaimType, HeirRelation, JKKStage
+from lingkaran_core.coverage import EventCoverage
 from lingkaran_core.errors import NotAuthorised
 from lingkaran_core.storage.repos import Worker, worker_by_id, worker_by_nik
 
@@ -168,6 +180,8 @@ async def _name_prompt(ctx: Ctx) -> str:
 
 
 async def _date_prompt(ctx: Ctx) -> str:
+    if ctx.data.get("sudden"):
+        return ctx.t(N_("Kapan beliau meninggal? Contoh: 3-11-2026."))
     if ctx.data.get("death"):
         return ctx.t(N_("Kapan kecelakaan yang menyebabkan beliau meninggal terjadi?"))
     return ctx.t(
@@ -217,6 +231,32 @@ async def _time_next(ctx: Ctx, value: str) -> Outcome:
     if when > ctx.now:
         raise Invalid(N_("Waktu itu belum terjadi. Mohon pilih lagi."))
     return go(ctx, "place")
+
+
+async def _place_next(ctx: Ctx, value: str) -> Outcome:
+    if ctx.data.get("sudden"):
+        ctx.data["traffic"] = "no"  # a sudden death at work is not a road accident
+        return go(ctx, "what")
+    return go(ctx, "traffic")
+
+
+async def _what_prompt(ctx: Ctx) -> str:
+    if ctx.data.get("sudden"):
+        return ctx.t(
+            N_(
+                "Apa yang terjadi? Ceritakan singkat: sedang bekerja apa, di mana, lalu apa, "
+                "misalnya: pingsan saat mencangkul lalu meninggal."
+            )
+        )
+    return ctx.t(N_("Apa yang terjadi? Ceritakan singkat, misalnya: jatuh dari pohon, kaki patah."))
+
+
+async def _what_next(ctx: Ctx, value: str) -> Outcome:
+    if ctx.data.get("death"):
+        # Reported as a death: never ask how the deceased is now (issue 14, item 6).
+        ctx.data["condition"] = "died"
+        return go(ctx, "relation")
+    return go(ctx, "condition")
 
 
 async def _condition_next(ctx: Ctx, value: str) -> Outcome:
@@ -274,7 +314,20 @@ def summary(ctx: Ctx) -> str:
 
 async def _confirm_prompt(ctx: Ctx) -> str:
     ctx.data.pop("editing", None)
-    return summary(ctx)
+    text = summary(ctx)
+    warning = await duplicate_warning(
+        ctx,
+        claim_type=ClaimType.JKK,
+        worker_id=ctx.data.get("worker_id"),
+        nik=ctx.data.get("nik"),
+        event_date=date.fromisoformat(ctx.data["date"]),
+    )
+    return text if warning is None else warning + "\n\n" + text
+
+
+async def _editable(ctx: Ctx) -> list[Option]:
+    # A death report never asks how the deceased is now, not even to change an answer.
+    return [o for o in EDITABLE if not (ctx.data.get("death") and o.id == "condition")]
 
 
 async def _confirm_next(ctx: Ctx, value: str) -> Outcome:
@@ -283,29 +336,61 @@ async def _confirm_next(ctx: Ctx, value: str) -> Outcome:
     return await submit(ctx)
 
 
-def facts(ctx: Ctx) -> ChecklistFacts:
-    """What makes documents required for this report."""
+def facts(ctx: Ctx, *, card_expected: bool = True) -> ChecklistFacts:
+    """What makes documents required for this report (tahap I; a death: tahap II at once)."""
     relation = ctx.data.get("relation")
     return ChecklistFacts(
         traffic_accident=ctx.data.get("traffic") == "yes",
         death=bool(ctx.data.get("death")),
         heir_relation=HeirRelation(relation) if relation else None,
         self_paid_costs=ctx.data.get("condition") != "untreated",
+        stage=JKKStage.BENEFIT if ctx.data.get("death") else JKKStage.NOTICE,
+        card_expected=card_expected,
     )
 
 
+# No card can exist for these (the report still asks for the KTP and the chronology).
+_NO_CARD = frozenset(
+    {EventCoverage.NOT_STARTED, EventCoverage.AWAITING_VERIFICATION, EventCoverage.NOT_ON_ROSTER}
+)
+
+
 async def submit(ctx: Ctx) -> Outcome:
-    """Store the claim, tell the reporter the reference, deadline and checklist."""
+    """Store the claim, tell the reporter the reference, deadline, advice and checklist."""
     d = ctx.data
     t = ctx.t
     when = accident_at(ctx)
     deadline = claim_rules.jkk_report_deadline(when)
     late = claim_rules.is_late(deadline, ctx.now)
-    checklist = tuple(str(k) for k in claim_rules.checklist(ClaimType.JKK, facts(ctx)))
+    worker = await services.subject_worker(ctx.tx, worker_id=d.get("worker_id"), nik=d.get("nik"))
+    on_event = services.event_coverage(
+        worker, nik_given=bool(d.get("nik")), event_date=when.date(), today=ctx.today
+    )
+    sees = await sees_coverage(ctx, worker)
+    # The card is left out only for someone allowed to know none can exist: anyone else's
+    # checklist must not give the roster away.
+    card = not (sees and on_event in _NO_CARD)
+    checklist = tuple(
+        str(k) for k in claim_rules.checklist(ClaimType.JKK, facts(ctx, card_expected=card))
+    )
     answers: dict[str, Any] = {
         k: d.get(k)
-        for k in ("who", "time", "place", "what", "condition", "treated_at", "traffic", "death")
+        for k in (
+            "who",
+            "time",
+            "place",
+            "what",
+            "condition",
+            "treated_at",
+            "traffic",
+            "death",
+            "sudden",
+        )
     }
+    if d.get("death"):
+        answers["stage"] = int(JKKStage.BENEFIT)
+    if d.get("duplicate_of"):
+        answers["duplicate_of"] = d["duplicate_of"]
     claim = await submit_claim(
         ctx,
         services.NewClaim(
@@ -324,26 +409,21 @@ async def submit(ctx: Ctx) -> Outcome:
         ),
     )
     msgs: list[str] = [t(N_("Terkirim. Nomor laporan: {ref}. Mohon disimpan."), ref=claim.ref)]
-    if late:
-        msgs.append(
-            t(
-                N_(
-                    "Laporan ini lewat dari 2×24 jam sejak kecelakaan. Tidak apa-apa, laporan "
-                    "tetap kami terima dan diteruskan. Petugas Pemkab sudah kami beri tahu."
-                )
-            )
+    treated = d.get("condition") in ("inpatient", "outpatient")
+    if sees:
+        msgs += advice(
+            ctx,
+            claim_type=ClaimType.JKK,
+            on_event=on_event,
+            worker=worker,
+            event_date=when.date(),
+            treated=treated,
         )
     else:
-        msgs.append(
-            t(
-                N_(
-                    "Kecelakaan kerja perlu sampai ke BPJS Ketenagakerjaan dalam 2×24 jam, yaitu "
-                    "sebelum {deadline}. Petugas Pemkab sudah kami beri tahu agar segera "
-                    "meneruskannya."
-                ),
-                deadline=t.datetime(deadline),
-            )
-        )
+        msgs.append(neutral_note(ctx, ClaimType.JKK, treated=treated))
+    msgs += tahap_notes(ctx, accident_at=when, death=bool(d.get("death")))
+    if d.get("death"):
+        msgs.append(jkk_death_amounts(ctx))
     if d.get("expired"):
         msgs.append(
             t(
@@ -351,10 +431,6 @@ async def submit(ctx: Ctx) -> Outcome:
                     "Catatan: kecelakaan ini lebih dari 5 tahun lalu; petugas akan memeriksa apakah masih bisa diklaim."
                 )
             )
-        )
-    if d.get("condition") in ("inpatient", "outpatient"):
-        msgs.append(
-            t(N_("Katakan ke rumah sakit: ini kecelakaan kerja peserta BPJS Ketenagakerjaan."))
         )
     docs = t(N_("Dokumen yang perlu difoto:")) + "\n" + doc_list(ctx, list(checklist))
     if d.get("traffic") != "yes":
@@ -413,7 +489,7 @@ JKK = Flow(
             prompt=N_("Di mana kejadiannya? Tulis tempat dan desa, misalnya: sawah di Sukoreno."),
             parse=parse_short_text,
             save_as="place",
-            next=then("traffic"),
+            next=_place_next,
             max_len=200,
         ),
         Step(
@@ -427,12 +503,10 @@ JKK = Flow(
         ),
         Step(
             name="what",
-            prompt=N_(
-                "Apa yang terjadi? Ceritakan singkat, misalnya: jatuh dari pohon, kaki patah."
-            ),
+            prompt=_what_prompt,
             parse=parse_short_text,
             save_as="what",
-            next=then("condition"),
+            next=_what_next,
             max_len=500,
         ),
         Step(
@@ -475,6 +549,6 @@ JKK = Flow(
             choices=CONFIRM_CHOICES,
             next=_confirm_next,
         ),
-        Step(name="edit", prompt=N_("Apa yang ingin diubah?"), choices=EDITABLE, next=edit_next),
+        Step(name="edit", prompt=N_("Apa yang ingin diubah?"), choices=_editable, next=edit_next),
     ),
 )

@@ -1,13 +1,22 @@
-"""Report a death (JKM), usually by an heir; a death from a work accident goes to JKK.
+"""Report a death (JKM), usually by an heir; a death from a work accident, on a work errand or a
+sudden death caused by work goes to JKK (DOMAIN.md §3.1, §9: the flow asks).
 
-Coverage is checked on the date of death (DOMAIN.md §3.5) and explained plainly when it was not
-active, but the report is still taken: the OPD checks every case.
+Coverage is checked on the date of death (DOMAIN.md §3.5) and explained plainly to whoever may
+read it (handlers/claim_advice.py), but the report is always taken: the OPD checks every case.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
+from handlers.claim_advice import (
+    advice,
+    duplicate_warning,
+    forward_note,
+    neutral_note,
+    sees_coverage,
+)
 from handlers.claim_common import (
     CONFIRM_CHOICES,
     UNKNOWN_NIK,
@@ -23,8 +32,8 @@ from handlers.claim_common import (
 )
 from handlers.claim_common import submit as submit_claim
 from handlers.common import (
+    DONT_KNOW,
     YES_NO,
-    YES_NO_UNKNOWN,
     masked,
     parse_name,
     parse_past_date,
@@ -32,13 +41,13 @@ from handlers.common import (
 from handlers.docs import doc_list
 from handlers.engine import Answer, Ctx, Flow, Goto, Invalid, Option, Outcome, Step
 from handlers.i18n import N_
+from handlers.sources import states
 from lingkaran_core import claims as claim_rules
 from lingkaran_core import services
 from lingkaran_core.claims import Actor, ChecklistFacts, ClaimType, HeirRelation
-from lingkaran_core.coverage import coverage_status
-from lingkaran_core.errors import NotEligible
+from lingkaran_core.coverage import EventCoverage
 from lingkaran_core.identity import parse_nik
-from lingkaran_core.storage.repos import worker_by_id, worker_by_nik
+from lingkaran_core.storage.repos import worker_by_nik
 
 RELATIONS = (
     Option(id="child", label=N_("Anak"), aliases=("anak", "putra", "putri")),
@@ -46,6 +55,45 @@ RELATIONS = (
     Option(id="parent", label=N_("Orang tua"), aliases=("bapak", "ibu", "orang tua")),
     Option(id="sibling", label=N_("Saudara"), aliases=("kakak", "adik", "saudara")),
     Option(id="other", label=N_("Lainnya"), aliases=("lain", "tetangga")),
+)
+# "Ya", "Tidak", "Tidak tahu" keep the places they always had (typed numbers 1-3).
+CAUSES = (
+    Option(
+        id="yes",
+        label=N_("Ya, kecelakaan kerja"),
+        description=N_("Saat bekerja, di jalan pergi/pulang kerja, atau saat tugas"),
+        aliases=("ya", "iya", "kecelakaan", "kecelakaan kerja"),
+    ),
+    Option(
+        id="no",
+        label=N_("Tidak: sakit/lain"),
+        description=N_("Sakit atau sebab lain"),
+        aliases=("tidak", "bukan", "sakit", "tdk", "gak", "nggak"),
+    ),
+    DONT_KNOW,
+    Option(
+        id="sudden",
+        label=N_("Mendadak saat kerja"),
+        description=N_("Meninggal mendadak saat sedang bekerja"),
+        aliases=("mendadak", "meninggal mendadak"),
+    ),
+)
+CAUSE_PROMPT = states(
+    N_(
+        "Kami turut berduka cita. Apakah peserta meninggal karena kecelakaan kerja (saat bekerja, "
+        "di jalan pergi/pulang kerja, atau saat tugas), atau meninggal mendadak saat bekerja? "
+        "Santunannya berbeda."
+    ),
+    "sudden_death_at_work_is_jkk",
+)
+HEIRS_HELP = states(
+    N_(
+        "Ahli waris utama: istri/suami dan anak. Jika tidak ada: orang tua, cucu, kakek/nenek; "
+        "lalu saudara kandung; lalu mertua; lalu orang yang ditunjuk dalam wasiat. Jika tidak "
+        "ada wasiat, biaya pemakaman diberikan kepada yang mengurus pemakaman (PP 44/2015 "
+        "Pasal 40)."
+    ),
+    "heirs_order",
 )
 HEIR_CHOICES = (
     Option(id="self", label=N_("Saya sendiri"), aliases=("saya", "aku", "kulo")),
@@ -63,7 +111,30 @@ async def _on_start(ctx: Ctx) -> Outcome | None:
     return None
 
 
+SUDDEN_IS_JKK = states(
+    N_(
+        "Meninggal mendadak karena pekerjaan termasuk kecelakaan kerja (JKK). Kami catat sebagai "
+        "laporan kecelakaan kerja; BPJS Ketenagakerjaan yang menilainya."
+    ),
+    "sudden_death_at_work_is_jkk",
+)
+CAUSE_UNKNOWN_NOTE = states(
+    N_(
+        "Petugas juga akan mengecek apakah ini termasuk kecelakaan kerja (JKK), yang santunannya "
+        "lebih besar."
+    ),
+    "sudden_death_at_work_is_jkk",
+    "jkk_death",
+)
+
+
 async def _cause_next(ctx: Ctx, value: str) -> Outcome:
+    if value == "sudden":
+        return Goto(
+            "jkk",
+            data={"death": True, "who": "other", "sudden": True},
+            before=(ctx.t(SUDDEN_IS_JKK),),
+        )
     if value == "yes":
         # A death from a work accident is a JKK claim (DOMAIN.md §3.1), with its 2×24 h report.
         return Goto(
@@ -110,6 +181,12 @@ async def _heir_name_prompt(ctx: Ctx) -> str:
     return ctx.t(N_("Siapa nama lengkap ahli waris (penerima santunan), sesuai KTP?"))
 
 
+async def _heir_nik_prompt(ctx: Ctx) -> str:
+    if ctx.data.get("heir") == "self":
+        return ctx.t(N_("Berapa NIK Bapak/Ibu sendiri? (16 angka di KTP/KK)"))
+    return ctx.t(N_("Berapa NIK ahli waris? (16 angka di KTP/KK)"))
+
+
 async def _heirnik_or_unknown(ctx: Ctx, answer: Answer) -> str | None:
     if answer.option is not None:
         return None
@@ -123,14 +200,20 @@ async def _children_next(ctx: Ctx, value: str) -> Outcome:
     return go(ctx, "phone")
 
 
+JKM_AMOUNTS = states(
+    N_(
+        "Jika kepesertaan aktif pada {date}, santunannya {total}: {lump} santunan sekaligus, "
+        "{periodic} santunan berkala (dibayar sekaligus), {funeral} biaya pemakaman."
+    ),
+    "jkm_benefit",
+)
+
+
 def _benefit_text(ctx: Ctx) -> str:
     b = claim_rules.jkm_benefit()
     t = ctx.t
     return t(
-        N_(
-            "Jika kepesertaan aktif pada {date}, santunannya {total}: {lump} santunan sekaligus, "
-            "{periodic} santunan berkala (dibayar sekaligus), {funeral} biaya pemakaman."
-        ),
+        JKM_AMOUNTS,
         date=t.date(date.fromisoformat(ctx.data["date"])),
         total=t.money(b.total),
         lump=t.money(b.lump_sum),
@@ -139,43 +222,39 @@ def _benefit_text(ctx: Ctx) -> str:
     )
 
 
-async def _coverage_note(ctx: Ctx) -> str | None:
-    """Why JKM may not be payable, in plain words (None when it was active).
-
-    Coverage on a date is personal data: only a facilitator of the desa reads it here; anyone
-    else gets one note whatever the roster says.
-    """
-    if filing_as(ctx)[1] != Actor.FACILITATOR:
-        return ctx.t(
-            N_(
-                "Petugas akan mencocokkan data almarhum/almarhumah dan memeriksa kepesertaannya "
-                "pada tanggal itu."
-            )
-        )
-    worker = (
-        await worker_by_id(ctx.tx, ctx.data["worker_id"]) if ctx.data.get("worker_id") else None
+async def _on_event(ctx: Ctx) -> tuple[EventCoverage, bool, Any]:
+    """Coverage on the date of death, whether this chat may read it, and the roster worker."""
+    worker = await services.subject_worker(
+        ctx.tx, worker_id=ctx.data.get("worker_id"), nik=ctx.data.get("nik")
     )
-    if worker is None:
-        return ctx.t(
-            N_("NIK almarhum belum kami temukan di data program. Petugas akan mencocokkan datanya.")
+    on_event = services.event_coverage(
+        worker,
+        nik_given=bool(ctx.data.get("nik")),
+        event_date=date.fromisoformat(ctx.data["date"]),
+        today=ctx.today,
+    )
+    return on_event, await sees_coverage(ctx, worker), worker
+
+
+async def _coverage_note(ctx: Ctx) -> str:
+    """What the roster says on the date of death, in plain words, to whoever may read it.
+
+    Coverage on a date is personal data: only the worker's linked chat or a facilitator of the
+    desa reads it here; anyone else gets one note whatever the roster says.
+    """
+    on_event, sees, worker = await _on_event(ctx)
+    if not sees:
+        return neutral_note(ctx, ClaimType.JKM)
+    return " ".join(
+        advice(
+            ctx,
+            claim_type=ClaimType.JKM,
+            on_event=on_event,
+            worker=worker,
+            event_date=date.fromisoformat(ctx.data["date"]),
+            treated=False,
         )
-    died = date.fromisoformat(ctx.data["date"])
-    try:
-        # DOMAIN.md §3.5: membership must have been active on the date of death.
-        claim_rules.check_jkm(
-            coverage_status(
-                start=worker.coverage_start, paid_through=worker.paid_through, today=died
-            )
-        )
-    except NotEligible:
-        return ctx.t(
-            N_(
-                "Menurut data kami, pada tanggal itu perlindungan almarhum belum atau tidak "
-                "berlaku (iuran belum tercatat atau belum terdaftar). Laporan tetap bisa dikirim; "
-                "petugas akan memeriksa, karena kadang data iuran terlambat masuk."
-            )
-        )
-    return None
+    )
 
 
 async def _confirm_prompt(ctx: Ctx) -> str:
@@ -195,9 +274,18 @@ async def _confirm_prompt(ctx: Ctx) -> str:
             phone=d.get("phone", "-"),
         ),
     ]
-    note = await _coverage_note(ctx)
-    if note:
-        lines.append(note)
+    lines.append(await _coverage_note(ctx))
+    if d.get("cause_unknown"):
+        lines.append(t(CAUSE_UNKNOWN_NOTE))
+    warning = await duplicate_warning(
+        ctx,
+        claim_type=ClaimType.JKM,
+        worker_id=d.get("worker_id"),
+        nik=d.get("nik"),
+        event_date=date.fromisoformat(d["date"]),
+    )
+    if warning is not None:
+        lines.insert(0, warning + "\n")
     return "\n".join(lines)
 
 
@@ -217,9 +305,15 @@ async def _submit(ctx: Ctx) -> Outcome:
         "self": HeirRelation(relation) if relation else None,
         "spouse": HeirRelation.SPOUSE,
     }.get(str(d.get("heir")))
-    facts = ChecklistFacts(death=True, heir_relation=heir_relation, self_paid_costs=False)
+    on_event, sees, _ = await _on_event(ctx)
+    card = not (sees and on_event in _NO_CARD)
+    facts = ChecklistFacts(
+        death=True, heir_relation=heir_relation, self_paid_costs=False, card_expected=card
+    )
     checklist = tuple(str(k) for k in claim_rules.checklist(ClaimType.JKM, facts))
     answers = {k: d.get(k) for k in ("cause_unknown", "children", "heir", "heir_nik")}
+    if d.get("duplicate_of"):
+        answers["duplicate_of"] = d["duplicate_of"]
     claim = await submit_claim(
         ctx,
         services.NewClaim(
@@ -240,20 +334,28 @@ async def _submit(ctx: Ctx) -> Outcome:
     msgs = [
         t(N_("Terkirim. Nomor laporan: {ref}. Mohon disimpan."), ref=claim.ref),
         _benefit_text(ctx),
+        forward_note(ctx, ClaimType.JKM),
     ]
     if d.get("children") == "yes":
-        msgs.append(
-            t(
-                N_(
-                    "Ada beasiswa untuk paling banyak 2 anak peserta, sampai umur 23 tahun, jika "
-                    "peserta sudah ikut paling sedikit 3 tahun. Petugas akan memeriksa. Setelah "
-                    'itu ajukan lewat menu "Beasiswa anak".'
-                )
-            )
-        )
+        msgs.append(t(SCHOLARSHIP_HINT))
     msgs.append(t(N_("Dokumen yang perlu difoto:")) + "\n" + doc_list(ctx, list(checklist)))
     return Goto("docs", data={"ref": claim.ref}, before=tuple(msgs))
 
+
+# No card can exist for these (the report still asks for the KTP and the heir's papers).
+_NO_CARD = frozenset(
+    {EventCoverage.NOT_STARTED, EventCoverage.AWAITING_VERIFICATION, EventCoverage.NOT_ON_ROSTER}
+)
+SCHOLARSHIP_HINT = states(
+    N_(
+        "Ada beasiswa untuk paling banyak 2 anak peserta, sampai umur 23 tahun, jika iuran "
+        "peserta sudah paling sedikit 3 tahun (kepesertaan sebelumnya ikut dihitung). Petugas "
+        'akan memeriksa. Ajukan lewat menu "Beasiswa anak".'
+    ),
+    "scholarship_max_children",
+    "scholarship_max_child_age",
+    "scholarship_min_membership_years",
+)
 
 JKM = Flow(
     name="jkm",
@@ -262,11 +364,8 @@ JKM = Flow(
     steps=(
         Step(
             name="cause",
-            prompt=N_(
-                "Kami turut berduka cita. Apakah peserta meninggal karena kecelakaan saat "
-                "bekerja? Santunannya berbeda."
-            ),
-            choices=YES_NO_UNKNOWN,
+            prompt=CAUSE_PROMPT,
+            choices=CAUSES,
             next=_cause_next,
         ),
         Step(
@@ -282,10 +381,7 @@ JKM = Flow(
             choices=RELATIONS,
             save_as="relation",
             next=then("nik"),
-            help=N_(
-                "Ahli waris utama: istri/suami dan anak. Jika tidak ada: orang tua, cucu, "
-                "kakek/nenek; lalu saudara kandung; lalu mertua (PP 44/2015 Pasal 40)."
-            ),
+            help=HEIRS_HELP,
         ),
         Step(
             name="nik",
@@ -319,7 +415,7 @@ JKM = Flow(
         ),
         Step(
             name="heir_nik",
-            prompt=N_("Berapa NIK ahli waris? (16 angka di KTP/KK)"),
+            prompt=_heir_nik_prompt,
             choices=(UNKNOWN_NIK,),
             free_text=True,
             parse=_heirnik_or_unknown,

@@ -1,7 +1,10 @@
 """Sending claim documents: one photo or file at a time, for the document the user picked.
 
 Used right after a report is submitted, from "My claims", and by facilitators for the claims of
-their desa. Every step re-checks that this chat may see the claim.
+their desa. Every step re-checks that this chat may see the claim. A document already received
+can be replaced (a blurred photo staff sent back); more documents than a list holds are paged
+("Lainnya"), and any missing document can also be picked by typing its name. "batal" here does
+not undo the report: it stays sent, and withdrawing it is offered instead.
 """
 
 from __future__ import annotations
@@ -9,7 +12,20 @@ from __future__ import annotations
 import logging
 
 from handlers.common import honorific
-from handlers.engine import Answer, Ctx, End, Flow, Invalid, Option, Outcome, Reply, Stay, Step
+from handlers.engine import (
+    Answer,
+    Ctx,
+    End,
+    Flow,
+    Goto,
+    Invalid,
+    Option,
+    Outcome,
+    Reply,
+    Stay,
+    Step,
+    normalise,
+)
 from handlers.i18n import N_
 from lingkaran_core import services
 from lingkaran_core.claims import FINAL_STATES, ClaimStatus
@@ -23,11 +39,11 @@ DOC_LABELS: dict[str, str] = {
     "kartu_peserta": N_("Kartu peserta BPJS TK"),
     "ktp_participant": N_("KTP peserta"),
     "kronologi_saksi": N_("Cerita kejadian + KTP 2 saksi"),
-    "laporan_polisi": N_("Surat keterangan polisi"),
+    "laporan_polisi": N_("Surat polisi / Jasa Raharja"),
     "formulir_kk1": N_("Formulir laporan tahap I"),
     "formulir_kk2": N_("Formulir laporan tahap II"),
-    "surat_dokter": N_("Surat keterangan dokter"),
-    "kuitansi": N_("Kuitansi berobat/angkutan"),
+    "surat_dokter": N_("Surat dokter (KK3/3b)"),
+    "kuitansi": N_("Kuitansi (jika bayar sendiri)"),
     "buku_tabungan": N_("Buku tabungan"),
     "npwp": N_("NPWP"),
     "akta_kematian": N_("Akta kematian"),
@@ -106,10 +122,18 @@ async def _missing(ctx: Ctx, claim: Claim) -> list[str]:
     return services.missing_documents(claim, await received_kinds(ctx.tx, claim.id))
 
 
+async def _received(ctx: Ctx, claim: Claim) -> list[str]:
+    """Checklist documents received (in checklist order): the ones that can be replaced."""
+    have = set(await received_kinds(ctx.tx, claim.id))
+    return [k for k in claim.checklist if k in have]
+
+
 async def _on_start(ctx: Ctx) -> Outcome | None:
     claim = await _claim(ctx)
     if claim is None:
         return End((ctx.t(N_("Laporan itu tidak ditemukan.")),))
+    if ctx.data.get("mode") == "replace" and ClaimStatus(claim.status) not in FINAL_STATES:
+        return "replace"
     if ClaimStatus(claim.status) in FINAL_STATES:
         return End(
             (
@@ -134,23 +158,133 @@ async def _on_start(ctx: Ctx) -> Outcome | None:
     return "upload"
 
 
+MAX_CHOICES = 10  # WhatsApp's list holds 10 rows
+LATER = Option(id="later", label=N_("Nanti saja"), aliases=("nanti", "besok"))
+MORE = Option(id="more", label=N_("Lainnya"), aliases=("lainnya", "berikutnya", "lagi"))
+REPLACE = Option(
+    id="replace",
+    label=N_("Ganti dokumen terkirim"),
+    description=N_("Foto buram atau salah"),
+    aliases=("ganti", "ganti dokumen", "kirim ulang"),
+)
+
+
+def _page(kinds: list[str], page: int, extras: int) -> tuple[list[str], bool]:
+    """The kinds shown on ``page`` (wrapping round) and whether "Lainnya" is needed."""
+    if len(kinds) + extras <= MAX_CHOICES:
+        return kinds, False
+    size = MAX_CHOICES - extras - 1
+    pages = -(-len(kinds) // size)
+    start = (page % pages) * size
+    return kinds[start : start + size], True
+
+
+def _doc_options(kinds: list[str]) -> list[Option]:
+    return [Option(id="k:" + k, label=DOC_LABELS.get(k, k)) for k in kinds]
+
+
+def _by_name(ctx: Ctx, kinds: list[str], text: str) -> str | None:
+    """The one document of ``kinds`` whose name the user typed (whole or its start)."""
+    typed = normalise(text)
+    if len(typed) < 3:
+        return None
+    found = [
+        k
+        for k in kinds
+        if normalise(doc_label(ctx, k)).startswith(typed)
+        or typed in normalise(doc_label(ctx, k)).split(" / ")
+        or normalise(doc_label(ctx, k)) == typed
+        or typed == normalise(k.replace("_", " "))
+    ]
+    if len(found) != 1:
+        found = [k for k in kinds if typed in normalise(doc_label(ctx, k))]
+    return found[0] if len(found) == 1 else None
+
+
 async def _pick_prompt(ctx: Ctx) -> str:
-    return ctx.t(N_("Dokumen mana yang akan difoto?"))
+    if ctx.data.get("page"):
+        return ctx.t(N_("Dokumen lainnya. Pilih, atau ketik nama dokumennya:"))
+    return ctx.t(N_("Dokumen mana yang akan difoto? Pilih, atau ketik nama dokumennya."))
 
 
 async def _pick_choices(ctx: Ctx) -> list[Option]:
     claim = await _claim(ctx)
     if claim is None:
         return []
-    options = [Option(id="k:" + k, label=DOC_LABELS.get(k, k)) for k in await _missing(ctx, claim)]
-    options.append(Option(id="later", label=N_("Nanti saja"), aliases=("nanti", "besok")))
-    return options[:10]
+    extras = [LATER]
+    if await _received(ctx, claim):
+        extras.insert(0, REPLACE)
+    shown, more = _page(await _missing(ctx, claim), int(ctx.data.get("page", 0)), len(extras))
+    return [*_doc_options(shown), *([MORE] if more else []), *extras]
+
+
+async def _pick_parse(ctx: Ctx, answer: Answer) -> str:
+    if answer.option is not None:
+        return answer.option.id
+    claim = await _claim(ctx)
+    if claim is None:
+        raise Invalid(N_("Laporan itu tidak ditemukan."))
+    if answer.media is not None:
+        raise Invalid(N_("Mohon pilih dulu dokumen mana yang ada di foto itu, lalu kirim lagi."))
+    kind = _by_name(ctx, await _missing(ctx, claim), answer.text or "")
+    if kind is None:
+        raise Invalid(
+            N_(
+                "Dokumen itu tidak ada di daftar yang kurang. Mohon pilih dari daftar, atau ketik namanya."
+            )
+        )
+    return "k:" + kind
 
 
 async def _pick_next(ctx: Ctx, value: str) -> Outcome:
     if value == "later":
         return End((_later_text(ctx),))
+    if value == "more":
+        ctx.data["page"] = int(ctx.data.get("page", 0)) + 1
+        return Stay(())
+    if value == "replace":
+        ctx.data.pop("page", None)
+        return "replace"
+    ctx.data.pop("page", None)
+    ctx.data.pop("replace", None)
     ctx.data["kind"] = value.removeprefix("k:")
+    return "upload"
+
+
+async def _replace_prompt(ctx: Ctx) -> str:
+    return ctx.t(N_("Dokumen mana yang ingin diganti? Foto baru akan menggantikan yang lama."))
+
+
+async def _replace_choices(ctx: Ctx) -> list[Option]:
+    claim = await _claim(ctx)
+    if claim is None:
+        return []
+    extras = [LATER]
+    shown, more = _page(await _received(ctx, claim), int(ctx.data.get("page", 0)), len(extras))
+    return [*_doc_options(shown), *([MORE] if more else []), *extras]
+
+
+async def _replace_parse(ctx: Ctx, answer: Answer) -> str:
+    if answer.option is not None:
+        return answer.option.id
+    claim = await _claim(ctx)
+    if claim is None:
+        raise Invalid(N_("Laporan itu tidak ditemukan."))
+    kind = _by_name(ctx, await _received(ctx, claim), answer.text or "")
+    if kind is None:
+        raise Invalid(N_("Mohon pilih dokumen yang ingin diganti dari daftar."))
+    return "k:" + kind
+
+
+async def _replace_next(ctx: Ctx, value: str) -> Outcome:
+    if value == "later":
+        return End((_later_text(ctx),))
+    if value == "more":
+        ctx.data["page"] = int(ctx.data.get("page", 0)) + 1
+        return Stay(())
+    ctx.data.pop("page", None)
+    ctx.data["kind"] = value.removeprefix("k:")
+    ctx.data["replace"] = True
     return "upload"
 
 
@@ -192,6 +326,12 @@ async def _whose(ctx: Ctx) -> str | None:
 async def _upload_parse(ctx: Ctx, answer: Answer) -> str:
     if answer.option is not None:
         return answer.option.id
+    if answer.media is None and answer.text:
+        # A document's name typed here switches to it ("buku tabungan dulu").
+        claim = await _claim(ctx)
+        kind = None if claim is None else _by_name(ctx, await _missing(ctx, claim), answer.text)
+        if kind is not None and not ctx.data.get("replace"):
+            return "k:" + kind
     if answer.media is None:
         raise Invalid(
             N_(
@@ -214,6 +354,7 @@ async def _upload_parse(ctx: Ctx, answer: Answer) -> str:
             now=ctx.now,
             channel=ctx.chat.channel,
             facilitator=await _acting_facilitator(ctx, claim),
+            replaces=bool(ctx.data.get("replace")),
         )
     except NotAuthorised:
         raise Invalid(N_("Laporan itu tidak ditemukan.")) from None
@@ -229,6 +370,7 @@ async def _upload_parse(ctx: Ctx, answer: Answer) -> str:
         )
     ctx.data["received"] = doc_label(ctx, stored.kind)
     ctx.data["missing"] = stored.missing
+    ctx.data["replaced"] = bool(ctx.data.pop("replace", None))
     return "stored"
 
 
@@ -237,21 +379,71 @@ async def _upload_next(ctx: Ctx, value: str) -> Outcome:
         return End((_later_text(ctx),))
     if value == "other":
         ctx.data.pop("kind", None)
+        ctx.data.pop("replace", None)
         return "pick"
+    if value.startswith("k:"):
+        ctx.data["kind"] = value.removeprefix("k:")
+        return Stay(())
     missing: list[str] = ctx.data.get("missing") or []
-    received = ctx.t(N_("{doc} diterima."), doc=ctx.data.get("received", ""))
+    word = N_("{doc} diterima, menggantikan yang lama.") if ctx.data.get("replaced") else None
+    received = ctx.t(word or N_("{doc} diterima."), doc=ctx.data.get("received", ""))
     if not missing:
-        return End((received + " " + ctx.t(N_("Semua dokumen sudah lengkap. Terima kasih.")),))
+        from handlers.claim_advice import ALL_DOCS_IN, next_after_documents  # (imports docs)
+
+        claim = await _claim(ctx)
+        after = "" if claim is None else " " + next_after_documents(ctx, claim)
+        return End((received + " " + ctx.t(ALL_DOCS_IN) + after,))
     left = ctx.t(N_("Kurang {n} dokumen:"), n=len(missing)) + "\n" + doc_list(ctx, missing)
     ctx.data["kind"] = missing[0]
     return Stay((received + " " + left,))
 
 
+async def _on_cancel(ctx: Ctx) -> Outcome | None:
+    """After a report was sent, "batal" cannot unsend it: say so and offer the withdrawal."""
+    claim = await _claim(ctx)
+    if claim is None or ClaimStatus(claim.status) in FINAL_STATES:
+        return None
+    return Goto(
+        "my_claims",
+        data={"ref": claim.ref},
+        before=(
+            ctx.t(
+                N_(
+                    'Laporan {ref} sudah terkirim dan tetap tersimpan: "batal" tidak menghapusnya. '
+                    'Dokumen bisa dikirim nanti lewat "Klaim saya". Jika laporan ini keliru, pilih '
+                    '"Tarik laporan".'
+                ),
+                ref=claim.ref,
+            ),
+        ),
+    )
+
+
 DOCS = Flow(
     name="docs",
     on_start=_on_start,
+    on_cancel=_on_cancel,
     steps=(
-        Step(name="pick", prompt=_pick_prompt, choices=_pick_choices, next=_pick_next),
+        Step(
+            name="pick",
+            prompt=_pick_prompt,
+            choices=_pick_choices,
+            free_text=True,
+            parse=_pick_parse,
+            next=_pick_next,
+            accepts_media=True,
+            max_len=80,
+        ),
+        Step(
+            name="replace",
+            prompt=_replace_prompt,
+            choices=_replace_choices,
+            free_text=True,
+            parse=_replace_parse,
+            next=_replace_next,
+            accepts_media=True,
+            max_len=80,
+        ),
         Step(
             name="upload",
             prompt=_upload_prompt,

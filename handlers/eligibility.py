@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from handlers import whom
 from handlers.common import (
+    DONT_KNOW,
     YES_NO_UNKNOWN,
     honorific,
     parse_phone,
@@ -18,11 +19,13 @@ from handlers.common import (
 )
 from handlers.engine import Answer, Ctx, End, Flow, Goto, Invalid, Option, Outcome, Reply, Step
 from handlers.i18n import N_
+from handlers.sources import states
 from lingkaran_core import services
 from lingkaran_core.eligibility import (
     Decision,
     EligibilityResult,
     NextStep,
+    OtherMembership,
     Reason,
     RosterFacts,
     ScreeningAnswers,
@@ -45,15 +48,47 @@ REASON_TEXT: dict[Reason, str] = {
         "Menurut data Pemkab, kepesertaan Bapak/Ibu tercatat tidak aktif; perlu dicek petugas."
     ),
     Reason.NOT_ENROLLED: N_("Bapak/Ibu belum tercatat sebagai peserta."),
-    Reason.AGE_OVER_LIMIT: N_("Umur di atas 65 tahun: batas umur pendaftaran program ini."),
-    Reason.AGE_UNDER_LIMIT: N_("Umur di bawah 17 tahun: perlu dicek petugas."),
-    Reason.OUTSIDE_JEMBER: N_("Program ini untuk warga Kabupaten Jember."),
-    Reason.SECTOR_NOT_IN_PROGRAMME: N_("Pekerjaan itu belum termasuk kelompok program ini."),
-    Reason.ALREADY_BPU_ELSEWHERE: N_(
-        "Bapak/Ibu sudah menjadi peserta BPJS Ketenagakerjaan di tempat lain."
+    Reason.AGE_OVER_LIMIT: states(
+        N_("Umur di atas 65 tahun: batas umur pendaftaran program ini."), "max_age"
+    ),
+    Reason.AGE_UNDER_LIMIT: states(N_("Umur di bawah 17 tahun: perlu dicek petugas."), "min_age"),
+    Reason.OUTSIDE_JEMBER: states(
+        N_(
+            "Program ini untuk warga Jember yang terdata di DTSEN; alamat KTP di luar Jember "
+            "perlu dicek petugas."
+        ),
+        "jember_residency",
+    ),
+    Reason.SECTOR_NOT_IN_PROGRAMME: states(
+        N_(
+            "Pekerjaan itu di luar enam kelompok program 2025, tetapi program juga mencakup "
+            "pekerjaan lain (misalnya perangkat desa, guru PAUD): perlu dicek petugas."
+        ),
+        "other_occupation_needs_check",
+    ),
+    Reason.ALREADY_BPU_ELSEWHERE: states(
+        N_(
+            "Bapak/Ibu masih aktif sebagai peserta BPJS Ketenagakerjaan bayar sendiri (BPU) di "
+            "tempat lain."
+        ),
+        "exclude_bpu_elsewhere",
     ),
     Reason.BPU_MEMBERSHIP_UNKNOWN: N_(
         "Perlu dicek apakah Bapak/Ibu sudah peserta BPJS Ketenagakerjaan."
+    ),
+    Reason.BPU_LAPSED: states(
+        N_(
+            "Kepesertaan bayar sendiri yang sudah berhenti tidak menghalangi, tetapi perlu dicek "
+            "petugas."
+        ),
+        "lapsed_or_employer_member_needs_check",
+    ),
+    Reason.EMPLOYER_COVERED: states(
+        N_(
+            "Perlindungan dari tempat kerja belum tentu mencakup pekerjaan ini: perlu dicek "
+            "petugas."
+        ),
+        "lapsed_or_employer_member_needs_check",
     ),
     Reason.NOT_IN_DTSEN: N_(
         "Program ini untuk warga yang terdata di DTSEN (data pemerintah untuk bansos)."
@@ -72,8 +107,16 @@ NEXT_TEXT: dict[NextStep, str] = {
         "Langkah berikutnya: tunggu hasil pengecekan; kami kabari lewat pesan ini."
     ),
     NextStep.WAIT_FOR_COVERAGE_START: N_("Tidak ada yang perlu dilakukan."),
-    NextStep.REGISTER_SELF_PAYING: N_(
-        "Bapak/Ibu tetap bisa ikut BPJS Ketenagakerjaan dengan bayar sendiri, mulai Rp16.800 per bulan, di kantor BPJS Ketenagakerjaan atau bpjsketenagakerjaan.go.id/bpu."
+    NextStep.REGISTER_SELF_PAYING: states(
+        N_(
+            "Langkah berikutnya: tanyakan petugas Pemkab Jember. Bapak/Ibu juga bisa ikut BPJS "
+            "Ketenagakerjaan dengan bayar sendiri, Rp16.800 per bulan (tahun 2026 ada keringanan "
+            "PP 50/2025: Rp8.400), di kantor BPJS Ketenagakerjaan atau "
+            "bpjsketenagakerjaan.go.id/bpu."
+        ),
+        "jkk_contribution",
+        "jkm_contribution",
+        "self_pay_monthly_2026",
     ),
     NextStep.CHECK_DTSEN: N_(
         "Cek DTSEN dengan NIK di dtsen.web.bps.go.id, atau tanya kantor desa/kelurahan."
@@ -169,6 +212,31 @@ async def _parse_age(ctx: Ctx, answer: Answer) -> int:
     return age
 
 
+# The exclusion is an ACTIVE self-paying membership elsewhere (DOMAIN.md §9): the question
+# tells it from a lapsed one and from an employer's cover, which only need a check.
+OTHER_MEMBERSHIP = (
+    Option(
+        id="yes",
+        label=N_("Ya, bayar sendiri"),
+        description=N_("Masih membayar sendiri (BPU)"),
+        aliases=("ya", "iya", "sudah", "bayar sendiri", "mandiri"),
+    ),
+    Option(
+        id="lapsed",
+        label=N_("Dulu, sudah berhenti"),
+        description=N_("Pernah bayar sendiri, sekarang tidak"),
+        aliases=("dulu", "berhenti", "pernah"),
+    ),
+    Option(
+        id="employer",
+        label=N_("Dari tempat kerja"),
+        description=N_("Dibayar perusahaan/majikan"),
+        aliases=("tempat kerja", "perusahaan", "pabrik", "kantor"),
+    ),
+    Option(id="no", label=N_("Belum"), aliases=("belum", "tidak", "blm", "gak", "tdk")),
+    DONT_KNOW,
+)
+
 OUTSIDE = Option(
     id="outside", label=N_("Di luar Jember"), aliases=("luar jember", "bukan jember", "luar kota")
 )
@@ -237,7 +305,7 @@ async def _dtsen_next(ctx: Ctx, value: str) -> Outcome:
         age=int(ctx.data["age"]),
         desa_code=ctx.data.get("desa_code"),
         sector=None if ctx.data["sector"] == "other" else ctx.data["sector"],
-        other_bpjs_tk=Tri(ctx.data["other_bpjs"]),
+        other_bpjs_tk=OtherMembership(ctx.data["other_bpjs"]),
         in_dtsen=Tri(value),
     )
     result = screen(answers, today=ctx.today)
@@ -354,10 +422,9 @@ ELIGIBILITY = Flow(
         Step(
             name="other_bpjs",
             prompt=N_(
-                "Apakah Bapak/Ibu sudah jadi peserta BPJS Ketenagakerjaan di tempat lain, "
-                "misalnya bayar sendiri atau dari tempat kerja?"
+                "Apakah Bapak/Ibu sudah jadi peserta BPJS Ketenagakerjaan di luar program ini?"
             ),
-            choices=YES_NO_UNKNOWN,
+            choices=OTHER_MEMBERSHIP,
             save_as="other_bpjs",
             next="dtsen",
         ),

@@ -207,6 +207,9 @@ class Flow:
     on_start: StartFn | None = None
     roles: frozenset[str] = frozenset({"public", "worker", "facilitator"})
     keeps_draft: bool = False
+    # "batal" inside this flow: what to do instead of "nothing was sent" (e.g. a report that was
+    # sent already stays sent); None keeps the default.
+    on_cancel: StartFn | None = None
     by_name: dict[str, Step] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -605,6 +608,10 @@ class Engine:
         if cmd in ("menu", "start"):
             return await self.show_menu(ctx, keep_draft=True)
         if cmd == "cancel":
+            if flow is not None and flow.on_cancel is not None:
+                outcome = await flow.on_cancel(ctx)
+                if outcome is not None:
+                    return await self._apply(ctx, flow, None, outcome)
             in_flow = ctx.state.flow != self.menu_flow
             if flow is not None and flow.keeps_draft:
                 ctx.state.draft = None

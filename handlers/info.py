@@ -10,11 +10,13 @@ from __future__ import annotations
 from handlers.docs import doc_list
 from handlers.engine import Ctx, End, Flow, Option, Outcome, Reply, Stay, Step
 from handlers.i18n import N_
+from handlers.sources import states
 from lingkaran_core import rules
 from lingkaran_core.claims import (
     ChecklistFacts,
     ClaimType,
     HeirRelation,
+    JKKStage,
     checklist,
     jkk_death_benefit,
     jkm_benefit,
@@ -45,17 +47,67 @@ def _jkk_intro(ctx: Ctx) -> str:
     )
 
 
+# Told to anyone reading about JKK: only a participant protected on the day of the accident
+# says it is a work accident of a participant (issue 14, item 2).
+JKK_TREATMENT = states(
+    N_(
+        "Berobat: di rumah sakit mitra BPJS Ketenagakerjaan, sesuai kebutuhan medis, tanpa "
+        "batas biaya. Jika Bapak/Ibu dilindungi pada hari kecelakaan, katakan ke rumah sakit: "
+        "ini kecelakaan kerja peserta BPJS Ketenagakerjaan.\n"
+        "Perawatan di rumah: paling banyak {home_care}, sampai {months} bulan.\n"
+        "Ongkos angkutan ke rumah sakit diganti, paling banyak: darat/sungai {land}, laut "
+        "{sea}, udara {air}."
+    ),
+    "jkk_care_at_partner_hospital",
+    "home_care_max",
+    "transport_caps",
+)
+JKK_REPORT = states(
+    N_(
+        "Mohon lapor secepatnya, dalam {days}×24 jam setelah kejadian, lewat menu "
+        '"Lapor kecelakaan" atau ke pendamping desa. Terlambat pun tetap laporkan. Laporan '
+        "itu pemberitahuan tahap I; dokumen santunan (tahap II) menyusul setelah dokter "
+        "menyatakan sembuh atau cacat."
+    ),
+    "jkk_report_hours",
+    "jkk_tahap_ii",
+)
+JKM_TEXT = states(
+    N_(
+        "JKM (jaminan kematian): jika peserta meninggal bukan karena kecelakaan kerja, "
+        "ahli waris menerima {total}:\n"
+        "- {lump} santunan sekaligus\n"
+        "- {periodic} santunan berkala (dibayar sekaligus)\n"
+        "- {funeral} biaya pemakaman\n"
+        "Syaratnya: kepesertaan aktif pada tanggal meninggal. Jika meninggal karena "
+        "kecelakaan kerja atau mendadak karena pekerjaan, yang berlaku santunan JKK. Lapor "
+        'lewat menu "Lapor kematian".'
+    ),
+    "jkm_benefit",
+    "sudden_death_at_work_is_jkk",
+)
+BEASISWA_RULES = states(
+    N_(
+        "Paling banyak {children} anak, sampai umur {age} tahun (atau sampai menikah atau "
+        "bekerja).\n"
+        "Jika peserta meninggal biasa (JKM), iuran peserta harus sudah paling sedikit {years} "
+        "tahun (kepesertaan sebelumnya ikut dihitung). Jika karena kecelakaan kerja, tidak ada "
+        "syarat lama ikut.\n"
+        "Beasiswa diajukan lagi setiap tahun ajaran baru; anak yang belum sekolah bisa dicatat "
+        "sekarang."
+    ),
+    "scholarship_max_children",
+    "scholarship_max_child_age",
+    "scholarship_min_membership_years",
+    "scholarship_jkk_route_waives_minimum",
+    "scholarship_before_school",
+)
+
+
 def _jkk_treatment(ctx: Ctx) -> str:
     caps = rules.TRANSPORT_CAPS
     return ctx.t(
-        N_(
-            "Berobat: di rumah sakit mitra BPJS Ketenagakerjaan, sesuai kebutuhan medis, tanpa "
-            "batas biaya. Katakan ke rumah sakit: ini kecelakaan kerja peserta BPJS "
-            "Ketenagakerjaan.\n"
-            "Perawatan di rumah: paling banyak {home_care}, sampai {months} bulan.\n"
-            "Ongkos angkutan ke rumah sakit diganti, paling banyak: darat/sungai {land}, laut "
-            "{sea}, udara {air}."
-        ),
+        JKK_TREATMENT,
         home_care=ctx.t.money(rules.HOME_CARE_MAX),
         months=rules.HOME_CARE_MAX_MONTHS,
         land=ctx.t.money(caps[TransportMode.LAND]),
@@ -105,14 +157,7 @@ def _jkk_death(ctx: Ctx) -> str:
 
 
 def _jkk_report(ctx: Ctx) -> str:
-    return ctx.t(
-        N_(
-            "Mohon lapor secepatnya, dalam {days}×24 jam setelah kejadian, lewat menu "
-            '"Lapor kecelakaan" atau ke pendamping desa. Terlambat pun tetap laporkan.\n'
-            "Di rumah sakit, katakan: ini kecelakaan kerja peserta BPJS Ketenagakerjaan."
-        ),
-        days=_report_days(),
-    )
+    return ctx.t(JKK_REPORT, days=_report_days())
 
 
 JKK_TOPICS = {
@@ -129,16 +174,7 @@ JKK_TOPICS = {
 def _jkm_text(ctx: Ctx) -> str:
     b = jkm_benefit()
     return ctx.t(
-        N_(
-            "JKM (jaminan kematian): jika peserta meninggal bukan karena kecelakaan kerja, "
-            "ahli waris menerima {total}:\n"
-            "- {lump} santunan sekaligus\n"
-            "- {periodic} santunan berkala (dibayar sekaligus)\n"
-            "- {funeral} biaya pemakaman\n"
-            "Syaratnya: kepesertaan aktif pada tanggal meninggal. Jika meninggal karena "
-            "kecelakaan kerja, yang berlaku santunan JKK. Lapor lewat menu "
-            '"Lapor kematian".'
-        ),
+        JKM_TEXT,
         total=ctx.t.money(b.total),
         lump=ctx.t.money(b.lump_sum),
         periodic=ctx.t.money(b.periodic),
@@ -169,13 +205,7 @@ def _beasiswa_texts(ctx: Ctx) -> tuple[str, str]:
             )
         )
     rules_text = ctx.t(
-        N_(
-            "Paling banyak {children} anak, sampai umur {age} tahun (atau sampai menikah atau "
-            "bekerja).\n"
-            "Jika peserta meninggal biasa (JKM), peserta harus sudah ikut paling sedikit "
-            "{years} tahun. Jika karena kecelakaan kerja, tidak ada syarat lama ikut.\n"
-            "Beasiswa diajukan lagi setiap tahun ajaran baru."
-        ),
+        BEASISWA_RULES,
         children=rules.SCHOLARSHIP_MAX_CHILDREN,
         age=rules.SCHOLARSHIP_MAX_CHILD_AGE,
         years=rules.SCHOLARSHIP_MIN_MEMBERSHIP_YEARS,
@@ -187,6 +217,16 @@ def _beasiswa_texts(ctx: Ctx) -> tuple[str, str]:
 # Claim documents (DOMAIN.md §2.6, §3.2, §3.4), derived from the core checklist
 
 
+TAHAP_II_DOCS = states(
+    N_(
+        "Tahap II, setelah dokter menyatakan sembuh, cacat atau meninggal: {docs}; kuitansi "
+        "hanya jika Bapak/Ibu membayar sendiri."
+    ),
+    "jkk_tahap_ii",
+    "receipts_only_off_partner",
+)
+
+
 def _extra(claim_type: ClaimType, base: ChecklistFacts, more: ChecklistFacts) -> list[str]:
     have = set(checklist(claim_type, base))
     return [str(k) for k in checklist(claim_type, more) if k not in have]
@@ -194,8 +234,10 @@ def _extra(claim_type: ClaimType, base: ChecklistFacts, more: ChecklistFacts) ->
 
 def _docs_text(ctx: Ctx, claim_type: ClaimType) -> str:
     if claim_type is ClaimType.JKK:
+        # DOMAIN.md §9: tahap I (the report) and tahap II (after the doctor's declaration).
         base = ChecklistFacts(self_paid_costs=False)
         kinds = [str(k) for k in checklist(claim_type, base)]
+        stage_two = ChecklistFacts(self_paid_costs=False, stage=JKKStage.BENEFIT)
         notes = [
             ctx.t(
                 N_("Jika kecelakaan lalu lintas, tambah: {docs}."),
@@ -208,12 +250,9 @@ def _docs_text(ctx: Ctx, claim_type: ClaimType) -> str:
                     ),
                 ),
             ),
-            ctx.t(
-                N_("Jika ada biaya yang Bapak/Ibu bayar sendiri, tambah: {docs}."),
-                docs=_names(ctx, _extra(claim_type, base, ChecklistFacts(self_paid_costs=True))),
-            ),
+            ctx.t(TAHAP_II_DOCS, docs=_names(ctx, _extra(claim_type, base, stage_two))),
         ]
-        title = ctx.t(N_("Dokumen klaim kecelakaan kerja (JKK):"))
+        title = ctx.t(N_("Dokumen klaim kecelakaan kerja (JKK), tahap I saat melapor:"))
     elif claim_type is ClaimType.JKM:
         base = ChecklistFacts()
         kinds = [str(k) for k in checklist(claim_type, base)]

@@ -6,6 +6,10 @@ button; terminal: ``/phone``), the KPJ or KK number, or the village facilitator 
 
 Started with ``add`` in its data (Settings "Tambah keluarga", or "cek istri saya" on a phone
 linked to the husband alone), it links one more person of the household (issue 22).
+Someone not on the roster is not trapped (issue 14, item 7): a failed NIK + date-of-birth match
+offers at once the 5-question screening and the facilitator, in the same words whether or not
+the NIK exists; a date that cannot be read or has no year is asked again and is no failed
+attempt; a lock-out says the plain time to try again and the facilitator route.
 """
 
 from __future__ import annotations
@@ -15,7 +19,13 @@ from datetime import datetime
 from typing import Any
 
 from handlers import outbound
-from handlers.common import honorific, parse_birth_date, parse_nik_answer
+from handlers.common import (
+    honorific,
+    masked,
+    parse_nik_answer,
+    place_of,
+    sector_label,
+)
 from handlers.engine import (
     Answer,
     Ctx,
@@ -32,18 +42,49 @@ from handlers.engine import (
 from handlers.i18n import N_, Translator
 from lingkaran_core import services
 from lingkaran_core.errors import Conflict, NotAuthorised, NotFound, RateLimited
+from lingkaran_core.identity import parse_nik
 from lingkaran_core.services.link import ATTEMPT_MSG_KEY, PHONE_CODE_MSG_KEY, VERIFIED_MSG_KEY
 from lingkaran_core.services.whatsapp_identity import chat_phone
 from lingkaran_core.storage.repos import Worker, worker_by_id
+
+
+def summary(ctx: Ctx, worker: Worker) -> str:
+    """Who the chat is linked to: masked NIK, KPJ, desa, sector."""
+    desa, kec = place_of(worker.desa_code)
+    return ctx.t(
+        N_(
+            "Data Bapak/Ibu: {who}, NIK {nik}, nomor kartu (KPJ) {kpj}, Desa {desa}, Kec. {kec}, "
+            "pekerjaan {sector}."
+        ),
+        who=honorific(ctx, worker),
+        nik=masked(worker.nik),
+        kpj=worker.kpj or ctx.t(N_("belum ada")),
+        desa=desa,
+        kec=kec,
+        sector=sector_label(ctx, worker.sector),
+    )
+
+
+def _plain_time(ctx: Ctx, until: datetime) -> str:
+    """``pukul 15.48 WIB`` today, ``besok pukul 08.05 WIB``, else with the date."""
+    local = until.astimezone(ctx.engine.tz)
+    clock = f"{local:%H.%M}"
+    day = local.date()
+    if day == ctx.today:
+        return ctx.t(N_("pukul {time} WIB"), time=clock)
+    if (day - ctx.today).days == 1:
+        return ctx.t(N_("besok pukul {time} WIB"), time=clock)
+    return ctx.t(N_("{date} pukul {time} WIB"), date=ctx.t.date(day), time=clock)
 
 
 def _locked_message(ctx: Ctx, until: datetime) -> str:
     return ctx.t(
         N_(
             "Terlalu banyak percobaan yang belum cocok. Demi keamanan data, silakan coba lagi "
-            "setelah pukul {time}. Atau minta bantuan pendamping desa."
+            "{when}. Atau minta bantuan pendamping desa: datang dengan KTP, atau pilih "
+            '"Bicara dengan petugas" di menu.'
         ),
-        time=ctx.t.datetime(until),
+        when=_plain_time(ctx, until),
     )
 
 
@@ -117,9 +158,53 @@ async def _on_start(ctx: Ctx) -> Outcome | None:
 
 
 NO_MATCH = N_(
-    "Maaf, NIK dan tanggal lahir itu belum cocok dengan data kami. Mohon periksa KTP, lalu coba "
-    'lagi. Jika yakin benar, pilih "Bicara dg petugas" di menu.'
+    "Maaf, NIK dan tanggal lahir itu belum cocok dengan data kami. Mungkin Bapak/Ibu belum "
+    "terdaftar di program ini. Pilih: coba lagi (periksa KTP), jawab 5 pertanyaan untuk cek "
+    "syarat, atau tanya pendamping desa."
 )
+NO_MATCH_CHOICES = (
+    Option(id="retry", label=N_("Coba lagi"), aliases=("coba lagi", "ulang")),
+    Option(
+        id="screen",
+        label=N_("Jawab 5 pertanyaan"),
+        description=N_("Cek syarat ikut program"),
+        aliases=("pertanyaan", "cek syarat", "syarat"),
+    ),
+    Option(
+        id="human",
+        label=N_("Tanya pendamping"),
+        description=N_("Pendamping desa atau petugas"),
+        aliases=("pendamping", "petugas", "tanya"),
+    ),
+)
+
+
+async def _no_match_parse(ctx: Ctx, answer: Answer) -> str:
+    """A choice, or a NIK typed again straight away (the same as "Coba lagi")."""
+    if answer.option is not None:
+        return answer.option.id
+    ctx.data["nik"] = parse_nik(answer.text or "", today=ctx.today).value
+    return "typed_nik"
+
+
+async def _no_match_next(ctx: Ctx, value: str) -> Outcome:
+    if value == "typed_nik":
+        return "dob"
+    if value == "screen":
+        intro = ctx.t(N_("Ada 5 pertanyaan singkat. Ini belum pendaftaran."))
+        return Goto("eligibility", step="age", before=(intro,))
+    if value == "human":
+        return Goto("human")
+    ctx.data.pop("nik", None)
+    ctx.data.pop("birth_date", None)
+    return "nik"
+
+
+async def _dob_parse(ctx: Ctx, answer: Answer) -> str:
+    """A date of birth with its year: anything else is asked again, never a failed attempt."""
+    from lingkaran_core.dates import parse_date_id
+
+    return parse_date_id(answer.text or "", today=ctx.today, require_year=True).isoformat()
 
 
 async def _dob_next(ctx: Ctx, birth_iso: str) -> Outcome:
@@ -142,8 +227,8 @@ async def _dob_next(ctx: Ctx, birth_iso: str) -> Outcome:
     except Conflict:
         return _limit(ctx)
     except NotFound:
-        # Never reveal whether the NIK exists: the same answer for both mistakes.
-        return Next("nik", (ctx.t(NO_MATCH),))
+        # Never reveal whether the NIK exists: the same answer and choices for both mistakes.
+        return "no_match"
     if match.verified:
         # WhatsApp: the sender's number is the phone on the roster (factor a), or the person
         # is linked to this phone already.
@@ -434,9 +519,18 @@ LINK = Flow(
         Step(
             name="dob",
             prompt=_dob_prompt,
-            parse=parse_birth_date,
+            parse=_dob_parse,
             save_as="birth_date",
             next=_dob_next,
+        ),
+        Step(
+            name="no_match",
+            prompt=NO_MATCH,
+            choices=NO_MATCH_CHOICES,
+            free_text=True,
+            parse=_no_match_parse,
+            next=_no_match_next,
+            max_len=40,
         ),
         Step(
             name="verify",

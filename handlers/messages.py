@@ -34,6 +34,7 @@ DOMAIN_MESSAGES: dict[str, str] = {
     "date.impossible": N_("Tanggal itu tidak ada di kalender. Mohon cek lagi. Contoh: 15-05-1978."),
     "date.in_future": N_("Tanggal itu belum terjadi. Mohon cek lagi."),
     "date.too_old": N_("Tanggal itu terlalu lama. Mohon cek lagi tahunnya."),
+    "date.no_year": N_("Mohon tulis tanggal lengkap dengan tahunnya. Contoh: 15-05-1978."),
     "limit.claims": N_(
         "Sudah banyak laporan dari chat ini dalam satu jam terakhir (paling banyak {per_hour}). "
         "Mohon coba lagi nanti, atau hubungi pendamping desa."

@@ -15,12 +15,14 @@ from handlers import whom
 from handlers.docs import can_see_claim, doc_list
 from handlers.engine import Answer, Ctx, End, Flow, Goto, Invalid, Next, Option, Outcome, Step
 from handlers.i18n import N_
+from handlers.sources import states
 from lingkaran_core import services
 from lingkaran_core.claims import (
     FINAL_STATES,
     Actor,
     ClaimStatus,
     ClaimType,
+    JKKStage,
     allowed_targets,
     claim_expiry,
     days_left,
@@ -127,14 +129,34 @@ async def _summary(ctx: Ctx, claim: Claim) -> str:
             status=status_words(ctx, claim.status),
         )
     ]
+    # The staff's latest note goes with the status ("foto KTP buram, mohon kirim ulang").
+    staff = next((e for e in reversed(events) if e["actor"] == Actor.ADMIN and e["note"]), None)
     if claim.status == ClaimStatus.REJECTED:
-        reason = next(
-            (e["note"] for e in reversed(events) if e["to_status"] == ClaimStatus.REJECTED), None
-        )
-        if reason:
-            lines.append(t(N_("Alasan: {reason}"), reason=reason))
+        if staff is not None and staff["to_status"] == ClaimStatus.REJECTED:
+            lines.append(t(N_("Alasan: {reason}"), reason=staff["note"]))
         lines.append(
             t(N_('Jika ada pertanyaan, pilih "Tanya petugas" atau tanya pendamping desa.'))
+        )
+    elif staff is not None:
+        lines.append(
+            t(
+                N_("Catatan petugas ({date}): {note}"),
+                date=t.date(_local_date(ctx, staff["at"])),
+                note=staff["note"],
+            )
+        )
+    paid = claim.answers.get("benefit_paid")
+    if claim.status == ClaimStatus.PAID and isinstance(paid, int):
+        paid_on = claim.answers.get("paid_on")
+        lines.append(
+            t(
+                N_("Dibayar BPJS Ketenagakerjaan: {amount}, tanggal {date}{bank}."),
+                amount=t.money(paid),
+                date=t.date(date.fromisoformat(paid_on)) if isinstance(paid_on, str) else "-",
+                bank=", " + str(claim.answers["paid_bank"])
+                if claim.answers.get("paid_bank")
+                else "",
+            )
         )
     if claim.type == ClaimType.JKK:
         if claim.late_report:
@@ -169,6 +191,9 @@ async def _open(ctx: Ctx, claim: Claim) -> Outcome:
 
 
 async def _on_start(ctx: Ctx) -> Outcome | None:
+    asked = await _claim(ctx, ctx.data.get("ref"))
+    if asked is not None:
+        return await _open(ctx, asked)  # e.g. after "batal" in the documents flow
     if await _visible(ctx):
         picked = await whom.subject(ctx, "my_claims", extras=("all",))
         if isinstance(picked, Goto):
@@ -256,6 +281,24 @@ async def _detail_choices(ctx: Ctx) -> list[Option]:
     options: list[Option] = []
     if await _missing(ctx, claim):
         options.append(Option(id="docs", label=N_("Kirim dokumen"), aliases=("kirim", "foto")))
+    open_claim = ClaimStatus(claim.status) not in FINAL_STATES
+    if open_claim and await received_kinds(ctx.tx, claim.id):
+        options.append(
+            Option(id="replace", label=N_("Ganti dokumen"), aliases=("ganti", "kirim ulang"))
+        )
+    if (
+        open_claim
+        and claim.type == ClaimType.JKK
+        and (services.jkk_stage(claim) is JKKStage.NOTICE)
+    ):
+        options.append(
+            Option(
+                id="tahap2",
+                label=N_("Dokter sudah menyatakan"),
+                description=N_("Sembuh atau cacat: tahap II"),
+                aliases=("dokter", "sembuh", "tahap 2", "tahap ii"),
+            )
+        )
     if _may_withdraw(ctx, claim):
         options.append(Option(id="withdraw", label=N_("Tarik laporan"), aliases=("tarik",)))
     options.append(Option(id="human", label=N_("Tanya petugas"), aliases=("petugas", "tanya")))
@@ -271,6 +314,10 @@ async def _detail_next(ctx: Ctx, value: str) -> Outcome:
         return End()
     if value == "docs":
         return Goto("docs", data={"ref": claim.ref})
+    if value == "replace":
+        return Goto("docs", data={"ref": claim.ref, "mode": "replace"})
+    if value == "tahap2":
+        return "doctor"
     if value == "withdraw":
         return "confirm_withdraw"
     if value == "human":
@@ -333,9 +380,73 @@ async def _confirm_next(ctx: Ctx, value: str) -> Outcome:
     )
 
 
+TAHAP_II_OPEN = states(
+    N_(
+        "Tahap II (klaim santunan) untuk {ref} dibuka. Mohon kirim dokumennya dalam 2×24 jam "
+        "sejak dokter menyatakan; terlambat pun tetap kirim."
+    ),
+    "jkk_tahap_ii",
+)
+PAID_SELF = states(
+    N_(
+        "Apakah biaya berobat atau angkutan dibayar sendiri? Kuitansi hanya perlu jika rumah sakit "
+        "bukan mitra BPJS Ketenagakerjaan (Bapak/Ibu membayar)."
+    ),
+    "receipts_only_off_partner",
+)
+
+
+async def _doctor_next(ctx: Ctx, value: str) -> Outcome:
+    if value == "not_yet":
+        claim = await _claim(ctx, ctx.data.get("ref"))
+        text = ctx.t(
+            N_(
+                "Baik. Surat dokter, kuitansi dan buku tabungan belum perlu. Jika dokter sudah "
+                'menyatakan sembuh atau cacat, buka lagi "Klaim saya".'
+            )
+        )
+        return End((text,)) if claim is None else Next("detail", (text,))
+    ctx.data["doctor"] = value
+    return "paid_self"
+
+
+async def _paid_self_next(ctx: Ctx, value: str) -> Outcome:
+    claim = await _claim(ctx, ctx.data.get("ref"))
+    if claim is None:
+        return End((ctx.t(N_("Laporan itu tidak ditemukan.")),))
+    try:
+        opened = await services.open_tahap_two(
+            ctx.tx,
+            claim.ref,
+            outcome=services.DoctorOutcome(ctx.data.get("doctor", "recovered")),
+            self_paid=value == "yes",
+            now=ctx.now,
+            chat_id=ctx.chat.id,
+            channel=ctx.chat.channel,
+        )
+    except DomainError:
+        logger.warning("tahap II refused", extra={"chat_id": ctx.chat.id})
+        return End((ctx.t(N_("Laporan {ref} tidak bisa diubah lagi."), ref=claim.ref),))
+    missing = await _missing(ctx, opened)
+    text = ctx.t(TAHAP_II_OPEN, ref=opened.ref)
+    if missing:
+        text += (
+            "\n"
+            + ctx.t(N_("Masih kurang {n} dokumen:"), n=len(missing))
+            + "\n"
+            + doc_list(ctx, missing)
+        )
+    return Goto("docs", data={"ref": opened.ref}, before=(text,))
+
+
+async def _on_cancel(ctx: Ctx) -> Outcome | None:
+    return End((ctx.t(N_("Baik. Laporan tidak berubah.")),))
+
+
 MY_CLAIMS = Flow(
     name="my_claims",
     on_start=_on_start,
+    on_cancel=_on_cancel,
     steps=(
         Step(
             name="list",
@@ -355,6 +466,25 @@ MY_CLAIMS = Flow(
                 Option(id="no", label=N_("Tidak"), aliases=("tidak", "jangan", "batal tarik")),
             ),
             next=_confirm_next,
+        ),
+        Step(
+            name="doctor",
+            prompt=N_("Apa yang dinyatakan dokter?"),
+            choices=(
+                Option(id="recovered", label=N_("Sudah sembuh"), aliases=("sembuh", "pulih")),
+                Option(id="disabled", label=N_("Cacat"), aliases=("cacat",)),
+                Option(id="not_yet", label=N_("Belum"), aliases=("belum", "masih dirawat")),
+            ),
+            next=_doctor_next,
+        ),
+        Step(
+            name="paid_self",
+            prompt=PAID_SELF,
+            choices=(
+                Option(id="yes", label=N_("Ya, ada kuitansi"), aliases=("ya", "iya", "bayar")),
+                Option(id="no", label=N_("Tidak"), aliases=("tidak", "gratis", "mitra")),
+            ),
+            next=_paid_self_next,
         ),
     ),
 )

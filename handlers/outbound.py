@@ -90,9 +90,53 @@ def _status_changed(t: Translator, p: Mapping[str, Any]) -> str:
     note = str(p.get("note") or "").strip()
     if status == "rejected" and note:
         text += "\n" + t(N_("Alasannya: {note}"), note=note)
-    elif status == "documents_requested":
+    elif note:
+        # The staff's words reach the reporter and the facilitator as written.
+        text += "\n" + t(N_("Catatan petugas: {note}"), note=note)
+    if status == "paid" and isinstance(p.get("amount"), int):
+        text += "\n" + t(
+            N_("Jumlah dibayar: {amount}{bank}."),
+            amount=t.money(int(p["amount"])),
+            bank=(", " + str(p["bank"])) if p.get("bank") else "",
+        )
+    if p.get("send_back"):
+        text += "\n" + t(N_("Mohon kirim ulang: {docs}."), docs=_docs(t, p["send_back"]))
+    if status == "documents_requested":
         text += "\n" + t(N_("Ketik MENU lalu pilih Klaim saya untuk mengirim foto dokumennya."))
     return text
+
+
+EVENT_COVERAGE_WORDS: dict[str, str] = {
+    "not_started": N_("perlindungan belum mulai pada tanggal kejadian"),
+    "awaiting_verification": N_("pendaftaran masih dicek pada tanggal kejadian"),
+    "unpaid": N_("iuran bulan kejadian belum tercatat"),
+    "non_active": N_("kepesertaan tercatat tidak aktif pada tanggal kejadian"),
+    "not_on_roster": N_("NIK tidak ada di data program"),
+    "unknown": N_("NIK belum diberikan"),
+}
+
+
+TO_MATCH = N_("perlu dicocokkan")
+
+
+def _flagged(t: Translator, p: Mapping[str, Any]) -> str:
+    return t(
+        N_(
+            "Laporan {ref} di wilayah Bapak/Ibu perlu dicek: menurut data Pemkab, {why}. Laporan "
+            "tetap tercatat; mohon bantu warga dan hubungi petugas Pemkab."
+        ),
+        ref=p["ref"],
+        why=t(EVENT_COVERAGE_WORDS.get(str(p.get("event_coverage")), TO_MATCH)),
+    )
+
+
+def _admin_flagged(t: Translator, p: Mapping[str, Any]) -> str:
+    return t(
+        N_("Laporan {ref} ({type}) perlu dicek: {why}. Laporan tetap tercatat."),
+        ref=p["ref"],
+        type=p.get("type", ""),
+        why=t(EVENT_COVERAGE_WORDS.get(str(p.get("event_coverage")), TO_MATCH)),
+    )
 
 
 def _missing_docs(t: Translator, p: Mapping[str, Any]) -> str:
@@ -284,24 +328,40 @@ def _digest(t: Translator, p: Mapping[str, Any]) -> str:
 
 
 def _jkk_deadline(t: Translator, p: Mapping[str, Any]) -> str:
-    return t(
+    text = t(
         N_(
-            "Laporan JKK {ref} belum diteruskan ke BPJS Ketenagakerjaan. Batas 2×24 jam: "
-            "{deadline}."
+            "Pemberitahuan tahap I untuk laporan JKK {ref} belum tercatat diteruskan ke BPJS "
+            "Ketenagakerjaan. Batas 2×24 jam: {deadline}. Setelah meneruskan, catat dengan "
+            "`claims notice-sent {ref}`."
         ),
         ref=p["ref"],
         deadline=_d(t, p["deadline"]),
     )
+    if p.get("day_off"):
+        text += " " + t(N_("Batas itu jatuh di hari libur kantor: teruskan hari ini."))
+    return text
 
 
 RENDERERS: dict[str, Renderer] = {
     "claim.status_changed": _status_changed,
     "admin.new_jkk": lambda t, p: t(
-        N_("Laporan kecelakaan kerja baru {ref} (kejadian {date}). Teruskan dalam 2×24 jam."),
+        N_(
+            "Laporan kecelakaan kerja baru {ref} (kejadian {date}). Teruskan pemberitahuan tahap I "
+            "dalam 2×24 jam, lalu catat dengan `claims notice-sent {ref}`."
+        ),
         ref=p["ref"],
         date=_d(t, p["event_date"]),
     ),
     "admin.jkk_deadline": _jkk_deadline,
+    "admin.claim_flagged": _admin_flagged,
+    "claim.flagged": _flagged,
+    "admin.jkk_tahap_two": lambda t, p: t(
+        N_(
+            "Laporan JKK {ref}: dokter sudah menyatakan hasilnya, tahap II (klaim santunan) "
+            "dibuka. Dokumen tahap II menyusul."
+        ),
+        ref=p["ref"],
+    ),
     "ticket.new": lambda t, p: t(
         N_("Ada pertanyaan baru dari warga ({ticket}). Ketik MENU untuk membalasnya."),
         ticket=p["ticket"],

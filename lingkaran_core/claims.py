@@ -6,11 +6,11 @@ import enum
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from types import MappingProxyType
 from typing import Final
 
-from lingkaran_core.coverage import CoverageResult, CoverageStatus
+from lingkaran_core.coverage import CoverageResult, CoverageStatus, is_national_holiday
 from lingkaran_core.errors import IllegalTransition, NotEligible
 from lingkaran_core.rules import (
     INCOME_BASE,
@@ -20,6 +20,7 @@ from lingkaran_core.rules import (
     JKK_REPORT_HOURS,
     JKM_BENEFIT,
     JKM_CLAIM_EXPIRY_YEARS,
+    OPD_WORKDAYS,
     SCHOLARSHIP_MAX_CHILD_AGE,
     SCHOLARSHIP_MIN_MEMBERSHIP_YEARS,
     SCHOLARSHIP_TIERS,
@@ -37,7 +38,9 @@ __all__ = [
     "DocKind",
     "HeirRelation",
     "JKKDeathBenefit",
+    "JKKStage",
     "JKMBenefit",
+    "MasaIur",
     "SchoolLevel",
     "allowed_targets",
     "check_jkm",
@@ -54,8 +57,11 @@ __all__ = [
     "jkk_report_deadline",
     "jkm_benefit",
     "missing_documents",
+    "opd_days_off_between",
+    "opd_works_on",
     "parse_claim_ref",
     "scholarship_amount",
+    "scholarship_masa_iur",
     "scholarship_total",
 ]
 
@@ -182,6 +188,13 @@ class HeirRelation(enum.StrEnum):
     OTHER = "other"
 
 
+class JKKStage(enum.IntEnum):
+    """The two report stages of a work accident (Permenaker 5/2021 Pasal 19, DOMAIN.md §9)."""
+
+    NOTICE = 1  # tahap I: NIK/KPJ, chronology, contact; within 2×24 h of the accident
+    BENEFIT = 2  # tahap II: after the doctor declares recovery, disability or death
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChecklistFacts:
     """Facts that make documents required or not."""
@@ -190,7 +203,12 @@ class ChecklistFacts:
     death: bool = False
     heir_relation: HeirRelation | None = None
     benefit_over_npwp_threshold: bool = False
-    self_paid_costs: bool = True  # receipts only when treatment/transport was paid by them
+    # Receipts only where the facility is not a BPJS TK partner, i.e. they paid themselves.
+    self_paid_costs: bool = True
+    # A JKK report asks only for what exists at its stage; a death has been declared already.
+    stage: JKKStage = JKKStage.NOTICE
+    # No card exists for someone whose protection had not started or who is not yet verified.
+    card_expected: bool = True
 
 
 _D = DocKind
@@ -208,20 +226,23 @@ def _heir_docs(relation: HeirRelation | None) -> list[DocKind]:
 def checklist(claim_type: ClaimType, facts: ChecklistFacts) -> tuple[DocKind, ...]:
     """The documents required for a claim, in the order to ask for them."""
     docs: list[DocKind]
+    card = [_D.KARTU_PESERTA] if facts.card_expected else []
     if claim_type is ClaimType.JKK:
-        # DOMAIN.md §2.6: BPU list (BPJS TK site via tribunnews / star.grid).
-        docs = [_D.KARTU_PESERTA, _D.KTP_PARTICIPANT, _D.KRONOLOGI_SAKSI]
+        # DOMAIN.md §2.6, §9: BPU list (BPJS TK site via tribunnews / star.grid), by stage. The
+        # tahap I and II forms are filled by the OPD (the wadah) from this report, not photos.
+        docs = [*card, _D.KTP_PARTICIPANT, _D.KRONOLOGI_SAKSI]
         if facts.traffic_accident:
-            docs.append(_D.LAPORAN_POLISI)
-        docs += [_D.FORMULIR_KK1, _D.FORMULIR_KK2, _D.SURAT_DOKTER]
-        if facts.self_paid_costs:
-            docs.append(_D.KUITANSI)
-        if facts.death:  # a death from a work accident is a JKK claim (DOMAIN.md §3.1)
-            docs += _heir_docs(facts.heir_relation)
-        docs.append(_D.BUKU_TABUNGAN)
+            docs.append(_D.LAPORAN_POLISI)  # a police report OR a Jasa Raharja letter
+        if facts.death or facts.stage is JKKStage.BENEFIT:
+            docs.append(_D.SURAT_DOKTER)  # KK3/3b: exists once the doctor declared the outcome
+            if facts.self_paid_costs:
+                docs.append(_D.KUITANSI)
+            if facts.death:  # a death from a work accident is a JKK claim (DOMAIN.md §3.1)
+                docs += _heir_docs(facts.heir_relation)
+            docs.append(_D.BUKU_TABUNGAN)
     elif claim_type is ClaimType.JKM:
         # DOMAIN.md §3.4 (plus the heir's account in practice).
-        docs = [_D.KARTU_PESERTA, _D.KTP_PARTICIPANT, *_heir_docs(facts.heir_relation)]
+        docs = [*card, _D.KTP_PARTICIPANT, *_heir_docs(facts.heir_relation)]
         docs.append(_D.BUKU_TABUNGAN)
     else:
         # DOMAIN.md §3.2: annual scholarship documents.
@@ -234,7 +255,14 @@ def checklist(claim_type: ClaimType, facts: ChecklistFacts) -> tuple[DocKind, ..
             _D.REKENING,
             _D.KTP_WALI,
         ]
-    if facts.benefit_over_npwp_threshold and claim_type is not ClaimType.BEASISWA:
+    notice_only = claim_type is ClaimType.JKK and not (
+        facts.death or facts.stage is JKKStage.BENEFIT
+    )
+    if (
+        facts.benefit_over_npwp_threshold
+        and claim_type is not ClaimType.BEASISWA
+        and not notice_only
+    ):
         docs.append(_D.NPWP)  # DOMAIN.md §2.6, §3.4: NPWP above Rp50 jt
     return tuple(dict.fromkeys(docs))
 
@@ -264,6 +292,25 @@ def jkk_report_deadline(accident_at: datetime) -> datetime:
 def jkk_alert_at(accident_at: datetime) -> datetime:
     """When to alert that the JKK report deadline is near."""
     return jkk_report_deadline(accident_at) - timedelta(hours=JKK_DEADLINE_ALERT_HOURS_BEFORE)
+
+
+def opd_works_on(day: date) -> bool:
+    """Whether the OPD's office is open on ``day``: a weekday that is no national holiday
+    (rules.OPD_WORKDAYS_RULE, UNCONFIRMED: office days not published)."""
+    return day.weekday() in OPD_WORKDAYS and not is_national_holiday(day)
+
+
+def opd_days_off_between(start: datetime, end: datetime, tz: tzinfo) -> bool:
+    """Whether a day the OPD does not work falls between ``start`` and ``end`` (local days):
+    the 2×24 h count runs through weekends, the office does not."""
+    _require_aware(start, "start")
+    _require_aware(end, "end")
+    day, last = start.astimezone(tz).date(), end.astimezone(tz).date()
+    while day <= last:
+        if not opd_works_on(day):
+            return True
+        day += timedelta(days=1)
+    return False
 
 
 def hours_left(deadline: datetime, now: datetime) -> float:
@@ -342,6 +389,27 @@ def check_scholarship(
         # Ends when the child turns 23 (the seed's "19" is a probable error, DOMAIN.md §0).
         if age >= SCHOLARSHIP_MAX_CHILD_AGE:
             raise NotEligible("beasiswa.child_too_old", age=age, max_age=SCHOLARSHIP_MAX_CHILD_AGE)
+
+
+class MasaIur(enum.StrEnum):
+    """What the recorded contributions say about the scholarship's 3-year minimum."""
+
+    ENOUGH = "enough"
+    SHORT = "short"  # fewer months recorded: earlier memberships may count, staff check
+    UNKNOWN = "unknown"  # no recorded history (not on the roster, or no start)
+    WAIVED = "waived"  # JKK route: no minimum (DOMAIN.md §2.1)
+
+
+def scholarship_masa_iur(route: ClaimType, recorded_months: int | None) -> MasaIur:
+    """The JKM route needs 3 years of *masa iur* (contributions paid, DOMAIN.md §9). The bot sees
+    only the Pemkab's months; a short or unknown history is checked by staff, never refused."""
+    if route is ClaimType.JKK:
+        return MasaIur.WAIVED
+    if recorded_months is None:
+        return MasaIur.UNKNOWN
+    if recorded_months >= SCHOLARSHIP_MIN_MEMBERSHIP_YEARS * 12:
+        return MasaIur.ENOUGH
+    return MasaIur.SHORT
 
 
 # -- Benefit estimates ------------------------------------------------------------------------

@@ -19,9 +19,13 @@ from lingkaran_core.rules import (
 __all__ = [
     "CoverageResult",
     "CoverageStatus",
+    "EventCoverage",
     "add_months",
     "contribution_due",
+    "contribution_months",
+    "coverage_on_event",
     "coverage_status",
+    "is_national_holiday",
     "is_protected_on",
     "month_end",
 ]
@@ -67,6 +71,11 @@ def _holidays(year: int) -> frozenset[date]:
 
 def _working_day(day: date) -> bool:
     return day.weekday() < 5 and day not in _holidays(day.year)
+
+
+def is_national_holiday(day: date) -> bool:
+    """Whether ``day`` is an Indonesian national holiday (the ``holidays`` package)."""
+    return day in _holidays(day.year)
 
 
 def contribution_due(month: date) -> date:
@@ -174,3 +183,68 @@ def is_protected_on(day: date, *, start: date | None, paid_through: date | None)
         # DOMAIN.md §1.2: do not promise coverage for unpaid months.
         return COVERED_DURING_ARREARS
     return status is CoverageStatus.PROTECTED
+
+
+# -- Coverage on the day of an accident or death (issue 14, item 2) ----------------------------
+
+
+class EventCoverage(enum.StrEnum):
+    """What the roster says about protection on the day of an event (accident, death)."""
+
+    PROTECTED = "protected"
+    NOT_STARTED = "not_started"  # verified, but protection began after the event
+    AWAITING_VERIFICATION = "awaiting_verification"  # registered, not yet verified
+    UNPAID = "unpaid"  # contribution for the event's month not recorded by its due day
+    NON_ACTIVE = "non_active"
+    NOT_ON_ROSTER = "not_on_roster"
+    UNKNOWN = "unknown"  # no NIK given: staff match the report by hand
+
+
+def coverage_on_event(
+    *,
+    nik_given: bool,
+    on_roster: bool,
+    registration_status: str | None,
+    start: date | None,
+    paid_through: date | None,
+    event_date: date,
+    today: date,
+) -> EventCoverage:
+    """Classify the roster's protection on ``event_date``, as the data stands on ``today``.
+
+    A day inside the grace before a due day counts as protected only while that due day has not
+    passed: once it passed with the month still unrecorded, the event falls in an unpaid month,
+    whose cover the sources neither promise nor deny (rules.COVERED_DURING_ARREARS_RULE).
+    """
+    if not nik_given:
+        return EventCoverage.UNKNOWN
+    if not on_roster or registration_status == "rejected":
+        return EventCoverage.NOT_ON_ROSTER
+    if registration_status != "verified":
+        return EventCoverage.AWAITING_VERIFICATION
+    result = coverage_status(start=start, paid_through=paid_through, today=event_date)
+    match result.status:
+        case CoverageStatus.PROTECTED:
+            if result.payment_due is not None and result.payment_due < today:
+                return EventCoverage.UNPAID
+            return EventCoverage.PROTECTED
+        case CoverageStatus.NOT_STARTED | CoverageStatus.NOT_ENROLLED:
+            return EventCoverage.NOT_STARTED
+        case CoverageStatus.ARREARS:
+            return EventCoverage.UNPAID
+        case CoverageStatus.NON_ACTIVE:
+            return EventCoverage.NON_ACTIVE
+    return EventCoverage.UNKNOWN  # pragma: no cover
+
+
+def contribution_months(
+    *, start: date | None, paid_through: date | None, until: date
+) -> int | None:
+    """Months of contributions the roster records from ``start`` to ``until`` (masa iur), or
+    None when the roster has no start. Earlier memberships are not in our data (DOMAIN.md §9)."""
+    if start is None:
+        return None
+    if paid_through is None or paid_through.replace(day=1) < start.replace(day=1):
+        return 0
+    last = min(paid_through.replace(day=1), until.replace(day=1))
+    return max(_months_between(start.replace(day=1), last) + 1, 0)

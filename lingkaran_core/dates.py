@@ -106,9 +106,18 @@ def _no_year(month: int, day: int, *, today: date, allow_future: bool) -> date:
 
 
 def _with_year(
-    day: int, month: int, year_text: str | None, *, today: date, allow_future: bool
+    day: int,
+    month: int,
+    year_text: str | None,
+    *,
+    today: date,
+    allow_future: bool,
+    require_year: bool = False,
 ) -> date:
     if year_text is None:
+        if require_year:
+            _check_day_month(day, month)
+            raise InvalidDate("date.no_year", day=day, month=month)
         return _no_year(month, day, today=today, allow_future=allow_future)
     if len(year_text) == 2:
         return _two_digit_year(int(year_text), month, day, today=today, allow_future=allow_future)
@@ -141,7 +150,7 @@ def _relative(text: str, today: date) -> date | None:
     return None
 
 
-def _fast(text: str, *, today: date, allow_future: bool) -> date | None:
+def _fast(text: str, *, today: date, allow_future: bool, require_year: bool = False) -> date | None:
     """Regex parsing of the common forms; dateparser is slow and only a fallback."""
     if m := _NUMERIC_DMY.match(text):
         return _with_year(
@@ -155,12 +164,24 @@ def _fast(text: str, *, today: date, allow_future: bool) -> date | None:
         return _build(int(m.group(3)), int(m.group(2)), int(m.group(1)))
     if (m := _NAMED_DMY.match(text)) and (month := _month_number(m.group(2))):
         return _with_year(
-            int(m.group(1)), month, m.group(3), today=today, allow_future=allow_future
+            int(m.group(1)),
+            month,
+            m.group(3),
+            today=today,
+            allow_future=allow_future,
+            require_year=require_year,
         )
     if (m := _NAMED_MDY.match(text)) and (month := _month_number(m.group(1))):
         return _with_year(
-            int(m.group(2)), month, m.group(3), today=today, allow_future=allow_future
+            int(m.group(2)),
+            month,
+            m.group(3),
+            today=today,
+            allow_future=allow_future,
+            require_year=require_year,
         )
+    if require_year and re.fullmatch(r"(\d{1,2})\s*[-/. ]\s*(\d{1,2})", text):
+        raise InvalidDate("date.no_year")  # "15-05": a day and a month, no year
     return None
 
 
@@ -192,17 +213,30 @@ def _dateparser(text: str, *, today: date) -> date | None:
     return result
 
 
-def parse_date_id(text: str, *, today: date, allow_future: bool = False) -> date:
-    """Read a date from a chat answer: ``17-08-1980``, ``17 agt 80``, ``kemarin``, ``wingi``…"""
+def parse_date_id(
+    text: str, *, today: date, allow_future: bool = False, require_year: bool = False
+) -> date:
+    """Read a date from a chat answer: ``17-08-1980``, ``17 agt 80``, ``kemarin``, ``wingi``…
+
+    With ``require_year`` (a date of birth) a day and month without a year raise
+    ``InvalidDate('date.no_year')`` instead of being put in the current year, and relative days
+    ("kemarin") are not read.
+    """
     cleaned = _PREFIX.sub("", " ".join(text.lower().split())).strip(" .")
     cleaned = _TIME_SUFFIX.sub("", cleaned).strip(" .,")
     if not cleaned:
         raise InvalidDate("date.unreadable")
-    result = _relative(cleaned, today)
+    result = None if require_year else _relative(cleaned, today)
     if result is None:
-        result = _fast(cleaned, today=today, allow_future=allow_future)
+        result = _fast(cleaned, today=today, allow_future=allow_future, require_year=require_year)
     if result is None:
         result = _dateparser(cleaned, today=today)
+        if (
+            result is not None
+            and require_year
+            and str(result.year) not in re.findall(r"\d+", cleaned)
+        ):
+            raise InvalidDate("date.no_year")
     if result is None:
         raise InvalidDate("date.unreadable")
     if result.year < MIN_YEAR:

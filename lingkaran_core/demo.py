@@ -38,7 +38,7 @@ from lingkaran_core.coverage import CoverageStatus, add_months, coverage_status,
 from lingkaran_core.errors import Conflict, DomainError
 from lingkaran_core.facilitators import create_facilitator
 from lingkaran_core.regions import Desa, load_regions
-from lingkaran_core.rules import SECTORS
+from lingkaran_core.rules import JKM_BENEFIT, SECTORS
 from lingkaran_core.storage import demo_repo
 from lingkaran_core.storage.db import Database, Tx, dumps, loads
 from lingkaran_core.storage.repos import claim_by_ref
@@ -554,9 +554,14 @@ async def generate_demo(
                 n += 1
                 claim_type = types[i % len(types)]
                 benefit = None
-                if status is ClaimStatus.PAID and claim_type is not ClaimType.JKM:
-                    # JKM pays the fixed Rp42 jt (stats estimate it); others record the amount.
-                    benefit = 3_750_000 if claim_type is ClaimType.JKK else 1_500_000
+                if status is ClaimStatus.PAID:
+                    # The admin records what BPJS TK paid when setting paid (the figures count
+                    # recorded amounts only): JKM its fixed Rp42 jt, the others an example.
+                    benefit = {
+                        ClaimType.JKK: 3_750_000,
+                        ClaimType.JKM: JKM_BENEFIT.total,
+                        ClaimType.BEASISWA: 1_500_000,
+                    }[claim_type]
                 reported = now - timedelta(days=40 - n, hours=rng.randint(0, 8))
                 ref = await _claim(
                     tx,

@@ -20,6 +20,7 @@ __all__ = [
     "Decision",
     "EligibilityResult",
     "NextStep",
+    "OtherMembership",
     "Reason",
     "RegistrationStatus",
     "RosterFacts",
@@ -54,6 +55,8 @@ class Reason(enum.StrEnum):
     SECTOR_NOT_IN_PROGRAMME = "sector_not_in_programme"
     ALREADY_BPU_ELSEWHERE = "already_bpu_elsewhere"
     BPU_MEMBERSHIP_UNKNOWN = "bpu_membership_unknown"
+    BPU_LAPSED = "bpu_lapsed"  # paid themselves once, stopped: may still qualify
+    EMPLOYER_COVERED = "employer_covered"  # covered as a wage worker: may still qualify
     NOT_IN_DTSEN = "not_in_dtsen"
     DTSEN_UNKNOWN = "dtsen_unknown"
     DTSEN_DECILE_ABOVE_CUTOFF = "dtsen_decile_above_cutoff"
@@ -82,6 +85,16 @@ class Tri(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
+class OtherMembership(enum.StrEnum):
+    """A BPJS Ketenagakerjaan membership outside the programme (values extend ``Tri``)."""
+
+    YES = "yes"  # an ACTIVE BPU (self-paying) membership elsewhere: excluded (DOMAIN.md §9)
+    LAPSED = "lapsed"  # a self-paying membership that stopped
+    EMPLOYER = "employer"  # a wage worker's cover through an employer
+    NO = "no"
+    UNKNOWN = "unknown"
+
+
 class RegistrationStatus(enum.StrEnum):
     """Where a roster registration stands with the OPD / BPJS TK."""
 
@@ -91,12 +104,12 @@ class RegistrationStatus(enum.StrEnum):
 
 
 # Failing reasons that make a person not eligible; every other failing reason only asks for
-# verification (their rule is UNCONFIRMED, or the answer was "don't know").
+# verification (their rule is UNCONFIRMED, or the answer was "don't know"). Another occupation
+# and a KTP outside Jember have no hard rule in the sources (rules.OTHER_OCCUPATION_NEEDS_CHECK,
+# rules.JEMBER_RESIDENCY: UNCONFIRMED), so they need a check, not a no.
 _HARD = frozenset(
     {
         Reason.AGE_OVER_LIMIT,
-        Reason.OUTSIDE_JEMBER,
-        Reason.SECTOR_NOT_IN_PROGRAMME,
         Reason.ALREADY_BPU_ELSEWHERE,
         Reason.NOT_IN_DTSEN,
         Reason.DTSEN_DECILE_ABOVE_CUTOFF,
@@ -135,7 +148,7 @@ class ScreeningAnswers:
     age: int
     desa_code: str | None
     sector: str | None
-    other_bpjs_tk: Tri
+    other_bpjs_tk: Tri | OtherMembership
     in_dtsen: Tri
 
 
@@ -190,8 +203,8 @@ def _next_step_after(failures: list[Reason]) -> NextStep:
         return NextStep.ALREADY_COVERED
     if Reason.AGE_OVER_LIMIT in reasons:
         return NextStep.NONE
-    if reasons & {Reason.OUTSIDE_JEMBER, Reason.SECTOR_NOT_IN_PROGRAMME}:
-        # Not a programme case, but anyone may join BPU themselves (DOMAIN.md §4.1).
+    if Reason.OUTSIDE_JEMBER in reasons:
+        # No desa facilitator to ask: staff check; anyone may join BPU themselves (§4.1).
         return NextStep.REGISTER_SELF_PAYING
     if reasons & {Reason.NOT_IN_DTSEN, Reason.DTSEN_UNKNOWN, Reason.DTSEN_DECILE_ABOVE_CUTOFF}:
         return NextStep.CHECK_DTSEN
@@ -255,10 +268,16 @@ def screen(answers: ScreeningAnswers, *, today: date) -> EligibilityResult:
         decile=None,
         in_dtsen=answers.in_dtsen,
     )
-    # DOMAIN.md §0, §4.2: BPJS TK returns rows already registered as BPU elsewhere [OFF].
-    if EXCLUDE_BPU_ELSEWHERE and answers.other_bpjs_tk is Tri.YES:
+    # DOMAIN.md §0, §4.2, §9: BPJS TK returns rows already ACTIVE as BPU elsewhere [OFF]; a
+    # lapsed self-payer or an employer-covered worker may still qualify (needs a check).
+    member = OtherMembership(str(answers.other_bpjs_tk))
+    if EXCLUDE_BPU_ELSEWHERE and member is OtherMembership.YES:
         failures.append(Reason.ALREADY_BPU_ELSEWHERE)
-    elif answers.other_bpjs_tk is Tri.UNKNOWN:
+    elif member is OtherMembership.LAPSED:
+        failures.append(Reason.BPU_LAPSED)
+    elif member is OtherMembership.EMPLOYER:
+        failures.append(Reason.EMPLOYER_COVERED)
+    elif member is OtherMembership.UNKNOWN:
         failures.append(Reason.BPU_MEMBERSHIP_UNKNOWN)
     if failures:
         return _failed(failures)

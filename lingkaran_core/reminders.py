@@ -16,10 +16,12 @@ Kinds and their decisions:
   forwarded, approved: the OPD has what it needs). Dedupe ``missing-docs:{ref}:{due date}:{target}``,
   the due date standing for the step: a second request round on the same claim (documents
   requested again by BPJS TK) has new dates, so it gets its own reminders.
-* ``jkk_deadline``: a JKK claim still ``submitted`` 12 h before ``event_at + 48 h`` goes to the
-  admin queue (the alert on submission exists already; reports filed after the alert time are
-  skipped, that alert covers them). Without an accident time the start of the accident day is
-  used, the earliest possible deadline.
+* ``jkk_deadline``: a JKK claim whose tahap I notice the OPD has not recorded as forwarded
+  (``claims notice-sent``), 12 h before ``event_at + 48 h``, goes to the admin queue; when the
+  deadline falls on a weekend or holiday, from 08:00 of the last working day before it (the
+  2×24 h count runs on, the office does not). The alert on submission exists already; reports
+  filed after the alert time are skipped, that alert covers them. Without an accident time the
+  start of the accident day is used, the earliest possible deadline.
 * ``protected_notice``: once, to verified workers with a phone whose coverage is active: to
   their linked chats, or (WhatsApp enabled, no chat yet) to ``wa_id`` = phone without ``+``,
   which is business-initiated and goes out as a template.
@@ -49,6 +51,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+from lingkaran_core.claims import opd_works_on
 from lingkaran_core.coverage import (
     CoverageResult,
     CoverageStatus,
@@ -282,6 +285,7 @@ class JKKClaimRecord:
     event_date: date
     event_at: datetime | None
     reported_at: datetime
+    notice_sent: bool = False  # the OPD recorded that it forwarded the tahap I notice
 
 
 def jkk_deadline(claim: JKKClaimRecord) -> datetime:
@@ -290,15 +294,35 @@ def jkk_deadline(claim: JKKClaimRecord) -> datetime:
     return start + timedelta(hours=JKK_REPORT_HOURS)
 
 
+def jkk_alert_time(deadline: datetime) -> tuple[datetime, bool]:
+    """When to alert the OPD, and whether the deadline falls on a day it does not work.
+
+    The 2×24 h run through weekends and holidays; the office does not (rules.OPD_WORKDAYS_RULE).
+    A deadline on a day off is alerted from 08:00 of the last working day before it.
+    """
+    alert_at = deadline - timedelta(hours=JKK_DEADLINE_ALERT_HOURS_BEFORE)
+    day = deadline.astimezone(TZ).date()
+    if opd_works_on(day):
+        return alert_at, False
+    day -= timedelta(days=1)
+    while not opd_works_on(day):
+        day -= timedelta(days=1)
+    return min(alert_at, datetime.combine(day, time(8, 0), tzinfo=TZ)), True
+
+
+_JKK_CLOSED: Final = frozenset({"paid", "rejected", "withdrawn"})
+
+
 def due_jkk_deadline(claims: Iterable[JKKClaimRecord], now: datetime) -> list[DueReminder]:
-    """Admin alerts for JKK reports still waiting 12 h before the 2×24 h deadline."""
+    """Admin alerts for JKK reports whose tahap I notice is not yet recorded as forwarded,
+    12 h before the 2×24 h deadline (earlier when it falls on a day the OPD does not work)."""
     _require_aware(now)
     out: list[DueReminder] = []
     for claim in claims:
-        if claim.status != "submitted":
+        if claim.notice_sent or claim.status in _JKK_CLOSED:
             continue
         deadline = jkk_deadline(claim)
-        alert_at = deadline - timedelta(hours=JKK_DEADLINE_ALERT_HOURS_BEFORE)
+        alert_at, day_off = jkk_alert_time(deadline)
         if not alert_at <= now < deadline or claim.reported_at >= alert_at:
             continue
         out.append(
@@ -306,7 +330,7 @@ def due_jkk_deadline(claims: Iterable[JKKClaimRecord], now: datetime) -> list[Du
                 kind=Kind.JKK_DEADLINE,
                 target=ADMIN_TARGET,
                 msg_key="admin.jkk_deadline",
-                params={"ref": claim.ref, "deadline": deadline.isoformat()},
+                params={"ref": claim.ref, "deadline": deadline.isoformat(), "day_off": day_off},
                 msg_class=MessageClass.TRANSACTIONAL,
                 priority=PRIORITY_ADMIN,
                 dedupe_key=f"jkk-deadline:{claim.ref}",

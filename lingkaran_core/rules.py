@@ -310,8 +310,11 @@ SCHOLARSHIP_MAX_CHILD_AGE_RULE: Final = Rule(
 )
 SCHOLARSHIP_MAX_CHILD_AGE: Final[int] = SCHOLARSHIP_MAX_CHILD_AGE_RULE.value
 # 3 years of membership for the JKM route (was 5 before PP 82/2019); waived for the JKK route.
+# Counted as *masa iur* (contributions paid), earlier memberships included (DOMAIN.md §9).
 SCHOLARSHIP_MIN_MEMBERSHIP_YEARS_RULE: Final = Rule(
-    value=3, source=_INDONESIABAIK, confidence=Confidence.OFF
+    value=3,
+    source=_INDONESIABAIK + "; §9: masa iur (setkab via Harian Jogja; satujuang)",
+    confidence=Confidence.OFF,
 )
 SCHOLARSHIP_MIN_MEMBERSHIP_YEARS: Final[int] = SCHOLARSHIP_MIN_MEMBERSHIP_YEARS_RULE.value
 SCHOLARSHIP_JKK_ROUTE_WAIVES_MINIMUM_RULE: Final = Rule(
@@ -334,10 +337,15 @@ SCHOLARSHIP_REMINDER_MONTH: Final[int] = SCHOLARSHIP_REMINDER_MONTH_RULE.value
 
 # -- Deadlines (DOMAIN.md §2.3, §2.5, §3.5) ---------------------------------------------------
 
+# The tahap I notice within 2×24 h is BPJS TK's guidance for BPU (DOMAIN.md §9: tribunnews 2023,
+# "Formulir Tahap I ... maksimal 2x24 jam") [OFF]; Permenaker 1/2025 Pasal 8(2) binds employers.
 JKK_REPORT_HOURS_RULE: Final = Rule(
     value=48,
-    source="DOMAIN.md §2.3: Permenaker 1/2025 Pasal 8(2); BPJS TK tahap-I form",
-    confidence=Confidence.REG,
+    source=(
+        "DOMAIN.md §2.3, §9: BPJS TK guidance for BPU (tribunnews 2023); tahap-I form; "
+        "Permenaker 1/2025 Pasal 8(2) binds employers"
+    ),
+    confidence=Confidence.OFF,
 )
 JKK_REPORT_HOURS: Final[int] = JKK_REPORT_HOURS_RULE.value
 JKK_CLAIM_EXPIRY_YEARS_RULE: Final = Rule(
@@ -385,8 +393,31 @@ NATIONAL_TARGET_MAX_DECILE_RULE: Final = Rule(
     value=4, source="DOMAIN.md §4.3: perdetiknews; wantimpres.go.id", confidence=Confidence.OFF
 )
 NATIONAL_TARGET_MAX_DECILE: Final[int] = NATIONAL_TARGET_MAX_DECILE_RULE.value
+# The exclusion is an ACTIVE BPU membership elsewhere, not "any BPJS TK membership" (§9).
 EXCLUDE_BPU_ELSEWHERE_RULE: Final = Rule(
-    value=True, source="DOMAIN.md §0, §4.2: lensanusantara; kabarrakyat", confidence=Confidence.OFF
+    value=True,
+    source="DOMAIN.md §0, §4.2, §9: lensanusantara; kabarrakyat 2025 (active BPU participant)",
+    confidence=Confidence.OFF,
+)
+# A lapsed self-payer, or a wage worker covered by an employer, may still qualify: no source
+# says either way (DOMAIN.md §4.2 "UNCONFIRMED", §9 "needs verification").
+LAPSED_OR_EMPLOYER_MEMBER_NEEDS_CHECK_RULE: Final = Rule(
+    value=True,
+    source="DOMAIN.md §4.2 (PU + BPU: UNCONFIRMED), §9 (lapsed self-payer: needs verification)",
+    confidence=Confidence.UNCONFIRMED,
+)
+# The programme's cohorts are six sectors (§0), but Jember's coverage also names perangkat desa,
+# RT/RW, BPD and guru PAUD (§0 "Coverage scope"): another occupation needs a check, not a no.
+OTHER_OCCUPATION_NEEDS_CHECK_RULE: Final = Rule(
+    value=True,
+    source="DOMAIN.md §0: 2025 cohorts; 'Coverage scope' (barathanews 2025); no hard rule",
+    confidence=Confidence.UNCONFIRMED,
+)
+# "DTSEN-listed residents of Jember"; an explicit KTP-Jember requirement is UNCONFIRMED (§4.2).
+JEMBER_RESIDENCY_RULE: Final = Rule(
+    value=True,
+    source="DOMAIN.md §4.2: residency likely (selection through village officials)",
+    confidence=Confidence.UNCONFIRMED,
 )
 EXCLUDE_BPU_ELSEWHERE: Final[bool] = EXCLUDE_BPU_ELSEWHERE_RULE.value
 JEMBER_KABUPATEN_CODE: Final[str] = "35.09"
@@ -417,6 +448,106 @@ COVERED_DURING_ARREARS_RULE: Final = Rule(
 )
 COVERED_DURING_ARREARS: Final[bool] = COVERED_DURING_ARREARS_RULE.value
 
+# -- Claims as they really run (DOMAIN.md §2.3-§2.6, §3.1-§3.3, §9) -------------------------------
+
+# Coverage on the EVENT date decides the advice (issue 14): only a participant protected on that
+# day is told to tell the hospital it is a work accident of a participant and to show the card;
+# JKK care is "as medically needed, no cost ceiling" at partner facilities (DOMAIN.md §2.1).
+JKK_CARE_AT_PARTNER_HOSPITAL_RULE: Final = Rule(
+    value=True,
+    source="DOMAIN.md §2.1: PP 82/2019 Lampiran III; bali.tribunnews.com 2021",
+    confidence=Confidence.REG,
+)
+# Tahap I, the notice: NIK or KPJ, the chronology (place, cause, date and time) and a contact's
+# name and phone (Permenaker 1/2025 Pasal 48A (2); Permenaker 5/2021 Pasal 19).
+JKK_TAHAP_I_CONTENT_RULE: Final = Rule(
+    value=("nik_or_kpj", "chronology", "contact"),
+    source="DOMAIN.md §2.4, §9: Permenaker 1/2025 Pasal 48A; Permenaker 5/2021 Pasal 19",
+    confidence=Confidence.REG,
+)
+# For a BPU the wadah (the Pemkab as funder), a union or the treating health facility notify.
+BPU_NOTIFIERS_RULE: Final = Rule(
+    value=("wadah", "union", "health_facility"),
+    source="DOMAIN.md §2.4, §9: Permenaker 1/2025 Pasal 48A",
+    confidence=Confidence.REG,
+)
+# The tahap I form goes to the BPJS TK branch or a PLKK within 2×24 h; the 175 call centre.
+PLKK_ROUTE_RULE: Final = Rule(
+    value=("plkk", "175"),
+    source="DOMAIN.md §2.3, §7.1: tribunnews 2023 (bpjsketenagakerjaan.go.id); perisaiblora FAQ",
+    confidence=Confidence.OFF,
+)
+# Tahap II, the benefit claim: within 2×24 h after the doctor declares recovery, disability or
+# death, with the doctor's letter (KK3/3b) and receipts. Its documents do not exist before.
+JKK_TAHAP_II_RULE: Final = Rule(
+    value=48,
+    source="DOMAIN.md §2.6, §9: Permenaker 1/2025 Pasal 19(3); tribunnews 2023",
+    confidence=Confidence.REG,
+)
+# Receipts only where the facility is not a BPJS TK partner (DOMAIN.md §2.6, §9) [OFF].
+RECEIPTS_ONLY_OFF_PARTNER_RULE: Final = Rule(
+    value=True,
+    source="DOMAIN.md §2.6, §9: Permenaker 1/2025 Pasal 19(3); tribunnews 2023",
+    confidence=Confidence.OFF,
+)
+# A traffic accident: a police report OR a Jasa Raharja guarantee letter [2ND checklist].
+TRAFFIC_POLICE_OR_JASA_RAHARJA_RULE: Final = Rule(
+    value=("laporan_polisi", "jasa_raharja"),
+    source="DOMAIN.md §9: secondary checklists; §2.6 police report (tribunnews, star.grid)",
+    confidence=Confidence.SND,
+)
+# Sudden death caused by work, and a death on a work errand, are work accidents (JKK), extended
+# to BPU (Permenaker 5/2021 Pasal 7(2); Kemnaker and Riau BPJS TK slides).
+SUDDEN_DEATH_AT_WORK_IS_JKK_RULE: Final = Rule(
+    value=True,
+    source="DOMAIN.md §2.2, §9: Permenaker 5/2021 Pasal 7(2) (Kemnaker, Riau BPJS TK slides)",
+    confidence=Confidence.REG,
+)
+# BPJS TK decides work accident or not within 30 days of the tahap I report (PP 49/2023 Pasal
+# 25A), a secondary summary of the regulation.
+JKK_DECISION_DAYS_RULE: Final = Rule(
+    value=30,
+    source="DOMAIN.md §1.3: PP 49/2023 Pasal 25A (ptgasi.co.id; pasal.id summary)",
+    confidence=Confidence.SND,
+)
+JKK_DECISION_DAYS: Final[int] = JKK_DECISION_DAYS_RULE.value
+# JKM is paid within 3 working days of a complete file, 1 %/day compensation if late.
+JKM_PAYMENT_WORKING_DAYS_RULE: Final = Rule(
+    value=3,
+    source="DOMAIN.md §3.1, §9: PP 44/2015 Pasal 40(3)-(4) (perisaiblora copy)",
+    confidence=Confidence.REG,
+)
+JKM_PAYMENT_WORKING_DAYS: Final[int] = JKM_PAYMENT_WORKING_DAYS_RULE.value
+# The Pemkab forwards a report to BPJS TK; BPJS TK decides and pays (ARCHITECTURE.md: "a report
+# to the bot is not yet a report to BPJS TK"; DOMAIN.md §2.4 the wadah notifies).
+BPJS_DECIDES_AND_PAYS_RULE: Final = Rule(
+    value=True,
+    source="DOMAIN.md §2.4, §3.1, §9 (the wadah forwards; BPJS TK pays); ARCHITECTURE.md",
+    confidence=Confidence.REG,
+)
+# PP 44/2015 Pasal 40: spouse/children; then parents, grandchildren, grandparents; siblings;
+# parents-in-law; the heir named in a will; without one, the funeral cost goes to whoever
+# arranged the funeral (the rest to the Dana Jaminan Sosial).
+HEIRS_ORDER_RULE: Final = Rule(
+    value=("spouse_or_child", "line_2nd_degree", "sibling", "parent_in_law", "will", "fallback"),
+    source="DOMAIN.md §3.3, §9: PP 44/2015 Pasal 40 (perisaiblora; Permenaker 44/2015 Pasal 19)",
+    confidence=Confidence.REG,
+)
+# A child not yet at school can be recorded now; the scholarship is paid when schooling starts.
+SCHOLARSHIP_BEFORE_SCHOOL_RULE: Final = Rule(
+    value=True,
+    source="DOMAIN.md §3.2, §9: indonesiabaik.id ('receives it when reaching school age')",
+    confidence=Confidence.OFF,
+)
+# The OPD works on weekdays (issue 14); its hours are not published: a reporter is told the
+# 2×24 h may run over a weekend and given the PLKK / 175 route.
+OPD_WORKDAYS_RULE: Final = Rule(
+    value=(0, 1, 2, 3, 4),
+    source="issue 14 ('the OPD works weekdays'); office hours not published",
+    confidence=Confidence.UNCONFIRMED,
+)
+OPD_WORKDAYS: Final[tuple[int, ...]] = OPD_WORKDAYS_RULE.value
+
 # -- Reminders and outbound messages (ARCHITECTURE.md; product policy) ------------------------
 
 _ARCH = "ARCHITECTURE.md: Reminders and outbound messages"
@@ -439,27 +570,6 @@ QUIET_HOURS_RULE: Final = Rule(
 )
 QUIET_HOURS_START: Final[time] = QUIET_HOURS_RULE.value[0]
 QUIET_HOURS_END: Final[time] = QUIET_HOURS_RULE.value[1]
-
-# -- Registry ---------------------------------------------------------------------------------
-
-RULES: Final[Mapping[str, Rule[object]]] = MappingProxyType(
-    {
-        name.removesuffix("_RULE").lower(): value
-        for name, value in sorted(globals().items())
-        if name.endswith("_RULE") and isinstance(value, Rule)
-    }
-)
-
-
-def unconfirmed_rules() -> tuple[str, ...]:
-    """Names of every rule (and sector field) marked UNCONFIRMED, for reviews and tests."""
-    names = [name for name, rule in RULES.items() if rule.confidence is Confidence.UNCONFIRMED]
-    for s in SECTORS:
-        for field_name, rule in (("cohort_2025", s.cohort_2025), ("opd", s.opd)):
-            if rule.confidence is Confidence.UNCONFIRMED:
-                names.append(f"sector.{s.code}.{field_name}")
-    return tuple(names)
-
 
 # -- Funding periods and self-paying (DOMAIN.md §9) -------------------------------------------
 
@@ -541,3 +651,24 @@ ABUSE_LIMITS_RULE: Final = Rule(
     source="issue 20 (30 claims in 0.12 s from one chat); policy",
     confidence=Confidence.POLICY,
 )
+
+
+# -- Registry ---------------------------------------------------------------------------------
+
+RULES: Final[Mapping[str, Rule[object]]] = MappingProxyType(
+    {
+        name.removesuffix("_RULE").lower(): value
+        for name, value in sorted(globals().items())
+        if name.endswith("_RULE") and isinstance(value, Rule)
+    }
+)
+
+
+def unconfirmed_rules() -> tuple[str, ...]:
+    """Names of every rule (and sector field) marked UNCONFIRMED, for reviews and tests."""
+    names = [name for name, rule in RULES.items() if rule.confidence is Confidence.UNCONFIRMED]
+    for s in SECTORS:
+        for field_name, rule in (("cohort_2025", s.cohort_2025), ("opd", s.opd)):
+            if rule.confidence is Confidence.UNCONFIRMED:
+                names.append(f"sector.{s.code}.{field_name}")
+    return tuple(names)

@@ -9,25 +9,28 @@ Counting rules:
 
 * workers whose registration was rejected are left out of the cohort and coverage figures
   (they are not programme participants); pending registrations are counted;
-* benefits paid: claims in status ``paid``; the amount is the claim's ``answers.benefit_paid``
-  (integer rupiah, recorded by the admin) when present, else the fixed JKM total (Rp42 jt,
-  DOMAIN.md §3.1) for JKM, else 0 (JKK and scholarship amounts vary, so nothing is guessed).
-  ``estimated`` counts the claims whose amount was estimated.
+* cohort by sector and by kecamatan (the desa code's first three parts), as the seed reports;
+* benefits paid: claims in status ``paid``, by programme (JKK, JKM, BEASISWA), counts and the
+  amounts the admin RECORDED when setting ``paid`` (``answers.benefit_paid``, integer rupiah);
+  nothing is estimated: a paid claim without a recorded amount is counted in ``unrecorded``.
+  With a period, only the claims paid in it (``answers.paid_on``, else the day of the move to
+  ``paid``, WIB) count.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Final
 
-from lingkaran_core.claims import ClaimStatus, ClaimType, jkm_benefit
+from lingkaran_core.claims import ClaimStatus, ClaimType
+from lingkaran_core.clock import WIB
 from lingkaran_core.coverage import CoverageStatus, coverage_status
 from lingkaran_core.rules import SECTORS, Opd, sector
 from lingkaran_core.storage import stats_repo
 from lingkaran_core.storage.db import Tx
 
-__all__ = ["BenefitsPaid", "SectorRow", "Stats", "collect_stats"]
+__all__ = ["BenefitsPaid", "KecamatanRow", "SectorRow", "Stats", "collect_stats"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,12 +45,27 @@ class SectorRow:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BenefitsPaid:
-    """Paid claims and their total in rupiah."""
+    """Paid claims and their recorded total in rupiah (of a period, when one is given)."""
 
     count: int
     total: int
-    estimated: int
+    unrecorded: int  # paid claims whose amount was not recorded (counted, not summed)
     by_type: dict[str, tuple[int, int]]  # type -> (count, rupiah)
+    since: date | None = None
+    until: date | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KecamatanRow:
+    """The cohort of one kecamatan: its code and workers per sector."""
+
+    kecamatan: str | None
+    by_sector: dict[str, int]
+
+    @property
+    def count(self) -> int:
+        """Workers of every sector in the kecamatan."""
+        return sum(self.by_sector.values())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -61,6 +79,7 @@ class Stats:
     registrations: dict[str, int]
     claims: dict[str, dict[str, int]]  # type -> status -> count
     benefits: BenefitsPaid
+    kecamatan: tuple[KecamatanRow, ...] = ()
 
     @property
     def claims_total(self) -> int:
@@ -113,31 +132,69 @@ async def _claims(tx: Tx) -> dict[str, dict[str, int]]:
     return out
 
 
-def benefit_amount(claim_type: str, answers: dict[str, object]) -> tuple[int, bool]:
-    """(rupiah, estimated) for a paid claim (see the module docstring)."""
+def benefit_amount(claim_type: str, answers: dict[str, object]) -> int | None:
+    """The rupiah recorded for a paid claim, or None when none was recorded."""
+    del claim_type  # every programme alike: recorded data only, never an estimate
     recorded = answers.get("benefit_paid")
     if isinstance(recorded, int) and not isinstance(recorded, bool) and recorded >= 0:
-        return recorded, False
-    if claim_type == ClaimType.JKM.value:
-        return jkm_benefit().total, True
-    return 0, False
+        return recorded
+    return None
 
 
-async def _benefits(tx: Tx) -> BenefitsPaid:
-    rows = await stats_repo.paid_claims(tx, ClaimStatus.PAID.value)
-    total = estimated = 0
-    by_type: dict[str, tuple[int, int]] = {}
-    for claim_type, answers in rows:
-        amount, guessed = benefit_amount(claim_type, answers)
+def _paid_day(answers: dict[str, object], paid_at: str | None) -> date | None:
+    paid_on = answers.get("paid_on")
+    if isinstance(paid_on, str):
+        try:
+            return date.fromisoformat(paid_on[:10])
+        except ValueError:
+            pass
+    if paid_at:
+        return datetime.fromisoformat(paid_at).astimezone(WIB).date()
+    return None
+
+
+async def _benefits(tx: Tx, since: date | None, until: date | None) -> BenefitsPaid:
+    rows = await stats_repo.paid_claims_with_dates(tx, ClaimStatus.PAID.value)
+    total = unrecorded = count = 0
+    by_type: dict[str, tuple[int, int]] = {t.value: (0, 0) for t in ClaimType}
+    for claim_type, answers, paid_at in rows:
+        if since is not None or until is not None:
+            day = _paid_day(answers, paid_at)
+            if day is None or (since is not None and day < since):
+                continue
+            if until is not None and day > until:
+                continue
+        amount = benefit_amount(claim_type, answers)
+        count += 1
+        if amount is None:
+            unrecorded += 1
+            amount = 0
         total += amount
-        estimated += guessed
         n, rp = by_type.get(claim_type, (0, 0))
         by_type[claim_type] = (n + 1, rp + amount)
-    return BenefitsPaid(count=len(rows), total=total, estimated=estimated, by_type=by_type)
+    return BenefitsPaid(
+        count=count,
+        total=total,
+        unrecorded=unrecorded,
+        by_type=by_type,
+        since=since,
+        until=until,
+    )
 
 
-async def collect_stats(tx: Tx, *, today: date) -> Stats:
-    """Every figure of ``admin stats`` in one consistent read."""
+async def _kecamatan(tx: Tx) -> tuple[KecamatanRow, ...]:
+    rows: dict[str | None, dict[str, int]] = {}
+    for kecamatan, sector_code, n in await stats_repo.workers_by_kecamatan_sector(tx):
+        per = rows.setdefault(kecamatan, {})
+        per[sector_code] = per.get(sector_code, 0) + n
+    ordered = sorted(rows.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
+    return tuple(KecamatanRow(kecamatan=k, by_sector=v) for k, v in ordered)
+
+
+async def collect_stats(
+    tx: Tx, *, today: date, since: date | None = None, until: date | None = None
+) -> Stats:
+    """Every figure of ``admin stats`` in one consistent read (benefits of a period, if given)."""
     sectors, total = await _sectors(tx)
     return Stats(
         today=today,
@@ -146,5 +203,6 @@ async def collect_stats(tx: Tx, *, today: date) -> Stats:
         coverage=await _coverage(tx, today),
         registrations=await _registrations(tx),
         claims=await _claims(tx),
-        benefits=await _benefits(tx),
+        benefits=await _benefits(tx, since, until),
+        kecamatan=await _kecamatan(tx),
     )

@@ -108,7 +108,13 @@ async def _leads_next(ctx: Ctx, value: str) -> Outcome:
     return "lead"
 
 
-TRI_WORDS = {"yes": N_("ya"), "no": N_("tidak"), "unknown": N_("tidak tahu")}
+TRI_WORDS = {
+    "yes": N_("ya"),
+    "no": N_("tidak"),
+    "unknown": N_("tidak tahu"),
+    "lapsed": N_("dulu, sudah berhenti"),
+    "employer": N_("dari tempat kerja"),
+}
 
 
 async def _lead_prompt(ctx: Ctx) -> str:

@@ -22,7 +22,19 @@ from handlers.common import (
     sector_label,
     sector_options,
 )
-from handlers.engine import Answer, Ctx, End, Flow, Goto, Invalid, Option, Outcome, Stay, Step
+from handlers.engine import (
+    Answer,
+    Ctx,
+    End,
+    Flow,
+    Goto,
+    Invalid,
+    Next,
+    Option,
+    Outcome,
+    Stay,
+    Step,
+)
 from handlers.facilitator.common import (
     MENU,
     NEXT_PAGE,
@@ -37,6 +49,7 @@ from handlers.facilitator.common import (
     status_short,
 )
 from handlers.i18n import N_
+from handlers.sources import states
 from lingkaran_core import services
 from lingkaran_core.errors import Conflict, NotAuthorised
 from lingkaran_core.identity import mask_phone, parse_nik
@@ -85,6 +98,16 @@ async def _advance(ctx: Ctx, current: str) -> str:
     return "confirm"
 
 
+NON_JEMBER_NIK = states(
+    N_(
+        "Perhatian: NIK {nik} bukan NIK Jember (4 angka awal bukan 3509). Program ini untuk "
+        "warga Jember yang terdata di DTSEN; pendaftaran tetap bisa dikirim, tetapi alamat KTP "
+        "perlu dicek OPD. Jika sudah pindah ke Jember, siapkan KK atau surat pindah."
+    ),
+    "jember_residency",
+)
+
+
 async def _nik_prompt(ctx: Ctx) -> str:
     text = ctx.t(N_("Berapa NIK pekerja? (16 angka di KTP/KK)"))
     if ctx.data.get("lead_id"):
@@ -131,7 +154,12 @@ async def _nik_next(ctx: Ctx, nik: str) -> Outcome:
     ctx.data["nik"] = nik
     ctx.data["nik_dob"] = parsed.birth_date.isoformat()
     ctx.data["nik_sex"] = str(parsed.sex)
-    return await _advance(ctx, "nik")
+    step = await _advance(ctx, "nik")
+    if not parsed.is_jember:
+        # A NIK issued outside Jember: no hard rule says no, but the OPD will check residency
+        # (rules.JEMBER_RESIDENCY_RULE, UNCONFIRMED).
+        return Next(step, (ctx.t(NON_JEMBER_NIK, nik=masked(nik)),))
+    return step
 
 
 async def _name_prompt(ctx: Ctx) -> str:

@@ -5,7 +5,7 @@ Commands (each takes ``--db PATH``, default ``$LINGKARAN_DB`` or ``data/lingkara
     init-db
     demo-data [--workers N] [--seed S] [--today D] [--replace]
     import-roster FILE [--skip-invalid] [--rejects OUT.csv] [--today D]
-    stats [--today D]
+    stats [--today D] [--from D --until D] [--csv FILE]
     worker show NIK [--unmasked] [--today D]
     links show NIK | chat CHAT_ID | remove CHAT_ID (--nik NIK | --all)   (admin/links.py)
     facilitator add --name NAME (--desa CODE|NAME [--kecamatan CODE|NAME] | --kecamatan CODE|NAME)
@@ -13,7 +13,9 @@ Commands (each takes ``--db PATH``, default ``$LINGKARAN_DB`` or ``data/lingkara
     facilitator list | revoke ID | new-code ID [--ttl-hours H]
     claims list [--status S] [--desa CODE|NAME] [--type T] [--limit N]
     claims show REF
-    claims set-status REF STATUS [--note TEXT]
+    claims set-status REF STATUS [--note TEXT] [--amount RP [--paid-on D] [--bank TEXT]]
+                      [--send-back KIND ...]
+    claims notice-sent REF
     claims export REF --out DIR
     registrations list | verify ID [--today D] | reject ID --reason TEXT
     outbox [--limit N]
@@ -45,6 +47,7 @@ from lingkaran.channels.admin.backup import (
 from lingkaran.channels.admin.claims import (
     _claims_export,
     _claims_list,
+    _claims_notice_sent,
     _claims_set_status,
     _claims_show,
 )
@@ -139,6 +142,11 @@ def build_parser(
     p.set_defaults(func=_with_db(_import_roster, create=True))
 
     p = sub.add_parser("stats", parents=[common, dated], help="programme figures")
+    p.add_argument(
+        "--from", dest="since", type=_today_arg, help="benefits paid from this day (YYYY-MM-DD)"
+    )
+    p.add_argument("--until", type=_today_arg, help="benefits paid up to this day (YYYY-MM-DD)")
+    p.add_argument("--csv", help="also write every table to this CSV file")
     p.set_defaults(func=_with_db(_stats))
 
     worker = sub.add_parser("worker", help="look up workers").add_subparsers(
@@ -190,8 +198,24 @@ def build_parser(
     p = claims.add_parser("set-status", parents=[common], help="move a claim (as admin)")
     p.add_argument("ref")
     p.add_argument("status", choices=statuses)
-    p.add_argument("--note", help="reason (required for rejected)")
+    p.add_argument(
+        "--note", help="reason (required for rejected); shown to the reporter and facilitator"
+    )
+    p.add_argument("--amount", type=int, help="paid: the rupiah BPJS TK paid (required)")
+    p.add_argument("--paid-on", type=_today_arg, help="paid: the payment day (default today)")
+    p.add_argument("--bank", help="paid: the bank or account it went to (told to the reporter)")
+    p.add_argument(
+        "--send-back",
+        action="append",
+        metavar="KIND",
+        help="documents_requested: a received document to send again (e.g. ktp_participant)",
+    )
     p.set_defaults(func=_with_db(_claims_set_status))
+    p = claims.add_parser(
+        "notice-sent", parents=[common], help="JKK: the tahap I notice was forwarded to BPJS TK"
+    )
+    p.add_argument("ref")
+    p.set_defaults(func=_with_db(_claims_notice_sent))
     p = claims.add_parser("export", parents=[common], help="files to forward to BPJS TK")
     p.add_argument("ref")
     p.add_argument("--out", required=True, help="folder (a REF subfolder is created)")

@@ -316,7 +316,14 @@ class Views:
                 )
         try:
             async with self.db.tx() as tx:
-                updated = await services.transition_claim(
+                # The payment is recorded with the move, so the reporter's notification
+                # carries the amount (issue 14).
+                payment = (
+                    services.Payment(amount=amount, paid_on=paid_on)
+                    if amount is not None and paid_on is not None
+                    else None
+                )
+                await services.transition_claim(
                     tx,
                     ref,
                     target,
@@ -325,18 +332,19 @@ class Views:
                     actor_ref=c.staff.actor_ref,
                     channel=CHANNEL,
                     note=note,
+                    payment=payment,
                 )
-                if amount is not None and paid_on is not None:
-                    await console_repo.record_payment(
-                        tx, updated.id, amount=amount, paid_on=paid_on, now=c.now
-                    )
+                if payment is not None:
                     await _audit(
                         tx,
                         c,
                         "claim.payment",
                         "claim",
                         target_id=ref,
-                        details={"amount": amount, "paid_on": paid_on.isoformat()},
+                        details={
+                            "amount": payment.amount,
+                            "paid_on": payment.paid_on.isoformat(),
+                        },
                     )
         except DomainError as exc:
             return self.error(c, exc)

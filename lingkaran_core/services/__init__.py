@@ -10,6 +10,7 @@ One module per use case; everything is re-exported here (``services.submit_claim
     notify          audit log, outbox enqueue, the OPD's admin queue
     facilitators    bind codes, scope (``check_scope``), the acting facilitator
     claims          file, advance, list a scope's claims
+    claim_stages    JKK tahap I/II, the notice forwarded, reports of the same event
     documents       claim documents on disk
     link            link a chat to a worker (NIK + date of birth), with a cool-down
     household       the several workers one chat is linked to; unlinking (issue 22)
@@ -20,14 +21,24 @@ One module per use case; everything is re-exported here (``services.submit_claim
     whatsapp_identity  a WhatsApp sender's chat by BSUID / number (imported as a module)
 """
 
+from lingkaran_core.services.claim_stages import (
+    DoctorOutcome,
+    jkk_stage,
+    mark_notice_sent,
+    open_tahap_two,
+    same_event_claims,
+)
 from lingkaran_core.services.claims import (
     NewClaim,
+    Payment,
     claim_desa,
     claim_for_facilitator,
     claims_for_facilitator,
+    event_coverage,
     missing_documents,
     next_claim_ref,
     open_claims_of_worker,
+    subject_worker,
     submit_claim,
     transition_claim,
 )
@@ -132,11 +143,13 @@ __all__ = [
     "MAX_DOCUMENT_BYTES",
     "MAX_LINK_FAILURES",
     "ChatLink",
+    "DoctorOutcome",
     "Facilitator",
     "Lead",
     "LinkMatch",
     "NewClaim",
     "NewWorker",
+    "Payment",
     "PendingLink",
     "StoredDocument",
     "Ticket",
@@ -165,6 +178,7 @@ __all__ = [
     "enqueue",
     "enqueue_to_chat",
     "escalate_tickets",
+    "event_coverage",
     "facilitator_chats_for_desa",
     "facilitator_covers",
     "filed_by_this_owner",
@@ -172,6 +186,7 @@ __all__ = [
     "has_room",
     "in_scope",
     "issue_desk_code",
+    "jkk_stage",
     "kk_counts_for",
     "lead_for_facilitator",
     "leads_for_facilitator",
@@ -183,10 +198,12 @@ __all__ = [
     "links_of_chat",
     "links_of_worker",
     "mark_lead_contacted",
+    "mark_notice_sent",
     "missing_documents",
     "next_claim_ref",
     "note_revocation_told",
     "open_claims_of_worker",
+    "open_tahap_two",
     "open_ticket",
     "open_ticket_of_chat",
     "pending_for_desk",
@@ -196,8 +213,10 @@ __all__ = [
     "refresh_link",
     "register_worker",
     "reply_to_ticket",
+    "same_event_claims",
     "search_names",
     "send_phone_code",
+    "subject_worker",
     "submit_claim",
     "ticket_for_facilitator",
     "ticket_messages",

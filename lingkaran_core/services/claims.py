@@ -14,7 +14,9 @@ from typing import Any
 
 from lingkaran_core import claims as claim_rules
 from lingkaran_core.claims import Actor, ClaimStatus, ClaimType
-from lingkaran_core.errors import NotAuthorised, NotFound
+from lingkaran_core.clock import WIB as _WIB
+from lingkaran_core.coverage import EventCoverage, coverage_on_event
+from lingkaran_core.errors import IllegalTransition, NotAuthorised, NotFound
 from lingkaran_core.reminders import person_params
 from lingkaran_core.services.facilitators import (
     Facilitator,
@@ -29,6 +31,7 @@ from lingkaran_core.storage import claims_repo, workers_repo
 from lingkaran_core.storage.db import Tx
 from lingkaran_core.storage.repos import (
     Claim,
+    Worker,
     claim_by_id,
     claim_by_ref,
     received_kinds,
@@ -66,6 +69,30 @@ class NewClaim:
     answers: dict[str, Any] | None = None
     checklist: tuple[str, ...] = ()
     late_report: bool = False
+
+
+def event_coverage(
+    worker: Worker | None, *, nik_given: bool, event_date: date, today: date
+) -> EventCoverage:
+    """What the roster says about protection on the event date (``coverage_on_event``)."""
+    return coverage_on_event(
+        nik_given=nik_given or worker is not None,
+        on_roster=worker is not None,
+        registration_status=None if worker is None else worker.registration_status,
+        start=None if worker is None else worker.coverage_start,
+        paid_through=None if worker is None else worker.paid_through,
+        event_date=event_date,
+        today=today,
+    )
+
+
+async def subject_worker(tx: Tx, *, worker_id: int | None, nik: str | None) -> Worker | None:
+    """The roster worker a report is about (by id, else by NIK), or None."""
+    if worker_id is not None:
+        return await worker_by_id(tx, worker_id)
+    if nik:
+        return await worker_by_nik(tx, nik)
+    return None
 
 
 async def _filing_facilitator(tx: Tx, new: NewClaim, actor: Actor) -> Facilitator | None:
@@ -120,6 +147,15 @@ async def submit_claim(
         desa = desa or worker_desa
     if facilitator is not None and desa is not None:
         check_scope(facilitator, desa, target="desa")
+    # Coverage on the EVENT date, as the roster stands now: anything but protected is flagged
+    # for staff, whoever reported and whatever they were told (issue 14, item 2).
+    subject = await subject_worker(tx, worker_id=worker_id, nik=None)
+    on_event = event_coverage(
+        subject,
+        nik_given=bool(new.subject_nik),
+        event_date=new.event_date,
+        today=now.astimezone(_WIB).date(),
+    )
     ref = await next_claim_ref(tx, now.year)
     claim_id = await claims_repo.insert(
         tx,
@@ -143,6 +179,7 @@ async def submit_claim(
         answers=new.answers or {},
         checklist=list(new.checklist),
         idempotency_key=idempotency_key,
+        event_coverage=str(on_event),
     )
     await claims_repo.insert_event(
         tx,
@@ -164,8 +201,14 @@ async def submit_claim(
         target_kind="claim",
         target_id=ref,
         channel=channel,
-        details={"type": str(new.claim_type), "late": new.late_report},
+        details={
+            "type": str(new.claim_type),
+            "late": new.late_report,
+            "event_coverage": str(on_event),
+        },
     )
+    if on_event is not EventCoverage.PROTECTED:
+        await _flag(tx, ref=ref, claim_type=new.claim_type, on_event=on_event, desa=desa, now=now)
     if new.claim_type == ClaimType.JKK:
         # The OPD must forward a JKK report to BPJS TK within 2×24 h of the accident. One chat
         # filing many in an hour gets one alert for the batch (the admin queue lists them all).
@@ -183,6 +226,43 @@ async def submit_claim(
     return claim
 
 
+async def _flag(
+    tx: Tx,
+    *,
+    ref: str,
+    claim_type: ClaimType,
+    on_event: EventCoverage,
+    desa: str | None,
+    now: datetime,
+) -> None:
+    """A report whose subject was not protected on the event date: the OPD and the desa's
+    facilitators are told to check it (the report is recorded all the same)."""
+    params = {"ref": ref, "type": str(claim_type), "event_coverage": str(on_event)}
+    await alert_admin(
+        tx, now=now, msg_key="admin.claim_flagged", params=params, dedupe_key=f"flag:{ref}"
+    )
+    if desa:
+        for fchat in await facilitator_chats_for_desa(tx, desa):
+            await enqueue_to_chat(
+                tx,
+                fchat,
+                now=now,
+                msg_key="claim.flagged",
+                params=params,
+                dedupe_key=f"flag:{ref}:f{fchat}",
+                priority=3,
+            )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Payment:
+    """What BPJS TK paid on a claim, as the admin records it when setting ``paid``."""
+
+    amount: int  # rupiah
+    paid_on: date
+    bank: str | None = None
+
+
 async def transition_claim(
     tx: Tx,
     ref: str,
@@ -193,13 +273,35 @@ async def transition_claim(
     actor_ref: str | None = None,
     channel: str | None = None,
     note: str | None = None,
+    payment: Payment | None = None,
+    send_back: tuple[str, ...] = (),
 ) -> Claim:
-    """Move a claim along the state machine, record it, and tell the claimant (and facilitator)."""
+    """Move a claim along the state machine, record it, and tell the claimant (and facilitator).
+
+    The admin's note reaches the reporter and the facilitator with the change (and "Klaim saya"
+    shows it); ``payment`` is recorded on a move to ``paid`` and told with it; ``send_back``
+    (documents requested again, e.g. an unreadable photo) makes those documents missing again.
+    """
     claim = await claim_by_ref(tx, ref)
     if claim is None:
         raise NotFound("claim.not_found", ref=ref)
     current = ClaimStatus(claim.status)
     claim_rules.check_transition(current, target, actor=actor, reason=note)
+    if payment is not None:
+        if target is not ClaimStatus.PAID or payment.amount < 0:
+            raise IllegalTransition("claim.payment_only_when_paid", current=current.value)
+        answers = dict(claim.answers)
+        answers.update(benefit_paid=payment.amount, paid_on=payment.paid_on.isoformat())
+        if payment.bank:
+            answers["paid_bank"] = payment.bank
+        await claims_repo.set_answers(tx, claim.id, answers, now=now)
+    if send_back:
+        unknown = [k for k in send_back if k not in claim.checklist]
+        if unknown or target is not ClaimStatus.DOCUMENTS_REQUESTED:
+            raise IllegalTransition("claim.send_back", current=current.value)
+        await claims_repo.send_back_documents(tx, claim.id, send_back, at=now)
+    if claim.type == ClaimType.JKK and target == ClaimStatus.FORWARDED_TO_BPJS:
+        await claims_repo.set_notice_sent(tx, claim.id, at=now)  # the notice went with it
     docs_requested_at = (
         now.isoformat() if target == ClaimStatus.DOCUMENTS_REQUESTED else claim.docs_requested_at
     )
@@ -228,7 +330,17 @@ async def transition_claim(
         channel=channel,
         details={"from": str(current), "to": str(target)},
     )
-    params: dict[str, Any] = {"ref": claim.ref, "status": str(target), "note": note or ""}
+    # Staff's words go to the reporter; the system's own notes ("checklist complete") do not.
+    params: dict[str, Any] = {
+        "ref": claim.ref,
+        "status": str(target),
+        "note": (note or "") if actor == Actor.ADMIN else "",
+        "type": claim.type,
+    }
+    if payment is not None:
+        params.update(amount=payment.amount, bank=payment.bank or "")
+    if send_back:
+        params["send_back"] = list(send_back)
     subject = None if claim.worker_id is None else await worker_by_id(tx, claim.worker_id)
     params.update(
         person_params(

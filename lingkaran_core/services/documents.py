@@ -53,10 +53,12 @@ async def add_document(
     now: datetime,
     channel: str | None = None,
     facilitator: Facilitator | None = None,
+    replaces: bool = False,
 ) -> StoredDocument:
     """Store a photo/file for a claim (named by its hash); complete checklists go to review.
 
     Sent by a ``facilitator`` for a claim they did not file, the claim must be of their scope.
+    With ``replaces`` the new file takes the place of the ones received for that kind before.
     """
     if facilitator is not None and claim.facilitator_id != facilitator.id:
         check_scope(facilitator, await claim_desa(tx, claim), target="claim")
@@ -85,6 +87,7 @@ async def add_document(
         size=len(data),
         chat_id=chat_id,
         at=now,
+        replaces=replaces,
     )
     await audit(
         tx,
@@ -95,7 +98,7 @@ async def add_document(
         target_kind="claim",
         target_id=claim.ref,
         channel=channel,
-        details={"kind": kind, "size": len(data)},
+        details={"kind": kind, "size": len(data), "replaces": replaces},
     )
     missing = missing_documents(claim, await received_kinds(tx, claim.id))
     if not missing and claim.status == ClaimStatus.DOCUMENTS_REQUESTED:

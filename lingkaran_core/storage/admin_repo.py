@@ -86,8 +86,9 @@ async def list_claims(tx: Tx, f: ClaimFilter) -> list[Row]:
     clause = (" WHERE " + " AND ".join(where)) if where else ""
     return await tx.all(
         "SELECT c.ref, c.type, c.status, c.event_date, c.desa_code, c.subject_name, "
-        "c.subject_nik, c.reported_at, c.late_report, c.checklist, "
-        "(SELECT COUNT(DISTINCT kind) FROM claim_documents d WHERE d.claim_id = c.id) AS docs "
+        "c.subject_nik, c.reported_at, c.late_report, c.checklist, c.event_coverage, "
+        "c.notice_sent_at, (SELECT COUNT(DISTINCT kind) FROM claim_documents d "
+        "WHERE d.claim_id = c.id AND d.replaced_at IS NULL) AS docs "
         "FROM claims c" + clause + " ORDER BY c.id DESC LIMIT ?",
         [*params, f.limit],
     )
@@ -96,7 +97,7 @@ async def list_claims(tx: Tx, f: ClaimFilter) -> list[Row]:
 async def claim_documents(tx: Tx, claim_id: int) -> list[Row]:
     """A claim's stored documents, in arrival order."""
     return await tx.all(
-        "SELECT kind, path, sha256, mime, size, received_at FROM claim_documents "
+        "SELECT kind, path, sha256, mime, size, received_at, replaced_at FROM claim_documents "
         "WHERE claim_id = ? ORDER BY id",
         (claim_id,),
     )

@@ -51,14 +51,15 @@ async def insert(
     answers: dict[str, Any],
     checklist: list[str],
     idempotency_key: str,
+    event_coverage: str | None = None,
 ) -> int:
     """Store a claim row; its id."""
     return await tx.execute(
         "INSERT INTO claims (ref, type, status, event_date, event_at, reported_at, late_report, "
         "reporter_chat_id, facilitator_id, worker_id, subject_nik, subject_name, desa_code, "
         "claimant_name, claimant_nik, claimant_phone, relation, answers, checklist, "
-        "idempotency_key, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "idempotency_key, created_at, updated_at, event_coverage) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             ref,
             claim_type,
@@ -82,6 +83,7 @@ async def insert(
             idempotency_key,
             now.isoformat(),
             now.isoformat(),
+            event_coverage,
         ),
     )
 
@@ -127,14 +129,90 @@ async def insert_document(
     size: int,
     chat_id: int | None,
     at: datetime,
+    replaces: bool = False,
 ) -> bool:
-    """Record a stored file; False when the same file was recorded for this claim already."""
+    """Record a stored file; False when the same file was recorded for this claim already.
+
+    With ``replaces`` the earlier files of that kind stop counting as received (kept, marked).
+    """
     changed = await tx.execute_rowcount(
-        "INSERT OR IGNORE INTO claim_documents (claim_id, kind, path, sha256, mime, size, "
-        "chat_id, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO claim_documents (claim_id, kind, path, sha256, mime, size, "
+        "chat_id, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (claim_id, sha256) DO NOTHING",
         (claim_id, kind, path, sha256, mime, size, chat_id, at.isoformat()),
     )
+    if changed > 0 and replaces:
+        await tx.execute(
+            "UPDATE claim_documents SET replaced_at = ? WHERE claim_id = ? AND kind = ? "
+            "AND replaced_at IS NULL AND sha256 <> ?",
+            (at.isoformat(), claim_id, kind, sha256),
+        )
     return changed > 0
+
+
+async def send_back_documents(tx: Tx, claim_id: int, kinds: Iterable[str], *, at: datetime) -> int:
+    """Staff sent these kinds back (unreadable, wrong): they count as missing again."""
+    n = 0
+    for kind in kinds:
+        n += await tx.execute_rowcount(
+            "UPDATE claim_documents SET replaced_at = ? WHERE claim_id = ? AND kind = ? "
+            "AND replaced_at IS NULL",
+            (at.isoformat(), claim_id, kind),
+        )
+    return n
+
+
+async def set_checklist(tx: Tx, claim_id: int, checklist: list[str], *, now: datetime) -> None:
+    """A claim's document checklist (JKK: extended when tahap II opens)."""
+    await tx.execute(
+        "UPDATE claims SET checklist = ?, updated_at = ? WHERE id = ?",
+        (dumps(checklist), now.isoformat(), claim_id),
+    )
+
+
+async def set_answers(tx: Tx, claim_id: int, answers: dict[str, Any], *, now: datetime) -> None:
+    """A claim's answers (the whole JSON object, merged by the caller)."""
+    await tx.execute(
+        "UPDATE claims SET answers = ?, updated_at = ? WHERE id = ?",
+        (dumps(answers), now.isoformat(), claim_id),
+    )
+
+
+async def set_notice_sent(tx: Tx, claim_id: int, *, at: datetime) -> None:
+    """The OPD forwarded the JKK tahap I notice (first time only)."""
+    await tx.execute(
+        "UPDATE claims SET notice_sent_at = COALESCE(notice_sent_at, ?), updated_at = ? "
+        "WHERE id = ?",
+        (at.isoformat(), at.isoformat(), claim_id),
+    )
+
+
+async def same_event(
+    tx: Tx,
+    *,
+    claim_type: str,
+    worker_id: int | None,
+    subject_nik: str | None,
+    event_date: date,
+    finals: Iterable[str],
+) -> list[Claim]:
+    """Claims under way of this type, about this worker (or NIK), on this event date."""
+    if worker_id is None and not subject_nik:
+        return []
+    marks, values = _not_in(finals)
+    rows = await tx.all(
+        f"SELECT {CLAIM_COLS} FROM claims WHERE type = ? AND event_date = ? "
+        "AND ((worker_id IS NOT NULL AND worker_id = ?) OR (subject_nik IS NOT NULL "
+        f"AND subject_nik = ?)) AND status NOT IN ({marks}) ORDER BY id",
+        (
+            claim_type,
+            event_date.isoformat(),
+            worker_id if worker_id is not None else -1,
+            subject_nik or "",
+            *values,
+        ),
+    )
+    return [claim_from_row(r) for r in rows]
 
 
 def _not_in(statuses: Iterable[str]) -> tuple[str, tuple[str, ...]]:

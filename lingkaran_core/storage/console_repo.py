@@ -29,7 +29,6 @@ __all__ = [
     "list_staff",
     "queue_claims",
     "record_login_failure",
-    "record_payment",
     "registration_document",
     "registration_documents",
     "registration_worker",
@@ -278,20 +277,6 @@ async def claim_documents(tx: Tx, claim_id: int) -> list[Row]:
         "WHERE claim_id = ? ORDER BY id",
         (claim_id,),
     )
-
-
-async def record_payment(
-    tx: Tx, claim_id: int, *, amount: int, paid_on: date, now: datetime
-) -> None:
-    """Record the benefit paid on a claim (``answers.benefit_paid``, read by the figures)."""
-    await tx.execute(
-        "UPDATE claims SET answers = json_set(answers, '$.benefit_paid', ?, '$.paid_on', ?), "
-        "updated_at = ? WHERE id = ?",
-        (amount, paid_on.isoformat(), now.isoformat(), claim_id),
-    )
-
-
-# -- registrations ----------------------------------------------------------------------------
 
 
 async def registration_worker(tx: Tx, worker_id: int) -> Row | None:

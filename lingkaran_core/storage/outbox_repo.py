@@ -443,7 +443,7 @@ async def iter_missing_docs_claims(
         async with db.read() as rd:
             docs = await rd.all(
                 "SELECT DISTINCT claim_id, kind FROM claim_documents "
-                f"WHERE claim_id IN ({','.join('?' * len(ids))})",
+                f"WHERE claim_id IN ({','.join('?' * len(ids))}) AND replaced_at IS NULL",
                 ids,
             )
         have: dict[int, set[str]] = {}
@@ -509,8 +509,14 @@ async def _linked_chats(db: Database, worker_ids: list[int]) -> dict[int, tuple[
 async def iter_jkk_claims(
     db: Database, *, chunk: int = CHUNK
 ) -> AsyncIterator[list[JKKClaimRecord]]:
-    """JKK claims still ``submitted``."""
-    async for rows in _claim_chunks(db, "cl.type = 'JKK' AND cl.status = 'submitted'", (), chunk):
+    """JKK claims under way whose tahap I notice is not recorded as forwarded."""
+    async for rows in _claim_chunks(
+        db,
+        "cl.type = 'JKK' AND cl.notice_sent_at IS NULL "
+        "AND cl.status NOT IN ('paid', 'rejected', 'withdrawn')",
+        (),
+        chunk,
+    ):
         out: list[JKKClaimRecord] = []
         for r in rows:
             reported = _dt(r["reported_at"])

@@ -105,12 +105,15 @@ class Claim:
     answers: dict[str, Any]
     checklist: list[str]
     docs_requested_at: str | None
+    event_coverage: str | None = None  # coverage.EventCoverage on the event date, at filing
+    notice_sent_at: str | None = None  # JKK: the OPD forwarded the tahap I notice
 
 
 CLAIM_COLS = (
     "id, ref, type, status, event_date, event_at, reported_at, late_report, reporter_chat_id, "
     "facilitator_id, worker_id, subject_nik, subject_name, desa_code, claimant_name, "
-    "claimant_nik, claimant_phone, relation, answers, checklist, docs_requested_at"
+    "claimant_nik, claimant_phone, relation, answers, checklist, docs_requested_at, "
+    "event_coverage, notice_sent_at"
 )
 
 
@@ -138,6 +141,8 @@ def claim_from_row(row: Any) -> Claim:
         answers=loads(row["answers"]) or {},
         checklist=loads(row["checklist"]) or [],
         docs_requested_at=row["docs_requested_at"],
+        event_coverage=row["event_coverage"],
+        notice_sent_at=row["notice_sent_at"],
     )
 
 
@@ -168,9 +173,11 @@ async def claims_visible_to_chat(
 
 
 async def received_kinds(tx: Tx, claim_id: int) -> list[str]:
-    """Document kinds already received for a claim."""
+    """Document kinds received for a claim (a replaced or sent-back file does not count)."""
     rows = await tx.all(
-        "SELECT DISTINCT kind FROM claim_documents WHERE claim_id = ? ORDER BY kind", (claim_id,)
+        "SELECT DISTINCT kind FROM claim_documents WHERE claim_id = ? AND replaced_at IS NULL "
+        "ORDER BY kind",
+        (claim_id,),
     )
     return [r["kind"] for r in rows]
 

@@ -10,7 +10,9 @@ __all__ = [
     "claims_by_type_status",
     "coverage_groups",
     "paid_claims",
+    "paid_claims_with_dates",
     "registrations_by_status",
+    "workers_by_kecamatan_sector",
     "workers_by_sector",
 ]
 
@@ -24,6 +26,15 @@ async def workers_by_sector(tx: Tx) -> dict[str, int]:
         "SELECT sector, COUNT(*) AS n FROM workers WHERE " + _PARTICIPANT + " GROUP BY sector"
     )
     return {str(r["sector"]): int(r["n"]) for r in rows}
+
+
+async def workers_by_kecamatan_sector(tx: Tx) -> list[tuple[str | None, str, int]]:
+    """(kecamatan code ``35.09.NN``, sector, participants) of the roster."""
+    rows = await tx.all(
+        "SELECT substr(desa_code, 1, 8) AS kecamatan, sector, COUNT(*) AS n FROM workers "
+        "WHERE " + _PARTICIPANT + " GROUP BY substr(desa_code, 1, 8), sector"
+    )
+    return [(r["kecamatan"], str(r["sector"]), int(r["n"])) for r in rows]
 
 
 async def coverage_groups(tx: Tx) -> list[tuple[str | None, str | None, int]]:
@@ -53,3 +64,15 @@ async def paid_claims(tx: Tx, paid_status: str) -> list[tuple[str, dict[str, Any
     """(type, answers) of every claim in ``paid_status``."""
     rows = await tx.all("SELECT type, answers FROM claims WHERE status = ?", (paid_status,))
     return [(str(r["type"]), loads(r["answers"]) or {}) for r in rows]
+
+
+async def paid_claims_with_dates(
+    tx: Tx, paid_status: str
+) -> list[tuple[str, dict[str, Any], str | None]]:
+    """(type, answers, when the claim was moved to ``paid_status``) of every paid claim."""
+    rows = await tx.all(
+        "SELECT c.type, c.answers, (SELECT MAX(e.at) FROM claim_events e "
+        "WHERE e.claim_id = c.id AND e.to_status = ?) AS paid_at FROM claims c WHERE c.status = ?",
+        (paid_status, paid_status),
+    )
+    return [(str(r["type"]), loads(r["answers"]) or {}, r["paid_at"]) for r in rows]

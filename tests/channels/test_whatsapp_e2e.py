@@ -445,7 +445,7 @@ async def test_a_reminder_outside_the_window_goes_as_its_template(h: Harness) ->
     sent = h.graph.sent[-1]
     assert sent["type"] == "template"
     values = [p["text"] for p in sent["template"]["components"][0]["parameters"]]
-    assert values == ["peserta", "LC-2026-000123", "Surat keterangan dokter, Buku tabungan"]
+    assert values == ["peserta", "LC-2026-000123", "Surat dokter (KK3/3b), Buku tabungan"]
     assert result.message_ids == (sent["_wamid"],)
 
 

@@ -318,7 +318,7 @@ def test_a_template_body_is_filled_from_named_params_and_formatted() -> None:
         "id",
     )
     values = [p["text"] for p in payload["template"]["components"][0]["parameters"]]
-    assert values == ["Sutrisno", "LC-2026-000123", "Surat keterangan dokter, Buku tabungan"]
+    assert values == ["Sutrisno", "LC-2026-000123", "Surat dokter (KK3/3b), Buku tabungan"]
     assert payload["template"]["language"] == {"code": "id"}
     assert validate_message(payload) is None
 

@@ -14,6 +14,7 @@ from lingkaran_core.claims import (
     ClaimType,
     DocKind,
     HeirRelation,
+    JKKStage,
     allowed_targets,
     check_jkm,
     check_scholarship,
@@ -115,18 +116,34 @@ def test_claim_enum_values_are_the_persisted_codes() -> None:
 D = DocKind
 
 
-def test_a_plain_jkk_claim_needs_the_bpu_list() -> None:
-    # DOMAIN.md §2.6 (BPU list)
+def test_a_jkk_report_asks_only_for_what_exists_at_tahap_one() -> None:
+    # DOMAIN.md §2.6, §9: tahap I is the notice; the doctor's letter, receipts and the account
+    # belong to tahap II, after the doctor declares recovery, disability or death.
     assert checklist(ClaimType.JKK, ChecklistFacts()) == (
         D.KARTU_PESERTA,
         D.KTP_PARTICIPANT,
         D.KRONOLOGI_SAKSI,
-        D.FORMULIR_KK1,
-        D.FORMULIR_KK2,
+    )
+
+
+def test_tahap_two_adds_the_doctors_letter_receipts_and_the_account() -> None:
+    assert checklist(ClaimType.JKK, ChecklistFacts(stage=JKKStage.BENEFIT)) == (
+        D.KARTU_PESERTA,
+        D.KTP_PARTICIPANT,
+        D.KRONOLOGI_SAKSI,
         D.SURAT_DOKTER,
         D.KUITANSI,
         D.BUKU_TABUNGAN,
     )
+    # Receipts only where the facility is not a partner (the worker paid).
+    assert D.KUITANSI not in checklist(
+        ClaimType.JKK, ChecklistFacts(stage=JKKStage.BENEFIT, self_paid_costs=False)
+    )
+
+
+def test_no_card_is_asked_for_someone_who_cannot_have_one() -> None:
+    assert D.KARTU_PESERTA not in checklist(ClaimType.JKK, ChecklistFacts(card_expected=False))
+    assert D.KARTU_PESERTA not in checklist(ClaimType.JKM, ChecklistFacts(card_expected=False))
 
 
 @pytest.mark.parametrize(
@@ -137,8 +154,14 @@ def test_a_plain_jkk_claim_needs_the_bpu_list() -> None:
         (ClaimType.JKK, ChecklistFacts(), set(), {D.LAPORAN_POLISI, D.AKTA_KEMATIAN}),
         # Receipts only when costs were paid by the worker.
         (ClaimType.JKK, ChecklistFacts(self_paid_costs=False), set(), {D.KUITANSI}),
-        # DOMAIN.md §2.6, §3.4: NPWP above Rp50 jt.
-        (ClaimType.JKK, ChecklistFacts(benefit_over_npwp_threshold=True), {D.NPWP}, set()),
+        # DOMAIN.md §2.6, §3.4: NPWP above Rp50 jt (with the benefit claim, tahap II).
+        (
+            ClaimType.JKK,
+            ChecklistFacts(benefit_over_npwp_threshold=True, stage=JKKStage.BENEFIT),
+            {D.NPWP},
+            set(),
+        ),
+        (ClaimType.JKK, ChecklistFacts(benefit_over_npwp_threshold=True), set(), {D.NPWP}),
         (ClaimType.JKM, ChecklistFacts(benefit_over_npwp_threshold=True), {D.NPWP}, set()),
         (ClaimType.JKM, ChecklistFacts(), set(), {D.NPWP}),
         # A death from a work accident is a JKK claim with heir documents.

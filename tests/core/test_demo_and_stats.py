@@ -71,10 +71,16 @@ async def test_small_demo_is_deterministic_and_complete(tmp_path: Path) -> None:
     statuses = {s for per_type in figures.claims.values() for s, n in per_type.items() if n}
     assert statuses == {s.value for s in ClaimStatus}
     assert figures.registrations["registered"] == 1
-    # Paid: one JKK (recorded), one JKM (estimated Rp42 jt), one scholarship (recorded).
+    # Paid: one of each programme, every amount recorded by the admin (none estimated).
     assert figures.benefits.count == 3
     assert figures.benefits.total == 3_750_000 + 42_000_000 + 1_500_000
-    assert figures.benefits.estimated == 1
+    assert figures.benefits.unrecorded == 0
+    assert figures.benefits.by_type == {
+        "JKK": (1, 3_750_000),
+        "JKM": (1, 42_000_000),
+        "BEASISWA": (1, 1_500_000),
+    }
+    assert sum(k.count for k in figures.kecamatan) == 1500
 
 
 async def test_bulk_niks_are_valid_synthetic_and_match_birth_and_sex(db: Database) -> None:

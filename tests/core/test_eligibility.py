@@ -10,6 +10,7 @@ from lingkaran_core.eligibility import (
     Decision,
     EligibilityResult,
     NextStep,
+    OtherMembership,
     Reason,
     RegistrationStatus,
     RosterFacts,
@@ -185,30 +186,45 @@ def test_a_person_meeting_every_criterion_is_sent_to_the_village_facilitator() -
             Reason.AGE_UNDER_LIMIT,
             NextStep.ASK_VILLAGE_FACILITATOR,
         ),
+        # DOMAIN.md §4.2: a KTP-Jember requirement is UNCONFIRMED → a check, not a no.
         (
             {"desa_code": None},
-            Decision.NOT_ELIGIBLE,
+            Decision.NEEDS_VERIFICATION,
             Reason.OUTSIDE_JEMBER,
             NextStep.REGISTER_SELF_PAYING,
         ),
         (
             {"desa_code": "35.08.01.2001"},
-            Decision.NOT_ELIGIBLE,
+            Decision.NEEDS_VERIFICATION,
             Reason.OUTSIDE_JEMBER,
             NextStep.REGISTER_SELF_PAYING,
         ),
+        # DOMAIN.md §0: Jember also covers perangkat desa, RT/RW, guru PAUD: "Lainnya" is checked.
         (
             {"sector": None},
-            Decision.NOT_ELIGIBLE,
+            Decision.NEEDS_VERIFICATION,
             Reason.SECTOR_NOT_IN_PROGRAMME,
-            NextStep.REGISTER_SELF_PAYING,
+            NextStep.ASK_VILLAGE_FACILITATOR,
         ),
-        # DOMAIN.md §0, §4.2: already BPU elsewhere → excluded [OFF].
+        # DOMAIN.md §0, §4.2, §9: an ACTIVE BPU membership elsewhere → excluded [OFF].
         (
             {"other_bpjs_tk": Tri.YES},
             Decision.NOT_ELIGIBLE,
             Reason.ALREADY_BPU_ELSEWHERE,
             NextStep.ALREADY_COVERED,
+        ),
+        # DOMAIN.md §9: a lapsed self-payer or an employer-covered worker may still qualify.
+        (
+            {"other_bpjs_tk": OtherMembership.LAPSED},
+            Decision.NEEDS_VERIFICATION,
+            Reason.BPU_LAPSED,
+            NextStep.ASK_VILLAGE_FACILITATOR,
+        ),
+        (
+            {"other_bpjs_tk": OtherMembership.EMPLOYER},
+            Decision.NEEDS_VERIFICATION,
+            Reason.EMPLOYER_COVERED,
+            NextStep.ASK_VILLAGE_FACILITATOR,
         ),
         (
             {"other_bpjs_tk": Tri.UNKNOWN},

@@ -197,7 +197,13 @@ CERTAIN = (
     "pasti",
     "sedang memproses",
 )
-HEDGES = ("Menurut data Pemkab", "perlu dicek", "Petugas sedang mengecek", "untuk dicek")
+HEDGES = (
+    "Menurut data Pemkab",
+    "perlu dicek",
+    "Petugas sedang mengecek",
+    "untuk dicek",
+    "biasanya",
+)
 
 
 def _coverage_texts(status: CoverageStatus) -> list[str]:
@@ -228,6 +234,19 @@ def _arrears_reminders() -> list[str]:
     ]
 
 
+def _stated(rule: str) -> list[str]:
+    """Every sentence the flows mark as stating ``rule`` (handlers/sources.py), in Indonesian."""
+    from handlers.registry import all_flows
+    from handlers.sources import STATED
+
+    all_flows()  # import every flow module, so every marked sentence is registered
+    import handlers.facilitator.register  # noqa: F401  (the facilitator's registration flow)
+
+    found = [translator("id")(msgid) for msgid, names in STATED.items() if rule in names]
+    assert found, f"no sentence states {rule}"
+    return found
+
+
 # Every UNCONFIRMED rule, with the texts in which its decision reaches users (empty: it decides
 # nothing a user reads, with the reason).
 WHERE_RENDERED: dict[str, Any] = {
@@ -235,21 +254,33 @@ WHERE_RENDERED: dict[str, Any] = {
         *_coverage_texts(CoverageStatus.ARREARS),
         *_arrears_reminders(),
         translator("id")(REASON_TEXT[Reason.COVERAGE_ARREARS]),
+        *_stated("covered_during_arrears"),  # the advice after a report in an unpaid month
     ],
     "LAPSE_UNPAID_MONTHS_RULE": lambda: [
         *_coverage_texts(CoverageStatus.NON_ACTIVE),
         translator("id")(REASON_TEXT[Reason.COVERAGE_LAPSED]),
+        *_stated("lapse_unpaid_months"),  # the advice after a report while non-active
     ],
+    # The JKK report's note on weekends (handlers/claim_advice.py DAYS_OFF): "biasanya".
+    "OPD_WORKDAYS_RULE": lambda: _stated("opd_workdays"),
+    # Screening reasons and the facilitator's warning on a NIK from outside Jember.
+    "JEMBER_RESIDENCY_RULE": lambda: _stated("jember_residency"),
+    "OTHER_OCCUPATION_NEEDS_CHECK_RULE": lambda: _stated("other_occupation_needs_check"),
+    "LAPSED_OR_EMPLOYER_MEMBER_NEEDS_CHECK_RULE": lambda: _stated(
+        "lapsed_or_employer_member_needs_check"
+    ),
     "REACTIVATION_WINDOW_MONTHS_RULE": lambda: [
         *_coverage_texts(CoverageStatus.ARREARS),
         *_coverage_texts(CoverageStatus.NON_ACTIVE),
     ],
     "MIN_AGE_RULE": lambda: [translator("id")(REASON_TEXT[Reason.AGE_UNDER_LIMIT])],
-    # Decide no sentence: the DTSEN decile has no value; the scholarship months only time a
-    # reminder ("diajukan lagi setiap tahun ajaran" is OFF).
+    # Decides no sentence: the DTSEN decile has no value.
     "DTSEN_MAX_DECILE_RULE": list,
-    "SCHOLARSHIP_REMINDER_MONTH_RULE": list,
-    "SCHOLARSHIP_SCHOOL_YEAR_START_MONTH_RULE": list,
+    # The scholarship confirmation names the month: "yang biasanya mulai Juli 2027".
+    "SCHOLARSHIP_REMINDER_MONTH_RULE": lambda: _stated("scholarship_reminder_month"),
+    "SCHOLARSHIP_SCHOOL_YEAR_START_MONTH_RULE": lambda: _stated(
+        "scholarship_school_year_start_month"
+    ),
 }
 
 
@@ -341,3 +372,50 @@ def test_the_admin_records_and_lists_funded_periods(
     code, out, _ = admin("funding", "list")
     assert "SK 188/2026" in out
     assert "2026-12-31" in out
+
+
+# -- every sentence that states a rule names it in the rules data ------------------------------
+
+
+def test_every_sentence_stating_a_rule_names_a_sourced_rule() -> None:
+    from handlers.sources import STATED
+
+    _stated("jkm_benefit")  # imports every flow
+    assert len(STATED) >= 30
+    for msgid, names in STATED.items():
+        for name in names:
+            rule = rules.RULES[name]
+            assert rule.source.strip(), (name, msgid)
+            assert isinstance(rule.confidence, rules.Confidence), (name, msgid)
+        # The English catalog translates it (a test elsewhere checks every msgid; this one
+        # makes sure the marked sentences are real msgids of the catalog).
+        assert translator("en")(msgid) != msgid, msgid
+
+
+def test_the_unconfirmed_statements_are_listed_with_where_they_are_rendered() -> None:
+    """The review list: each UNCONFIRMED rule, the sentences stating it, all hedged."""
+    from handlers.sources import STATED
+
+    _stated("jkm_benefit")
+    listing = {
+        name: sorted(m[:60] for m, names in STATED.items() if name in names)
+        for name in rules.RULES
+        if rules.RULES[name].confidence is rules.Confidence.UNCONFIRMED
+    }
+    stated_somewhere = {n for n, texts in listing.items() if texts}
+    assert stated_somewhere == {
+        "covered_during_arrears",
+        "lapse_unpaid_months",
+        "opd_workdays",
+        "jember_residency",
+        "other_occupation_needs_check",
+        "lapsed_or_employer_member_needs_check",
+        "min_age",
+        "scholarship_reminder_month",
+        "scholarship_school_year_start_month",
+    }
+    for name in stated_somewhere:
+        for text in _stated(name):
+            lowered = text.lower()
+            assert not any(p.lower() in lowered for p in CERTAIN), (name, text)
+            assert any(h.lower() in lowered for h in HEDGES), (name, text)

@@ -125,10 +125,33 @@ def test_jkk_deadline_alert_goes_to_the_admin_queue_twelve_hours_before() -> Non
     assert rm.due_jkk_deadline([_jkk()], accident + timedelta(hours=48)) == []
 
 
-def test_jkk_deadline_skips_claims_already_picked_up_or_reported_late() -> None:
+def test_jkk_deadline_follows_the_tahap_one_notice_not_the_claim_status() -> None:
+    # DOMAIN.md §9: the alert tracks whether the notice was forwarded, not whether the claim
+    # was opened: a claim staff picked up still alerts until the notice is recorded as sent.
     at = NOW - timedelta(hours=40) + timedelta(hours=37)
-    assert rm.due_jkk_deadline([_jkk(status="in_review")], at) == []
+    assert len(rm.due_jkk_deadline([_jkk(status="in_review")], at)) == 1
+    assert rm.due_jkk_deadline([_jkk(status="in_review", notice_sent=True)], at) == []
+    assert rm.due_jkk_deadline([_jkk(status="withdrawn")], at) == []
     assert rm.due_jkk_deadline([_jkk(reported_at=at - timedelta(minutes=30))], at) == []
+
+
+def test_a_deadline_on_a_weekend_is_alerted_on_the_last_working_day() -> None:
+    # Friday 4 December 2026, 06:00 WIB: the 2×24 h end on Sunday 06:00; the OPD works weekdays
+    # (rules.OPD_WORKDAYS_RULE), so the alert is due from Friday 08:00, not Saturday 18:00.
+    accident = datetime(2026, 12, 4, 6, 0, tzinfo=WIB)
+    claim = _jkk(
+        event_date=accident.date(), event_at=accident, reported_at=accident + timedelta(hours=1)
+    )
+    saturday = datetime(2026, 12, 5, 9, 0, tzinfo=WIB)
+    [due] = rm.due_jkk_deadline([claim], saturday)
+    assert due.params["day_off"] is True
+    assert rm.jkk_alert_time(accident + timedelta(hours=48)) == (
+        datetime(2026, 12, 4, 8, 0, tzinfo=WIB),
+        True,
+    )
+    # A weekday deadline keeps the 12 hours before it.
+    tuesday = datetime(2026, 12, 8, 10, 0, tzinfo=WIB)
+    assert rm.jkk_alert_time(tuesday) == (tuesday - timedelta(hours=12), False)
 
 
 # -- (c) protected notice ---------------------------------------------------------------------

@@ -138,15 +138,22 @@ async def test_wife_reports_her_husbands_fall_and_the_claim_is_stored(
     assert REF.match(ref)
     chat.expect(
         f"Terkirim. Nomor laporan: {ref}. Mohon disimpan.",
+        "pemberitahuan tahap I",
         "dalam 2×24 jam, yaitu sebelum 26 November 2026 12:00",
-        "Katakan ke rumah sakit: ini kecelakaan kerja peserta BPJS Ketenagakerjaan.",
+        # Coverage is not read back to an unlinked chat: one neutral note, no hospital promise.
+        "Petugas Pemkab akan mengecek kepesertaan pada tanggal kejadian",
+        "Tahap II (klaim santunan) dimulai setelah dokter menyatakan sembuh atau cacat",
         "Dokumen yang perlu difoto:",
         "Cerita kejadian + KTP 2 saksi",
-        "Surat keterangan dokter",
         "Surat polisi tidak perlu (bukan kecelakaan lalu lintas).",
         "Silakan kirim foto kartu peserta bpjs tk.",
     )
-    chat.expect_not("Surat keterangan polisi", "lewat dari 2×24 jam")
+    chat.expect_not(
+        "Surat polisi / Jasa Raharja",
+        "lewat dari 2×24 jam",
+        "Katakan ke rumah sakit",
+        "Surat dokter (KK3/3b)",
+    )
     chat.expect_choices("Nanti saja", "Dokumen lain")
     assert claim["type"] == "JKK"
     assert claim["status"] == "submitted"
@@ -160,16 +167,9 @@ async def test_wife_reports_her_husbands_fall_and_the_claim_is_stored(
     assert claim["claimant_phone"] == "+6281234567890"
     checklist = json.loads(str(claim["checklist"]))
     assert "laporan_polisi" not in checklist
-    assert checklist == [
-        "kartu_peserta",
-        "ktp_participant",
-        "kronologi_saksi",
-        "formulir_kk1",
-        "formulir_kk2",
-        "surat_dokter",
-        "kuitansi",
-        "buku_tabungan",
-    ]
+    # Tahap I asks only for what exists at the first report (DOMAIN.md §9).
+    assert checklist == ["kartu_peserta", "ktp_participant", "kronologi_saksi"]
+    assert claim["event_coverage"] == "protected"
     answers = json.loads(str(claim["answers"]))
     assert answers["place"] == "gudang pengeringan tembakau di sukoreno"
     assert answers["treated_at"] == "rsd soebandi"
@@ -192,7 +192,7 @@ async def test_traffic_accident_needs_the_police_report(chat: ChatDriver, db: Da
     await chat.send("081234567890")
     chat.expect("- Kecelakaan lalu lintas", "- rawat jalan", "- Paijo, NIK 3509********0009")
     await chat.tap("Kirim")
-    chat.expect("Surat keterangan polisi")
+    chat.expect("Surat polisi / Jasa Raharja")
     chat.expect_not("Surat polisi tidak perlu")
     [claim] = await claims(db)
     assert "laporan_polisi" in json.loads(str(claim["checklist"]))
@@ -213,7 +213,7 @@ async def test_untreated_skips_the_hospital_and_needs_no_receipts(
     chat.expect("- belum berobat")
     chat.expect_not("Dirawat di")
     await chat.tap("Kirim")
-    chat.expect_not("Katakan ke rumah sakit", "Kuitansi")
+    chat.expect_not("Katakan ke rumah sakit", "Kuitansi (", "tanyakan cara pembayaran")
     [claim] = await claims(db)
     assert "kuitansi" not in json.loads(str(claim["checklist"]))
 
@@ -666,7 +666,7 @@ async def test_photo_after_submission_is_stored_on_disk_and_a_duplicate_is_refus
     ref = str(claim["ref"])
     chat.expect("Silakan kirim foto kartu peserta bpjs tk.")
     await chat.photo(data=b"\xff\xd8\xff kartu")
-    chat.expect("Kartu peserta BPJS TK diterima. Kurang 7 dokumen:", "Silakan kirim foto ktp")
+    chat.expect("Kartu peserta BPJS TK diterima. Kurang 2 dokumen:", "Silakan kirim foto ktp")
     async with db.tx() as tx:
         rows = await tx.all("SELECT kind, path, mime, size FROM claim_documents")
     assert [(r["kind"], r["mime"], r["size"]) for r in rows] == [
@@ -687,13 +687,13 @@ async def test_photo_after_submission_is_stored_on_disk_and_a_duplicate_is_refus
     labels = [lbl for _, lbl in chat.choices()]
     assert "Kartu peserta BPJS TK" not in labels
     assert labels[-1] == "Nanti saja"
-    await chat.tap("Surat keterangan dokter")
-    chat.expect("Silakan kirim foto surat keterangan dokter.")
-    await chat.photo(data=b"\xff\xd8\xff surat dokter")
-    chat.expect("Surat keterangan dokter diterima. Kurang 6 dokumen")
+    await chat.tap("Cerita kejadian")
+    chat.expect("Silakan kirim foto Cerita kejadian + KTP 2 saksi.")
+    await chat.photo(data=b"\xff\xd8\xff kronologi")
+    chat.expect("Cerita kejadian + KTP 2 saksi diterima. Kurang 1 dokumen")
     async with db.tx() as tx:
         kinds = [r["kind"] for r in await tx.all("SELECT kind FROM claim_documents ORDER BY id")]
-    assert kinds == ["kartu_peserta", "surat_dokter"]
+    assert kinds == ["kartu_peserta", "kronologi_saksi"]
     await chat.tap("Nanti saja")
     chat.expect('Kirim kapan saja lewat menu "Klaim saya"')
     chat.expect_choices("Cek kepesertaan", "Lapor kecelakaan")

@@ -21,7 +21,7 @@ REF = re.compile(r"^LC-2026-\d{6}$")
 
 # Someone not on the roster, reported by his son: (answer typed, question it answers).
 PATH: list[tuple[str, str]] = [
-    ("Tidak", "Apakah peserta meninggal karena kecelakaan saat bekerja?"),
+    ("Tidak", "Apakah peserta meninggal karena kecelakaan kerja"),
     ("3 november", "Kapan beliau meninggal?"),
     ("Anak", "Apa hubungan Bapak/Ibu dengan almarhum/almarhumah?"),
     (NOT_ON_ROSTER, "Berapa NIK almarhum/almarhumah?"),
@@ -277,7 +277,8 @@ async def test_death_from_a_work_accident_becomes_a_jkk_claim_with_heir_document
     await chat.send("sawah tembakau di sukoreno")
     await chat.tap("Tidak")
     await chat.send("tersengat listrik pompa air")
-    await chat.tap("Meninggal dunia")
+    # Reported as a death: never "Bagaimana keadaannya sekarang?" (issue 14, item 6).
+    chat.expect_not("Bagaimana keadaannya sekarang?")
     chat.expect("Apa hubungan Bapak/Ibu dengan almarhum/almarhumah?")
     await chat.tap("Anak")
     await chat.send("081234567890")
@@ -286,10 +287,16 @@ async def test_death_from_a_work_accident_becomes_a_jkk_claim_with_heir_document
     chat.expect(
         "Terkirim. Nomor laporan",
         "dalam 2×24 jam",
+        # The JKK death benefits and the scholarship hint (DOMAIN.md §2.1).
+        "Rp48.000.000 santunan kematian",
+        "jumlah Rp70.000.000",
+        "beasiswa untuk paling banyak 2 anak, tanpa syarat lama kepesertaan",
         "Akta kematian",
         "KTP ahli waris",
         "Akta kelahiran anak",
+        "Surat dokter (KK3/3b)",
     )
+    chat.expect_not("Tahap II (klaim santunan) dimulai")
     [claim] = await claims(db)
     assert claim["type"] == "JKK"
     assert claim["worker_id"] == worker_id
@@ -323,7 +330,7 @@ async def test_cause_unknown_is_taken_as_a_death_report(chat: ChatDriver, db: Da
 @pytest.mark.parametrize(
     ("step", "bad", "reason"),
     [
-        ("cause", "9", "ketik angka 1 sampai 3"),
+        ("cause", "9", "ketik angka 1 sampai 4"),
         ("date", "31-02-2026", "Tanggal itu tidak ada di kalender"),
         ("date", "besok", "Tanggal itu belum terjadi"),
         ("date", "01-12-2026", "Tanggal itu belum terjadi"),

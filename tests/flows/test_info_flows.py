@@ -102,11 +102,13 @@ async def test_benefits_scholarship_lists_tiers_and_conditions(chat: ChatDriver)
         (
             "Kecelakaan kerja",
             (
+                "tahap I saat melapor",
                 "KTP peserta",
                 "Cerita kejadian + KTP 2 saksi",
-                "Surat keterangan dokter",
-                "lalu lintas, tambah: Surat keterangan polisi",
-                "Kuitansi",
+                "lalu lintas, tambah: Surat polisi / Jasa Raharja",
+                "Tahap II, setelah dokter menyatakan",
+                "Surat dokter (KK3/3b), Buku tabungan",
+                "kuitansi hanya jika Bapak/Ibu membayar sendiri",
                 "NPWP",
             ),
         ),

@@ -142,7 +142,9 @@ async def test_wrong_pair_gets_the_same_answer_whether_or_not_the_nik_exists(
     await try_pair(chat, UNKNOWN, "01-01-1970")  # does not exist
     assert chat.text == known
     assert NOT_MATCHED in known
-    chat.expect("Ketik NIK")
+    # At once: maybe not registered yet: the screening or the facilitator (issue 14, item 7).
+    chat.expect("Mungkin Bapak/Ibu belum terdaftar")
+    chat.expect_choices("Coba lagi", "Jawab 5 pertanyaan", "Tanya pendamping")
 
 
 async def test_five_failures_start_a_cool_down_that_ends_after_30_minutes(
@@ -154,7 +156,7 @@ async def test_five_failures_start_a_cool_down_that_ends_after_30_minutes(
         await try_pair(chat, SUTRISNO, "01-01-1980")
         chat.expect(NOT_MATCHED)
     await try_pair(chat, SUTRISNO, "01-01-1980")
-    chat.expect(LOCKED, "setelah pukul 25 November 2026 10:30", "pendamping desa")
+    chat.expect(LOCKED, "coba lagi pukul 10.30 WIB", "pendamping desa")
     chat.expect_choices("Cek kepesertaan")  # back at the menu
     # Even the right pair is refused during the cool-down.
     await chat.tap("Cek kepesertaan")
@@ -188,7 +190,7 @@ async def test_cool_down_is_counted_per_nik_across_chats_and_channels(
     other.expect(PENDING)
     await other.tap("Nomor kartu KPJ")
     await other.send("12345678901")
-    other.expect(LOCKED, "10:30", "pendamping desa tetap bisa")
+    other.expect(LOCKED, "10.30 WIB", "pendamping desa tetap bisa")
     # ...while the owner's proven phone still links (failures elsewhere never block it).
     await other.tap("Cek kepesertaan")
     await share_phone(other)
@@ -212,14 +214,14 @@ async def test_repeat_lockout_doubles_to_60_minutes(
     await open_link(chat)
     for _ in range(5):
         await try_pair(chat, SUTRISNO, "01-01-1980")
-    chat.expect(LOCKED, "10:30")
+    chat.expect(LOCKED, "10.30 WIB")
     clock.advance(minutes=31)  # 10:31
     await chat.tap("Cek kepesertaan")
     for _ in range(4):
         await try_pair(chat, SUTRISNO, "01-01-1980")
         chat.expect(NOT_MATCHED)
     await try_pair(chat, SUTRISNO, "01-01-1980")
-    chat.expect(LOCKED, "setelah pukul 25 November 2026 11:31")
+    chat.expect(LOCKED, "coba lagi pukul 11.31 WIB")
     clock.advance(minutes=59)
     await chat.tap("Cek kepesertaan")
     chat.expect(LOCKED)
@@ -325,7 +327,7 @@ async def test_self_screening_happy_path_stores_a_lead_with_the_phone(
     await chat.tap("Ya, benar")
     chat.expect("Apa pekerjaan utama")
     await chat.tap("Nelayan")
-    await chat.tap("Tidak")
+    await chat.tap("Belum")
     chat.expect("DTSEN")
     await chat.tap("Ya")
     chat.expect("Kemungkinan besar Bapak/Ibu memenuhi syarat", "Keputusan akhir")
@@ -349,7 +351,7 @@ async def test_whatsapp_consent_uses_the_chat_number_without_asking(
     await wa.send("pugerkulon")
     await wa.tap("Ya, benar")
     await wa.tap("Nelayan")
-    await wa.tap("Tidak")
+    await wa.tap("Belum")
     await wa.tap("Ya")
     await wa.tap("Boleh")
     wa.expect("Pendamping desa akan menghubungi")
@@ -357,16 +359,19 @@ async def test_whatsapp_consent_uses_the_chat_number_without_asking(
         assert await tx.scalar("SELECT phone FROM leads") == "+6281299990000"
 
 
-async def test_outside_jember_is_not_eligible_with_the_reason(
-    chat: ChatDriver, db: Database
-) -> None:
+async def test_outside_jember_needs_a_check_with_the_reason(chat: ChatDriver, db: Database) -> None:
     await start_screening(chat)
     await chat.send("40")
     await chat.tap("Di luar Jember")
     await chat.tap("Petani")
-    await chat.tap("Tidak")
+    await chat.tap("Belum")
     await chat.tap("Ya")
-    chat.expect("Saat ini Bapak/Ibu belum bisa ikut program ini, karena:", "warga Kabupaten Jember")
+    # No KTP-Jember rule in the sources (DOMAIN.md §4.2): a check, not a no.
+    chat.expect(
+        "perlu dicek petugas",
+        "alamat KTP di luar Jember perlu dicek petugas",
+        "tanyakan petugas Pemkab Jember",
+    )
     chat.expect_not("Ditolak", "tidak memenuhi syarat")
     async with db.tx() as tx:
         assert await tx.scalar("SELECT COUNT(*) FROM leads") == 0

@@ -93,7 +93,7 @@ async def test_single_claim_opens_straight_to_its_detail(chat: ChatDriver, db: D
         "- 25 November 2026: sudah diterima, menunggu dicek petugas",
         "Masih kurang 3 dokumen:",
         "1. KTP peserta",
-        "2. Surat keterangan dokter",
+        "2. Surat dokter (KK3/3b)",
         "3. Buku tabungan",
     )
     chat.expect_choices("Kirim dokumen", "Tarik laporan", "Tanya petugas", "Menu utama")
@@ -146,14 +146,14 @@ async def test_missing_documents_can_be_sent_as_photos(chat: ChatDriver, db: Dat
     chat.expect("Silakan kirim foto ktp peserta")
     await chat.tap("Dokumen lain")
     chat.expect("Dokumen mana")
-    await chat.tap("Surat keterangan dokter")
-    chat.expect("Silakan kirim foto surat keterangan dokter")
+    await chat.tap("Surat dokter (KK3/3b)")
+    chat.expect("Silakan kirim foto surat dokter (KK3/3b)")
     await chat.photo()
-    chat.expect("Surat keterangan dokter diterima", "Kurang 2 dokumen")
+    chat.expect("Surat dokter (KK3/3b) diterima", "Kurang 2 dokumen")
     await chat.send("menu")
     await chat.tap("Klaim saya")
     chat.expect("Masih kurang 2 dokumen", "KTP peserta", "Buku tabungan")
-    chat.expect_not("2. Surat keterangan dokter")
+    chat.expect_not("2. Surat dokter (KK3/3b)")
     async with db.tx() as tx:
         stored = await tx.scalar("SELECT COUNT(*) FROM claim_documents")
     assert stored == 1

@@ -25,6 +25,7 @@ from lingkaran_core.claims import (
     ClaimStatus,
     allowed_targets,
 )
+from lingkaran_core.clock import WIB
 from lingkaran_core.coverage import coverage_status
 from lingkaran_core.errors import IllegalTransition
 from lingkaran_core.identity import mask_nik
@@ -77,22 +78,39 @@ async def _claims_list(db: Database, args: argparse.Namespace) -> int:
                 subject,
                 wib(c["reported_at"]),
                 f"{c['docs']}/{needed}",
-                "LATE" if c["late_report"] else "",
+                _flags(c),
             ]
         )
     out(
         table(
-            ["Ref", "Type", "Status", "Event", "Desa", "Subject", "Reported", "Docs", ""],
+            ["Ref", "Type", "Status", "Event", "Desa", "Subject", "Reported", "Docs", "Check"],
             table_rows,
         )
     )
     return 0
 
 
+def _flags(c: Any) -> str:
+    """LATE, the coverage on the event date when it was not protected (a case to check), and
+    a JKK whose tahap I notice is not recorded as forwarded."""
+    flags = []
+    if c["late_report"]:
+        flags.append("LATE")
+    coverage = c["event_coverage"]
+    if coverage and coverage != "protected":
+        flags.append(f"CHECK:{coverage}")
+    if c["type"] == "JKK" and not c["notice_sent_at"] and c["status"] not in _CLOSED:
+        flags.append("NOTICE?")
+    return " ".join(flags)
+
+
+_CLOSED = frozenset({"paid", "rejected", "withdrawn"})
+
+
 async def _claim_details(tx: Tx, claim: Claim) -> dict[str, Any]:
     events = await claim_events(tx, claim.id)
     docs = await admin_repo.claim_documents(tx, claim.id)
-    received = sorted({d["kind"] for d in docs})
+    received = sorted({d["kind"] for d in docs if not d["replaced_at"]})
     worker = None if claim.worker_id is None else await worker_by_id(tx, claim.worker_id)
     return {
         "events": [dict(e) for e in events],
@@ -116,11 +134,15 @@ async def _claims_show(db: Database, args: argparse.Namespace) -> int:
         ("Subject", claim.subject_name),
         ("Subject NIK", mask_nik(claim.subject_nik) if claim.subject_nik else None),
         ("On roster", f"worker #{claim.worker_id}" if claim.worker_id else "no (match by hand)"),
+        ("On event date", claim.event_coverage or "-"),
         ("Claimant", claim.claimant_name),
         ("Relation", claim.relation),
         ("Reporter chat", claim.reporter_chat_id),
         ("Facilitator", claim.facilitator_id),
     ]
+    if claim.type == "JKK":
+        notice = claim.notice_sent_at
+        fields.append(("Tahap I notice", f"forwarded {wib(notice)}" if notice else "not recorded"))
     width = max(len(k) for k, _ in fields)
     for key, value in fields:
         out(f"{key.ljust(width)}  {_cell(value)}")
@@ -150,9 +172,16 @@ async def _claims_show(db: Database, args: argparse.Namespace) -> int:
         out("Documents:")
         out(
             table(
-                ["Kind", "Type", "Bytes", "Received", "File"],
+                ["Kind", "Type", "Bytes", "Received", "File", "Replaced"],
                 [
-                    [x["kind"], x["mime"], x["size"], wib(x["received_at"]), x["path"]]
+                    [
+                        x["kind"],
+                        x["mime"],
+                        x["size"],
+                        wib(x["received_at"]),
+                        x["path"],
+                        wib(x["replaced_at"]) if x["replaced_at"] else "",
+                    ]
                     for x in d["documents"]
                 ],
             )
@@ -165,10 +194,44 @@ async def _claims_show(db: Database, args: argparse.Namespace) -> int:
     return 0
 
 
+def _payment(
+    args: argparse.Namespace, claim: Claim, target: ClaimStatus
+) -> services.Payment | None:
+    """What BPJS TK paid: required when setting ``paid`` (the figures count recorded amounts)."""
+    given = args.amount is not None or args.paid_on is not None or args.bank is not None
+    if target is not ClaimStatus.PAID:
+        if given:
+            raise CliError("--amount, --paid-on and --bank go with the status paid")
+        return None
+    if args.amount is None:
+        raise CliError(
+            f"setting {claim.ref} paid needs --amount RUPIAH (what BPJS TK paid); "
+            "--paid-on YYYY-MM-DD and --bank are optional"
+        )
+    if args.amount < 0:
+        raise CliError("--amount must be 0 or more")
+    paid_on = args.paid_on or args.clock().astimezone(WIB).date()
+    return services.Payment(amount=args.amount, paid_on=paid_on, bank=args.bank)
+
+
 async def _claims_set_status(db: Database, args: argparse.Namespace) -> int:
     target = ClaimStatus(args.status)
     async with db.tx() as tx:
         claim = await _claim_or_fail(tx, args.ref)
+        current = ClaimStatus(claim.status)
+        if target in allowed_targets(current, actor=Actor.ADMIN):
+            payment = _payment(args, claim, target)
+        else:
+            payment = None  # the transition check below explains what is allowed
+        send_back = tuple(args.send_back or ())
+        unknown = [k for k in send_back if k not in claim.checklist]
+        if unknown:
+            raise CliError(
+                f"--send-back {', '.join(unknown)}: not on {claim.ref}'s checklist "
+                f"({', '.join(claim.checklist)})"
+            )
+        if send_back and target is not ClaimStatus.DOCUMENTS_REQUESTED:
+            raise CliError("--send-back goes with the status documents_requested")
         try:
             updated = await services.transition_claim(
                 tx,
@@ -179,6 +242,8 @@ async def _claims_set_status(db: Database, args: argparse.Namespace) -> int:
                 actor_ref=args.settings.admin_actor,
                 channel="admin",
                 note=args.note,
+                payment=payment,
+                send_back=send_back,
             )
         except IllegalTransition as exc:
             current = ClaimStatus(claim.status)
@@ -191,6 +256,21 @@ async def _claims_set_status(db: Database, args: argparse.Namespace) -> int:
                 f"{options}"
             ) from None
     out(f"{updated.ref}: {claim.status} -> {updated.status} (notifications queued)")
+    if payment is not None:
+        out(f"recorded paid: Rp{payment.amount:,} on {payment.paid_on}".replace(",", "."))
+    return 0
+
+
+async def _claims_notice_sent(db: Database, args: argparse.Namespace) -> int:
+    """The OPD forwarded the JKK tahap I notice to BPJS TK: the 2×24 h alert stops."""
+    async with db.tx() as tx:
+        claim = await _claim_or_fail(tx, args.ref)
+        if claim.type != "JKK":
+            raise CliError(f"{claim.ref} is a {claim.type} claim: only JKK has a tahap I notice")
+        updated = await services.mark_notice_sent(
+            tx, claim.ref, now=args.clock(), actor_ref=args.settings.admin_actor
+        )
+    out(f"{updated.ref}: tahap I notice recorded as forwarded {wib(updated.notice_sent_at)}")
     return 0
 
 

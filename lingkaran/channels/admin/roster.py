@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
+import csv
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from lingkaran.channels.admin.common import (
@@ -32,11 +33,13 @@ from lingkaran_core.coverage import CoverageStatus, coverage_status
 from lingkaran_core.errors import InvalidNIK
 from lingkaran_core.identity import mask_nik, mask_phone, parse_nik
 from lingkaran_core.importers import RosterFormatError, import_roster
-from lingkaran_core.stats import collect_stats
+from lingkaran_core.regions import load_regions
+from lingkaran_core.stats import Stats, collect_stats
 from lingkaran_core.storage import Database, admin_repo
 from lingkaran_core.storage.repos import (
     worker_by_nik,
 )
+from lingkaran_core.textsafe import csv_row
 
 # -- init-db, demo-data, import-roster, stats ------------------------------------------------------
 
@@ -157,36 +160,93 @@ async def _import_roster(db: Database, args: argparse.Namespace) -> int:
 
 async def _stats(db: Database, args: argparse.Namespace) -> int:
     today = _today(args)
+    since, until = args.since, args.until
+    if since is not None and until is not None and until < since:
+        raise CliError("--until is before --from")
     async with db.read() as r:
-        s = await collect_stats(r, today=today)
+        s = await collect_stats(r, today=today, since=since, until=until)
+    sections = _stats_tables(s)
     out(f"Lingkaran Cinta figures on {today} ({db.label})")
+    for title, headers, rows in sections:
+        out()
+        if title:
+            out(title)
+        out(table(headers, rows))
+    b = s.benefits
     out()
+    out(
+        f"Benefits paid{_period(b.since, b.until)}: {b.count:,} claims, {rupiah(b.total)} recorded"
+        + (f" ({b.unrecorded} paid claims without a recorded amount)" if b.unrecorded else "")
+    )
+    if args.csv:
+        _write_csv(Path(args.csv), s, sections)
+        out(f"wrote {args.csv}")
+    return 0
+
+
+def _period(since: date | None, until: date | None) -> str:
+    if since is None and until is None:
+        return ""
+    return f" {since or '…'} to {until or '…'}"
+
+
+Section = tuple[str, list[str], list[list[object]]]
+
+
+def _stats_tables(s: Stats) -> list[Section]:
+    """Every table of ``admin stats``: cohort by sector and kecamatan, coverage, registrations,
+    claims, benefits paid by programme (the seed's report, from recorded data)."""
     rows: list[list[object]] = [
         [sector_label(x.sector), x.count, OPD_LABELS.get(x.opd, str(x.opd)), x.published_2025]
         for x in s.sectors
     ]
     published = sum(x.published_2025 or 0 for x in s.sectors)
     rows.append(["Total", s.total_workers, "", published])
-    out(table(["Sector", "Workers", "Managing OPD", "Published 2025"], rows))
-    out()
-    out(table(["Coverage status", "Workers"], [[k, v] for k, v in s.coverage.items()]))
-    out()
-    out(table(["Registration", "Workers"], [[k, v] for k, v in s.registrations.items()]))
-    out()
+    codes = [x.sector for x in s.sectors]
+    regions = load_regions()
+    kec_rows: list[list[object]] = []
+    for k in s.kecamatan:
+        found = regions.kecamatan(k.kecamatan) if k.kecamatan else None
+        name = found.name if found is not None else (k.kecamatan or "-")
+        kec_rows.append([name, *(k.by_sector.get(c, 0) for c in codes), k.count])
     statuses = [st.value for st in ClaimStatus]
     claim_rows: list[list[object]] = [
         [t, *(by.get(st, 0) for st in statuses), sum(by.values())] for t, by in s.claims.items()
     ]
-    out(table(["Claims", *statuses, "total"], claim_rows))
-    out()
     b = s.benefits
-    out(
-        f"Benefits paid: {b.count:,} claims, {rupiah(b.total)}"
-        + (f" ({b.estimated} JKM claims counted at the fixed Rp42.000.000)" if b.estimated else "")
-    )
-    for t, (n, amount) in sorted(b.by_type.items()):
-        out(f"  {t}: {n:,} claims, {rupiah(amount)}")
-    return 0
+    paid_rows: list[list[object]] = [
+        [t, n, rupiah(amount)] for t, (n, amount) in sorted(b.by_type.items())
+    ]
+    paid_rows.append(["Total", b.count, rupiah(b.total)])
+    return [
+        ("", ["Sector", "Workers", "Managing OPD", "Published 2025"], rows),
+        (
+            "Cohort by kecamatan",
+            ["Kecamatan", *(sector_label(c) for c in codes), "Total"],
+            kec_rows,
+        ),
+        ("", ["Coverage status", "Workers"], [[k, v] for k, v in s.coverage.items()]),
+        ("", ["Registration", "Workers"], [[k, v] for k, v in s.registrations.items()]),
+        ("", ["Claims", *statuses, "total"], claim_rows),
+        (
+            f"Benefits paid by programme{_period(b.since, b.until)} (recorded amounts)",
+            ["Programme", "Claims paid", "Recorded amount"],
+            paid_rows,
+        ),
+    ]
+
+
+def _write_csv(path: Path, s: Stats, sections: list[Section]) -> None:
+    """Every table one after another (title row, header row, rows), cells formula-safe."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(csv_row([f"Lingkaran Cinta figures on {s.today}"]))
+        for title, headers, rows in sections:
+            writer.writerow([])
+            writer.writerow(csv_row([title or headers[0]]))
+            writer.writerow(csv_row(list[object](headers)))
+            for row in rows:
+                writer.writerow(csv_row([str(v) if v is not None else "" for v in row]))
 
 
 # -- workers ---------------------------------------------------------------------------------------
