@@ -213,7 +213,9 @@ async def run_server(
     configs = _configs(names, settings, telegram_overrides or {})
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    db = await Database.open(settings.db, files_dir=settings.documents_dir)
+    db = await Database.open(
+        settings.db, files_dir=settings.documents_dir, pool_size=settings.db_pool
+    )
     running = _Running()
     installed: list[signal.Signals] = []
     try:
@@ -360,7 +362,9 @@ async def run_chat(
 
     if settings.db_file is not None:
         settings.db_file.parent.mkdir(parents=True, exist_ok=True)
-    db = await Database.open(settings.db, files_dir=settings.documents_dir)
+    db = await Database.open(
+        settings.db, files_dir=settings.documents_dir, pool_size=settings.db_pool
+    )
     try:
         engine = build_engine(db, clock=clock)
         engine.max_links_per_chat = settings.max_links_per_chat

@@ -81,6 +81,13 @@ class Settings(BaseSettings):
             "the password from PGPASSWORD or ~/.pgpass)"
         ),
     )
+    db_pool: int = Field(
+        4,
+        ge=1,
+        le=64,
+        validation_alias=_env("LINGKARAN_DB_POOL"),
+        description="PostgreSQL connections per process (units of work of different users at once)",
+    )
     files_dir: Path | None = Field(
         None,
         validation_alias=_env("LINGKARAN_FILES_DIR"),

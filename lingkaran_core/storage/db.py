@@ -241,17 +241,28 @@ class Database:
 
     @classmethod
     async def open(
-        cls, path: str | Path, *, migrate: bool = True, files_dir: str | Path | None = None
+        cls,
+        path: str | Path,
+        *,
+        migrate: bool = True,
+        files_dir: str | Path | None = None,
+        pool_size: int | None = None,
     ) -> Database:
         """Open (creating if needed) the database, set it up and apply migrations.
 
         ``path`` is a SQLite file, or a ``postgresql://`` URL. ``files_dir`` is where claim
-        documents and photos are kept: beside the SQLite file unless given.
+        documents and photos are kept: beside the SQLite file unless given. ``pool_size``: the
+        connections a PostgreSQL database keeps (a SQLite file has one writer, so one).
         """
         from lingkaran_core.storage import pg  # here: psycopg is imported only when asked for
 
         if pg.is_postgres_url(path):
-            return await pg.PgDatabase.connect(str(path), files_dir=files_dir, migrate=migrate)
+            return await pg.PgDatabase.connect(
+                str(path),
+                files_dir=files_dir,
+                migrate=migrate,
+                pool_size=pool_size or pg.DEFAULT_POOL,
+            )
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)
         # check_same_thread=False: ``Tx.run_inline`` runs tiny statements on the event loop's

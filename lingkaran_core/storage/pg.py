@@ -51,6 +51,8 @@ __all__ = ["CompatConnection", "PgDatabase", "is_postgres_url", "redact_url", "t
 # Hold at most this long for a row lock another instance keeps (then the statement fails and
 # the unit of work is retried by its caller, as a busy SQLite file is).
 LOCK_TIMEOUT_MS = 5000
+# Connections per process (LINGKARAN_DB_POOL): units of work of different users run at once.
+DEFAULT_POOL = 4
 
 
 def is_postgres_url(target: object) -> bool:
@@ -338,30 +340,50 @@ class PgTx(Tx):
 
 
 class PgDatabase(Database):
-    """A PostgreSQL database shared by every process and instance of the bot."""
+    """A PostgreSQL database shared by every process and instance of the bot.
+
+    Unlike a SQLite file (one writer at a time, so one connection), PostgreSQL takes concurrent
+    writers: the process keeps ``pool_size`` connections, each with its own thread, and a unit
+    of work takes whichever is free. One user's messages still run one at a time (the engine's
+    per-chat lock in a process, the chat row's lock across instances).
+    """
 
     dialect = "postgresql"
 
-    def __init__(self, url: str, handle: _Handle, files_dir: Path) -> None:
+    def __init__(self, url: str, handles: list[_Handle], files_dir: Path) -> None:
         self.url = url
         self.path = files_dir  # where the bot's own files live (disk checks, documents)
         self.files_dir = files_dir
-        self._handle = handle
-        self._conn = handle  # type: ignore[assignment]  # Database's attribute, duck-typed
+        self._handles = handles
+        self._free: asyncio.Queue[_Handle] = asyncio.Queue()
+        for h in handles:
+            self._free.put_nowait(h)
+        self._conn = handles[0]  # type: ignore[assignment]  # Database's attribute, duck-typed
         self._lock = asyncio.Lock()
 
     @property
     def label(self) -> str:
         return redact_url(self.url)
 
+    @property
+    def pool_size(self) -> int:
+        return len(self._handles)
+
     @classmethod
     async def connect(
-        cls, url: str, *, files_dir: str | Path | None = None, migrate: bool = True
+        cls,
+        url: str,
+        *,
+        files_dir: str | Path | None = None,
+        migrate: bool = True,
+        pool_size: int = DEFAULT_POOL,
     ) -> PgDatabase:
-        """Connect, configure the session and apply the PostgreSQL migrations."""
-        raw = await asyncio.to_thread(_connect_sync, url)
+        """Connect, configure the sessions and apply the PostgreSQL migrations."""
+        raws = await asyncio.gather(
+            *(asyncio.to_thread(_connect_sync, url) for _ in range(max(1, pool_size)))
+        )
         folder = Path(files_dir) if files_dir is not None else Path("data") / "files"
-        db = cls(url, _Handle(CompatConnection(raw, frozenset())), folder)
+        db = cls(url, [_Handle(CompatConnection(raw, frozenset())) for raw in raws], folder)
         if migrate:
             await db.migrate()
         await db.refresh_catalog()
@@ -369,26 +391,45 @@ class PgDatabase(Database):
 
     async def refresh_catalog(self) -> None:
         """Learn which tables have an ``id`` identity column (for ``lastrowid``)."""
-        rows = await self._handle._execute(_identity_tables, self._handle._conn)
-        self._handle._conn.id_tables = frozenset(rows)
+        first = self._handles[0]
+        tables = frozenset(await first._execute(_identity_tables, first._conn))
+        for h in self._handles:
+            h._conn.id_tables = tables
 
     async def close(self) -> None:
-        async with self._lock:
-            await self._handle.close()
+        for _ in self._handles:  # every unit of work in progress ends first
+            await self._free.get()
+        for h in self._handles:
+            await h.close()
 
     @property
     def connection(self) -> Any:  # pragma: no cover - SQLite's backup API only
         raise NotImplementedError("the raw connection is SQLite's; use tx()/read()")
 
     @asynccontextmanager
+    async def _handle(self) -> AsyncIterator[_Handle]:
+        handle = await self._free.get()
+        try:
+            yield handle
+        finally:
+            self._free.put_nowait(handle)
+
+    @asynccontextmanager
+    async def pinned(self) -> AsyncIterator[PgDatabase]:
+        """This database on one connection for a while (a session TEMP table lives on it)."""
+        async with self._handle() as handle:
+            view = PgDatabase(self.url, [handle], self.files_dir)
+            yield view
+
+    @asynccontextmanager
     async def tx(self) -> AsyncIterator[Tx]:
-        async with self._lock:
-            tx = PgTx(self._handle)  # type: ignore[arg-type]
+        async with self._handle() as handle:
+            tx = PgTx(handle)  # type: ignore[arg-type]
             try:
                 yield tx
             except BaseException:
                 if tx.begun and not tx.committed:
-                    await self._handle.rollback()
+                    await handle.rollback()
                 raise
             else:
                 if tx.begun and not tx.committed:
@@ -396,17 +437,17 @@ class PgDatabase(Database):
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
-        async with self._lock:
-            tx = PgTx(self._handle, read_only=True)  # type: ignore[arg-type]
+        async with self._handle() as handle:
+            tx = PgTx(handle, read_only=True)  # type: ignore[arg-type]
             try:
                 yield tx
             finally:
-                if self._handle._conn.in_transaction:  # a read unit that began one (the stage)
-                    await self._handle.rollback()
+                if handle._conn.in_transaction:  # a read unit that began one (the stage)
+                    await handle.rollback()
 
     async def migrate(self) -> list[str]:
-        async with self._lock:
-            applied: list[str] = await self._handle._execute(_migrate_sync, self._handle._conn)
+        async with self._handle() as handle:
+            applied: list[str] = await handle._execute(_migrate_sync, handle._conn)
         for name in applied:
             logger.info("migration applied", extra={"migration": name})
         return applied

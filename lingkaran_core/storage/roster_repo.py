@@ -282,11 +282,19 @@ class PgRosterStage(RosterStage):
     the switch, which is one transaction as on SQLite.
     """
 
+    _pin: Any = None
+
     async def _pg(self, fn: Callable[..., T], *args: Any) -> T:
         async with self.db.read() as r:
             return await r.run(fn, *args)
 
     async def open(self) -> None:
+        # The TEMP table lives on one connection: the stage keeps that one until ``close``.
+        from lingkaran_core.storage.pg import PgDatabase
+
+        assert isinstance(self.db, PgDatabase)
+        self._pin = self.db.pinned()
+        self.db = await self._pin.__aenter__()
         self._first = await self._pg(_pg_reset)
         self._old_cache = 0
         self.staged = 0
@@ -307,6 +315,9 @@ class PgRosterStage(RosterStage):
         if self._old_cache is not None:
             await self._pg(lambda conn: conn.execute("DROP TABLE IF EXISTS pg_temp.roster_stage"))
             self._old_cache = None
+        pin, self._pin = self._pin, None
+        if pin is not None:
+            await pin.__aexit__(None, None, None)
 
 
 def roster_stage(db: Database) -> RosterStage:
