@@ -20,6 +20,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     LINGKARAN_DB=/var/lib/lingkaran/lingkaran.db \
     LINGKARAN_HOST=0.0.0.0 \
     LINGKARAN_PORT=8080
+# postgresql-client: pg_dump/pg_restore for `admin backup`/`restore` on PostgreSQL (docs/storage.md).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends postgresql-client \
+ && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 lingkaran \
  && useradd --system --uid 10001 --gid lingkaran --home-dir /var/lib/lingkaran \
       --shell /usr/sbin/nologin lingkaran \

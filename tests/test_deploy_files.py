@@ -66,6 +66,37 @@ def test_compose_runs_the_bot_a_backup_and_a_tls_proxy() -> None:
         assert volume in compose["volumes"]
 
 
+def test_compose_with_postgresql_runs_two_instances_on_one_database() -> None:
+    compose = yaml.safe_load((DEPLOY / "compose.postgres.yaml").read_text())
+    services = compose["services"]
+    assert set(services) == {"postgres", "migrate", "bot-a", "bot-b", "backup", "proxy"}
+    urls = {services[n]["environment"]["LINGKARAN_DB"] for n in ("bot-a", "bot-b", "backup")}
+    assert len(urls) == 1
+    (url,) = urls
+    assert url.startswith("postgresql://")
+    assert Settings.from_mapping({"LINGKARAN_DB": url}).db_is_postgres
+    assert ":" not in url.split("@")[0].removeprefix("postgresql://"), "no password in the URL"
+    for name in ("bot-a", "bot-b"):
+        bot = services[name]
+        assert "ports" not in bot
+        assert "/readyz" in " ".join(bot["healthcheck"]["test"])
+        assert "bot-files:/var/lib/lingkaran/files" in bot["volumes"]
+        assert bot["environment"]["LINGKARAN_FILES_DIR"] == "/var/lib/lingkaran/files"
+        assert bot["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        assert bot["read_only"] is True
+    assert services["migrate"]["command"] == ["admin", "init-db"]
+    assert ".pgdump" in " ".join(services["backup"]["command"])
+    caddy = (DEPLOY / "Caddyfile.instances").read_text()
+    matcher = re.search(r"@webhooks path (.+)", caddy)
+    assert matcher is not None
+    assert set(matcher.group(1).split()) == WEBHOOKS
+    assert "reverse_proxy bot-a:8080 bot-b:8080" in caddy
+    assert "health_uri /readyz" in caddy
+    assert "delete hub.verify_token" in caddy
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "postgresql-client" in dockerfile  # pg_dump for `admin backup`
+
+
 def test_the_proxies_expose_exactly_the_webhook_routes() -> None:
     caddy = (DEPLOY / "Caddyfile").read_text()
     matcher = re.search(r"@webhooks path (.+)", caddy)
