@@ -136,6 +136,24 @@ class Invalid(Exception):
         self.params = params
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Meaning:
+    """How the engine understood a message at a step (``Engine.interpret``)."""
+
+    kind: Literal["value", "command", "invalid", "stale"]
+    value: Any = None
+    option: Option | None = None
+    command: str | None = None
+    invalid: Invalid | None = None
+
+
+def _domain_invalid(err: DomainError) -> Invalid:
+    from handlers.messages import domain_message
+
+    msgid, params = domain_message(err)
+    return Invalid(msgid, **params)
+
+
 @dataclass(frozen=True, slots=True)
 class Goto:
     """Leave this flow and start another (optionally at a given step, with data)."""
@@ -761,56 +779,22 @@ class Engine:
         if flow is None or step is None:
             return await self.show_menu(ctx)
         inc = ctx.incoming
-        options = await self._options(ctx, step)
-        option = match_option(options, inc, ctx.t)
-        text = (inc.text or "").strip() or None
-
         if inc.media is not None and not step.accepts_media:
             msg = ctx.t(N_("Terima kasih, tetapi saat ini kami tidak menunggu foto atau berkas."))
             return [Reply(text=msg), *await self.prompt(ctx)]
-        if option is None and inc.choice_id is not None:
+        meaning = await self.interpret(ctx, step)
+        if meaning.kind == "stale":
             # A button this step does not offer (an old keyboard, or a forged id): no effect.
             note = ctx.t(N_("Tombol itu sudah tidak berlaku. Silakan pilih yang baru."))
             return [Reply(text=note, stale_press=True), *await self.prompt(ctx)]
-        # A shared contact only answers a step that asked for one.
-        contact = inc.contact_phone if step.request == "contact" else None
-        if option is None and inc.media is None and contact is None:
-            if options and not step.free_text:
-                return await self._reask(
-                    ctx,
-                    step,
-                    Invalid(
-                        N_("Mohon pilih salah satu: tekan tombol atau ketik angka 1 sampai {n}."),
-                        n=len(options),
-                    ),
-                )
-            if text is None and inc.location is None:
-                return await self._reask(ctx, step, Invalid(N_("Mohon tulis jawaban Bapak/Ibu.")))
-            if text is not None and len(text) > step.max_len:
-                return await self._reask(
-                    ctx,
-                    step,
-                    Invalid(
-                        N_(
-                            "Jawaban terlalu panjang ({got} huruf). Mohon singkat saja, paling banyak {max} huruf."
-                        ),
-                        got=len(text),
-                        max=step.max_len,
-                    ),
-                )
-        if option is not None and option.id.startswith("cmd:"):
-            return await self._command(ctx, option.id[4:])
-        answer = Answer(
-            text=text,
-            option=option,
-            media=inc.media,
-            contact_phone=contact,
-            location=inc.location,
-        )
+        if meaning.kind == "invalid":
+            assert meaning.invalid is not None
+            return await self._reask(ctx, step, meaning.invalid)
+        if meaning.kind == "command":
+            assert meaning.command is not None
+            return await self._command(ctx, meaning.command)
         try:
-            value: Any = answer.value
-            if step.parse is not None:
-                value = await step.parse(ctx, answer)
+            value = meaning.value
             if step.save_as is not None:
                 ctx.state.data[step.save_as] = value
             outcome: Outcome | None
@@ -823,11 +807,75 @@ class Engine:
         except Invalid as bad:
             return await self._reask(ctx, step, bad)
         except DomainError as err:
-            from handlers.messages import domain_message
-
-            msgid, params = domain_message(err)
-            return await self._reask(ctx, step, Invalid(msgid, **params))
+            return await self._reask(ctx, step, _domain_invalid(err))
         return await self._apply(ctx, flow, step, outcome)
+
+    async def understand(self, ctx: Ctx) -> Meaning:
+        """What the current message means where the chat is (a global command comes first)."""
+        cmd = command_of(ctx.incoming)
+        if cmd is not None:
+            return Meaning(kind="command", command=cmd)
+        step = self._current_step(ctx)
+        if step is None:
+            return Meaning(kind="invalid", invalid=Invalid(N_("Mohon tulis jawaban Bapak/Ibu.")))
+        return await self.interpret(ctx, step)
+
+    async def interpret(self, ctx: Ctx, step: Step) -> Meaning:
+        """What the message answers to ``step``: a choice, a parsed value, a command, or why not.
+
+        Pure with respect to the conversation: nothing is stored, no step is left. The table
+        tests (tests/data/step_answers.csv) judge the bot's understanding through this.
+        """
+        inc = ctx.incoming
+        options = await self._options(ctx, step)
+        option = match_option(options, inc, ctx.t)
+        text = (inc.text or "").strip() or None
+        if option is None and inc.choice_id is not None:
+            return Meaning(kind="stale")
+        # A shared contact only answers a step that asked for one.
+        contact = inc.contact_phone if step.request == "contact" else None
+        if option is None and inc.media is None and contact is None:
+            if options and not step.free_text:
+                return Meaning(
+                    kind="invalid",
+                    invalid=Invalid(
+                        N_("Mohon pilih salah satu: tekan tombol atau ketik angka 1 sampai {n}."),
+                        n=len(options),
+                    ),
+                )
+            if text is None and inc.location is None:
+                return Meaning(
+                    kind="invalid", invalid=Invalid(N_("Mohon tulis jawaban Bapak/Ibu."))
+                )
+            if text is not None and len(text) > step.max_len:
+                return Meaning(
+                    kind="invalid",
+                    invalid=Invalid(
+                        N_(
+                            "Jawaban terlalu panjang ({got} huruf). Mohon singkat saja, paling banyak {max} huruf."
+                        ),
+                        got=len(text),
+                        max=step.max_len,
+                    ),
+                )
+        if option is not None and option.id.startswith("cmd:"):
+            return Meaning(kind="command", command=option.id[4:])
+        answer = Answer(
+            text=text,
+            option=option,
+            media=inc.media,
+            contact_phone=contact,
+            location=inc.location,
+        )
+        try:
+            value: Any = answer.value
+            if step.parse is not None:
+                value = await step.parse(ctx, answer)
+        except Invalid as bad:
+            return Meaning(kind="invalid", invalid=bad)
+        except DomainError as err:
+            return Meaning(kind="invalid", invalid=_domain_invalid(err))
+        return Meaning(kind="value", value=value, option=option)
 
     async def _reask(self, ctx: Ctx, step: Step, bad: Invalid) -> list[Reply]:
         reason = ctx.t(bad.msgid, **bad.params)
