@@ -15,7 +15,7 @@ from handlers.claim_common import (
     mark_if_facilitator,
 )
 from handlers.claim_common import submit as submit_claim
-from handlers.common import masked, parse_birth_date, parse_name, parse_past_date
+from handlers.common import masked, parse_birth_date, parse_name, parse_past_date, read_nik
 from handlers.docs import doc_list
 from handlers.engine import Answer, Ctx, End, Flow, Goto, Invalid, Option, Outcome, Step
 from handlers.i18n import N_
@@ -23,7 +23,6 @@ from lingkaran_core import claims as claim_rules
 from lingkaran_core import rules, services
 from lingkaran_core.claims import Actor, ChecklistFacts, ClaimType
 from lingkaran_core.errors import NotEligible
-from lingkaran_core.identity import parse_nik
 from lingkaran_core.rules import SchoolLevel
 from lingkaran_core.storage.repos import worker_by_nik
 
@@ -69,7 +68,7 @@ def _next_school_year(today: date) -> date:
 
 
 async def _nik_parse(ctx: Ctx, answer: Answer) -> str:
-    return parse_nik(answer.text or "", today=ctx.today).value
+    return read_nik(ctx, answer.text or "")
 
 
 async def _on_start(ctx: Ctx) -> Outcome | None:

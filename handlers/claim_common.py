@@ -6,13 +6,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
-from handlers.common import CANCEL, EDIT, SEND, parse_phone
+from handlers.common import CANCEL, EDIT, SEND, parse_phone, read_nik
 from handlers.engine import Answer, Ctx, Invalid, Option, Outcome
 from handlers.i18n import N_
 from lingkaran_core import services
 from lingkaran_core.claims import Actor
 from lingkaran_core.errors import NotAuthorised
-from lingkaran_core.identity import parse_nik
 from lingkaran_core.storage.repos import Claim, Worker
 
 UNKNOWN_NIK = Option(
@@ -45,7 +44,7 @@ async def nik_or_unknown(ctx: Ctx, answer: Answer) -> str:
     """A NIK, or ``"unknown"`` when the user pressed "Tidak tahu"."""
     if answer.option is not None:
         return "unknown"
-    return parse_nik(answer.text or "", today=ctx.today).value
+    return read_nik(ctx, answer.text or "")
 
 
 async def phone_choices(ctx: Ctx) -> list[Option]:

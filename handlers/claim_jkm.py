@@ -28,6 +28,7 @@ from handlers.common import (
     masked,
     parse_name,
     parse_past_date,
+    read_nik,
 )
 from handlers.docs import doc_list
 from handlers.engine import Answer, Ctx, Flow, Goto, Invalid, Option, Outcome, Step
@@ -37,7 +38,6 @@ from lingkaran_core import services
 from lingkaran_core.claims import Actor, ChecklistFacts, ClaimType, HeirRelation
 from lingkaran_core.coverage import coverage_status
 from lingkaran_core.errors import NotEligible
-from lingkaran_core.identity import parse_nik
 from lingkaran_core.storage.repos import worker_by_id, worker_by_nik
 
 RELATIONS = (
@@ -113,7 +113,7 @@ async def _heir_name_prompt(ctx: Ctx) -> str:
 async def _heirnik_or_unknown(ctx: Ctx, answer: Answer) -> str | None:
     if answer.option is not None:
         return None
-    nik = parse_nik(answer.text or "", today=ctx.today).value
+    nik = read_nik(ctx, answer.text or "")
     if nik == ctx.data.get("nik"):
         raise Invalid(N_("Itu NIK almarhum/almarhumah. Mohon ketik NIK ahli waris."))
     return nik

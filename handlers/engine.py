@@ -136,15 +136,30 @@ class Invalid(Exception):
         self.params = params
 
 
+class Confirm(Exception):
+    """A value the parser is not sure of (a NIK typed with O for 0): ask before using it.
+
+    The question (a msgid with parameters) is answered Ya/Bukan; "Ya" carries on with ``value``
+    as if it had been parsed, "Bukan" asks the step again.
+    """
+
+    def __init__(self, value: Any, msgid: str, /, **params: object) -> None:
+        super().__init__(msgid)
+        self.value = value
+        self.msgid = msgid
+        self.params = params
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Meaning:
     """How the engine understood a message at a step (``Engine.interpret``)."""
 
-    kind: Literal["value", "command", "invalid", "stale"]
+    kind: Literal["value", "command", "invalid", "stale", "confirm", "navigate"]
     value: Any = None
     option: Option | None = None
     command: str | None = None
     invalid: Invalid | None = None
+    confirm: Confirm | None = None
 
 
 def _domain_invalid(err: DomainError) -> Invalid:
@@ -752,6 +767,9 @@ class Engine:
         step = self._current_step(ctx)
         if step is None:
             return await self.show_menu(ctx)
+        asked = pending_ask(ctx)
+        if asked is not None:
+            return [self._render_ask(ctx, asked)]
         if isinstance(step.prompt, str):
             reply = Reply(text=ctx.t(step.prompt))
         else:
@@ -768,6 +786,24 @@ class Engine:
             )
         ]
 
+    def _render_ask(self, ctx: Ctx, asked: dict[str, Any]) -> Reply:
+        t = ctx.t
+        if asked["kind"] == "leave":
+            text = t(
+                N_(
+                    "Laporan ini belum selesai. Pindah ke menu lain sekarang? Jawaban yang sudah "
+                    'diisi kami simpan; bisa dilanjutkan lewat "Lanjutkan laporan".'
+                )
+            )
+            choices: tuple[Choice, ...] = (
+                Choice(id="yes", label=t(N_("Ya, pindah"))),
+                Choice(id="no", label=t(N_("Lanjutkan laporan"))),
+            )
+        else:
+            text = t(str(asked["msgid"]), **dict(asked.get("params") or {}))
+            choices = tuple(o.render(t) for o in ASK_CHOICES)
+        return Reply(text=text, choices=choices, step_token=str(ctx.state.version))
+
     async def _options(self, ctx: Ctx, step: Step) -> Sequence[Option]:
         if callable(step.choices):
             return await step.choices(ctx)
@@ -782,7 +818,28 @@ class Engine:
         if inc.media is not None and not step.accepts_media:
             msg = ctx.t(N_("Terima kasih, tetapi saat ini kami tidak menunggu foto atau berkas."))
             return [Reply(text=msg), *await self.prompt(ctx)]
-        meaning = await self.interpret(ctx, step)
+        meaning: Meaning | None = None
+        asked = pending_ask(ctx)
+        if asked is not None:
+            handled = await self._answer_ask(ctx, flow, step, asked)
+            if isinstance(handled, list):
+                return handled
+            meaning = handled
+        if meaning is None:
+            meaning = await self.interpret(ctx, step)
+        if meaning.kind == "confirm":
+            assert meaning.confirm is not None
+            ctx.state.data[ASK_KEY] = {
+                "kind": "confirm",
+                "step": step.name,
+                "value": meaning.value,
+                "msgid": meaning.confirm.msgid,
+                "params": meaning.confirm.params,
+            }
+            self._bump(ctx)
+            return await self.prompt(ctx)
+        if meaning.kind == "navigate":
+            return await self._navigate(ctx, flow, step, str(meaning.value))
         if meaning.kind == "stale":
             # A button this step does not offer (an old keyboard, or a forged id): no effect.
             note = ctx.t(N_("Tombol itu sudah tidak berlaku. Silakan pilih yang baru."))
@@ -810,6 +867,57 @@ class Engine:
             return await self._reask(ctx, step, _domain_invalid(err))
         return await self._apply(ctx, flow, step, outcome)
 
+    async def _answer_ask(
+        self, ctx: Ctx, flow: Flow, step: Step, asked: dict[str, Any]
+    ) -> list[Reply] | Meaning | None:
+        """The answer to a question the engine asked itself (confirm a value, leave a report)."""
+        from handlers import answers
+
+        inc = ctx.incoming
+        picked = match_option(ASK_CHOICES, inc, ctx.t)
+        if picked is None and inc.text and inc.choice_id is None:
+            picked = answers.choose(ASK_CHOICES, inc.text, step_key=None)
+        if picked is None and inc.choice_id is not None:
+            note = ctx.t(N_("Tombol itu sudah tidak berlaku. Silakan pilih yang baru."))
+            return [Reply(text=note, stale_press=True), *await self.prompt(ctx)]
+        ctx.state.data.pop(ASK_KEY, None)
+        self._bump(ctx)
+        if asked["kind"] == "leave":
+            if picked is not None and picked.id == "yes":
+                return await self._leave_for(ctx, str(asked["target"]))
+            if picked is not None:
+                return await self.prompt(ctx)
+            return None  # something else: read it as an answer to the step
+        if picked is None:
+            return None  # typed again (a corrected NIK): read it afresh
+        if picked.id == "no":
+            again = ctx.t(N_("Baik. Mohon ketik lagi."))
+            return [Reply(text=again), *await self.prompt(ctx)]
+        return Meaning(kind="value", value=asked["value"])
+
+    async def _navigate(self, ctx: Ctx, flow: Flow, step: Step, target: str) -> list[Reply]:
+        """A menu word inside a flow: go there, asking first when a report is half filled."""
+        if flow.keeps_draft and ctx.state.data:
+            ctx.state.data[ASK_KEY] = {"kind": "leave", "step": step.name, "target": target}
+            self._bump(ctx)
+            return await self.prompt(ctx)
+        return await self._leave_for(ctx, target)
+
+    async def _leave_for(self, ctx: Ctx, target: str) -> list[Reply]:
+        flow = self.flows.get(ctx.state.flow)
+        if flow is not None and flow.keeps_draft and ctx.state.data:
+            ctx.state.draft = self._draft_of(ctx)
+        return await self.start_flow(ctx, target)
+
+    def _draft_of(self, ctx: Ctx) -> dict[str, Any]:
+        data = {k: v for k, v in ctx.state.data.items() if k != ASK_KEY}
+        return {
+            "flow": ctx.state.flow,
+            "step": ctx.state.step,
+            "data": data,
+            "stack": ctx.state.stack,
+        }
+
     async def understand(self, ctx: Ctx) -> Meaning:
         """What the current message means where the chat is (a global command comes first)."""
         cmd = command_of(ctx.incoming)
@@ -826,12 +934,29 @@ class Engine:
         Pure with respect to the conversation: nothing is stored, no step is left. The table
         tests (tests/data/step_answers.csv) judge the bot's understanding through this.
         """
+        from handlers import answers
+
         inc = ctx.incoming
         options = await self._options(ctx, step)
         option = match_option(options, inc, ctx.t)
         text = (inc.text or "").strip() or None
         if option is None and inc.choice_id is not None:
             return Meaning(kind="stale")
+        if option is None and text is not None and inc.media is None:
+            # Not literally a choice: a way out, a menu word, or a choice in the user's words.
+            wish = answers.command(text)
+            if wish is not None:
+                return Meaning(kind="command", command=wish)
+            target = answers.navigation(text)
+            if (
+                target is not None
+                and target != ctx.state.flow
+                and target in self.flows
+                and ctx.state.flow != self.menu_flow
+                and ctx.role in self.flows[target].roles
+            ):
+                return Meaning(kind="navigate", value=target)
+            option = answers.choose(options, text, step_key=f"{ctx.state.flow}.{step.name}")
         # A shared contact only answers a step that asked for one.
         contact = inc.contact_phone if step.request == "contact" else None
         if option is None and inc.media is None and contact is None:
@@ -873,6 +998,8 @@ class Engine:
                 value = await step.parse(ctx, answer)
         except Invalid as bad:
             return Meaning(kind="invalid", invalid=bad)
+        except Confirm as unsure:
+            return Meaning(kind="confirm", value=unsure.value, confirm=unsure)
         except DomainError as err:
             return Meaning(kind="invalid", invalid=_domain_invalid(err))
         return Meaning(kind="value", value=value, option=option)
@@ -942,6 +1069,25 @@ class Engine:
             draft=ctx.state.draft,
         )
         return out
+
+
+ASK_KEY = "_ask"
+ASK_CHOICES = (
+    Option(
+        id="yes",
+        label=N_("Ya, benar"),
+        aliases=("ya", "iya", "benar", "betul", "y", "ya pindah", "pindah"),
+    ),
+    Option(id="no", label=N_("Bukan"), aliases=("bukan", "tidak", "salah", "lanjutkan laporan")),
+)
+
+
+def pending_ask(ctx: Ctx) -> dict[str, Any] | None:
+    """The engine's own open question at this step (confirm a value, leave a report), if any."""
+    asked = ctx.state.data.get(ASK_KEY)
+    if isinstance(asked, dict) and asked.get("step") == ctx.state.step:
+        return asked
+    return None
 
 
 def match_option(options: Sequence[Option], inc: Incoming, t: Translator) -> Option | None:
