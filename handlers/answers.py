@@ -386,7 +386,8 @@ class NIKCandidate:
     corrected: bool
 
 
-_NIK_RUN = re.compile(r"[0-9OoIl|][0-9OoIl|\s.\-]{14,40}[0-9OoIl|]")
+# Not inside a word: the "o" of "kulo" before a NIK is no zero.
+_NIK_RUN = re.compile(r"(?<![^\W\d_])[0-9OoIl|][0-9OoIl|\s.\-]{14,40}[0-9OoIl|](?![^\W\d_])")
 _AS_DIGIT = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "|": "1"})
 
 

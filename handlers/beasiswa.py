@@ -17,7 +17,7 @@ from handlers.claim_common import (
 from handlers.claim_common import submit as submit_claim
 from handlers.common import masked, parse_birth_date, parse_name, parse_past_date, read_nik
 from handlers.docs import doc_list
-from handlers.engine import Answer, Ctx, End, Flow, Goto, Invalid, Option, Outcome, Step
+from handlers.engine import Answer, Ctx, End, Flow, Goto, Invalid, Option, Outcome, Step, reads
 from handlers.i18n import N_
 from lingkaran_core import claims as claim_rules
 from lingkaran_core import rules, services
@@ -67,6 +67,7 @@ def _next_school_year(today: date) -> date:
     return date(today.year + (today.month >= start), start, 1)
 
 
+@reads("nik")
 async def _nik_parse(ctx: Ctx, answer: Answer) -> str:
     return read_nik(ctx, answer.text or "")
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from handlers.common import CANCEL, EDIT, SEND, parse_phone, read_nik
-from handlers.engine import Answer, Ctx, Invalid, Option, Outcome
+from handlers.engine import Answer, Ctx, Invalid, Option, Outcome, reads
 from handlers.i18n import N_
 from lingkaran_core import services
 from lingkaran_core.claims import Actor
@@ -40,6 +40,7 @@ async def edit_next(ctx: Ctx, value: str) -> Outcome:
     return value
 
 
+@reads("nik")
 async def nik_or_unknown(ctx: Ctx, answer: Answer) -> str:
     """A NIK, or ``"unknown"`` when the user pressed "Tidak tahu"."""
     if answer.option is not None:

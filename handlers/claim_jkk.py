@@ -34,7 +34,19 @@ from handlers.common import (
     parse_time,
 )
 from handlers.docs import doc_list
-from handlers.engine import Answer, Ctx, Flow, Goto, Invalid, Next, Option, Outcome, Reply, Step
+from handlers.engine import (
+    Answer,
+    Ctx,
+    Flow,
+    Goto,
+    Invalid,
+    Next,
+    Option,
+    Outcome,
+    Reply,
+    Step,
+    reads,
+)
 from handlers.i18n import N_, TZ
 from lingkaran_core import claims as claim_rules
 from lingkaran_core import services
@@ -140,6 +152,7 @@ async def _date_prompt(ctx: Ctx) -> str:
     )
 
 
+@reads("date")
 async def _date_parse(ctx: Ctx, answer: Answer) -> str:
     if answer.option is not None:
         delta = {"today": 0, "yesterday": 1}[answer.option.id]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from handlers import answers
-from handlers.engine import Answer, Confirm, Ctx, Invalid, Option
+from handlers.engine import Answer, Confirm, Ctx, Invalid, Option, reads
 from handlers.i18n import N_
 from lingkaran_core.coverage import CoverageResult, CoverageStatus, coverage_status
 from lingkaran_core.dates import parse_time_id
@@ -140,6 +140,7 @@ def read_nik(ctx: Ctx, text: str) -> str:
     return nik
 
 
+@reads("nik")
 async def parse_nik_answer(ctx: Ctx, answer: Answer) -> str:
     """A NIK typed by the user; raises the specific reason on a bad one."""
     return read_nik(ctx, answer.text or "")
@@ -152,6 +153,7 @@ def masked(nik: str | None) -> str:
     return f"{nik[:4]}********{nik[-4:]}"
 
 
+@reads("date")
 async def parse_past_date(ctx: Ctx, answer: Answer) -> str:
     """A date that already happened (birth, accident, death), as ISO text."""
     from lingkaran_core.dates import parse_date_id
@@ -160,6 +162,7 @@ async def parse_past_date(ctx: Ctx, answer: Answer) -> str:
     return day.isoformat()
 
 
+@reads("birth_date")
 async def parse_birth_date(ctx: Ctx, answer: Answer) -> str:
     """A date of birth: a past date written out (``kemarin`` or ``3 hari lalu`` is no birth date)."""
     from lingkaran_core.dates import parse_date_id

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from handlers.i18n import N_, Translator, translator
 from lingkaran_core.errors import DomainError
@@ -97,6 +97,10 @@ class Option:
     aliases: tuple[str, ...] = ()
     translate: bool = True
     count: int | None = None  # shown after the label: "Tiket terbuka (2)"
+    # Accepted (by id, alias or label) but not listed: its button is shown elsewhere.
+    hidden: bool = False
+    # Picking it answers the step as if this text had been typed (a NIK given earlier).
+    as_text: str | None = None
 
     def render(self, t: Translator) -> Choice:
         """The translated choice."""
@@ -205,11 +209,25 @@ class Next:
 
 
 Outcome = str | Goto | End | Stay | Next
-PromptFn = Callable[["Ctx"], Awaitable[str | Reply]]
+PromptFn = Callable[["Ctx"], Awaitable[str | Reply | list[Reply]]]
 ChoicesFn = Callable[["Ctx"], Awaitable[Sequence[Option]]]
 ParseFn = Callable[["Ctx", Answer], Awaitable[Any]]
 NextFn = Callable[["Ctx", Any], Awaitable[Outcome]]
 StartFn = Callable[["Ctx"], Awaitable[Outcome | None]]
+
+
+ParserT = TypeVar("ParserT", bound=Callable[..., Awaitable[Any]])
+
+
+def reads(kind: Literal["nik", "date", "birth_date"]) -> Callable[[ParserT], ParserT]:
+    """Mark a parser with what it reads: the step then offers a value the user typed earlier
+    (a NIK or a date typed at the menu) as a button."""
+
+    def mark(fn: ParserT) -> ParserT:
+        fn.reads = kind  # type: ignore[attr-defined]
+        return fn
+
+    return mark
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -227,6 +245,8 @@ class Step:
     request: Literal["photo", "contact", "location"] | None = None
     help: str | None = None
     max_len: int = 500
+    # A menu word typed here may be meant as the answer (a message to a ticket): ask first.
+    ask_before_leaving: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -558,6 +578,8 @@ class Engine:
         cmd = command_of(inc)
         if cmd is not None:
             return out + await self._command(ctx, cmd)
+        if inc.media is not None and inc.media.kind == "voice":
+            return [*out, *await self._voice(ctx, inc.media)]
         if inc.unsupported is not None:
             text = ctx.t(
                 N_("Maaf, pesan jenis ini belum bisa kami baca. Mohon kirim tulisan atau foto.")
@@ -565,10 +587,8 @@ class Engine:
             return [*out, Reply(text=text), *(await self.prompt(ctx))]
         if inc.rejected_media is not None:
             return [*out, Reply(text=ctx.t(inc.rejected_media)), *(await self.prompt(ctx))]
-        if fresh and out:
-            # First contact: route free text by intent, else show the menu after the welcome.
-            routed = await self._route_first(ctx)
-            return out + routed
+        # First contact too: a menu number, a NIK, a date or a question is acted on at once
+        # (the menu step reads it), after the welcome.
         return out + await self._answer(ctx)
 
     def _welcome(self, ctx: Ctx) -> list[Reply]:
@@ -614,14 +634,29 @@ class Engine:
             note += "\n" + ctx.t(N_("Laporan yang belum selesai sudah kami simpan."))
         return [Reply(text=note), *await self.show_menu(ctx, keep_draft=True)]
 
-    async def _route_first(self, ctx: Ctx) -> list[Reply]:
-        text = (ctx.incoming.text or "").strip()
-        router = getattr(self, "intent_router", None)
-        if text and router is not None:
-            routed: list[Reply] | None = await router(ctx, text)
-            if routed is not None:
-                return routed
-        return await self.show_menu(ctx)
+    async def _voice(self, ctx: Ctx, media: Media) -> list[Reply]:
+        """A voice note: kept on a ticket for a person to listen to; the step is asked again."""
+        from lingkaran_core import services
+
+        text = ctx.t(N_("Pesan suara belum bisa kami dengar; mohon ketik atau tekan tombol."))
+        try:
+            ticket = await services.keep_voice_note(
+                ctx.tx,
+                chat_id=ctx.chat.id,
+                data=media.data,
+                mime=media.mime,
+                files_dir=ctx.db.files_dir,
+                now=ctx.now,
+                channel=ctx.chat.channel,
+            )
+        except DomainError:
+            logger.info("voice note not kept", extra={"channel": ctx.chat.channel})
+        else:
+            text += "\n" + ctx.t(
+                N_("Pesan suara itu kami simpan untuk didengar petugas (tiket {ticket})."),
+                ticket=services.ticket_ref(ticket),
+            )
+        return [Reply(text=text), *await self.prompt(ctx)]
 
     # -- commands ------------------------------------------------------------------------
 
@@ -664,6 +699,8 @@ class Engine:
             )
             return [Reply(text=text), *await self.prompt(ctx)]
         if cmd == "language":
+            if flow is not None and flow.keeps_draft and ctx.state.data:
+                ctx.state.draft = self._draft_of(ctx)
             return await self.start_flow(ctx, "settings", step="language")
         if cmd == "optout":
             await chat_store.update_chat(ctx.tx, ctx.chat.id, opted_out=1)
@@ -677,7 +714,8 @@ class Engine:
                             "Ketik MULAI untuk menerima pengingat lagi."
                         )
                     )
-                )
+                ),
+                *await self._pending_question(ctx),
             ]
         if cmd == "optin":
             await chat_store.update_chat(ctx.tx, ctx.chat.id, opted_out=0)
@@ -689,8 +727,15 @@ class Engine:
                             "Terima kasih. Pengingat akan kami kirim lagi. Ketik BERHENTI kapan saja."
                         )
                     )
-                )
+                ),
+                *await self._pending_question(ctx),
             ]
+        return await self.prompt(ctx)
+
+    async def _pending_question(self, ctx: Ctx) -> list[Reply]:
+        """The question a flow was waiting for, again (not the whole menu at the menu)."""
+        if ctx.state.flow == self.menu_flow and ctx.state.step == "main":
+            return []
         return await self.prompt(ctx)
 
     # -- state transitions ---------------------------------------------------------------
@@ -770,21 +815,52 @@ class Engine:
         asked = pending_ask(ctx)
         if asked is not None:
             return [self._render_ask(ctx, asked)]
+        before: list[Reply] = []
         if isinstance(step.prompt, str):
             reply = Reply(text=ctx.t(step.prompt))
         else:
             produced = await step.prompt(ctx)
-            reply = produced if isinstance(produced, Reply) else Reply(text=produced)
+            if isinstance(produced, list):
+                *before, reply = produced
+            else:
+                reply = produced if isinstance(produced, Reply) else Reply(text=produced)
         options = await self._options(ctx, step)
-        choices = tuple(o.render(ctx.t) for o in options) or reply.choices
+        choices = self._render_choices(ctx, step, options) or reply.choices
+        text = reply.text
+        if self._needs_way_out_hint(ctx, step, options):
+            text += "\n" + ctx.t(N_('(Ketik "batal" untuk berhenti.)'))
+        token = str(ctx.state.version)
         return [
+            *(Reply(text=b.text, choices=b.choices, step_token=token) for b in before),
             Reply(
-                text=reply.text,
+                text=text,
                 choices=choices,
                 request=step.request or reply.request,
-                step_token=str(ctx.state.version),
-            )
+                step_token=token,
+            ),
         ]
+
+    def _free_text(self, ctx: Ctx, step: Step, options: Sequence[Option]) -> bool:
+        """A step answered in the user's own words (inside a flow, not the menu)."""
+        if ctx.state.flow == self.menu_flow:
+            return False
+        declared_words_only = not callable(step.choices) and not step.choices
+        return step.free_text or (declared_words_only and step.request is None)
+
+    def _needs_way_out_hint(self, ctx: Ctx, step: Step, options: Sequence[Option]) -> bool:
+        visible = [o for o in options if not o.hidden]
+        if not visible or not self._free_text(ctx, step, options):
+            return False
+        return not any(o.id.startswith("cmd:") or o.id == "menu" for o in visible)
+
+    def _render_choices(
+        self, ctx: Ctx, step: Step, options: Sequence[Option]
+    ) -> tuple[Choice, ...]:
+        """The buttons of a step: its visible options, or "Batal" for a words-only step."""
+        shown = tuple(o.render(ctx.t) for o in options if not o.hidden)
+        if not shown and self._free_text(ctx, step, options):
+            return (WAY_OUT.render(ctx.t),)
+        return shown
 
     def _render_ask(self, ctx: Ctx, asked: dict[str, Any]) -> Reply:
         t = ctx.t
@@ -799,15 +875,53 @@ class Engine:
                 Choice(id="yes", label=t(N_("Ya, pindah"))),
                 Choice(id="no", label=t(N_("Lanjutkan laporan"))),
             )
+        elif asked["kind"] == "words":
+            text = t(
+                N_(
+                    'Tulisan "{said}" kami tambahkan ke pesan untuk petugas, atau Bapak/Ibu mau '
+                    "pindah ke menu itu?"
+                ),
+                said=str(asked.get("text", ""))[:60],
+            )
+            choices = (
+                Choice(id="no", label=t(N_("Tambahkan ke pesan"))),
+                Choice(id="yes", label=t(N_("Pindah ke menu itu"))),
+            )
         else:
             text = t(str(asked["msgid"]), **dict(asked.get("params") or {}))
             choices = tuple(o.render(t) for o in ASK_CHOICES)
         return Reply(text=text, choices=choices, step_token=str(ctx.state.version))
 
     async def _options(self, ctx: Ctx, step: Step) -> Sequence[Option]:
-        if callable(step.choices):
-            return await step.choices(ctx)
-        return step.choices
+        own = await step.choices(ctx) if callable(step.choices) else step.choices
+        remembered = self._remembered(ctx, step)
+        return [*remembered, *own] if remembered else own
+
+    def _remembered(self, ctx: Ctx, step: Step) -> list[Option]:
+        """A NIK or date the user typed before this flow, offered where the step reads one."""
+        kind = getattr(step.parse, "reads", None)
+        if kind == "nik" and ctx.state.data.get("typed_nik"):
+            nik = str(ctx.state.data["typed_nik"])
+            return [
+                Option(
+                    id="typed:nik",
+                    label=N_("Pakai NIK tadi"),
+                    description=f"{nik[:4]}********{nik[-4:]}",
+                    as_text=nik,
+                    translate=True,
+                )
+            ]
+        if kind in ("date", "birth_date") and ctx.state.data.get("typed_date"):
+            day = str(ctx.state.data["typed_date"])
+            return [
+                Option(
+                    id="typed:date",
+                    label=ctx.t.date(date.fromisoformat(day)),
+                    as_text=day,
+                    translate=False,
+                )
+            ]
+        return []
 
     async def _answer(self, ctx: Ctx) -> list[Reply]:
         flow = self.flows.get(ctx.state.flow)
@@ -888,6 +1002,17 @@ class Engine:
             if picked is not None:
                 return await self.prompt(ctx)
             return None  # something else: read it as an answer to the step
+        if asked["kind"] == "words":
+            if picked is not None and picked.id == "yes":
+                return await self._leave_for(ctx, str(asked["target"]))
+            if picked is None:
+                return None
+            said = str(asked.get("text") or "")
+            try:
+                value = await step.parse(ctx, Answer(text=said)) if step.parse else said
+            except Invalid as bad:
+                return await self._reask(ctx, step, bad)
+            return Meaning(kind="value", value=value)
         if picked is None:
             return None  # typed again (a corrected NIK): read it afresh
         if picked.id == "no":
@@ -899,6 +1024,15 @@ class Engine:
         """A menu word inside a flow: go there, asking first when a report is half filled."""
         if flow.keeps_draft and ctx.state.data:
             ctx.state.data[ASK_KEY] = {"kind": "leave", "step": step.name, "target": target}
+            self._bump(ctx)
+            return await self.prompt(ctx)
+        if step.ask_before_leaving:
+            ctx.state.data[ASK_KEY] = {
+                "kind": "words",
+                "step": step.name,
+                "target": target,
+                "text": (ctx.incoming.text or "").strip(),
+            }
             self._bump(ctx)
             return await self.prompt(ctx)
         return await self._leave_for(ctx, target)
@@ -917,6 +1051,16 @@ class Engine:
             "data": data,
             "stack": ctx.state.stack,
         }
+
+    def _is_way_out_number(
+        self, ctx: Ctx, step: Step, options: Sequence[Option], text: str
+    ) -> bool:
+        """ "1" typed at a words-only step whose one button, numbered 1, is "Batal"."""
+        return (
+            text.strip() == "1"
+            and not any(not o.hidden for o in options)
+            and (self._free_text(ctx, step, options))
+        )
 
     async def understand(self, ctx: Ctx) -> Meaning:
         """What the current message means where the chat is (a global command comes first)."""
@@ -957,15 +1101,21 @@ class Engine:
             ):
                 return Meaning(kind="navigate", value=target)
             option = answers.choose(options, text, step_key=f"{ctx.state.flow}.{step.name}")
+            if option is None and self._is_way_out_number(ctx, step, options, text):
+                return Meaning(kind="command", command="cancel")
+        if option is not None and option.as_text is not None:
+            # A value remembered from earlier: answered as if typed again.
+            text, option = option.as_text, None
         # A shared contact only answers a step that asked for one.
         contact = inc.contact_phone if step.request == "contact" else None
         if option is None and inc.media is None and contact is None:
-            if options and not step.free_text:
+            visible = [o for o in options if not o.hidden and o.as_text is None]
+            if visible and not step.free_text:
                 return Meaning(
                     kind="invalid",
                     invalid=Invalid(
                         N_("Mohon pilih salah satu: tekan tombol atau ketik angka 1 sampai {n}."),
-                        n=len(options),
+                        n=len([o for o in options if not o.hidden]),
                     ),
                 )
             if text is None and inc.location is None:
@@ -1007,11 +1157,12 @@ class Engine:
     async def _reask(self, ctx: Ctx, step: Step, bad: Invalid) -> list[Reply]:
         reason = ctx.t(bad.msgid, **bad.params)
         options = await self._options(ctx, step)
-        if options or step.request:
+        choices = self._render_choices(ctx, step, options)
+        if choices or step.request:
             return [
                 Reply(
                     text=reason,
-                    choices=tuple(o.render(ctx.t) for o in options),
+                    choices=choices,
                     request=step.request,
                     step_token=str(ctx.state.version),
                 )
@@ -1072,13 +1223,18 @@ class Engine:
 
 
 ASK_KEY = "_ask"
+WAY_OUT = Option(id="cmd:cancel", label=N_("Batal"))
 ASK_CHOICES = (
     Option(
         id="yes",
         label=N_("Ya, benar"),
         aliases=("ya", "iya", "benar", "betul", "y", "ya pindah", "pindah"),
     ),
-    Option(id="no", label=N_("Bukan"), aliases=("bukan", "tidak", "salah", "lanjutkan laporan")),
+    Option(
+        id="no",
+        label=N_("Bukan"),
+        aliases=("bukan", "tidak", "salah", "lanjutkan laporan", "tambahkan", "tambahkan ke pesan"),
+    ),
 )
 
 
@@ -1104,9 +1260,10 @@ def match_option(options: Sequence[Option], inc: Incoming, t: Translator) -> Opt
     raw = normalise(inc.text)
     if not raw:
         return None
+    numbered = [o for o in options if not o.hidden]
     if raw.isdigit():
         n = int(raw)
-        return options[n - 1] if 1 <= n <= len(options) else None
+        return numbered[n - 1] if 1 <= n <= len(numbered) else None
     for o in options:
         label = normalise(t(o.label) if o.translate else o.label)
         if raw == label or raw == normalise(o.label) or raw == normalise(o.id):
@@ -1117,7 +1274,7 @@ def match_option(options: Sequence[Option], inc: Incoming, t: Translator) -> Opt
     m = re.fullmatch(r"(?:no|nomor|pilih)?\s*(\d{1,2})", raw)
     if m:
         n = int(m.group(1))
-        return options[n - 1] if 1 <= n <= len(options) else None
+        return numbered[n - 1] if 1 <= n <= len(numbered) else None
     return None
 
 

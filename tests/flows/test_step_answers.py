@@ -39,8 +39,8 @@ DATA = Path(__file__).parent.parent / "data"
 TABLE = DATA / "step_answers.csv"
 HELDOUT = DATA / "step_answers_heldout.csv"
 TODAY = date(2026, 11, 25)  # T0 in Jember
-# The score the table must keep (first score before tuning: see the commit adding the table).
-MIN_ACCURACY = 0.25
+# The floor the table must keep. First score, before tuning (commit ca178f0): see the docstring.
+MIN_ACCURACY = 0.97
 MIN_HELDOUT_ACCURACY = 0.0
 
 # What a step needs in the conversation's data to be asked at all.
