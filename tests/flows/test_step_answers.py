@@ -41,7 +41,7 @@ HELDOUT = DATA / "step_answers_heldout.csv"
 TODAY = date(2026, 11, 25)  # T0 in Jember
 # The floor the table must keep. First score, before tuning (commit ca178f0): see the docstring.
 MIN_ACCURACY = 0.97
-MIN_HELDOUT_ACCURACY = 0.0
+MIN_HELDOUT_ACCURACY = 0.93
 
 # What a step needs in the conversation's data to be asked at all.
 SETUP: dict[tuple[str, str], dict[str, Any]] = {
