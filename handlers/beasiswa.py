@@ -15,10 +15,11 @@ from handlers.claim_common import (
     mark_if_facilitator,
 )
 from handlers.claim_common import submit as submit_claim
-from handlers.common import masked, parse_birth_date, parse_name, parse_past_date, read_nik
+from handlers.common import masked, parse_birth_date, parse_name, parse_past_date
 from handlers.docs import doc_list
 from handlers.engine import Answer, Ctx, End, Flow, Goto, Invalid, Option, Outcome, Step, reads
 from handlers.i18n import N_
+from handlers.widgets import subject_nik
 from lingkaran_core import claims as claim_rules
 from lingkaran_core import rules, services
 from lingkaran_core.claims import Actor, ChecklistFacts, ClaimType
@@ -69,7 +70,7 @@ def _next_school_year(today: date) -> date:
 
 @reads("nik")
 async def _nik_parse(ctx: Ctx, answer: Answer) -> str:
-    return read_nik(ctx, answer.text or "")
+    return await subject_nik(ctx, answer.text or "")
 
 
 async def _on_start(ctx: Ctx) -> Outcome | None:

@@ -249,8 +249,10 @@ def worker_coverage(worker: Worker, ctx: Ctx) -> CoverageResult:
     )
 
 
-def coverage_text(ctx: Ctx, worker: Worker, cov: CoverageResult) -> str:
-    """The plain-words status of a worker's protection."""
+def coverage_text(
+    ctx: Ctx, worker: Worker, cov: CoverageResult, *, for_facilitator: bool = False
+) -> str:
+    """The plain-words status of a worker's protection (for the worker, or their facilitator)."""
     t = ctx.t
     who = honorific(ctx, worker)
     s = cov.status
@@ -259,6 +261,14 @@ def coverage_text(ctx: Ctx, worker: Worker, cov: CoverageResult) -> str:
             N_(
                 "{who} sudah didaftarkan dan sedang dicek oleh Pemkab dan BPJS Ketenagakerjaan. "
                 "Perlindungan belum berlaku sampai disetujui."
+            ),
+            who=who,
+        )
+    if worker.registration_status == "rejected" and for_facilitator:
+        return t(
+            N_(
+                'Pendaftaran {who} belum disetujui Pemkab. Pilih "Bantu daftarkan lagi" untuk '
+                "meminta pengecekan ulang."
             ),
             who=who,
         )
@@ -303,6 +313,14 @@ def coverage_text(ctx: Ctx, worker: Worker, cov: CoverageResult) -> str:
             ),
             who=who,
             months=cov.unpaid_months,
+        )
+    if s == CoverageStatus.NON_ACTIVE and for_facilitator:
+        return t(
+            N_(
+                "Menurut data Pemkab, kepesertaan {who} tercatat tidak aktif (iuran lama belum "
+                'tercatat). Pilih "Bantu daftarkan lagi" agar Pemkab mendaftarkannya lagi.'
+            ),
+            who=who,
         )
     if s == CoverageStatus.NON_ACTIVE:
         return t(

@@ -27,6 +27,7 @@ from lingkaran_core.storage import chats as chat_store
 from lingkaran_core.storage.chats import Chat, ConversationState
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 STALE_AFTER = timedelta(hours=24)
 MAX_TEXT = 4000
@@ -140,6 +141,22 @@ class Invalid(Exception):
         self.params = params
 
 
+class Choose(Exception):
+    """Several values fit the answer (three workers named Sutrisno): the user picks one.
+
+    ``options`` are (value, label, description); picking one carries on with its value as if
+    it had been parsed.
+    """
+
+    def __init__(
+        self, options: Sequence[tuple[str, str, str | None]], msgid: str, /, **params: object
+    ) -> None:
+        super().__init__(msgid)
+        self.options = list(options)
+        self.msgid = msgid
+        self.params = params
+
+
 class Confirm(Exception):
     """A value the parser is not sure of (a NIK typed with O for 0): ask before using it.
 
@@ -158,12 +175,13 @@ class Confirm(Exception):
 class Meaning:
     """How the engine understood a message at a step (``Engine.interpret``)."""
 
-    kind: Literal["value", "command", "invalid", "stale", "confirm", "navigate"]
+    kind: Literal["value", "command", "invalid", "stale", "confirm", "navigate", "choose"]
     value: Any = None
     option: Option | None = None
     command: str | None = None
     invalid: Invalid | None = None
     confirm: Confirm | None = None
+    choose: Choose | None = None
 
 
 def _domain_invalid(err: DomainError) -> Invalid:
@@ -292,6 +310,7 @@ class Ctx:
     t: Translator
     engine: Engine
     effects: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    memo: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def data(self) -> dict[str, Any]:
@@ -307,6 +326,18 @@ class Ctx:
     def role(self) -> str:
         """public | worker | facilitator (the menu the chat is using)."""
         return self.chat.active_role
+
+    async def cached(self, key: Any, load: Callable[[], Awaitable[T]]) -> T:
+        """``load()`` once per render: a screen's prompt and choices share their queries.
+
+        The key includes the conversation's version, which every step change and every
+        ``Stay`` bumps, so what a step changed is read afresh for the next render.
+        """
+        full = (key, self.state.flow, self.state.version)
+        if full not in self.memo:
+            self.memo[full] = await load()
+        value: T = self.memo[full]
+        return value
 
     def after_commit(self, fn: Callable[[], Awaitable[None]]) -> None:
         """Run ``fn`` once the transaction committed (e.g. wake the outbox dispatcher)."""
@@ -482,7 +513,7 @@ class Engine:
                     engine=self,
                     effects=effects,
                 )
-                replies = await self._dispatch(ctx, fresh=fresh)
+                replies = split_long(await self._dispatch(ctx, fresh=fresh))
                 await tx.commit_inline(
                     chat_store.finish_message_sync,
                     ctx.chat.id,
@@ -829,6 +860,8 @@ class Engine:
         text = reply.text
         if self._needs_way_out_hint(ctx, step, options):
             text += "\n" + ctx.t(N_('(Ketik "batal" untuk berhenti.)'))
+        if ctx.role == "facilitator" and getattr(step.parse, "reads", None) == "nik":
+            text += "\n" + ctx.t(N_("Boleh juga ketik nama pekerja."))
         token = str(ctx.state.version)
         return [
             *(Reply(text=b.text, choices=b.choices, step_token=token) for b in before),
@@ -887,6 +920,14 @@ class Engine:
                 Choice(id="no", label=t(N_("Tambahkan ke pesan"))),
                 Choice(id="yes", label=t(N_("Pindah ke menu itu"))),
             )
+        elif asked["kind"] == "choose":
+            text = t(str(asked["msgid"]), **dict(asked.get("params") or {}))
+            listed = _choose_options(asked)
+            text += "\n" + "\n".join(
+                f"{i}. {o.label}" + (f" ({o.description})" if o.description else "")
+                for i, o in enumerate(listed, 1)
+            )
+            choices = tuple(o.render(t) for o in listed)
         else:
             text = t(str(asked["msgid"]), **dict(asked.get("params") or {}))
             choices = tuple(o.render(t) for o in ASK_CHOICES)
@@ -952,6 +993,17 @@ class Engine:
             }
             self._bump(ctx)
             return await self.prompt(ctx)
+        if meaning.kind == "choose":
+            assert meaning.choose is not None
+            ctx.state.data[ASK_KEY] = {
+                "kind": "choose",
+                "step": step.name,
+                "options": [list(o) for o in meaning.choose.options],
+                "msgid": meaning.choose.msgid,
+                "params": meaning.choose.params,
+            }
+            self._bump(ctx)
+            return await self.prompt(ctx)
         if meaning.kind == "navigate":
             return await self._navigate(ctx, flow, step, str(meaning.value))
         if meaning.kind == "stale":
@@ -988,6 +1040,17 @@ class Engine:
         from handlers import answers
 
         inc = ctx.incoming
+        if asked["kind"] == "choose":
+            listed = _choose_options(asked)
+            chosen = match_option(listed, inc, ctx.t)
+            if chosen is None and inc.choice_id is not None:
+                note = ctx.t(N_("Tombol itu sudah tidak berlaku. Silakan pilih yang baru."))
+                return [Reply(text=note, stale_press=True), *await self.prompt(ctx)]
+            ctx.state.data.pop(ASK_KEY, None)
+            self._bump(ctx)
+            if chosen is None:
+                return None  # typed something else: read it afresh
+            return Meaning(kind="value", value=chosen.id.removeprefix("pick:"))
         picked = match_option(ASK_CHOICES, inc, ctx.t)
         if picked is None and inc.text and inc.choice_id is None:
             picked = answers.choose(ASK_CHOICES, inc.text, step_key=None)
@@ -1150,6 +1213,8 @@ class Engine:
             return Meaning(kind="invalid", invalid=bad)
         except Confirm as unsure:
             return Meaning(kind="confirm", value=unsure.value, confirm=unsure)
+        except Choose as several:
+            return Meaning(kind="choose", choose=several)
         except DomainError as err:
             return Meaning(kind="invalid", invalid=_domain_invalid(err))
         return Meaning(kind="value", value=value, option=option)
@@ -1236,6 +1301,65 @@ ASK_CHOICES = (
         aliases=("bukan", "tidak", "salah", "lanjutkan laporan", "tambahkan", "tambahkan ke pesan"),
     ),
 )
+
+
+def _choose_options(asked: Mapping[str, Any]) -> list[Option]:
+    return [
+        Option(id=f"pick:{value}", label=label, description=desc, translate=False)
+        for value, label, desc in asked.get("options") or ()
+    ]
+
+
+MAX_BUBBLE = 600
+
+
+def _chunks(text: str, limit: int) -> list[str]:
+    """Cut a text at line, then sentence, then word boundaries into pieces of <= ``limit``."""
+    if len(text) <= limit:
+        return [text]
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        parts = [line] if len(line) <= limit else re.split(r"(?<=[.!?;:])\s+", line)
+        for part in parts:
+            while len(part) > limit:
+                cut = part.rfind(" ", 0, limit)
+                cut = cut if cut > limit // 2 else limit
+                if current:
+                    pieces.append(current)
+                    current = ""
+                pieces.append(part[:cut].rstrip())
+                part = part[cut:].lstrip()
+            joiner = "\n" if current and part is parts[0] else " " if current else ""
+            if len(current) + len(joiner) + len(part) > limit:
+                pieces.append(current)
+                current = part
+            else:
+                current += joiner + part
+    if current:
+        pieces.append(current)
+    return [p for p in pieces if p.strip()]
+
+
+def split_long(replies: Sequence[Reply], limit: int = MAX_BUBBLE) -> list[Reply]:
+    """No bubble over ``limit`` characters: a long reply becomes several, buttons on the last."""
+    out: list[Reply] = []
+    for reply in replies:
+        pieces = _chunks(reply.text, limit)
+        if len(pieces) == 1:
+            out.append(reply)
+            continue
+        out += [Reply(text=p) for p in pieces[:-1]]
+        out.append(
+            Reply(
+                text=pieces[-1],
+                choices=reply.choices,
+                request=reply.request,
+                step_token=reply.step_token,
+                stale_press=reply.stale_press,
+            )
+        )
+    return out
 
 
 def pending_ask(ctx: Ctx) -> dict[str, Any] | None:

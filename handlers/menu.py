@@ -98,7 +98,7 @@ async def _with_counts(ctx: Ctx, options: list[Option]) -> list[Option]:
     f = await current_facilitator(ctx)
     if f is None:
         return options
-    tickets, leads = await services.desk_counts(ctx.tx, f)
+    tickets, leads = await ctx.cached("desk_counts", lambda: services.desk_counts(ctx.tx, f))
     counts = {"fac_tickets": tickets, "fac_leads": leads}
     out: list[Option] = []
     for o in options:

@@ -86,7 +86,7 @@ from lingkaran_core.services.notify import (
     enqueue,
     enqueue_to_chat,
 )
-from lingkaran_core.services.registrations import NewWorker, register_worker
+from lingkaran_core.services.registrations import NewWorker, register_worker, request_reregistration
 from lingkaran_core.services.tickets import (
     Ticket,
     add_working_days,
@@ -107,6 +107,7 @@ from lingkaran_core.services.workers import (
     worker_for_facilitator,
     worker_for_facilitator_by_nik,
     workers_for_facilitator,
+    workers_for_facilitator_by_ids,
 )
 
 __all__ = [
@@ -173,6 +174,7 @@ __all__ = [
     "refresh_link",
     "register_worker",
     "reply_to_ticket",
+    "request_reregistration",
     "search_names",
     "send_phone_code",
     "submit_claim",
@@ -187,4 +189,5 @@ __all__ = [
     "worker_for_facilitator",
     "worker_for_facilitator_by_nik",
     "workers_for_facilitator",
+    "workers_for_facilitator_by_ids",
 ]

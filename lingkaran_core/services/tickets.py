@@ -96,7 +96,7 @@ async def open_ticket(
         await alert_admin(
             tx,
             now=now,
-            msg_key="admin.ticket",
+            msg_key="admin.scam" if topic == "scam" else "admin.ticket",
             params={"ticket": ticket_ref(ticket_id)},
             dedupe_key=f"ticket-admin:{ticket_id}:{now.isoformat()}",
         )

@@ -186,7 +186,7 @@ async def test_a_scam_report_is_recorded_for_the_opd_with_what_was_said(
     chat.expect("Tambahan dicatat")
     assert await count(db, "SELECT COUNT(*) FROM tickets WHERE topic = 'scam'") == 1
     assert await count(db, "SELECT COUNT(*) FROM ticket_messages") == 2
-    assert await count(db, "SELECT COUNT(*) FROM outbox WHERE msg_key = 'admin.ticket'") >= 1
+    assert await count(db, "SELECT COUNT(*) FROM outbox WHERE msg_key = 'admin.scam'") == 1
 
 
 async def test_a_health_insurance_card_is_not_answered_with_condolences(
