@@ -276,6 +276,13 @@ def coverage_text(
         return t(
             N_("Pendaftaran {who} belum bisa disetujui. Silakan tanya pendamping desa."), who=who
         )
+    if s == CoverageStatus.PROTECTED and cov.protected_until is not None and for_facilitator:
+        # The facilitator knows what JKK and JKM are: the status in one line.
+        return t(
+            N_("Menurut data Pemkab, {who} dilindungi (JKK dan JKM) sampai {until}."),
+            who=who,
+            until=t.date(cov.protected_until),
+        )
     if s == CoverageStatus.PROTECTED and cov.protected_until is not None:
         text = t(
             N_(

@@ -878,7 +878,7 @@ class Engine:
         if ctx.state.flow == self.menu_flow:
             return False
         declared_words_only = not callable(step.choices) and not step.choices
-        return step.free_text or (declared_words_only and step.request is None)
+        return step.free_text or declared_words_only
 
     def _needs_way_out_hint(self, ctx: Ctx, step: Step, options: Sequence[Option]) -> bool:
         visible = [o for o in options if not o.hidden]

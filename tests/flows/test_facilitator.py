@@ -403,7 +403,7 @@ async def test_find_by_nik_and_by_fuzzy_name_within_the_scope(
         "Desa Sukoreno, Kec. Kalisat",
         "Buruh tani / tembakau",
         "HP: +62812****7890",
-        "DILINDUNGI sampai 31 Desember 2026",
+        "dilindungi (JKK dan JKM) sampai 31 Desember 2026",
         "LC-2026-000001 (kecelakaan kerja)",
     )
     assert "3509271505780001" not in fac.text
