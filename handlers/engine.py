@@ -18,9 +18,44 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
+from handlers.engine_asks import (
+    ASK_CHOICES,
+    ASK_KEY,
+    MAX_BUBBLE,
+    WAY_OUT,
+    EngineAsks,
+    pending_ask,
+    split_long,
+)
 from handlers.i18n import N_, Translator, translator
+from handlers.steps import (
+    Answer,
+    Choice,
+    ChoicesFn,
+    Choose,
+    Confirm,
+    End,
+    Flow,
+    Goto,
+    Incoming,
+    Invalid,
+    Meaning,
+    Media,
+    Next,
+    NextFn,
+    Option,
+    Outcome,
+    ParseFn,
+    PromptFn,
+    Reply,
+    StartFn,
+    Stay,
+    Step,
+    _domain_invalid,
+    reads,
+)
 from lingkaran_core.errors import DomainError
 from lingkaran_core.storage import Database, Tx
 from lingkaran_core.storage import chats as chat_store
@@ -29,269 +64,47 @@ from lingkaran_core.storage.chats import Chat, ConversationState
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
+__all__ = [
+    "ASK_CHOICES",
+    "ASK_KEY",
+    "MAX_BUBBLE",
+    "WAY_OUT",
+    "Answer",
+    "Choice",
+    "ChoicesFn",
+    "Choose",
+    "Confirm",
+    "Ctx",
+    "End",
+    "Engine",
+    "Flow",
+    "Goto",
+    "Incoming",
+    "Invalid",
+    "Meaning",
+    "Media",
+    "Next",
+    "NextFn",
+    "Option",
+    "Outcome",
+    "ParseFn",
+    "PromptFn",
+    "Reply",
+    "StartFn",
+    "Stay",
+    "Step",
+    "command_of",
+    "match_option",
+    "normalise",
+    "pending_ask",
+    "reads",
+    "reply_from_dict",
+    "reply_to_dict",
+    "split_long",
+]
+
 STALE_AFTER = timedelta(hours=24)
 MAX_TEXT = 4000
-
-# ---------------------------------------------------------------------------------------------
-# Channel-neutral messages
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Media:
-    """A file the user sent (photo, document or voice note), already downloaded by the channel."""
-
-    data: bytes
-    mime: str
-    kind: Literal["photo", "document", "voice", "other"] = "photo"
-    filename: str | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Incoming:
-    """One message from a user, whatever the channel."""
-
-    channel: str
-    user_ref: str
-    message_id: str
-    text: str | None = None
-    choice_id: str | None = None
-    step_token: str | None = None
-    media: Media | None = None
-    contact_phone: str | None = None
-    location: tuple[float, float] | None = None
-    display_name: str | None = None
-    unsupported: str | None = None
-    rejected_media: str | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Choice:
-    """A closed answer offered with a message: a button, a list row, a numbered line."""
-
-    id: str
-    label: str
-    description: str | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Reply:
-    """One outgoing message."""
-
-    text: str
-    choices: tuple[Choice, ...] = ()
-    request: Literal["photo", "contact", "location"] | None = None
-    step_token: str | None = None
-    stale_press: bool = False
-
-
-# ---------------------------------------------------------------------------------------------
-# Declarations
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Option:
-    """A choice as declared in a flow: its label is a msgid unless ``translate`` is False."""
-
-    id: str
-    label: str
-    description: str | None = None
-    aliases: tuple[str, ...] = ()
-    translate: bool = True
-    count: int | None = None  # shown after the label: "Tiket terbuka (2)"
-    # Accepted (by id, alias or label) but not listed: its button is shown elsewhere.
-    hidden: bool = False
-    # Picking it answers the step as if this text had been typed (a NIK given earlier).
-    as_text: str | None = None
-
-    def render(self, t: Translator) -> Choice:
-        """The translated choice."""
-        label = t(self.label) if self.translate else self.label
-        if self.count is not None:
-            label = f"{label} ({self.count})"
-        description = self.description
-        if self.translate and description:
-            description = t(description)
-        return Choice(id=self.id, label=label, description=description)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Answer:
-    """What the user answered to a step."""
-
-    text: str | None = None
-    option: Option | None = None
-    media: Media | None = None
-    contact_phone: str | None = None
-    location: tuple[float, float] | None = None
-
-    @property
-    def value(self) -> str:
-        """The option id when a choice was made, else the text."""
-        if self.option is not None:
-            return self.option.id
-        return self.text or ""
-
-
-class Invalid(Exception):
-    """A bad answer: re-ask the step with this reason (a msgid with parameters)."""
-
-    def __init__(self, msgid: str, /, **params: object) -> None:
-        super().__init__(msgid)
-        self.msgid = msgid
-        self.params = params
-
-
-class Choose(Exception):
-    """Several values fit the answer (three workers named Sutrisno): the user picks one.
-
-    ``options`` are (value, label, description); picking one carries on with its value as if
-    it had been parsed.
-    """
-
-    def __init__(
-        self, options: Sequence[tuple[str, str, str | None]], msgid: str, /, **params: object
-    ) -> None:
-        super().__init__(msgid)
-        self.options = list(options)
-        self.msgid = msgid
-        self.params = params
-
-
-class Confirm(Exception):
-    """A value the parser is not sure of (a NIK typed with O for 0): ask before using it.
-
-    The question (a msgid with parameters) is answered Ya/Bukan; "Ya" carries on with ``value``
-    as if it had been parsed, "Bukan" asks the step again.
-    """
-
-    def __init__(self, value: Any, msgid: str, /, **params: object) -> None:
-        super().__init__(msgid)
-        self.value = value
-        self.msgid = msgid
-        self.params = params
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Meaning:
-    """How the engine understood a message at a step (``Engine.interpret``)."""
-
-    kind: Literal["value", "command", "invalid", "stale", "confirm", "navigate", "choose"]
-    value: Any = None
-    option: Option | None = None
-    command: str | None = None
-    invalid: Invalid | None = None
-    confirm: Confirm | None = None
-    choose: Choose | None = None
-
-
-def _domain_invalid(err: DomainError) -> Invalid:
-    from handlers.messages import domain_message
-
-    msgid, params = domain_message(err)
-    return Invalid(msgid, **params)
-
-
-@dataclass(frozen=True, slots=True)
-class Goto:
-    """Leave this flow and start another (optionally at a given step, with data)."""
-
-    flow: str
-    step: str | None = None
-    data: Mapping[str, Any] | None = None
-    before: tuple[Reply | str, ...] = ()
-    stack: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class End:
-    """Finish the flow: send these messages, then show the menu (unless ``menu`` is False)."""
-
-    messages: tuple[Reply | str, ...] = ()
-    menu: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class Stay:
-    """Stay on the step: send these messages, then the step's prompt again."""
-
-    messages: tuple[Reply | str, ...] = ()
-    reprompt: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class Next:
-    """Move to ``step`` after sending ``messages`` first."""
-
-    step: str
-    messages: tuple[Reply | str, ...] = ()
-
-
-Outcome = str | Goto | End | Stay | Next
-PromptFn = Callable[["Ctx"], Awaitable[str | Reply | list[Reply]]]
-ChoicesFn = Callable[["Ctx"], Awaitable[Sequence[Option]]]
-ParseFn = Callable[["Ctx", Answer], Awaitable[Any]]
-NextFn = Callable[["Ctx", Any], Awaitable[Outcome]]
-StartFn = Callable[["Ctx"], Awaitable[Outcome | None]]
-
-
-ParserT = TypeVar("ParserT", bound=Callable[..., Awaitable[Any]])
-
-
-def reads(kind: Literal["nik", "date", "birth_date"]) -> Callable[[ParserT], ParserT]:
-    """Mark a parser with what it reads: the step then offers a value the user typed earlier
-    (a NIK or a date typed at the menu) as a button."""
-
-    def mark(fn: ParserT) -> ParserT:
-        fn.reads = kind  # type: ignore[attr-defined]
-        return fn
-
-    return mark
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Step:
-    """One question of a flow."""
-
-    name: str
-    prompt: str | PromptFn
-    choices: Sequence[Option] | ChoicesFn = ()
-    free_text: bool = False
-    parse: ParseFn | None = None
-    save_as: str | None = None
-    next: str | NextFn | None = None
-    accepts_media: bool = False
-    request: Literal["photo", "contact", "location"] | None = None
-    help: str | None = None
-    max_len: int = 500
-    # A menu word typed here may be meant as the answer (a message to a ticket): ask first.
-    ask_before_leaving: bool = False
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Flow:
-    """A named sequence of steps."""
-
-    name: str
-    steps: tuple[Step, ...]
-    start: str | None = None
-    on_start: StartFn | None = None
-    roles: frozenset[str] = frozenset({"public", "worker", "facilitator"})
-    keeps_draft: bool = False
-    by_name: dict[str, Step] = field(default_factory=dict, compare=False)
-
-    def __post_init__(self) -> None:
-        for s in self.steps:
-            self.by_name[s.name] = s
-
-    @property
-    def first(self) -> str:
-        """The step a fresh start lands on."""
-        return self.start or self.steps[0].name
-
-    def step(self, name: str) -> Step:
-        """A step by name."""
-        return self.by_name[name]
-
 
 # ---------------------------------------------------------------------------------------------
 # Context
@@ -394,7 +207,7 @@ def command_of(inc: Incoming) -> str | None:
 Hook = Callable[[Ctx], Awaitable[list[Reply] | None]]
 
 
-class Engine:
+class Engine(EngineAsks):
     """Runs flows for every channel."""
 
     def __init__(
@@ -665,30 +478,6 @@ class Engine:
             note += "\n" + ctx.t(N_("Laporan yang belum selesai sudah kami simpan."))
         return [Reply(text=note), *await self.show_menu(ctx, keep_draft=True)]
 
-    async def _voice(self, ctx: Ctx, media: Media) -> list[Reply]:
-        """A voice note: kept on a ticket for a person to listen to; the step is asked again."""
-        from lingkaran_core import services
-
-        text = ctx.t(N_("Pesan suara belum bisa kami dengar; mohon ketik atau tekan tombol."))
-        try:
-            ticket = await services.keep_voice_note(
-                ctx.tx,
-                chat_id=ctx.chat.id,
-                data=media.data,
-                mime=media.mime,
-                files_dir=ctx.db.files_dir,
-                now=ctx.now,
-                channel=ctx.chat.channel,
-            )
-        except DomainError:
-            logger.info("voice note not kept", extra={"channel": ctx.chat.channel})
-        else:
-            text += "\n" + ctx.t(
-                N_("Pesan suara itu kami simpan untuk didengar petugas (tiket {ticket})."),
-                ticket=services.ticket_ref(ticket),
-            )
-        return [Reply(text=text), *await self.prompt(ctx)]
-
     # -- commands ------------------------------------------------------------------------
 
     async def _command(self, ctx: Ctx, cmd: str) -> list[Reply]:
@@ -761,12 +550,6 @@ class Engine:
                 ),
                 *await self._pending_question(ctx),
             ]
-        return await self.prompt(ctx)
-
-    async def _pending_question(self, ctx: Ctx) -> list[Reply]:
-        """The question a flow was waiting for, again (not the whole menu at the menu)."""
-        if ctx.state.flow == self.menu_flow and ctx.state.step == "main":
-            return []
         return await self.prompt(ctx)
 
     # -- state transitions ---------------------------------------------------------------
@@ -873,96 +656,10 @@ class Engine:
             ),
         ]
 
-    def _free_text(self, ctx: Ctx, step: Step, options: Sequence[Option]) -> bool:
-        """A step answered in the user's own words (inside a flow, not the menu)."""
-        if ctx.state.flow == self.menu_flow:
-            return False
-        declared_words_only = not callable(step.choices) and not step.choices
-        return step.free_text or declared_words_only
-
-    def _needs_way_out_hint(self, ctx: Ctx, step: Step, options: Sequence[Option]) -> bool:
-        visible = [o for o in options if not o.hidden]
-        if not visible or not self._free_text(ctx, step, options):
-            return False
-        return not any(o.id.startswith("cmd:") or o.id == "menu" for o in visible)
-
-    def _render_choices(
-        self, ctx: Ctx, step: Step, options: Sequence[Option]
-    ) -> tuple[Choice, ...]:
-        """The buttons of a step: its visible options, or "Batal" for a words-only step."""
-        shown = tuple(o.render(ctx.t) for o in options if not o.hidden)
-        if not shown and self._free_text(ctx, step, options):
-            return (WAY_OUT.render(ctx.t),)
-        return shown
-
-    def _render_ask(self, ctx: Ctx, asked: dict[str, Any]) -> Reply:
-        t = ctx.t
-        if asked["kind"] == "leave":
-            text = t(
-                N_(
-                    "Laporan ini belum selesai. Pindah ke menu lain sekarang? Jawaban yang sudah "
-                    'diisi kami simpan; bisa dilanjutkan lewat "Lanjutkan laporan".'
-                )
-            )
-            choices: tuple[Choice, ...] = (
-                Choice(id="yes", label=t(N_("Ya, pindah"))),
-                Choice(id="no", label=t(N_("Lanjutkan laporan"))),
-            )
-        elif asked["kind"] == "words":
-            text = t(
-                N_(
-                    'Tulisan "{said}" kami tambahkan ke pesan untuk petugas, atau Bapak/Ibu mau '
-                    "pindah ke menu itu?"
-                ),
-                said=str(asked.get("text", ""))[:60],
-            )
-            choices = (
-                Choice(id="no", label=t(N_("Tambahkan ke pesan"))),
-                Choice(id="yes", label=t(N_("Pindah ke menu itu"))),
-            )
-        elif asked["kind"] == "choose":
-            text = t(str(asked["msgid"]), **dict(asked.get("params") or {}))
-            listed = _choose_options(asked)
-            text += "\n" + "\n".join(
-                f"{i}. {o.label}" + (f" ({o.description})" if o.description else "")
-                for i, o in enumerate(listed, 1)
-            )
-            choices = tuple(o.render(t) for o in listed)
-        else:
-            text = t(str(asked["msgid"]), **dict(asked.get("params") or {}))
-            choices = tuple(o.render(t) for o in ASK_CHOICES)
-        return Reply(text=text, choices=choices, step_token=str(ctx.state.version))
-
     async def _options(self, ctx: Ctx, step: Step) -> Sequence[Option]:
         own = await step.choices(ctx) if callable(step.choices) else step.choices
         remembered = self._remembered(ctx, step)
         return [*remembered, *own] if remembered else own
-
-    def _remembered(self, ctx: Ctx, step: Step) -> list[Option]:
-        """A NIK or date the user typed before this flow, offered where the step reads one."""
-        kind = getattr(step.parse, "reads", None)
-        if kind == "nik" and ctx.state.data.get("typed_nik"):
-            nik = str(ctx.state.data["typed_nik"])
-            return [
-                Option(
-                    id="typed:nik",
-                    label=N_("Pakai NIK tadi"),
-                    description=f"{nik[:4]}********{nik[-4:]}",
-                    as_text=nik,
-                    translate=True,
-                )
-            ]
-        if kind in ("date", "birth_date") and ctx.state.data.get("typed_date"):
-            day = str(ctx.state.data["typed_date"])
-            return [
-                Option(
-                    id="typed:date",
-                    label=ctx.t.date(date.fromisoformat(day)),
-                    as_text=day,
-                    translate=False,
-                )
-            ]
-        return []
 
     async def _answer(self, ctx: Ctx) -> list[Reply]:
         flow = self.flows.get(ctx.state.flow)
@@ -1032,98 +729,6 @@ class Engine:
         except DomainError as err:
             return await self._reask(ctx, step, _domain_invalid(err))
         return await self._apply(ctx, flow, step, outcome)
-
-    async def _answer_ask(
-        self, ctx: Ctx, flow: Flow, step: Step, asked: dict[str, Any]
-    ) -> list[Reply] | Meaning | None:
-        """The answer to a question the engine asked itself (confirm a value, leave a report)."""
-        from handlers import answers
-
-        inc = ctx.incoming
-        if asked["kind"] == "choose":
-            listed = _choose_options(asked)
-            chosen = match_option(listed, inc, ctx.t)
-            if chosen is None and inc.choice_id is not None:
-                note = ctx.t(N_("Tombol itu sudah tidak berlaku. Silakan pilih yang baru."))
-                return [Reply(text=note, stale_press=True), *await self.prompt(ctx)]
-            ctx.state.data.pop(ASK_KEY, None)
-            self._bump(ctx)
-            if chosen is None:
-                return None  # typed something else: read it afresh
-            return Meaning(kind="value", value=chosen.id.removeprefix("pick:"))
-        picked = match_option(ASK_CHOICES, inc, ctx.t)
-        if picked is None and inc.text and inc.choice_id is None:
-            picked = answers.choose(ASK_CHOICES, inc.text, step_key=None)
-        if picked is None and inc.choice_id is not None:
-            note = ctx.t(N_("Tombol itu sudah tidak berlaku. Silakan pilih yang baru."))
-            return [Reply(text=note, stale_press=True), *await self.prompt(ctx)]
-        ctx.state.data.pop(ASK_KEY, None)
-        self._bump(ctx)
-        if asked["kind"] == "leave":
-            if picked is not None and picked.id == "yes":
-                return await self._leave_for(ctx, str(asked["target"]))
-            if picked is not None:
-                return await self.prompt(ctx)
-            return None  # something else: read it as an answer to the step
-        if asked["kind"] == "words":
-            if picked is not None and picked.id == "yes":
-                return await self._leave_for(ctx, str(asked["target"]))
-            if picked is None:
-                return None
-            said = str(asked.get("text") or "")
-            try:
-                value = await step.parse(ctx, Answer(text=said)) if step.parse else said
-            except Invalid as bad:
-                return await self._reask(ctx, step, bad)
-            return Meaning(kind="value", value=value)
-        if picked is None:
-            return None  # typed again (a corrected NIK): read it afresh
-        if picked.id == "no":
-            again = ctx.t(N_("Baik. Mohon ketik lagi."))
-            return [Reply(text=again), *await self.prompt(ctx)]
-        return Meaning(kind="value", value=asked["value"])
-
-    async def _navigate(self, ctx: Ctx, flow: Flow, step: Step, target: str) -> list[Reply]:
-        """A menu word inside a flow: go there, asking first when a report is half filled."""
-        if flow.keeps_draft and ctx.state.data:
-            ctx.state.data[ASK_KEY] = {"kind": "leave", "step": step.name, "target": target}
-            self._bump(ctx)
-            return await self.prompt(ctx)
-        if step.ask_before_leaving:
-            ctx.state.data[ASK_KEY] = {
-                "kind": "words",
-                "step": step.name,
-                "target": target,
-                "text": (ctx.incoming.text or "").strip(),
-            }
-            self._bump(ctx)
-            return await self.prompt(ctx)
-        return await self._leave_for(ctx, target)
-
-    async def _leave_for(self, ctx: Ctx, target: str) -> list[Reply]:
-        flow = self.flows.get(ctx.state.flow)
-        if flow is not None and flow.keeps_draft and ctx.state.data:
-            ctx.state.draft = self._draft_of(ctx)
-        return await self.start_flow(ctx, target)
-
-    def _draft_of(self, ctx: Ctx) -> dict[str, Any]:
-        data = {k: v for k, v in ctx.state.data.items() if k != ASK_KEY}
-        return {
-            "flow": ctx.state.flow,
-            "step": ctx.state.step,
-            "data": data,
-            "stack": ctx.state.stack,
-        }
-
-    def _is_way_out_number(
-        self, ctx: Ctx, step: Step, options: Sequence[Option], text: str
-    ) -> bool:
-        """ "1" typed at a words-only step whose one button, numbered 1, is "Batal"."""
-        return (
-            text.strip() == "1"
-            and not any(not o.hidden for o in options)
-            and (self._free_text(ctx, step, options))
-        )
 
     async def understand(self, ctx: Ctx) -> Meaning:
         """What the current message means where the chat is (a global command comes first)."""
@@ -1285,89 +890,6 @@ class Engine:
             draft=ctx.state.draft,
         )
         return out
-
-
-ASK_KEY = "_ask"
-WAY_OUT = Option(id="cmd:cancel", label=N_("Batal"))
-ASK_CHOICES = (
-    Option(
-        id="yes",
-        label=N_("Ya, benar"),
-        aliases=("ya", "iya", "benar", "betul", "y", "ya pindah", "pindah"),
-    ),
-    Option(
-        id="no",
-        label=N_("Bukan"),
-        aliases=("bukan", "tidak", "salah", "lanjutkan laporan", "tambahkan", "tambahkan ke pesan"),
-    ),
-)
-
-
-def _choose_options(asked: Mapping[str, Any]) -> list[Option]:
-    return [
-        Option(id=f"pick:{value}", label=label, description=desc, translate=False)
-        for value, label, desc in asked.get("options") or ()
-    ]
-
-
-MAX_BUBBLE = 600
-
-
-def _chunks(text: str, limit: int) -> list[str]:
-    """Cut a text at line, then sentence, then word boundaries into pieces of <= ``limit``."""
-    if len(text) <= limit:
-        return [text]
-    pieces: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        parts = [line] if len(line) <= limit else re.split(r"(?<=[.!?;:])\s+", line)
-        for part in parts:
-            while len(part) > limit:
-                cut = part.rfind(" ", 0, limit)
-                cut = cut if cut > limit // 2 else limit
-                if current:
-                    pieces.append(current)
-                    current = ""
-                pieces.append(part[:cut].rstrip())
-                part = part[cut:].lstrip()
-            joiner = "\n" if current and part is parts[0] else " " if current else ""
-            if len(current) + len(joiner) + len(part) > limit:
-                pieces.append(current)
-                current = part
-            else:
-                current += joiner + part
-    if current:
-        pieces.append(current)
-    return [p for p in pieces if p.strip()]
-
-
-def split_long(replies: Sequence[Reply], limit: int = MAX_BUBBLE) -> list[Reply]:
-    """No bubble over ``limit`` characters: a long reply becomes several, buttons on the last."""
-    out: list[Reply] = []
-    for reply in replies:
-        pieces = _chunks(reply.text, limit)
-        if len(pieces) == 1:
-            out.append(reply)
-            continue
-        out += [Reply(text=p) for p in pieces[:-1]]
-        out.append(
-            Reply(
-                text=pieces[-1],
-                choices=reply.choices,
-                request=reply.request,
-                step_token=reply.step_token,
-                stale_press=reply.stale_press,
-            )
-        )
-    return out
-
-
-def pending_ask(ctx: Ctx) -> dict[str, Any] | None:
-    """The engine's own open question at this step (confirm a value, leave a report), if any."""
-    asked = ctx.state.data.get(ASK_KEY)
-    if isinstance(asked, dict) and asked.get("step") == ctx.state.step:
-        return asked
-    return None
 
 
 def match_option(options: Sequence[Option], inc: Incoming, t: Translator) -> Option | None:
