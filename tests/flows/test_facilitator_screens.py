@@ -165,3 +165,19 @@ async def test_every_desk_screen_fits_a_phone(
         assert all(len(r.text) <= 600 for r in fac.replies), fac.dump()
         await fac.tap("Berikutnya")
         assert all(len(r.text) <= 600 for r in fac.replies), fac.dump()
+
+
+async def test_a_facilitator_is_pointed_to_the_desks_own_menus(
+    engine: Engine, clock: FixedClock, db: Database
+) -> None:
+    await add_worker(db, "3509271505780001", "Sutrisno", SUKORENO)
+    fac = await bound_facilitator(engine, clock, db)
+    await fac.tap("Lapor kecelakaan")
+    await fac.send("3509271505780001")
+    for typed in ("kemarin", "pagi", "sawah", "Tidak", "jatuh dari pohon", "2", "puskesmas"):
+        await fac.send(typed)
+    await fac.send("081234567890")
+    await fac.tap("Kirim")
+    await fac.tap("Nanti saja")
+    fac.expect('menu pendamping "Klaim desa"')
+    fac.expect_not("Klaim saya", "minta bantuan pendamping desa")
