@@ -21,15 +21,27 @@ from handlers.claim_common import (
 from handlers.claim_common import submit as submit_claim
 from handlers.common import masked, parse_birth_date, parse_name, parse_past_date
 from handlers.docs import doc_list
-from handlers.engine import Answer, Ctx, End, Flow, Goto, Invalid, Next, Option, Outcome, Step
+from handlers.engine import (
+    Answer,
+    Ctx,
+    End,
+    Flow,
+    Goto,
+    Invalid,
+    Next,
+    Option,
+    Outcome,
+    Step,
+    reads,
+)
 from handlers.i18n import N_
 from handlers.sources import states
+from handlers.widgets import subject_nik
 from lingkaran_core import claims as claim_rules
 from lingkaran_core import rules, services
 from lingkaran_core.claims import ChecklistFacts, ClaimType, MasaIur, scholarship_masa_iur
 from lingkaran_core.coverage import EventCoverage, contribution_months
 from lingkaran_core.errors import NotAuthorised
-from lingkaran_core.identity import parse_nik
 from lingkaran_core.rules import SchoolLevel
 from lingkaran_core.storage.repos import worker_by_id, worker_by_nik
 
@@ -114,10 +126,11 @@ def _next_school_year(today: date) -> date:
     return date(today.year + (today.month >= start), start, 1)
 
 
+@reads("nik")
 async def _nik_parse(ctx: Ctx, answer: Answer) -> str:
     if answer.option is not None:
         return answer.option.id
-    return parse_nik(answer.text or "", today=ctx.today).value
+    return await subject_nik(ctx, answer.text or "")
 
 
 async def _nik_choices(ctx: Ctx) -> list[Option]:

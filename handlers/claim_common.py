@@ -7,12 +7,12 @@ from dataclasses import replace
 from typing import Any
 
 from handlers.common import CANCEL, EDIT, SEND, parse_phone
-from handlers.engine import Answer, Ctx, Invalid, Option, Outcome
+from handlers.engine import Answer, Ctx, Invalid, Option, Outcome, reads
 from handlers.i18n import N_
+from handlers.widgets import Summary, subject_nik
 from lingkaran_core import services
 from lingkaran_core.claims import Actor
 from lingkaran_core.errors import NotAuthorised
-from lingkaran_core.identity import parse_nik
 from lingkaran_core.services.whatsapp_identity import chat_phone
 from lingkaran_core.storage.repos import Claim, Worker
 
@@ -24,7 +24,7 @@ CONFIRM_CHOICES = (SEND, EDIT, CANCEL)
 
 def go(ctx: Ctx, step: str) -> str:
     """The next step, or back to the confirmation screen while the user edits one answer."""
-    return "confirm" if ctx.data.get("editing") else step
+    return Summary.go(ctx, step)
 
 
 def then(step: str) -> Callable[[Ctx, Any], Awaitable[Outcome]]:
@@ -36,17 +36,16 @@ def then(step: str) -> Callable[[Ctx, Any], Awaitable[Outcome]]:
     return _next
 
 
-async def edit_next(ctx: Ctx, value: str) -> Outcome:
-    """From the "what to change?" list: ask that step again, then return to the confirmation."""
-    ctx.data["editing"] = True
-    return value
+edit_next = Summary.edit_next  # "what to change?": ask that step again, then back
 
 
+@reads("nik")
 async def nik_or_unknown(ctx: Ctx, answer: Answer) -> str:
     """A NIK, or ``"unknown"`` when the user pressed "Tidak tahu"."""
     if answer.option is not None:
         return "unknown"
-    return parse_nik(answer.text or "", today=ctx.today).value
+    # A facilitator may give the worker's name instead: one match is confirmed, several picked.
+    return await subject_nik(ctx, answer.text or "")
 
 
 async def phone_choices(ctx: Ctx) -> list[Option]:

@@ -43,9 +43,22 @@ from handlers.common import (
     parse_name,
     parse_past_date,
     parse_short_text,
+    parse_time,
 )
 from handlers.docs import doc_list
-from handlers.engine import Answer, Ctx, Flow, Goto, Invalid, Next, Option, Outcome, Reply, Step
+from handlers.engine import (
+    Answer,
+    Ctx,
+    Flow,
+    Goto,
+    Invalid,
+    Next,
+    Option,
+    Outcome,
+    Reply,
+    Step,
+    reads,
+)
 from handlers.i18n import N_, TZ
 from lingkaran_core import claims as claim_rules
 from lingkaran_core import services
@@ -189,6 +202,7 @@ async def _date_prompt(ctx: Ctx) -> str:
     )
 
 
+@reads("date")
 async def _date_parse(ctx: Ctx, answer: Answer) -> str:
     if answer.option is not None:
         delta = {"today": 0, "yesterday": 1}[answer.option.id]
@@ -207,16 +221,7 @@ async def _date_next(ctx: Ctx, value: str) -> Outcome:
 
 
 async def _time_parse(ctx: Ctx, answer: Answer) -> str:
-    if answer.option is not None:
-        return f"{answer.option.id}:00"
-    raw = (answer.text or "").strip().replace(".", ":").lower().removeprefix("jam").strip()
-    parts = raw.split(":")
-    if parts[0].isdigit() and 0 <= int(parts[0]) <= 23:
-        minute = parts[1] if len(parts) > 1 and parts[1].isdigit() and int(parts[1]) < 60 else "00"
-        return f"{int(parts[0]):02d}:{int(minute):02d}"
-    raise Invalid(
-        N_("Mohon pilih pagi, siang, sore atau malam, atau tulis jamnya, misalnya 14.30.")
-    )
+    return await parse_time(ctx, answer)
 
 
 def accident_at(ctx: Ctx) -> datetime:

@@ -37,6 +37,7 @@ from handlers.common import (
     masked,
     parse_name,
     parse_past_date,
+    read_nik,
 )
 from handlers.docs import doc_list
 from handlers.engine import Answer, Ctx, Flow, Goto, Invalid, Option, Outcome, Step
@@ -46,7 +47,6 @@ from lingkaran_core import claims as claim_rules
 from lingkaran_core import services
 from lingkaran_core.claims import Actor, ChecklistFacts, ClaimType, HeirRelation
 from lingkaran_core.coverage import EventCoverage
-from lingkaran_core.identity import parse_nik
 from lingkaran_core.storage.repos import worker_by_nik
 
 RELATIONS = (
@@ -190,7 +190,7 @@ async def _heir_nik_prompt(ctx: Ctx) -> str:
 async def _heirnik_or_unknown(ctx: Ctx, answer: Answer) -> str | None:
     if answer.option is not None:
         return None
-    nik = parse_nik(answer.text or "", today=ctx.today).value
+    nik = read_nik(ctx, answer.text or "")
     if nik == ctx.data.get("nik"):
         raise Invalid(N_("Itu NIK almarhum/almarhumah. Mohon ketik NIK ahli waris."))
     return nik

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from handlers.engine import Answer, Ctx, Invalid, Option
+import re
+
+from handlers import answers
+from handlers.engine import Answer, Confirm, Ctx, Invalid, Option, reads
 from handlers.i18n import N_
 from lingkaran_core.coverage import CoverageResult, CoverageStatus, coverage_status
+from lingkaran_core.dates import parse_time_id
 from lingkaran_core.identity import normalize_phone, parse_nik
 from lingkaran_core.regions import load_regions
 from lingkaran_core.storage.repos import Worker
@@ -109,10 +113,37 @@ def sector_label(ctx: Ctx, code: str | None) -> str:
     return ctx.t(SECTOR_LABELS[code])
 
 
+def read_nik(ctx: Ctx, text: str) -> str:
+    """The NIK in a message (``nik saya 3509…``, spaced or dashed); raises the specific reason.
+
+    Letters typed for digits (O for 0, l or I for 1) are read as digits, but the user confirms
+    the result before it is used (``Confirm``).
+    """
+    found = answers.find_nik(text)
+    if found is None:
+        digits = "".join(ch for ch in text if ch.isdigit())
+        # A number inside words ("nik saya 35092715…" one digit short): say what is wrong with
+        # the digits, not that words are not digits.
+        sentence = re.search(r"[^\W\d_]{2,}", text) is not None
+        raw = digits if sentence and len(digits) >= 10 else text
+        return parse_nik(raw, today=ctx.today).value
+    nik = parse_nik(found.digits, today=ctx.today).value
+    if found.corrected:
+        raise Confirm(
+            nik,
+            N_(
+                "Maksudnya NIK {nik}? Huruf O kami baca sebagai angka 0, huruf l atau I sebagai "
+                "angka 1."
+            ),
+            nik=" ".join(nik[i : i + 4] for i in range(0, 16, 4)),
+        )
+    return nik
+
+
+@reads("nik")
 async def parse_nik_answer(ctx: Ctx, answer: Answer) -> str:
     """A NIK typed by the user; raises the specific reason on a bad one."""
-    nik = parse_nik(answer.text or "", today=ctx.today)
-    return nik.value
+    return read_nik(ctx, answer.text or "")
 
 
 def masked(nik: str | None) -> str:
@@ -122,6 +153,7 @@ def masked(nik: str | None) -> str:
     return f"{nik[:4]}********{nik[-4:]}"
 
 
+@reads("date")
 async def parse_past_date(ctx: Ctx, answer: Answer) -> str:
     """A date that already happened (birth, accident, death), as ISO text."""
     from lingkaran_core.dates import parse_date_id
@@ -130,13 +162,44 @@ async def parse_past_date(ctx: Ctx, answer: Answer) -> str:
     return day.isoformat()
 
 
-parse_birth_date = parse_past_date  # a date of birth is a past date; the name reads at call sites
+@reads("birth_date")
+async def parse_birth_date(ctx: Ctx, answer: Answer) -> str:
+    """A date of birth: a past date written out (``kemarin`` or ``3 hari lalu`` is no birth date)."""
+    from lingkaran_core.dates import parse_date_id
+
+    day = parse_date_id(answer.text or "", today=ctx.today, relative=False)
+    return day.isoformat()
 
 
 async def parse_phone(ctx: Ctx, answer: Answer) -> str:
-    """A mobile number (typed or a shared contact), as E.164."""
+    """A mobile number (typed, inside a sentence, or a shared contact), as E.164."""
     raw = answer.contact_phone or answer.text or ""
-    return normalize_phone(raw)
+    return normalize_phone(answers.find_phone(raw) or raw)
+
+
+async def parse_time(ctx: Ctx, answer: Answer) -> str:
+    """A time of day as ``HH:MM``: ``jam 4 pagi``, ``14.30``, ``subuh``, ``setengah 3 sore``."""
+    if answer.option is not None:
+        return f"{answer.option.id}:00"
+    found = parse_time_id(answer.text or "")
+    if found is None:
+        raise Invalid(
+            N_("Mohon pilih pagi, siang, sore atau malam, atau tulis jamnya, misalnya 14.30.")
+        )
+    return f"{found.hour:02d}:{found.minute:02d}"
+
+
+async def parse_age(ctx: Ctx, answer: Answer) -> int:
+    """An age in years: ``45``, ``36 th``, ``umur 36``, ``tiga puluh enam``, ``seket``."""
+    age = answers.read_age(answer.text or "")
+    if age is None:
+        raise Invalid(N_("Mohon tulis umur dengan angka saja, misalnya 45."))
+    if not 10 <= age <= 110:
+        raise Invalid(
+            N_("Umur {age} tahun tidak mungkin. Mohon tulis umur dengan angka, misalnya 45."),
+            age=age,
+        )
+    return age
 
 
 async def parse_name(ctx: Ctx, answer: Answer) -> str:
@@ -186,8 +249,10 @@ def worker_coverage(worker: Worker, ctx: Ctx) -> CoverageResult:
     )
 
 
-def coverage_text(ctx: Ctx, worker: Worker, cov: CoverageResult) -> str:
-    """The plain-words status of a worker's protection."""
+def coverage_text(
+    ctx: Ctx, worker: Worker, cov: CoverageResult, *, for_facilitator: bool = False
+) -> str:
+    """The plain-words status of a worker's protection (for the worker, or their facilitator)."""
     t = ctx.t
     who = honorific(ctx, worker)
     s = cov.status
@@ -199,9 +264,24 @@ def coverage_text(ctx: Ctx, worker: Worker, cov: CoverageResult) -> str:
             ),
             who=who,
         )
+    if worker.registration_status == "rejected" and for_facilitator:
+        return t(
+            N_(
+                'Pendaftaran {who} belum disetujui Pemkab. Pilih "Bantu daftarkan lagi" untuk '
+                "meminta pengecekan ulang."
+            ),
+            who=who,
+        )
     if worker.registration_status == "rejected":
         return t(
             N_("Pendaftaran {who} belum bisa disetujui. Silakan tanya pendamping desa."), who=who
+        )
+    if s == CoverageStatus.PROTECTED and cov.protected_until is not None and for_facilitator:
+        # The facilitator knows what JKK and JKM are: the status in one line.
+        return t(
+            N_("Menurut data Pemkab, {who} dilindungi (JKK dan JKM) sampai {until}."),
+            who=who,
+            until=t.date(cov.protected_until),
         )
     if s == CoverageStatus.PROTECTED and cov.protected_until is not None:
         text = t(
@@ -240,6 +320,14 @@ def coverage_text(ctx: Ctx, worker: Worker, cov: CoverageResult) -> str:
             ),
             who=who,
             months=cov.unpaid_months,
+        )
+    if s == CoverageStatus.NON_ACTIVE and for_facilitator:
+        return t(
+            N_(
+                "Menurut data Pemkab, kepesertaan {who} tercatat tidak aktif (iuran lama belum "
+                'tercatat). Pilih "Bantu daftarkan lagi" agar Pemkab mendaftarkannya lagi.'
+            ),
+            who=who,
         )
     if s == CoverageStatus.NON_ACTIVE:
         return t(

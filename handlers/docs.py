@@ -289,6 +289,9 @@ async def _replace_next(ctx: Ctx, value: str) -> Outcome:
 
 
 def _later_text(ctx: Ctx) -> str:
+    if ctx.role == "facilitator":
+        # The facilitator's own menu, not the worker's "Klaim saya".
+        return ctx.t(N_('Baik. Kirim kapan saja lewat menu pendamping "Klaim desa".'))
     return ctx.t(
         N_('Baik. Kirim kapan saja lewat menu "Klaim saya", atau minta bantuan pendamping desa.')
     )

@@ -11,6 +11,7 @@ from handlers.common import (
     DONT_KNOW,
     YES_NO_UNKNOWN,
     honorific,
+    parse_age,
     parse_phone,
     place_of,
     sector_label,
@@ -200,16 +201,7 @@ async def _how_next(ctx: Ctx, value: str) -> Outcome:
 
 
 async def _parse_age(ctx: Ctx, answer: Answer) -> int:
-    text = (answer.text or "").strip().lower().removesuffix("tahun").removesuffix("thn").strip()
-    if not text.isdigit():
-        raise Invalid(N_("Mohon tulis umur dengan angka saja, misalnya 45."))
-    age = int(text)
-    if not 10 <= age <= 110:
-        raise Invalid(
-            N_("Umur {age} tahun tidak mungkin. Mohon tulis umur dengan angka, misalnya 45."),
-            age=age,
-        )
-    return age
+    return await parse_age(ctx, answer)
 
 
 # The exclusion is an ACTIVE self-paying membership elsewhere (DOMAIN.md §9): the question

@@ -18,9 +18,44 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, TypeVar
 
+from handlers.engine_asks import (
+    ASK_CHOICES,
+    ASK_KEY,
+    MAX_BUBBLE,
+    WAY_OUT,
+    EngineAsks,
+    pending_ask,
+    split_long,
+)
 from handlers.i18n import N_, Translator, translator
+from handlers.steps import (
+    Answer,
+    Choice,
+    ChoicesFn,
+    Choose,
+    Confirm,
+    End,
+    Flow,
+    Goto,
+    Incoming,
+    Invalid,
+    Meaning,
+    Media,
+    Next,
+    NextFn,
+    Option,
+    Outcome,
+    ParseFn,
+    PromptFn,
+    Reply,
+    StartFn,
+    Stay,
+    Step,
+    _domain_invalid,
+    reads,
+)
 from lingkaran_core.errors import DomainError
 from lingkaran_core.rules import MAX_LINKS_PER_CHAT
 from lingkaran_core.storage import Database, Tx
@@ -28,203 +63,49 @@ from lingkaran_core.storage import chats as chat_store
 from lingkaran_core.storage.chats import Chat, ConversationState
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+__all__ = [
+    "ASK_CHOICES",
+    "ASK_KEY",
+    "MAX_BUBBLE",
+    "WAY_OUT",
+    "Answer",
+    "Choice",
+    "ChoicesFn",
+    "Choose",
+    "Confirm",
+    "Ctx",
+    "End",
+    "Engine",
+    "Flow",
+    "Goto",
+    "Incoming",
+    "Invalid",
+    "Meaning",
+    "Media",
+    "Next",
+    "NextFn",
+    "Option",
+    "Outcome",
+    "ParseFn",
+    "PromptFn",
+    "Reply",
+    "StartFn",
+    "Stay",
+    "Step",
+    "command_of",
+    "match_option",
+    "normalise",
+    "pending_ask",
+    "reads",
+    "reply_from_dict",
+    "reply_to_dict",
+    "split_long",
+]
 
 STALE_AFTER = timedelta(hours=24)
 MAX_TEXT = 4000
-
-# ---------------------------------------------------------------------------------------------
-# Channel-neutral messages
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Media:
-    """A file the user sent (photo, document or voice note), already downloaded by the channel."""
-
-    data: bytes
-    mime: str
-    kind: Literal["photo", "document", "voice", "other"] = "photo"
-    filename: str | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Incoming:
-    """One message from a user, whatever the channel."""
-
-    channel: str
-    user_ref: str
-    message_id: str
-    text: str | None = None
-    choice_id: str | None = None
-    step_token: str | None = None
-    media: Media | None = None
-    contact_phone: str | None = None
-    location: tuple[float, float] | None = None
-    display_name: str | None = None
-    unsupported: str | None = None
-    rejected_media: str | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Choice:
-    """A closed answer offered with a message: a button, a list row, a numbered line."""
-
-    id: str
-    label: str
-    description: str | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Reply:
-    """One outgoing message."""
-
-    text: str
-    choices: tuple[Choice, ...] = ()
-    request: Literal["photo", "contact", "location"] | None = None
-    step_token: str | None = None
-    stale_press: bool = False
-
-
-# ---------------------------------------------------------------------------------------------
-# Declarations
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Option:
-    """A choice as declared in a flow: its label is a msgid unless ``translate`` is False."""
-
-    id: str
-    label: str
-    description: str | None = None
-    aliases: tuple[str, ...] = ()
-    translate: bool = True
-    count: int | None = None  # shown after the label: "Tiket terbuka (2)"
-
-    def render(self, t: Translator) -> Choice:
-        """The translated choice."""
-        label = t(self.label) if self.translate else self.label
-        if self.count is not None:
-            label = f"{label} ({self.count})"
-        description = self.description
-        if self.translate and description:
-            description = t(description)
-        return Choice(id=self.id, label=label, description=description)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Answer:
-    """What the user answered to a step."""
-
-    text: str | None = None
-    option: Option | None = None
-    media: Media | None = None
-    contact_phone: str | None = None
-    location: tuple[float, float] | None = None
-
-    @property
-    def value(self) -> str:
-        """The option id when a choice was made, else the text."""
-        if self.option is not None:
-            return self.option.id
-        return self.text or ""
-
-
-class Invalid(Exception):
-    """A bad answer: re-ask the step with this reason (a msgid with parameters)."""
-
-    def __init__(self, msgid: str, /, **params: object) -> None:
-        super().__init__(msgid)
-        self.msgid = msgid
-        self.params = params
-
-
-@dataclass(frozen=True, slots=True)
-class Goto:
-    """Leave this flow and start another (optionally at a given step, with data)."""
-
-    flow: str
-    step: str | None = None
-    data: Mapping[str, Any] | None = None
-    before: tuple[Reply | str, ...] = ()
-    stack: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class End:
-    """Finish the flow: send these messages, then show the menu (unless ``menu`` is False)."""
-
-    messages: tuple[Reply | str, ...] = ()
-    menu: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class Stay:
-    """Stay on the step: send these messages, then the step's prompt again."""
-
-    messages: tuple[Reply | str, ...] = ()
-    reprompt: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class Next:
-    """Move to ``step`` after sending ``messages`` first."""
-
-    step: str
-    messages: tuple[Reply | str, ...] = ()
-
-
-Outcome = str | Goto | End | Stay | Next
-PromptFn = Callable[["Ctx"], Awaitable[str | Reply]]
-ChoicesFn = Callable[["Ctx"], Awaitable[Sequence[Option]]]
-ParseFn = Callable[["Ctx", Answer], Awaitable[Any]]
-NextFn = Callable[["Ctx", Any], Awaitable[Outcome]]
-StartFn = Callable[["Ctx"], Awaitable[Outcome | None]]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Step:
-    """One question of a flow."""
-
-    name: str
-    prompt: str | PromptFn
-    choices: Sequence[Option] | ChoicesFn = ()
-    free_text: bool = False
-    parse: ParseFn | None = None
-    save_as: str | None = None
-    next: str | NextFn | None = None
-    accepts_media: bool = False
-    request: Literal["photo", "contact", "location"] | None = None
-    help: str | None = None
-    max_len: int = 500
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Flow:
-    """A named sequence of steps."""
-
-    name: str
-    steps: tuple[Step, ...]
-    start: str | None = None
-    on_start: StartFn | None = None
-    roles: frozenset[str] = frozenset({"public", "worker", "facilitator"})
-    keeps_draft: bool = False
-    # "batal" inside this flow: what to do instead of "nothing was sent" (e.g. a report that was
-    # sent already stays sent); None keeps the default.
-    on_cancel: StartFn | None = None
-    by_name: dict[str, Step] = field(default_factory=dict, compare=False)
-
-    def __post_init__(self) -> None:
-        for s in self.steps:
-            self.by_name[s.name] = s
-
-    @property
-    def first(self) -> str:
-        """The step a fresh start lands on."""
-        return self.start or self.steps[0].name
-
-    def step(self, name: str) -> Step:
-        """A step by name."""
-        return self.by_name[name]
-
 
 # ---------------------------------------------------------------------------------------------
 # Context
@@ -243,6 +124,7 @@ class Ctx:
     t: Translator
     engine: Engine
     effects: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    memo: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def data(self) -> dict[str, Any]:
@@ -258,6 +140,18 @@ class Ctx:
     def role(self) -> str:
         """public | worker | facilitator (the menu the chat is using)."""
         return self.chat.active_role
+
+    async def cached(self, key: Any, load: Callable[[], Awaitable[T]]) -> T:
+        """``load()`` once per render: a screen's prompt and choices share their queries.
+
+        The key includes the conversation's version, which every step change and every
+        ``Stay`` bumps, so what a step changed is read afresh for the next render.
+        """
+        full = (key, self.state.flow, self.state.version)
+        if full not in self.memo:
+            self.memo[full] = await load()
+        value: T = self.memo[full]
+        return value
 
     def after_commit(self, fn: Callable[[], Awaitable[None]]) -> None:
         """Run ``fn`` once the transaction committed (e.g. wake the outbox dispatcher)."""
@@ -314,7 +208,7 @@ def command_of(inc: Incoming) -> str | None:
 Hook = Callable[[Ctx], Awaitable[list[Reply] | None]]
 
 
-class Engine:
+class Engine(EngineAsks):
     """Runs flows for every channel."""
 
     def __init__(
@@ -440,6 +334,7 @@ class Engine:
                 replies = await self._dispatch(ctx, fresh=fresh)
                 for extend in self.after_step:
                     replies = await extend(ctx, replies)
+                replies = split_long(replies)
                 await tx.commit_inline(
                     chat_store.finish_message_sync,
                     ctx.chat.id,
@@ -535,6 +430,8 @@ class Engine:
         cmd = command_of(inc)
         if cmd is not None:
             return out + await self._command(ctx, cmd)
+        if inc.media is not None and inc.media.kind == "voice":
+            return [*out, *await self._voice(ctx, inc.media)]
         if inc.unsupported is not None:
             text = ctx.t(
                 N_("Maaf, pesan jenis ini belum bisa kami baca. Mohon kirim tulisan atau foto.")
@@ -542,10 +439,8 @@ class Engine:
             return [*out, Reply(text=text), *(await self.prompt(ctx))]
         if inc.rejected_media is not None:
             return [*out, Reply(text=ctx.t(inc.rejected_media)), *(await self.prompt(ctx))]
-        if fresh and out:
-            # First contact: route free text by intent, else show the menu after the welcome.
-            routed = await self._route_first(ctx)
-            return out + routed
+        # First contact too: a menu number, a NIK, a date or a question is acted on at once
+        # (the menu step reads it), after the welcome.
         return out + await self._answer(ctx)
 
     def _welcome(self, ctx: Ctx) -> list[Reply]:
@@ -590,15 +485,6 @@ class Engine:
             }
             note += "\n" + ctx.t(N_("Laporan yang belum selesai sudah kami simpan."))
         return [Reply(text=note), *await self.show_menu(ctx, keep_draft=True)]
-
-    async def _route_first(self, ctx: Ctx) -> list[Reply]:
-        text = (ctx.incoming.text or "").strip()
-        router = getattr(self, "intent_router", None)
-        if text and router is not None:
-            routed: list[Reply] | None = await router(ctx, text)
-            if routed is not None:
-                return routed
-        return await self.show_menu(ctx)
 
     # -- commands ------------------------------------------------------------------------
 
@@ -645,6 +531,8 @@ class Engine:
             )
             return [Reply(text=text), *await self.prompt(ctx)]
         if cmd == "language":
+            if flow is not None and flow.keeps_draft and ctx.state.data:
+                ctx.state.draft = self._draft_of(ctx)
             return await self.start_flow(ctx, "settings", step="language")
         if cmd == "optout":
             await chat_store.update_chat(ctx.tx, ctx.chat.id, opted_out=1)
@@ -658,7 +546,8 @@ class Engine:
                             "Ketik MULAI untuk menerima pengingat lagi."
                         )
                     )
-                )
+                ),
+                *await self._pending_question(ctx),
             ]
         if cmd == "optin":
             await chat_store.update_chat(ctx.tx, ctx.chat.id, opted_out=0)
@@ -670,7 +559,8 @@ class Engine:
                             "Terima kasih. Pengingat akan kami kirim lagi. Ketik BERHENTI kapan saja."
                         )
                     )
-                )
+                ),
+                *await self._pending_question(ctx),
             ]
         return await self.prompt(ctx)
 
@@ -748,26 +638,40 @@ class Engine:
         step = self._current_step(ctx)
         if step is None:
             return await self.show_menu(ctx)
+        asked = pending_ask(ctx)
+        if asked is not None:
+            return [self._render_ask(ctx, asked)]
+        before: list[Reply] = []
         if isinstance(step.prompt, str):
             reply = Reply(text=ctx.t(step.prompt))
         else:
             produced = await step.prompt(ctx)
-            reply = produced if isinstance(produced, Reply) else Reply(text=produced)
+            if isinstance(produced, list):
+                *before, reply = produced
+            else:
+                reply = produced if isinstance(produced, Reply) else Reply(text=produced)
         options = await self._options(ctx, step)
-        choices = tuple(o.render(ctx.t) for o in options) or reply.choices
+        choices = self._render_choices(ctx, step, options) or reply.choices
+        text = reply.text
+        if self._needs_way_out_hint(ctx, step, options):
+            text += "\n" + ctx.t(N_('(Ketik "batal" untuk berhenti.)'))
+        if ctx.role == "facilitator" and getattr(step.parse, "reads", None) == "nik":
+            text += "\n" + ctx.t(N_("Boleh juga ketik nama pekerja."))
+        token = str(ctx.state.version)
         return [
+            *(Reply(text=b.text, choices=b.choices, step_token=token) for b in before),
             Reply(
-                text=reply.text,
+                text=text,
                 choices=choices,
                 request=step.request or reply.request,
-                step_token=str(ctx.state.version),
-            )
+                step_token=token,
+            ),
         ]
 
     async def _options(self, ctx: Ctx, step: Step) -> Sequence[Option]:
-        if callable(step.choices):
-            return await step.choices(ctx)
-        return step.choices
+        own = await step.choices(ctx) if callable(step.choices) else step.choices
+        remembered = self._remembered(ctx, step)
+        return [*remembered, *own] if remembered else own
 
     async def _answer(self, ctx: Ctx) -> list[Reply]:
         flow = self.flows.get(ctx.state.flow)
@@ -775,56 +679,54 @@ class Engine:
         if flow is None or step is None:
             return await self.show_menu(ctx)
         inc = ctx.incoming
-        options = await self._options(ctx, step)
-        option = match_option(options, inc, ctx.t)
-        text = (inc.text or "").strip() or None
-
         if inc.media is not None and not step.accepts_media:
             msg = ctx.t(N_("Terima kasih, tetapi saat ini kami tidak menunggu foto atau berkas."))
             return [Reply(text=msg), *await self.prompt(ctx)]
-        if option is None and inc.choice_id is not None:
+        meaning: Meaning | None = None
+        asked = pending_ask(ctx)
+        if asked is not None:
+            handled = await self._answer_ask(ctx, flow, step, asked)
+            if isinstance(handled, list):
+                return handled
+            meaning = handled
+        if meaning is None:
+            meaning = await self.interpret(ctx, step)
+        if meaning.kind == "confirm":
+            assert meaning.confirm is not None
+            ctx.state.data[ASK_KEY] = {
+                "kind": "confirm",
+                "step": step.name,
+                "value": meaning.value,
+                "msgid": meaning.confirm.msgid,
+                "params": meaning.confirm.params,
+            }
+            self._bump(ctx)
+            return await self.prompt(ctx)
+        if meaning.kind == "choose":
+            assert meaning.choose is not None
+            ctx.state.data[ASK_KEY] = {
+                "kind": "choose",
+                "step": step.name,
+                "options": [list(o) for o in meaning.choose.options],
+                "msgid": meaning.choose.msgid,
+                "params": meaning.choose.params,
+            }
+            self._bump(ctx)
+            return await self.prompt(ctx)
+        if meaning.kind == "navigate":
+            return await self._navigate(ctx, flow, step, str(meaning.value))
+        if meaning.kind == "stale":
             # A button this step does not offer (an old keyboard, or a forged id): no effect.
             note = ctx.t(N_("Tombol itu sudah tidak berlaku. Silakan pilih yang baru."))
             return [Reply(text=note, stale_press=True), *await self.prompt(ctx)]
-        # A shared contact only answers a step that asked for one.
-        contact = inc.contact_phone if step.request == "contact" else None
-        if option is None and inc.media is None and contact is None:
-            if options and not step.free_text:
-                return await self._reask(
-                    ctx,
-                    step,
-                    Invalid(
-                        N_("Mohon pilih salah satu: tekan tombol atau ketik angka 1 sampai {n}."),
-                        n=len(options),
-                    ),
-                )
-            if text is None and inc.location is None:
-                return await self._reask(ctx, step, Invalid(N_("Mohon tulis jawaban Bapak/Ibu.")))
-            if text is not None and len(text) > step.max_len:
-                return await self._reask(
-                    ctx,
-                    step,
-                    Invalid(
-                        N_(
-                            "Jawaban terlalu panjang ({got} huruf). Mohon singkat saja, paling banyak {max} huruf."
-                        ),
-                        got=len(text),
-                        max=step.max_len,
-                    ),
-                )
-        if option is not None and option.id.startswith("cmd:"):
-            return await self._command(ctx, option.id[4:])
-        answer = Answer(
-            text=text,
-            option=option,
-            media=inc.media,
-            contact_phone=contact,
-            location=inc.location,
-        )
+        if meaning.kind == "invalid":
+            assert meaning.invalid is not None
+            return await self._reask(ctx, step, meaning.invalid)
+        if meaning.kind == "command":
+            assert meaning.command is not None
+            return await self._command(ctx, meaning.command)
         try:
-            value: Any = answer.value
-            if step.parse is not None:
-                value = await step.parse(ctx, answer)
+            value = meaning.value
             if step.save_as is not None:
                 ctx.state.data[step.save_as] = value
             outcome: Outcome | None
@@ -837,20 +739,112 @@ class Engine:
         except Invalid as bad:
             return await self._reask(ctx, step, bad)
         except DomainError as err:
-            from handlers.messages import domain_message
-
-            msgid, params = domain_message(err)
-            return await self._reask(ctx, step, Invalid(msgid, **params))
+            return await self._reask(ctx, step, _domain_invalid(err))
         return await self._apply(ctx, flow, step, outcome)
+
+    async def understand(self, ctx: Ctx) -> Meaning:
+        """What the current message means where the chat is (a global command comes first)."""
+        cmd = command_of(ctx.incoming)
+        if cmd is not None:
+            return Meaning(kind="command", command=cmd)
+        step = self._current_step(ctx)
+        if step is None:
+            return Meaning(kind="invalid", invalid=Invalid(N_("Mohon tulis jawaban Bapak/Ibu.")))
+        return await self.interpret(ctx, step)
+
+    async def interpret(self, ctx: Ctx, step: Step) -> Meaning:
+        """What the message answers to ``step``: a choice, a parsed value, a command, or why not.
+
+        Pure with respect to the conversation: nothing is stored, no step is left. The table
+        tests (tests/data/step_answers.csv) judge the bot's understanding through this.
+        """
+        from handlers import answers
+
+        inc = ctx.incoming
+        options = await self._options(ctx, step)
+        option = match_option(options, inc, ctx.t)
+        text = (inc.text or "").strip() or None
+        if option is None and inc.choice_id is not None:
+            return Meaning(kind="stale")
+        if option is None and text is not None and inc.media is None:
+            # Not literally a choice: a way out, a menu word, or a choice in the user's words.
+            wish = answers.command(text)
+            if wish is not None:
+                return Meaning(kind="command", command=wish)
+            target = answers.navigation(text)
+            if (
+                target is not None
+                and target != ctx.state.flow
+                and target in self.flows
+                and ctx.state.flow != self.menu_flow
+                and ctx.role in self.flows[target].roles
+            ):
+                return Meaning(kind="navigate", value=target)
+            option = answers.choose(options, text, step_key=f"{ctx.state.flow}.{step.name}")
+            if option is None and self._is_way_out_number(ctx, step, options, text):
+                return Meaning(kind="command", command="cancel")
+        if option is not None and option.as_text is not None:
+            # A value remembered from earlier: answered as if typed again.
+            text, option = option.as_text, None
+        # A shared contact only answers a step that asked for one.
+        contact = inc.contact_phone if step.request == "contact" else None
+        if option is None and inc.media is None and contact is None:
+            visible = [o for o in options if not o.hidden and o.as_text is None]
+            if visible and not step.free_text:
+                return Meaning(
+                    kind="invalid",
+                    invalid=Invalid(
+                        N_("Mohon pilih salah satu: tekan tombol atau ketik angka 1 sampai {n}."),
+                        n=len([o for o in options if not o.hidden]),
+                    ),
+                )
+            if text is None and inc.location is None:
+                return Meaning(
+                    kind="invalid", invalid=Invalid(N_("Mohon tulis jawaban Bapak/Ibu."))
+                )
+            if text is not None and len(text) > step.max_len:
+                return Meaning(
+                    kind="invalid",
+                    invalid=Invalid(
+                        N_(
+                            "Jawaban terlalu panjang ({got} huruf). Mohon singkat saja, paling banyak {max} huruf."
+                        ),
+                        got=len(text),
+                        max=step.max_len,
+                    ),
+                )
+        if option is not None and option.id.startswith("cmd:"):
+            return Meaning(kind="command", command=option.id[4:])
+        answer = Answer(
+            text=text,
+            option=option,
+            media=inc.media,
+            contact_phone=contact,
+            location=inc.location,
+        )
+        try:
+            value: Any = answer.value
+            if step.parse is not None:
+                value = await step.parse(ctx, answer)
+        except Invalid as bad:
+            return Meaning(kind="invalid", invalid=bad)
+        except Confirm as unsure:
+            return Meaning(kind="confirm", value=unsure.value, confirm=unsure)
+        except Choose as several:
+            return Meaning(kind="choose", choose=several)
+        except DomainError as err:
+            return Meaning(kind="invalid", invalid=_domain_invalid(err))
+        return Meaning(kind="value", value=value, option=option)
 
     async def _reask(self, ctx: Ctx, step: Step, bad: Invalid) -> list[Reply]:
         reason = ctx.t(bad.msgid, **bad.params)
         options = await self._options(ctx, step)
-        if options or step.request:
+        choices = self._render_choices(ctx, step, options)
+        if choices or step.request:
             return [
                 Reply(
                     text=reason,
-                    choices=tuple(o.render(ctx.t) for o in options),
+                    choices=choices,
                     request=step.request,
                     step_token=str(ctx.state.version),
                 )
@@ -924,9 +918,10 @@ def match_option(options: Sequence[Option], inc: Incoming, t: Translator) -> Opt
     raw = normalise(inc.text)
     if not raw:
         return None
+    numbered = [o for o in options if not o.hidden]
     if raw.isdigit():
         n = int(raw)
-        return options[n - 1] if 1 <= n <= len(options) else None
+        return numbered[n - 1] if 1 <= n <= len(numbered) else None
     for o in options:
         label = normalise(t(o.label) if o.translate else o.label)
         if raw == label or raw == normalise(o.label) or raw == normalise(o.id):
@@ -937,7 +932,7 @@ def match_option(options: Sequence[Option], inc: Incoming, t: Translator) -> Opt
     m = re.fullmatch(r"(?:no|nomor|pilih)?\s*(\d{1,2})", raw)
     if m:
         n = int(m.group(1))
-        return options[n - 1] if 1 <= n <= len(options) else None
+        return numbered[n - 1] if 1 <= n <= len(numbered) else None
     return None
 
 

@@ -153,6 +153,7 @@ HUMAN = Flow(
             parse=_parse,
             next=_next,
             max_len=MAX_MESSAGE,
+            ask_before_leaving=True,
         ),
         Step(
             name="more",
@@ -163,6 +164,7 @@ HUMAN = Flow(
             parse=_more_parse,
             next=_more_next,
             max_len=MAX_MESSAGE,
+            ask_before_leaving=True,
         ),
     ),
 )

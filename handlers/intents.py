@@ -27,7 +27,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-__all__ = ["INTENTS", "IntentMatch", "classify"]
+__all__ = ["INTENTS", "IntentMatch", "classify", "rank"]
 
 INTENTS = (
     "greeting",
@@ -44,6 +44,9 @@ INTENTS = (
     "settings",
     "thanks",
     "claim",
+    "health_insurance",
+    "scam",
+    "hospital",
 )
 
 _SUFFIXES = ("nya", "ne", "ku", "mu", "lah", "kah", "e")
@@ -266,6 +269,21 @@ def _concepts(m: _Model, folded: str) -> dict[str, str]:
     return found
 
 
+def _scores(m: _Model, found: Mapping[str, str]) -> dict[str, float]:
+    scores: dict[str, float] = {}
+    for intent, weights in m.weights.items():
+        scores[intent] = sum(w for c, w in weights.items() if c in found)
+    for rule in m.rules:
+        if (
+            rule.all_of.issubset(found)
+            and (not rule.any_of or not rule.any_of.isdisjoint(found))
+            and rule.none_of.isdisjoint(found)
+        ):
+            for intent, add in rule.add.items():
+                scores[intent] = scores.get(intent, 0.0) + add
+    return scores
+
+
 def _decide(m: _Model, found: Mapping[str, str]) -> IntentMatch:
     scores: dict[str, float] = {}
     best_term: dict[str, tuple[float, str]] = {}
@@ -307,3 +325,15 @@ def classify(text: str) -> IntentMatch:
     except (ValueError, TypeError, KeyError, IndexError, re.error):
         # Routing is a convenience: a bad input must never break the conversation.
         return IntentMatch(intent=None, score=0.0, matched=None)
+
+
+def rank(text: str) -> list[tuple[str, float]]:
+    """Every intent with a positive score for ``text``, likeliest first (for suggestions)."""
+    m = _model()
+    try:
+        folded = _fold(str(text)[: m.max_chars])
+        scores = _scores(m, _concepts(m, folded))
+    except (ValueError, TypeError, KeyError, IndexError, re.error):
+        return []
+    ranked = [(i, s) for i, s in scores.items() if s > 0]
+    return sorted(ranked, key=lambda p: (-p[1], m.order.get(p[0], len(m.order))))

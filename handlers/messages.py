@@ -33,6 +33,9 @@ DOMAIN_MESSAGES: dict[str, str] = {
     "date.unreadable": N_("Tanggal itu belum bisa kami baca. Contoh: 15-05-1978."),
     "date.impossible": N_("Tanggal itu tidak ada di kalender. Mohon cek lagi. Contoh: 15-05-1978."),
     "date.in_future": N_("Tanggal itu belum terjadi. Mohon cek lagi."),
+    "date.vague": N_(
+        "Mohon tulis tanggalnya, misalnya 3-11-2026. Jika lupa tanggal persisnya, tulis kira-kira."
+    ),
     "date.too_old": N_("Tanggal itu terlalu lama. Mohon cek lagi tahunnya."),
     "date.no_year": N_("Mohon tulis tanggal lengkap dengan tahunnya. Contoh: 15-05-1978."),
     "limit.claims": N_(

@@ -369,6 +369,19 @@ RENDERERS: dict[str, Renderer] = {
     "admin.ticket": lambda t, p: t(
         N_("Pertanyaan {ticket} belum punya pendamping desa. Mohon dijawab."), ticket=p["ticket"]
     ),
+    "admin.scam": lambda t, p: t(
+        N_("Laporan penipuan atas nama program: tiket {ticket}. Mohon ditindaklanjuti."),
+        ticket=p["ticket"],
+    ),
+    "admin.reregister": lambda t, p: t(
+        N_(
+            "Pendamping {facilitator} minta {name} (NIK {nik}), yang tercatat tidak aktif, "
+            "didaftarkan lagi."
+        ),
+        facilitator=p["facilitator"],
+        name=p["name"],
+        nik=p["nik"],
+    ),
     "ticket.reply": lambda t, p: (
         t(N_("Balasan petugas untuk pertanyaan {ticket}:"), ticket=p["ticket"])
         + "\n"

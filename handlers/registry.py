@@ -26,6 +26,7 @@ FLOW_MODULES = (
     "handlers.docs",
     "handlers.my_claims",
     "handlers.handover",
+    "handlers.assist",
     "handlers.facilitator",
 )
 
@@ -50,10 +51,7 @@ def build_engine(
     db: Database, *, clock: Callable[[], datetime], track_replies: bool = False
 ) -> Engine:
     """The engine with every flow and hook (``track_replies`` for channels that confirm sends)."""
-    from handlers import menu
-
     engine = Engine(db, all_flows(), clock=clock, track_replies=track_replies)
-    engine.intent_router = menu.intent_router  # type: ignore[attr-defined]
     from handlers import link
 
     # First: an expired link (recycled number) is dropped before any flow can read it.

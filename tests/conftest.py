@@ -126,6 +126,10 @@ class ChatDriver:
                 return [(c.id, c.label) for c in r.choices]
         return []
 
+    def labels(self) -> list[str]:
+        """Every button label of the last turn (the menu and any message above it)."""
+        return [c.label for r in self.replies for c in r.choices]
+
     def token(self) -> str | None:
         for r in reversed(self.replies):
             if r.step_token is not None:
@@ -133,7 +137,8 @@ class ChatDriver:
         return None
 
     async def tap(self, label: str) -> list[Reply]:
-        """Press the button whose label starts with ``label`` (case-insensitive)."""
+        """Press the button whose label starts with ``label`` (case-insensitive), on any message
+        of the last turn (the last one first)."""
         for r in reversed(self.replies):
             for c in r.choices:
                 if c.label.lower().startswith(label.lower()) or c.id == label:
@@ -147,8 +152,6 @@ class ChatDriver:
                             step_token=r.step_token,
                         )
                     )
-            if r.choices:
-                break
         raise AssertionError(f"no button {label!r} in {self.choices()}\n" + self.dump())
 
     async def press(self, choice_id: str, token: str | None) -> list[Reply]:

@@ -68,6 +68,8 @@ async def _end_revoked_access(ctx: Ctx) -> list[Reply] | None:
     ended = False
     if chat.facilitator_id is not None:
         found = await services.active_facilitator(ctx.tx, chat.facilitator_id, chat.id)
+        # The desk's screens read the same facilitator again: once per message is enough.
+        ctx.memo[("facilitator", chat.facilitator_id, chat.id)] = found
         ended = found is None
     elif chat.active_role == "facilitator":
         ended = True

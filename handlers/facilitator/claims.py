@@ -6,28 +6,25 @@ from handlers.common import masked
 from handlers.engine import Ctx, End, Flow, Goto, Invalid, Option, Outcome, Step
 from handlers.facilitator.common import (
     BACK,
-    LIST_PAGE,
     MENU,
-    NEXT_PAGE,
     ROLES,
     audit,
     current_facilitator,
     no_access,
-    page_of,
-    paging,
-    short,
 )
 from handlers.i18n import N_
+from handlers.widgets import PagedList, Row
 from lingkaran_core import services
 from lingkaran_core.errors import NotAuthorised, NotFound
 from lingkaran_core.storage.repos import Claim, received_kinds
 
 
 async def _scoped_claims(ctx: Ctx) -> list[tuple[Claim, list[str]]]:
-    f = await current_facilitator(ctx)
-    if f is None:
-        return []
-    return await services.claims_for_facilitator(ctx.tx, f)
+    async def load() -> list[tuple[Claim, list[str]]]:
+        f = await current_facilitator(ctx)
+        return [] if f is None else await services.claims_for_facilitator(ctx.tx, f)
+
+    return await ctx.cached("claims", load)
 
 
 async def _scoped_claim(ctx: Ctx, ref: object) -> Claim | None:
@@ -52,47 +49,47 @@ async def _claims_start(ctx: Ctx) -> Outcome | None:
     return None
 
 
-async def _claims_prompt(ctx: Ctx) -> str:
-    items = await _scoped_claims(ctx)
-    lacking = sum(1 for _, m in items if m)
-    return ctx.t(
-        N_("Laporan yang masih berjalan: {n} ({k} kurang dokumen). Pilih satu:"),
-        n=len(items),
-        k=lacking,
-    )
-
-
-async def _claims_choices(ctx: Ctx) -> list[Option]:
+async def _claim_rows(ctx: Ctx) -> list[Row]:
     from handlers.my_claims import type_words
 
-    items = await _scoped_claims(ctx)
-    shown, more = page_of(items, int(ctx.data.get("page", 0)), LIST_PAGE)
-    options: list[Option] = []
-    for claim, missing in shown:
+    rows = []
+    for claim, missing in await _scoped_claims(ctx):
         who = claim.subject_name or "-"
         extra = (
             ctx.t(N_("kurang {n} dokumen"), n=len(missing))
             if missing
             else ctx.t(N_("dokumen lengkap"))
         )
-        options.append(
-            Option(
-                id=f"c:{claim.ref}",
+        facts = f"{type_words(ctx, claim)}, {who}, {extra}"
+        rows.append(
+            Row(
+                id=claim.ref,
                 label=claim.ref,
-                description=short(f"{type_words(ctx, claim)}, {who}, {extra}", 72),
-                translate=False,
+                line=f"{claim.ref}: {facts}",
+                description=facts,
+                search=f"{who} {claim.subject_nik or ''} {claim.ref}",
             )
         )
-    if more:
-        options.append(NEXT_PAGE)
-    options.append(MENU)
-    return options
+    return rows
+
+
+async def _claims_heading(ctx: Ctx, n: int) -> str:
+    lacking = sum(1 for _, missing in await _scoped_claims(ctx) if missing)
+    return ctx.t(N_("Laporan yang masih berjalan: {n} ({k} kurang dokumen)."), n=n, k=lacking)
+
+
+CLAIMS = PagedList(
+    prefix="c:", name="claims", load=_claim_rows, heading=_claims_heading, size=6, extra=(MENU,)
+)
 
 
 async def _claims_next(ctx: Ctx, value: str) -> Outcome:
-    if (paged := paging(ctx, value)) is not None:
-        return paged
-    claim = await _scoped_claim(ctx, value.removeprefix("c:"))
+    picked = await CLAIMS.pick(ctx, value)
+    if picked.outcome is not None:
+        return picked.outcome
+    if picked.other == "menu":
+        return End()
+    claim = await _scoped_claim(ctx, picked.row)
     if claim is None:
         raise Invalid(N_("Laporan itu tidak ada di wilayah Bapak/Ibu."))
     ctx.data["ref"] = claim.ref
@@ -158,7 +155,14 @@ FAC_CLAIMS = Flow(
     roles=ROLES,
     on_start=_claims_start,
     steps=(
-        Step(name="claims", prompt=_claims_prompt, choices=_claims_choices, next=_claims_next),
+        Step(
+            name="claims",
+            prompt=CLAIMS.prompt,
+            choices=CLAIMS.choices,
+            free_text=True,
+            next=_claims_next,
+            max_len=80,
+        ),
         Step(name="claim", prompt=_claim_prompt, choices=_claim_choices, next=_claim_next),
     ),
 )

@@ -15,6 +15,7 @@ from typing import Any
 from handlers.common import place_of, worker_coverage
 from handlers.engine import Ctx, End, Option, Outcome, Stay
 from handlers.i18n import N_, TZ
+from handlers.widgets import Row
 from lingkaran_core import services
 from lingkaran_core.coverage import CoverageStatus
 from lingkaran_core.regions import load_regions
@@ -57,10 +58,19 @@ STATUS_LABELS: dict[str, str] = {
 
 
 async def current_facilitator(ctx: Ctx) -> Facilitator | None:
-    """The chat's facilitator, only while the facilitator menu is active, bound and unrevoked."""
+    """The chat's facilitator, only while the facilitator menu is active, bound and unrevoked.
+
+    Read once per message (every screen asks for it several times while rendering).
+    """
     if ctx.role != "facilitator" or ctx.chat.facilitator_id is None:
         return None
-    return await services.active_facilitator(ctx.tx, ctx.chat.facilitator_id, ctx.chat.id)
+    key = ("facilitator", ctx.chat.facilitator_id, ctx.chat.id)
+    if key not in ctx.memo:
+        ctx.memo[key] = await services.active_facilitator(
+            ctx.tx, ctx.chat.facilitator_id, ctx.chat.id
+        )
+    found: Facilitator | None = ctx.memo[key]
+    return found
 
 
 async def covers(ctx: Ctx, desa_code: str | None) -> bool:
@@ -146,6 +156,26 @@ async def no_access(ctx: Ctx) -> Outcome:
     """End a desk flow for a chat that is not (or no longer) an active facilitator."""
     logger.warning("facilitator flow refused", extra={"chat_id": ctx.chat.id})
     return End((ctx.t(NO_ACCESS),))
+
+
+def worker_row(ctx: Ctx, worker: Worker, *, place: bool = False) -> Row:
+    """A worker as a list row that tells namesakes apart: birth year, NIK end, contribution."""
+    t = ctx.t
+    facts = [t(N_("lahir {year}"), year=worker.birth_date.year), f"NIK …{worker.nik[-4:]}"]
+    if place:
+        desa, _ = place_of(worker.desa_code)
+        facts.append(desa)
+    if worker.paid_through is not None:
+        facts.append(t(N_("iuran s.d. {month}"), month=t.month(worker.paid_through)))
+    else:
+        facts.append(t(STATUS_LABELS[worker_status_key(ctx, worker)]))
+    return Row(
+        id=str(worker.id),
+        label=worker.name,
+        line=f"{worker.name}, " + ", ".join(facts),
+        description=", ".join(facts),
+        search=f"{worker.name} {worker.nik}",
+    )
 
 
 def worker_status_key(ctx: Ctx, worker: Worker) -> str:

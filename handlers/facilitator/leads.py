@@ -9,19 +9,15 @@ from handlers.common import place_of, sector_label, sector_options
 from handlers.engine import Ctx, End, Flow, Goto, Invalid, Next, Option, Outcome, Step
 from handlers.facilitator.common import (
     BACK,
-    LIST_PAGE,
     MENU,
-    NEXT_PAGE,
     ROLES,
     as_id,
     audit,
     current_facilitator,
     no_access,
-    page_of,
-    paging,
-    short,
 )
 from handlers.i18n import N_, TZ
+from handlers.widgets import PagedList, Row
 from lingkaran_core import services
 from lingkaran_core.errors import NotAuthorised, NotFound
 from lingkaran_core.services import Lead
@@ -38,10 +34,11 @@ GONE = N_("Calon peserta itu tidak ada di wilayah Bapak/Ibu.")
 
 
 async def _scoped_leads(ctx: Ctx) -> list[Lead]:
-    f = await current_facilitator(ctx)
-    if f is None:
-        return []
-    return await services.leads_for_facilitator(ctx.tx, f)
+    async def load() -> list[Lead]:
+        f = await current_facilitator(ctx)
+        return [] if f is None else await services.leads_for_facilitator(ctx.tx, f)
+
+    return await ctx.cached("leads", load)
 
 
 async def _scoped_lead(ctx: Ctx, lead_id: object) -> Lead | None:
@@ -49,6 +46,9 @@ async def _scoped_lead(ctx: Ctx, lead_id: object) -> Lead | None:
     lid = as_id(lead_id)
     if f is None or lid is None:
         return None
+    listed = next((lead for lead in await _scoped_leads(ctx) if lead.id == lid), None)
+    if listed is not None:
+        return listed  # already read for this render, within the scope
     try:
         return await services.lead_for_facilitator(ctx.tx, f, lid)
     except (NotFound, NotAuthorised):
@@ -69,39 +69,44 @@ async def _leads_start(ctx: Ctx) -> Outcome | None:
     return None
 
 
-async def _leads_prompt(ctx: Ctx) -> str:
-    n = len(await _scoped_leads(ctx))
-    return ctx.t(N_("Calon peserta yang menunggu: {n}. Pilih satu:"), n=n)
-
-
-async def _leads_choices(ctx: Ctx) -> list[Option]:
-    leads = await _scoped_leads(ctx)
-    shown, more = page_of(leads, int(ctx.data.get("page", 0)), LIST_PAGE)
-    options: list[Option] = []
-    for lead in shown:
+async def _lead_rows(ctx: Ctx) -> list[Row]:
+    rows = []
+    for lead in await _scoped_leads(ctx):
         desa, _ = place_of(lead.desa_code)
-        options.append(
-            Option(
-                id=f"l:{lead.id}",
-                label=short(_lead_title(ctx, lead), 20),
-                description=short(
-                    f"{sector_label(ctx, lead.answers.get('sector'))}, {desa}, "
-                    f"{ctx.t(LEAD_STATUS[lead.status])}",
-                    72,
-                ),
-                translate=False,
+        facts = (
+            f"{ctx.t(N_('umur {age}'), age=lead.answers.get('age', '-'))}, "
+            f"{sector_label(ctx, lead.answers.get('sector')).lower()}, {desa}, "
+            f"{ctx.t(LEAD_STATUS[lead.status])}"
+        )
+        rows.append(
+            Row(
+                id=str(lead.id),
+                label=_lead_title(ctx, lead),
+                line=f"{_lead_title(ctx, lead)}: {facts}",
+                description=facts,
+                search=f"{_lead_title(ctx, lead)} {lead.phone or ''}",
             )
         )
-    if more:
-        options.append(NEXT_PAGE)
-    options.append(MENU)
-    return options
+    return rows
+
+
+LEADS = PagedList(
+    prefix="l:",
+    name="leads",
+    load=_lead_rows,
+    heading=lambda ctx, n: ctx.t(N_("Calon peserta yang menunggu: {n}."), n=n),
+    size=8,
+    extra=(MENU,),
+)
 
 
 async def _leads_next(ctx: Ctx, value: str) -> Outcome:
-    if (paged := paging(ctx, value)) is not None:
-        return paged
-    lead = await _scoped_lead(ctx, value.removeprefix("l:"))
+    picked = await LEADS.pick(ctx, value)
+    if picked.outcome is not None:
+        return picked.outcome
+    if picked.other == "menu":
+        return End()
+    lead = await _scoped_lead(ctx, picked.row)
     if lead is None:
         raise Invalid(GONE)
     ctx.data["lead_id"] = lead.id
@@ -189,9 +194,10 @@ async def _close_reason_next(ctx: Ctx, value: str) -> Outcome:
         await audit(ctx, "lead.refused", "lead", lid)
         return End((ctx.t(GONE),))
     done = ctx.t(N_("Calon peserta ditutup."))
+    ctx.memo.clear()  # the list changed
     if not await _scoped_leads(ctx):
         return End((done,))
-    ctx.data["page"] = 0
+    LEADS.reset(ctx)
     return Next("leads", (done,))
 
 
@@ -200,7 +206,14 @@ FAC_LEADS = Flow(
     roles=ROLES,
     on_start=_leads_start,
     steps=(
-        Step(name="leads", prompt=_leads_prompt, choices=_leads_choices, next=_leads_next),
+        Step(
+            name="leads",
+            prompt=LEADS.prompt,
+            choices=LEADS.choices,
+            free_text=True,
+            next=_leads_next,
+            max_len=80,
+        ),
         Step(name="lead", prompt=_lead_prompt, choices=LEAD_ACTIONS, next=_lead_next),
         Step(
             name="close_reason",

@@ -19,6 +19,7 @@ from handlers.common import (
     parse_name,
     parse_phone,
     place_of,
+    read_nik,
     sector_label,
     sector_options,
 )
@@ -118,7 +119,7 @@ async def _nik_prompt(ctx: Ctx) -> str:
 async def _nik_parse(ctx: Ctx, answer: Answer) -> str:
     if answer.option is not None:
         return answer.option.id
-    return parse_nik(answer.text or "", today=ctx.today).value
+    return read_nik(ctx, answer.text or "")
 
 
 async def _nik_next(ctx: Ctx, nik: str) -> Outcome:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from handlers.common import honorific, masked, place_of, sector_label
-from handlers.engine import Ctx, End, Flow, Option, Outcome, Step
+from handlers.common import sector_label
+from handlers.engine import Ctx, End, Flow, Goto, Invalid, Option, Outcome, Step
 from handlers.facilitator.common import (
     MENU,
-    NEXT_PAGE,
     NO_ACCESS,
     PAGE,
     ROLES,
@@ -14,27 +13,29 @@ from handlers.facilitator.common import (
     audit,
     current_facilitator,
     no_access,
-    page_of,
-    paging,
     scope_name,
+    worker_row,
     worker_status_key,
 )
 from handlers.i18n import N_
+from handlers.widgets import PagedList, Row
 from lingkaran_core import services
 from lingkaran_core.coverage import CoverageStatus
 from lingkaran_core.storage.repos import Worker
 
+LIST_HEADINGS = {
+    "arrears": N_("Iuran belum tercatat: {n} pekerja."),
+    "nophone": N_("Belum ada nomor HP: {n} pekerja."),
+    "all": N_("Semua pekerja: {n}."),
+}
+
 
 async def _scope_workers(ctx: Ctx) -> list[Worker]:
-    f = await current_facilitator(ctx)
-    if f is None:
-        return []
-    return await services.workers_for_facilitator(ctx.tx, f)
+    async def load() -> list[Worker]:
+        f = await current_facilitator(ctx)
+        return [] if f is None else await services.workers_for_facilitator(ctx.tx, f)
 
-
-def _worker_line(ctx: Ctx, i: int, worker: Worker) -> str:
-    desa, _ = place_of(worker.desa_code)
-    return f"{i}. {honorific(ctx, worker)} ({masked(worker.nik)}), {desa}"
+    return await ctx.cached("scope_workers", load)
 
 
 async def _summary_lists(ctx: Ctx) -> dict[str, list[Worker]]:
@@ -76,29 +77,39 @@ async def _summary_prompt(ctx: Ctx) -> str:
         by_sector[w.sector] = by_sector.get(w.sector, 0) + 1
         key = worker_status_key(ctx, w)
         by_status[key] = by_status.get(key, 0) + 1
-    lines.append(t(N_("Per pekerjaan:")))
-    lines += [
-        f"- {sector_label(ctx, s)}: {n}" for s, n in sorted(by_sector.items(), key=lambda i: -i[1])
-    ]
-    lines.append(t(N_("Perlindungan:")))
-    lines += [f"- {t(STATUS_LABELS[k])}: {n}" for k, n in by_status.items()]
-    for kind, heading in (
-        ("arrears", N_("Iuran belum tercatat: {n} pekerja.")),
-        ("nophone", N_("Belum ada nomor HP: {n} pekerja.")),
-    ):
-        listed = lists[kind]
-        lines.append(t(heading, n=len(listed)))
-        lines += [_worker_line(ctx, i, w) for i, w in enumerate(listed[:PAGE], 1)]
+    lines.append(
+        t(N_("Per pekerjaan:"))
+        + " "
+        + ", ".join(
+            f"{sector_label(ctx, s)} {n}" for s, n in sorted(by_sector.items(), key=lambda i: -i[1])
+        )
+        + "."
+    )
+    lines.append(
+        t(N_("Perlindungan:"))
+        + " "
+        + ", ".join(f"{t(STATUS_LABELS[k])} {n}" for k, n in by_status.items())
+        + "."
+    )
+    for kind in ("arrears", "nophone"):
+        lines.append(t(LIST_HEADINGS[kind], n=len(lists[kind])))
+    lines.append(t(N_("Pilih daftar untuk melihat dan membuka pekerjanya.")))
     return "\n".join(lines)
 
 
 async def _summary_choices(ctx: Ctx) -> list[Option]:
     lists = await _summary_lists(ctx)
     options: list[Option] = []
-    if len(lists["arrears"]) > PAGE:
-        options.append(Option(id="arrears", label=N_("Semua iuran blm ada")))
-    if len(lists["nophone"]) > PAGE:
-        options.append(Option(id="nophone", label=N_("Semua tanpa HP")))
+    if lists["arrears"]:
+        options.append(
+            Option(id="arrears", label=N_("Iuran blm tercatat"), count=len(lists["arrears"]))
+        )
+    if lists["nophone"]:
+        options.append(
+            Option(id="nophone", label=N_("Tanpa nomor HP"), count=len(lists["nophone"]))
+        )
+    if lists["all"]:
+        options.append(Option(id="all", label=N_("Semua pekerja"), count=len(lists["all"])))
     options.append(MENU)
     return options
 
@@ -107,37 +118,50 @@ async def _summary_next(ctx: Ctx, value: str) -> Outcome:
     if value == "menu":
         return End()
     ctx.data["list"] = value
-    ctx.data["page"] = 0
+    WORKERS.reset(ctx)
     return "list"
 
 
-async def _list_prompt(ctx: Ctx) -> str:
+async def _list_rows(ctx: Ctx) -> list[Row]:
+    f = await current_facilitator(ctx)
     kind = str(ctx.data.get("list", "arrears"))
     listed = (await _summary_lists(ctx)).get(kind, [])
-    page = int(ctx.data.get("page", 0))
-    shown, _ = page_of(listed, page, PAGE)
-    heading = (
-        N_("Iuran belum tercatat: {n} pekerja.")
-        if kind == "arrears"
-        else N_("Belum ada nomor HP: {n} pekerja.")
-    )
-    lines = [ctx.t(heading, n=len(listed))]
-    lines += [_worker_line(ctx, page * PAGE + i, w) for i, w in enumerate(shown, 1)]
-    return "\n".join(lines)
+    return [worker_row(ctx, w, place=f is not None and f.scope_kind != "desa") for w in listed]
 
 
-async def _list_choices(ctx: Ctx) -> list[Option]:
+def _list_heading(ctx: Ctx, n: int) -> str:
     kind = str(ctx.data.get("list", "arrears"))
-    listed = (await _summary_lists(ctx)).get(kind, [])
-    _, more = page_of(listed, int(ctx.data.get("page", 0)), PAGE)
-    options = [NEXT_PAGE] if more else []
-    return [*options, Option(id="summary", label=N_("Ringkasan")), MENU]
+    return ctx.t(LIST_HEADINGS.get(kind, LIST_HEADINGS["all"]), n=n)
+
+
+SUMMARY = Option(id="summary", label=N_("Ringkasan"), aliases=("ringkasan",))
+WORKERS = PagedList(
+    name="workers",
+    prefix="w:",
+    load=_list_rows,
+    heading=_list_heading,
+    size=PAGE,
+    extra=(SUMMARY, MENU),
+)
 
 
 async def _list_next(ctx: Ctx, value: str) -> Outcome:
-    if value == "summary":
+    picked = await WORKERS.pick(ctx, value)
+    if picked.outcome is not None:
+        return picked.outcome
+    if picked.other == "summary":
         return "summary"
-    return paging(ctx, value) or End()
+    if picked.other == "menu":
+        return End()
+    listed = [r.id for r in await WORKERS.rows(ctx)]
+    if picked.row not in listed:
+        raise Invalid(N_("Pekerja itu tidak ada di wilayah Bapak/Ibu."))
+    # The worker's card, with the list to come back to.
+    return Goto(
+        "fac_find",
+        step="detail",
+        data={"worker_id": int(picked.row or 0), "results": [int(i) for i in listed]},
+    )
 
 
 FAC_SUMMARY = Flow(
@@ -146,7 +170,14 @@ FAC_SUMMARY = Flow(
     on_start=_summary_start,
     steps=(
         Step(name="summary", prompt=_summary_prompt, choices=_summary_choices, next=_summary_next),
-        Step(name="list", prompt=_list_prompt, choices=_list_choices, next=_list_next),
+        Step(
+            name="list",
+            prompt=WORKERS.prompt,
+            choices=WORKERS.choices,
+            free_text=True,
+            next=_list_next,
+            max_len=80,
+        ),
     ),
 )
 

@@ -6,21 +6,18 @@ from handlers.common import CANCEL, masked
 from handlers.engine import Answer, Ctx, End, Flow, Invalid, Next, Option, Outcome, Step
 from handlers.facilitator.common import (
     BACK,
-    LIST_PAGE,
     MAX_MESSAGE,
     MENU,
-    NEXT_PAGE,
     ROLES,
     ago,
     as_id,
     audit,
     current_facilitator,
     no_access,
-    page_of,
-    paging,
     short,
 )
 from handlers.i18n import N_
+from handlers.widgets import PagedList, Row
 from lingkaran_core import services
 from lingkaran_core.errors import Conflict, NotAuthorised, NotFound
 from lingkaran_core.services import Ticket
@@ -34,10 +31,11 @@ GONE = N_("Tiket itu tidak ada di wilayah Bapak/Ibu.")
 
 
 async def _scoped_tickets(ctx: Ctx) -> list[Ticket]:
-    f = await current_facilitator(ctx)
-    if f is None:
-        return []
-    return await services.tickets_for_facilitator(ctx.tx, f)
+    async def load() -> list[Ticket]:
+        f = await current_facilitator(ctx)
+        return [] if f is None else await services.tickets_for_facilitator(ctx.tx, f)
+
+    return await ctx.cached("tickets", load)
 
 
 async def _scoped_ticket(ctx: Ctx, ticket_id: object) -> Ticket | None:
@@ -69,37 +67,41 @@ async def _tickets_start(ctx: Ctx) -> Outcome | None:
     return None
 
 
-async def _tickets_prompt(ctx: Ctx) -> str:
-    n = len(await _scoped_tickets(ctx))
-    return ctx.t(N_("Tiket terbuka: {n}. Pilih satu:"), n=n)
-
-
-async def _tickets_choices(ctx: Ctx) -> list[Option]:
-    tickets = await _scoped_tickets(ctx)
-    shown, more = page_of(tickets, int(ctx.data.get("page", 0)), LIST_PAGE)
-    options: list[Option] = []
-    for tk in shown:
+async def _ticket_rows(ctx: Ctx) -> list[Row]:
+    rows = []
+    for tk in await _scoped_tickets(ctx):
         state = ctx.t(N_("menunggu jawaban")) if tk.status == "open" else ctx.t(N_("sudah dibalas"))
-        options.append(
-            Option(
-                id=f"t:{tk.id}",
-                label=services.ticket_ref(tk.id),
-                description=short(
-                    f"{tk.worker_name or '-'}, {ago(ctx, tk.created_at)}, {state}", 72
-                ),
-                translate=False,
+        ref = services.ticket_ref(tk.id)
+        facts = f"{tk.worker_name or tk.display_name or '-'}, {ago(ctx, tk.created_at)}, {state}"
+        rows.append(
+            Row(
+                id=str(tk.id),
+                label=ref,
+                line=f"{ref}: {facts}",
+                description=facts,
+                search=f"{tk.worker_name or ''} {tk.display_name or ''} {tk.worker_nik or ''}",
             )
         )
-    if more:
-        options.append(NEXT_PAGE)
-    options.append(MENU)
-    return options
+    return rows
+
+
+TICKETS = PagedList(
+    prefix="t:",
+    name="tickets",
+    load=_ticket_rows,
+    heading=lambda ctx, n: ctx.t(N_("Tiket terbuka: {n}."), n=n),
+    size=8,
+    extra=(MENU,),
+)
 
 
 async def _tickets_next(ctx: Ctx, value: str) -> Outcome:
-    if (paged := paging(ctx, value)) is not None:
-        return paged
-    ticket = await _scoped_ticket(ctx, value.removeprefix("t:"))
+    picked = await TICKETS.pick(ctx, value)
+    if picked.outcome is not None:
+        return picked.outcome
+    if picked.other == "menu":
+        return End()
+    ticket = await _scoped_ticket(ctx, picked.row)
     if ticket is None:
         raise Invalid(GONE)
     ctx.data["ticket_id"] = ticket.id
@@ -152,7 +154,7 @@ async def _ticket_next(ctx: Ctx, value: str) -> Outcome:
 async def _back_to_tickets(ctx: Ctx, *messages: str) -> Outcome:
     if not await _scoped_tickets(ctx):
         return End((*messages, ctx.t(N_("Tidak ada tiket terbuka lagi."))))
-    ctx.data["page"] = 0
+    TICKETS.reset(ctx)
     return Next("tickets", messages)
 
 
@@ -225,7 +227,14 @@ FAC_TICKETS = Flow(
     roles=ROLES,
     on_start=_tickets_start,
     steps=(
-        Step(name="tickets", prompt=_tickets_prompt, choices=_tickets_choices, next=_tickets_next),
+        Step(
+            name="tickets",
+            prompt=TICKETS.prompt,
+            choices=TICKETS.choices,
+            free_text=True,
+            next=_tickets_next,
+            max_len=80,
+        ),
         Step(name="ticket", prompt=_ticket_prompt, choices=TICKET_ACTIONS, next=_ticket_next),
         Step(
             name="reply",

@@ -112,13 +112,14 @@ from lingkaran_core.services.notify import (
     enqueue,
     enqueue_to_chat,
 )
-from lingkaran_core.services.registrations import NewWorker, register_worker
+from lingkaran_core.services.registrations import NewWorker, register_worker, request_reregistration
 from lingkaran_core.services.tickets import (
     Ticket,
     add_working_days,
     answered_ticket_of_chat,
     close_ticket,
     escalate_tickets,
+    keep_voice_note,
     open_ticket,
     open_ticket_of_chat,
     reply_to_ticket,
@@ -132,6 +133,7 @@ from lingkaran_core.services.workers import (
     worker_for_facilitator,
     worker_for_facilitator_by_nik,
     workers_for_facilitator,
+    workers_for_facilitator_by_ids,
 )
 
 __all__ = [
@@ -187,6 +189,7 @@ __all__ = [
     "in_scope",
     "issue_desk_code",
     "jkk_stage",
+    "keep_voice_note",
     "kk_counts_for",
     "lead_for_facilitator",
     "leads_for_facilitator",
@@ -213,6 +216,7 @@ __all__ = [
     "refresh_link",
     "register_worker",
     "reply_to_ticket",
+    "request_reregistration",
     "same_event_claims",
     "search_names",
     "send_phone_code",
@@ -230,4 +234,5 @@ __all__ = [
     "worker_for_facilitator",
     "worker_for_facilitator_by_nik",
     "workers_for_facilitator",
+    "workers_for_facilitator_by_ids",
 ]

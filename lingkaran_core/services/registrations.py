@@ -6,9 +6,10 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from lingkaran_core.errors import Conflict
+from lingkaran_core.errors import Conflict, NotFound
+from lingkaran_core.identity import mask_nik
 from lingkaran_core.services.facilitators import Facilitator, check_scope, in_scope
-from lingkaran_core.services.notify import audit
+from lingkaran_core.services.notify import alert_admin, audit
 from lingkaran_core.storage import leads_repo, workers_repo
 from lingkaran_core.storage.db import Tx
 from lingkaran_core.storage.repos import Worker, worker_by_id, worker_by_nik
@@ -96,4 +97,36 @@ async def register_worker(
     worker = await worker_by_id(tx, worker_id)
     assert worker is not None
     logger.info("worker registered", extra={"worker_id": worker_id, "facilitator_id": actor.id})
+    return worker
+
+
+async def request_reregistration(
+    tx: Tx, actor: Facilitator, worker_id: int, *, now: datetime, channel: str | None = None
+) -> Worker:
+    """A facilitator asks the OPD to enrol a non-active worker of their scope again.
+
+    The roster record stays as it is (the OPD decides and re-imports); the request is audited
+    and put on the OPD's queue once a day per worker.
+    """
+    worker = await worker_by_id(tx, worker_id)
+    if worker is None:
+        raise NotFound("worker.not_found")
+    check_scope(actor, worker.desa_code, target="worker")
+    await audit(
+        tx,
+        now=now,
+        actor_kind="facilitator",
+        actor_id=actor.id,
+        action="worker.reregister_requested",
+        target_kind="worker",
+        target_id=worker.id,
+        channel=channel,
+    )
+    await alert_admin(
+        tx,
+        now=now,
+        msg_key="admin.reregister",
+        params={"name": worker.name, "nik": mask_nik(worker.nik), "facilitator": actor.name},
+        dedupe_key=f"reregister:{worker.id}:{now.date().isoformat()}",
+    )
     return worker

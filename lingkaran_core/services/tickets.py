@@ -6,12 +6,14 @@ CLI. A facilitator replies to and closes only the tickets of their own scope.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 from lingkaran_core.clock import WIB as _WIB
-from lingkaran_core.errors import Conflict, NotAuthorised, NotFound
+from lingkaran_core.errors import Conflict, DomainError, NotAuthorised, NotFound
 from lingkaran_core.services.facilitators import (
     Facilitator,
     check_scope,
@@ -35,6 +37,7 @@ __all__ = [
     "answered_ticket_of_chat",
     "close_ticket",
     "escalate_tickets",
+    "keep_voice_note",
     "open_ticket",
     "open_ticket_of_chat",
     "reply_to_ticket",
@@ -61,13 +64,15 @@ async def open_ticket(
     channel: str | None = None,
     reopen: bool = True,
     worker_id: int | None = None,
+    for_opd: bool = False,
 ) -> int:
     """Open a ticket for a person (the desa's facilitator, or the admin queue).
 
     A message to a ticket staff already answered puts it back in the queue (``reopen``), except
     a plain thank-you, which the caller passes with ``reopen=False``. ``worker_id`` names the
     household member the ticket is about (the chat must be linked to them; issue 22); a chat's
-    open ticket about someone else is left alone and a new one opened.
+    open ticket about someone else is left alone and a new one opened. ``for_opd`` also puts it
+    on the OPD's admin queue whoever else is told (a scam in the programme's name).
     """
     named = worker_id is not None
     if worker_id is None:
@@ -101,11 +106,11 @@ async def open_ticket(
             dedupe_key=f"ticket-new:{ticket_id}:{now.isoformat()}:{fchat}",
             priority=3,
         )
-    if not targets:
+    if not targets or for_opd:
         await alert_admin(
             tx,
             now=now,
-            msg_key="admin.ticket",
+            msg_key="admin.scam" if topic == "scam" else "admin.ticket",
             params={"ticket": ticket_ref(ticket_id)},
             dedupe_key=f"ticket-admin:{ticket_id}:{now.isoformat()}",
         )
@@ -120,6 +125,36 @@ async def open_ticket(
         channel=channel,
     )
     return ticket_id
+
+
+_VOICE_EXT = {"audio/ogg": ".ogg", "audio/opus": ".ogg", "audio/mpeg": ".mp3", "audio/mp4": ".m4a"}
+MAX_VOICE_BYTES = 16 * 1024 * 1024
+
+
+async def keep_voice_note(
+    tx: Tx,
+    *,
+    chat_id: int,
+    data: bytes,
+    mime: str,
+    files_dir: Path,
+    now: datetime,
+    channel: str | None = None,
+) -> int:
+    """Keep a voice note on the chat's ticket for a person to listen to (the bot cannot)."""
+    if len(data) > MAX_VOICE_BYTES:
+        raise DomainError("voice.too_large", max_mb=MAX_VOICE_BYTES // (1024 * 1024))
+    digest = hashlib.sha256(data).hexdigest()
+    folder = files_dir / "voice"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{digest}{_VOICE_EXT.get(mime.split(';')[0].strip(), '.audio')}"
+    if not path.exists():
+        tmp = path.with_suffix(".part")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    return await open_ticket(
+        tx, chat_id=chat_id, body=None, media=str(path), topic="voice", now=now, channel=channel
+    )
 
 
 async def open_ticket_of_chat(tx: Tx, chat_id: int) -> int | None:

@@ -56,3 +56,12 @@ async def workers_for_facilitator(tx: Tx, actor: Facilitator) -> list[Worker]:
     if actor.revoked:
         return []
     return await workers_repo.living_in_scope(tx, actor.scope)
+
+
+async def workers_for_facilitator_by_ids(
+    tx: Tx, actor: Facilitator, ids: list[int]
+) -> list[Worker]:
+    """The workers of ``ids`` within the actor's scope (others are left out), in that order."""
+    if actor.revoked:
+        return []
+    return await workers_repo.in_scope_by_ids(tx, actor.scope, ids)

@@ -65,6 +65,19 @@ async def living_in_scope(tx: Tx, scope: Scope) -> list[Worker]:
     return [worker_from_row(r) for r in rows]
 
 
+async def in_scope_by_ids(tx: Tx, scope: Scope, ids: list[int]) -> list[Worker]:
+    """The workers of ``ids`` that belong to a scope, in the order of ``ids`` (one query)."""
+    if not ids:
+        return []
+    clause, params = scope_sql(scope, "desa_code")
+    rows = await tx.all(
+        f"SELECT {WORKER_COLS} FROM workers WHERE id IN ({','.join('?' * len(ids))}) AND {clause}",
+        (*ids, *params),
+    )
+    found = {w.id: w for w in (worker_from_row(r) for r in rows)}
+    return [found[i] for i in ids if i in found]
+
+
 async def desa_of(tx: Tx, worker_id: int) -> str | None:
     """A worker's desa code."""
     found = await tx.scalar("SELECT desa_code FROM workers WHERE id = ?", (worker_id,))

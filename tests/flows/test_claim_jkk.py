@@ -409,7 +409,7 @@ async def test_cancel_at_any_step_stores_nothing(chat: ChatDriver, db: Database,
     chat.expect(PATH[i][1])
     await chat.send("batal")
     chat.expect("Baik, dibatalkan. Tidak ada yang dikirim.", "Menu utama")
-    assert "Lanjutkan laporan" not in [lbl for _, lbl in chat.choices()]
+    assert "Lanjutkan laporan" not in chat.labels()
     assert await claims(db) == []
     assert await count(db, "SELECT COUNT(*) FROM outbox") == 0
 
@@ -443,7 +443,7 @@ async def test_back_at_the_first_question_returns_to_the_menu(chat: ChatDriver) 
     await answer(chat, 0)
     await chat.send("kembali")
     chat.expect("Menu utama")
-    assert "Lanjutkan laporan" not in [lbl for _, lbl in chat.choices()]
+    assert "Lanjutkan laporan" not in chat.labels()
 
 
 async def test_help_explains_and_asks_the_same_question(chat: ChatDriver) -> None:
@@ -509,7 +509,9 @@ async def test_menu_mid_report_keeps_a_draft_to_continue(chat: ChatDriver, db: D
     await answer(chat, STEP["traffic"])
     await chat.send("menu")
     chat.expect("Menu utama")
-    assert chat.choices()[0][1] == "Lanjutkan laporan"
+    # Offered above the menu in a message of its own: the menu's numbers do not move.
+    assert chat.choices()[0][1] == "Cek kepesertaan"
+    assert "Lanjutkan laporan" in chat.labels()
     await chat.tap("Lanjutkan laporan")
     chat.expect("Apakah ini kecelakaan lalu lintas")
     for typed, _ in PATH[STEP["traffic"] : STEP["confirm"]]:
@@ -521,7 +523,7 @@ async def test_menu_mid_report_keeps_a_draft_to_continue(chat: ChatDriver, db: D
     await chat.tap("Kirim")
     assert len(await claims(db)) == 1
     await chat.send("menu")
-    assert "Lanjutkan laporan" not in [lbl for _, lbl in chat.choices()]
+    assert "Lanjutkan laporan" not in chat.labels()
 
 
 async def test_idle_report_restarts_at_the_menu_with_the_draft_offered(
@@ -536,7 +538,9 @@ async def test_idle_report_restarts_at_the_menu_with_the_draft_offered(
         "Menu utama",
     )
     chat.expect_not("kecelakaan lalu lintas")  # the late message is not taken as the answer
-    assert chat.choices()[0][1] == "Lanjutkan laporan"
+    # Offered above the menu in a message of its own: the menu's numbers do not move.
+    assert chat.choices()[0][1] == "Cek kepesertaan"
+    assert "Lanjutkan laporan" in chat.labels()
     await chat.tap("Lanjutkan laporan")
     chat.expect("Di mana kejadiannya?")
     for typed, _ in PATH[STEP["place"] : STEP["confirm"]]:
@@ -555,7 +559,7 @@ async def test_back_after_continuing_an_idle_draft_asks_the_previous_question(
     chat.expect("Kira-kira jam berapa?")
     await chat.send("batal")
     chat.expect("dibatalkan")
-    assert "Lanjutkan laporan" not in [lbl for _, lbl in chat.choices()]
+    assert "Lanjutkan laporan" not in chat.labels()
 
 
 async def test_a_report_idle_for_less_than_a_day_continues(
@@ -573,18 +577,20 @@ async def test_cancel_after_continuing_discards_the_draft(chat: ChatDriver, db: 
     await chat.tap("Lanjutkan laporan")
     await chat.send("batal")
     chat.expect("dibatalkan", "Menu utama")
-    assert "Lanjutkan laporan" not in [lbl for _, lbl in chat.choices()]
+    assert "Lanjutkan laporan" not in chat.labels()
     await chat.send("menu")
-    assert "Lanjutkan laporan" not in [lbl for _, lbl in chat.choices()]
+    assert "Lanjutkan laporan" not in chat.labels()
     assert await claims(db) == []
 
 
 async def test_cancel_at_the_menu_discards_the_offered_draft(chat: ChatDriver) -> None:
     await answer(chat, STEP["traffic"])
     await chat.send("menu")
-    assert chat.choices()[0][1] == "Lanjutkan laporan"
+    # Offered above the menu in a message of its own: the menu's numbers do not move.
+    assert chat.choices()[0][1] == "Cek kepesertaan"
+    assert "Lanjutkan laporan" in chat.labels()
     await chat.send("batal")
-    assert "Lanjutkan laporan" not in [lbl for _, lbl in chat.choices()]
+    assert "Lanjutkan laporan" not in chat.labels()
 
 
 async def test_back_after_continuing_a_draft_asks_the_previous_question(

@@ -386,13 +386,13 @@ async def test_find_by_nik_and_by_fuzzy_name_within_the_scope(
     await fac.send("x")
     fac.expect("Mohon ketik NIK (16 angka) atau nama pekerja.")
     await fac.send("sutrisno")
-    fac.expect("Ditemukan 6 pekerja (halaman 1 dari 2)")
+    fac.expect("Ditemukan 6 pekerja.", "Halaman 1 dari 2")
     labels = [label for _, label in fac.choices()]
     assert "Sutrisno" in labels
     assert not any("Puger" in label for label in labels)
     assert "3509********0077" not in str(fac.replies)
     await fac.tap("Berikutnya")
-    fac.expect("halaman 2 dari 2")
+    fac.expect("Halaman 2 dari 2")
     assert len([c for c in fac.choices() if c[0].startswith("w:")]) == 1
     await fac.tap("Cari lagi")
     await fac.send("3509081203800077")
@@ -403,7 +403,7 @@ async def test_find_by_nik_and_by_fuzzy_name_within_the_scope(
         "Desa Sukoreno, Kec. Kalisat",
         "Buruh tani / tembakau",
         "HP: +62812****7890",
-        "DILINDUNGI sampai 31 Desember 2026",
+        "dilindungi (JKK dan JKM) sampai 31 Desember 2026",
         "LC-2026-000001 (kecelakaan kerja)",
     )
     assert "3509271505780001" not in fac.text
@@ -441,17 +441,23 @@ async def test_summary_counts_by_sector_and_coverage_with_arrears_and_no_phone_l
     await fac.tap("Ringkasan desa")
     fac.expect(
         "Ringkasan Desa Sukoreno, Kecamatan Kalisat (25 November 2026): 4 pekerja.",
-        "Buruh tani / tembakau: 3",
-        "Petani: 1",
-        "dilindungi: 2",
-        "iuran belum tercatat: 1",
-        "menunggu dicek Pemkab: 1",
+        "Buruh tani / tembakau 3",
+        "Petani 1",
+        "dilindungi 2",
+        "iuran belum tercatat 1",
+        "menunggu dicek Pemkab 1",
         "Iuran belum tercatat: 1 pekerja.",
-        "1. Bapak Kasim (3509********0003)",
         "Belum ada nomor HP: 2 pekerja.",
-        "Bapak Paimo",
-        "Ibu Suwarni",
     )
+    # The lists are one tap away; every row opens the worker by its number.
+    await fac.tap("Iuran blm tercatat")
+    fac.expect("1. Kasim, lahir 1978, NIK …0003, iuran s.d. September 2026")
+    await fac.tap("Ringkasan")
+    await fac.tap("Tanpa nomor HP")
+    fac.expect("Paimo", "Suwarni")
+    fac.expect_not("Darmaji")
+    await fac.send("1")
+    fac.expect("Bapak Paimo, NIK 3509********0002")
     fac.expect_not("Darmaji", "menunggak")
 
 

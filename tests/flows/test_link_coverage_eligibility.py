@@ -452,8 +452,7 @@ async def test_menu_mid_flow_leaves_it_without_a_draft(chat: ChatDriver) -> None
     await chat.send("47")
     await chat.send("menu")
     chat.expect("Menu utama")
-    labels = [lbl for _, lbl in chat.choices()]
-    assert "Lanjutkan laporan" not in labels
+    assert "Lanjutkan laporan" not in chat.labels()
 
 
 async def test_conversation_resumes_after_the_database_is_reopened(
