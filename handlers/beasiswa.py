@@ -31,6 +31,7 @@ from handlers.engine import (
     Next,
     Option,
     Outcome,
+    Reply,
     Step,
     reads,
 )
@@ -280,7 +281,7 @@ SCHOLARSHIP_BEFORE_SCHOOL = states(
 )
 
 
-async def _confirm_prompt(ctx: Ctx) -> str:
+async def _confirm_prompt(ctx: Ctx) -> str | list[Reply]:
     t = ctx.t
     d = ctx.data
     if d.get("level") == "none":
@@ -309,7 +310,7 @@ async def _confirm_prompt(ctx: Ctx) -> str:
         nik=d.get("nik"),
         event_date=date.fromisoformat(d["event_date"]),
     )
-    return text if warning is None else warning + "\n\n" + text
+    return text if warning is None else [Reply(text=warning), Reply(text=text)]
 
 
 async def _confirm_next(ctx: Ctx, value: str) -> Outcome:

@@ -317,7 +317,7 @@ def summary(ctx: Ctx) -> str:
     return "\n".join(lines)
 
 
-async def _confirm_prompt(ctx: Ctx) -> str:
+async def _confirm_prompt(ctx: Ctx) -> str | list[Reply]:
     ctx.data.pop("editing", None)
     text = summary(ctx)
     warning = await duplicate_warning(
@@ -327,7 +327,8 @@ async def _confirm_prompt(ctx: Ctx) -> str:
         nik=ctx.data.get("nik"),
         event_date=date.fromisoformat(ctx.data["date"]),
     )
-    return text if warning is None else warning + "\n\n" + text
+    # The warning is its own bubble: the summary above the buttons stays whole and short.
+    return text if warning is None else [Reply(text=warning), Reply(text=text)]
 
 
 async def _editable(ctx: Ctx) -> list[Option]:

@@ -40,7 +40,7 @@ from handlers.common import (
     read_nik,
 )
 from handlers.docs import doc_list
-from handlers.engine import Answer, Ctx, Flow, Goto, Invalid, Option, Outcome, Step
+from handlers.engine import Answer, Ctx, Flow, Goto, Invalid, Option, Outcome, Reply, Step
 from handlers.i18n import N_
 from handlers.sources import states
 from lingkaran_core import claims as claim_rules
@@ -257,7 +257,7 @@ async def _coverage_note(ctx: Ctx) -> str:
     )
 
 
-async def _confirm_prompt(ctx: Ctx) -> str:
+async def _confirm_prompt(ctx: Ctx) -> str | list[Reply]:
     ctx.data.pop("editing", None)
     t = ctx.t
     d = ctx.data
@@ -284,9 +284,8 @@ async def _confirm_prompt(ctx: Ctx) -> str:
         nik=d.get("nik"),
         event_date=date.fromisoformat(d["date"]),
     )
-    if warning is not None:
-        lines.insert(0, warning + "\n")
-    return "\n".join(lines)
+    text = "\n".join(lines)
+    return text if warning is None else [Reply(text=warning), Reply(text=text)]
 
 
 async def _confirm_next(ctx: Ctx, value: str) -> Outcome:

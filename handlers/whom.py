@@ -233,10 +233,13 @@ async def _prompt(ctx: Ctx) -> str:
 async def _choices(ctx: Ctx) -> list[Option]:
     out = options(ctx, await linked(ctx))
     out += [EXTRAS[e] for e in ctx.data.get("extras", ()) if e in EXTRAS]
+    out.append(Option(id="menu", label=N_("Menu utama"), aliases=("menu",)))  # a way out
     return out
 
 
 async def _next(ctx: Ctx, value: str) -> Outcome:
+    if value == "menu":
+        return End()
     then = str(ctx.data.get("then") or "menu")
     keep = dict(ctx.data.get("keep") or {})
     if value.startswith("w:"):

@@ -303,6 +303,8 @@ def _fast(text: str, *, today: date, allow_future: bool, require_year: bool = Fa
             allow_future=allow_future,
         )
     if m := _NUMERIC_DM.match(text):
+        if require_year:
+            raise InvalidDate("date.no_year")  # "15-05": a day and a month, no year
         return _no_year(int(m.group(3)), int(m.group(1)), today=today, allow_future=allow_future)
     if m := _SPELLED_DMY.match(text):
         month_text = m.group(2)

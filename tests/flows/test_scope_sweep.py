@@ -269,8 +269,8 @@ async def documents_forged_upload(d: Desk) -> str:
 
 async def documents_forged_pick(d: Desk) -> str:
     await d.force("docs", "pick", {"ref": d.claim_b})
-    await d.chat.send("1")
-    await d.chat.photo(data=b"\xff\xd8\xff forged")
+    # No document of a claim out of scope is offered ("1" would be Batal): name one instead.
+    await d.chat.send("ktp")
     return "Laporan itu tidak ditemukan"
 
 
