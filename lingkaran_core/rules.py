@@ -6,6 +6,12 @@ choices (reminder cadence, quiet hours), which are not domain facts at all.
 
 Each rule exists twice: ``*_RULE`` (a ``Rule`` with value, source, confidence, for audits and
 the bot's "about" answers) and a plain typed constant that code uses without unwrapping.
+
+Why one module over 600 lines: it is a data table, not logic. Each value sits next to its
+source, its confidence label and the comment saying why, in the order of DOMAIN.md's sections,
+so a reviewer checks the whole programme against the sources in one read; ``RULES`` is built
+from this module's own ``*_RULE`` globals, so a rule cannot be left out of the registry by
+living in another file. Splitting it would scatter the table without separating concerns.
 """
 
 from __future__ import annotations
