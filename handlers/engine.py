@@ -61,6 +61,7 @@ from lingkaran_core.rules import MAX_LINKS_PER_CHAT
 from lingkaran_core.storage import Database, Tx
 from lingkaran_core.storage import chats as chat_store
 from lingkaran_core.storage.chats import Chat, ConversationState
+from lingkaran_core.storage.ports import ConversationStore, SqlConversationStore
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -234,6 +235,8 @@ class Engine(EngineAsks):
         self.before_step: list[Hook] = []
         # Hooks that may add to the replies of a handled message (the language suggestion).
         self.after_step: list[Callable[[Ctx, list[Reply]], Awaitable[list[Reply]]]] = []
+        # One message, one transaction: the storage interface (storage/ports.py).
+        self.store: ConversationStore = SqlConversationStore()
         # Channels that confirm delivery (``replies_sent``) get replies replayed after a crash.
         self.track_replies = track_replies
         # Called (in the background) after each handled message commits: `serve` wakes the
@@ -272,7 +275,7 @@ class Engine(EngineAsks):
         assert done is not None
         try:
             async with self.db.tx() as tx:
-                await tx.run_and_commit(chat_store.mark_replies_sent_sync, batch)
+                await self.store.mark_sent(tx, batch)
         except Exception as exc:  # the callers see it (and log it)
             done.set_exception(exc)
         else:
@@ -303,13 +306,13 @@ class Engine(EngineAsks):
         try:
             async with self.db.tx() as tx:
                 now = self.clock()
-                start = await tx.run_inline(
-                    chat_store.begin_message_sync,
-                    inc.channel,
-                    inc.message_id,
-                    inc.user_ref,
-                    now.isoformat(),
-                    inc.display_name,
+                start = await self.store.begin(
+                    tx,
+                    channel=inc.channel,
+                    message_id=inc.message_id,
+                    user_ref=inc.user_ref,
+                    now_iso=now.isoformat(),
+                    display_name=inc.display_name,
                 )
                 if start.duplicate:
                     # Its effects happened already. If its replies never went out (a crash
@@ -335,13 +338,13 @@ class Engine(EngineAsks):
                 for extend in self.after_step:
                     replies = await extend(ctx, replies)
                 replies = split_long(replies)
-                await tx.commit_inline(
-                    chat_store.finish_message_sync,
-                    ctx.chat.id,
-                    ctx.state,
-                    now.isoformat(),
-                    inc.message_id,
-                    [reply_to_dict(r) for r in replies] if self.track_replies else None,
+                await self.store.finish(
+                    tx,
+                    chat_id=ctx.chat.id,
+                    state=ctx.state,
+                    now_iso=now.isoformat(),
+                    message_id=inc.message_id,
+                    replies=[reply_to_dict(r) for r in replies] if self.track_replies else None,
                 )
         except Exception:
             return await self._recover(inc)
@@ -371,13 +374,14 @@ class Engine(EngineAsks):
                 now = self.clock()
                 # The failed transaction was rolled back: record the message and read the chat
                 # again with the same unit the normal path uses.
-                start = await tx.run(
-                    chat_store.begin_message_sync,
-                    inc.channel,
-                    inc.message_id,
-                    inc.user_ref,
-                    now.isoformat(),
-                    inc.display_name,
+                start = await self.store.begin(
+                    tx,
+                    channel=inc.channel,
+                    message_id=inc.message_id,
+                    user_ref=inc.user_ref,
+                    now_iso=now.isoformat(),
+                    display_name=inc.display_name,
+                    inline=False,
                 )
                 ctx = Ctx(
                     tx=tx,
@@ -394,13 +398,14 @@ class Engine(EngineAsks):
                     code=cid,
                 )
                 replies = [Reply(text=sorry), *await self.show_menu(ctx)]
-                await tx.run_and_commit(
-                    chat_store.finish_message_sync,
-                    ctx.chat.id,
-                    ctx.state,
-                    now.isoformat(),
-                    inc.message_id,
-                    [reply_to_dict(r) for r in replies] if self.track_replies else None,
+                await self.store.finish(
+                    tx,
+                    chat_id=ctx.chat.id,
+                    state=ctx.state,
+                    now_iso=now.isoformat(),
+                    message_id=inc.message_id,
+                    replies=[reply_to_dict(r) for r in replies] if self.track_replies else None,
+                    inline=False,
                 )
                 return replies
         except Exception:
