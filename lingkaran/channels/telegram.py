@@ -1040,6 +1040,9 @@ class TelegramChannel:
             return await self._media_incoming(
                 base, message, doc.file_id, doc.file_size, mime, kind, doc.file_name
             )
+        if message.voice is not None or message.audio is not None:
+            # Kept on a ticket for a person to listen to (the engine answers the user).
+            return await self._voice_incoming(base, message)
         if message.contact is not None:
             contact = message.contact
             # Only the user's own number counts (TECH.md §9): anyone can share anyone's card.
@@ -1054,6 +1057,24 @@ class TelegramChannel:
             return Incoming(**base, location=(loc.latitude, loc.longitude))
         kind_name = next((k for k in UNSUPPORTED_KINDS if getattr(message, k, None)), "other")
         return Incoming(**base, unsupported=kind_name)
+
+    async def _voice_incoming(self, base: dict[str, Any], message: Message) -> Incoming:
+        sound = message.voice or message.audio
+        assert sound is not None
+        if sound.file_size is not None and sound.file_size > uploads.VOICE_MAX_BYTES:
+            return Incoming(**base, rejected_media=FILE_TOO_BIG)
+        try:
+            tg_file = await self.bot.get_file(sound.file_id)
+            data = bytes(await tg_file.download_as_bytearray())
+        except TelegramError as exc:
+            logger.warning("telegram download failed", extra={"error": type(exc).__name__})
+            return Incoming(**base, rejected_media=FILE_NOT_DOWNLOADED)
+        try:
+            mime = uploads.check_voice(data)
+        except uploads.UploadRejected as exc:
+            logger.info("telegram voice refused", extra={"reason": exc.reason})
+            return Incoming(**base, unsupported="voice")
+        return Incoming(**base, media=Media(data=data, mime=mime, kind="voice"))
 
     async def _media_incoming(
         self,

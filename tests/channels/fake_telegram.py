@@ -365,6 +365,15 @@ class FakeTelegram:
         self.queue_update({"message": message})
         return int(message["message_id"])
 
+    def user_sends_voice(self, chat_id: int, data: bytes) -> int:
+        """The user records a voice note (Ogg/Opus, as Telegram's apps send them)."""
+        file_id = self._add_file(data, ".oga")
+        voice = {"file_id": file_id, "file_unique_id": f"u{file_id}", "duration": 4,
+                 "mime_type": "audio/ogg", "file_size": len(data)}  # fmt: skip
+        message = self.make_message(chat_id, voice=voice)
+        self.queue_update({"message": message})
+        return int(message["message_id"])
+
     def user_sends_document(
         self,
         chat_id: int,

@@ -477,6 +477,19 @@ async def test_oversized_or_odd_files_and_stickers_get_a_clear_answer(
     user.expect("pesan jenis ini belum bisa kami baca")
 
 
+async def test_a_voice_note_is_kept_on_a_ticket_and_the_user_asked_to_type(
+    bot: RunningBot, fake: FakeTelegram, user: User, db: Database
+) -> None:
+    await user.say("/start")
+    mark = fake.mark()
+    fake.user_sends_voice(CHAT, b"OggS\x00\x02" + bytes(4000))
+    await user._after(mark)
+    user.expect("pesan suara belum bisa kami dengar")
+    async with db.read() as r:
+        kept = await r.all("SELECT media FROM ticket_messages WHERE media IS NOT NULL")
+    assert len(kept) == 1  # for a person to listen to, as on WhatsApp
+
+
 async def test_group_chats_are_declined_politely_and_nothing_is_recorded(
     bot: RunningBot, fake: FakeTelegram, db: Database
 ) -> None:
