@@ -23,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 
 from handlers.i18n import translator
 from lingkaran.console import accounts
+from lingkaran.console.broadcast import BroadcastPages
 from lingkaran.console.guard import (
     LANG_COOKIE,
     LOGIN_CSRF_COOKIE,
@@ -243,6 +244,7 @@ def build_console(
     views = Views(db, files_dir or db.files_dir)
     login = _Login(db, clock, gate, views)
     links = LinkPages(views)  # chats linked to a worker; unlinking (issue 22)
+    broadcast = BroadcastPages(views, db, settings)
     p = gate.page
     routes: list[BaseRoute] = [
         Route("/", _home),
@@ -317,6 +319,9 @@ def build_console(
         Route("/links/remove", p("links.act", links.remove), methods=["POST"]),
         Route("/outbox", p("outbox.view", views.outbox)),
         Route("/outbox/requeue", p("outbox.act", views.outbox_requeue), methods=["POST"]),
+        Route("/broadcast", p("broadcast.act", broadcast.form)),
+        Route("/broadcast", p("broadcast.act", broadcast.estimate), methods=["POST"]),
+        Route("/broadcast/send", p("broadcast.act", broadcast.send), methods=["POST"]),
         Route("/roster", p("roster.act", views.roster)),
         Route("/roster", p("roster.act", views.roster_import), methods=["POST"]),
         Route("/reports", p("reports.view", views.reports_page)),
