@@ -211,3 +211,33 @@ async def test_viewer_is_refused_in_the_browser(
     assert response is not None
     assert response.status == 200
     assert await page.locator("form[action$='/status']").count() == 0
+
+
+async def test_compose_and_confirm_a_broadcast(
+    seeded: Seeded, browser_page: tuple[Any, str]
+) -> None:
+    page, base = browser_page
+    await _login(page, base, *user_of(seeded, "ani"))
+    await page.click("nav.menu a[href='/console/broadcast']")
+    await page.fill("textarea[name=message]", "Pertemuan pendamping Kamis pukul 09.00.")
+    await page.select_option("select[name=kecamatan]", ["35.09.27"])
+    await page.click("form[action='/console/broadcast'] button")
+    await page.wait_for_selector("#estimate")
+    assert await page.inner_text("#recipients") == "2"
+    assert await page.inner_text("#templates") == "1"
+    await _shot(page, "14-broadcast-estimate")
+    async with seeded.db.read() as r:
+        before = await r.scalar("SELECT COUNT(*) FROM outbox WHERE class = 'broadcast'")
+    assert before == 0
+    await page.check("form.confirm input[name=confirm]")
+    await page.click("form.confirm button")
+    await page.wait_for_selector("#queued")
+    assert "2 pesan" in await page.inner_text("#queued")
+    assert await page.locator("form.confirm").count() == 0
+    async with seeded.db.read() as r:
+        rows = await r.all("SELECT params FROM outbox WHERE class = 'broadcast'")
+        actor = await r.scalar("SELECT actor_id FROM audit_log WHERE action = 'broadcast.queue'")
+    assert [json.loads(x["params"])["text"] for x in rows] == [
+        "Pertemuan pendamping Kamis pukul 09.00."
+    ] * 2
+    assert actor == "staff:" + user_of(seeded, "ani")[0]
