@@ -35,6 +35,7 @@ from lingkaran.console.guard import (
     token_hash,
 )
 from lingkaran.console.links import LinkPages
+from lingkaran.console.totp import CodeStep
 from lingkaran.console.views import Views, render
 from lingkaran_core.clock import Clock
 from lingkaran_core.services import audit
@@ -76,6 +77,7 @@ def _safe_next(target: str | None) -> str:
 class _Login:
     def __init__(self, db: Database, clock: Clock, gate: Gate, views: Views) -> None:
         self.db, self.clock, self.gate, self.views = db, clock, gate, views
+        self.code = CodeStep(db, clock, gate, views, safe_next=_safe_next)  # optional TOTP
 
     def _form(self, request: Request, *, error: str | None = None, status: int = 200) -> Response:
         t = translator(language(request))
@@ -146,17 +148,20 @@ class _Login:
                     )
                     row = None
                 else:
-                    await console_repo.clear_login_failures(tx, username=username)
                     if accounts.needs_rehash(row["password_hash"]):
                         await console_repo.set_password_hash(
                             tx, int(row["id"]), accounts.hash_password(password)
                         )
+                    # With TOTP the failures are cleared only once the code is right too.
+                    wants_code = bool(row["totp_secret"])
+                    if not wants_code:
+                        await console_repo.clear_login_failures(tx, username=username)
                     await audit(
                         tx,
                         now=now,
                         actor_kind="staff",
                         actor_id=f"staff:{username}",
-                        action="console.login",
+                        action="console.login_password_ok" if wants_code else "console.login",
                         channel="console",
                         details={"remote": remote},
                     )
@@ -171,7 +176,10 @@ class _Login:
             )
         if row is None:
             return self._form(request, error=t("Nama pengguna atau kata sandi salah."), status=401)
-        response = RedirectResponse(_safe_next(str(form.get("next") or "")), status_code=303)
+        target = _safe_next(str(form.get("next") or ""))
+        if row["totp_secret"]:
+            return await self.code.begin(request, int(row["id"]), target)
+        response = RedirectResponse(target, status_code=303)
         await self.gate.start_session(response, request, int(row["id"]))
         response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console")
         return response
@@ -249,6 +257,7 @@ def build_console(
     routes: list[BaseRoute] = [
         Route("/", _home),
         Route("/login", login.page, methods=["GET", "POST"]),
+        Route("/login/code", login.code.page, methods=["GET", "POST"]),
         Route("/logout", p("claims.view", login.logout), methods=["POST"]),
         Route("/lang/{lang}", _language),
         Route("/claims", p("claims.view", views.claims)),

@@ -241,3 +241,30 @@ async def test_compose_and_confirm_a_broadcast(
         "Pertemuan pendamping Kamis pukul 09.00."
     ] * 2
     assert actor == "staff:" + user_of(seeded, "ani")[0]
+
+
+async def test_login_with_totp(seeded: Seeded, browser_page: tuple[Any, str]) -> None:
+    from lingkaran.console import totp
+
+    page, base = browser_page
+    username, password = user_of(seeded, "oki")
+    async with seeded.db.tx() as tx:
+        _, secret = await totp.enrol(tx, username, now=seeded.clock(), actor="test")
+    assert secret
+    await page.goto(f"{base}/console/claims")
+    await page.fill("input[name=username]", username)
+    await page.fill("input[name=password]", password)
+    await page.click("form[action='/console/login'] button")
+    await page.wait_for_url("**/console/login/code**")
+    await _shot(page, "15-login-code")
+    code = totp.code_at(secret, totp.step_of(seeded.clock()))
+    wrong = next(
+        x for x in ("000000", "111111", "222222") if totp.verify(secret, x, seeded.clock()) is None
+    )
+    await page.fill("input[name=code]", wrong)
+    await page.click("form[action='/console/login/code'] button")
+    await page.wait_for_selector("p.error")
+    await page.fill("input[name=code]", code)
+    await page.click("form[action='/console/login/code'] button")
+    await page.wait_for_url(f"{base}/console/claims")
+    assert "Antrean klaim" in await page.content()
