@@ -151,7 +151,7 @@ async def test_opd_staff_day_in_the_browser(seeded: Seeded, browser_page: tuple[
 
     # Download the sector report as XLSX and read it back.
     await page.click("nav.menu a[href='/console/reports']")
-    assert await page.locator("svg.chart").count() == 3
+    assert await page.locator("svg.chart").count() == 7
     await _shot(page, "08-reports")
     async with page.expect_download() as info:
         await page.click("a[href='/console/reports/sectors.xlsx']")
@@ -162,6 +162,17 @@ async def test_opd_staff_day_in_the_browser(seeded: Seeded, browser_page: tuple[
     assert rows[1][0] == "Buruh tani tembakau"
     assert rows[-1][0] == "Jumlah"
     assert rows[-1][1] == 300
+
+    # And the kecamatan report, sorted by participants, as XLSX.
+    async with page.expect_download() as info:
+        await page.click("a[href='/console/reports/kecamatan.xlsx']")
+    download = await info.value
+    data = await asyncio.to_thread(Path(await download.path()).read_bytes)
+    rows = list(load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))  # type: ignore[union-attr]
+    assert rows[0] == ("Kecamatan", "Kode", "Pekerja")
+    counts = [int(r[2]) for r in rows[1:-1]]  # type: ignore[call-overload]
+    assert counts == sorted(counts, reverse=True)
+    assert rows[-1] == ("Jumlah", None, 300)
 
 
 async def test_admin_pages_and_phone_layout(seeded: Seeded, browser_page: tuple[Any, str]) -> None:
