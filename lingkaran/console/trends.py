@@ -24,7 +24,6 @@ from lingkaran_core.storage.db import Tx
 __all__ = ["TRENDS", "build"]
 
 TRENDS = ("kecamatan", "claims_monthly", "benefits", "messages")
-MESSAGE_CLASSES = ("reminder", "broadcast", "transactional")
 CLASS_LABEL = {
     "reminder": N_("Pengingat"),
     "broadcast": N_("Siaran"),
@@ -186,7 +185,7 @@ async def _benefits(tx: Tx, t: Translator, kecamatan: str | None) -> Report:
 
 
 async def _messages(tx: Tx, t: Translator, kecamatan: str | None) -> Report:
-    rows = await report_repo.messages_by_key(tx, MESSAGE_CLASSES, kecamatan=kecamatan)
+    rows = await report_repo.messages_by_key(tx, kecamatan=kecamatan)
     table: dict[tuple[str, str, str], list[int]] = {}  # -> [queued or held, sent, delivered, read]
     for msg_class, msg_key, channel, status, delivery, n in rows:
         cell = table.setdefault((msg_class, msg_key, channel), [0, 0, 0, 0])

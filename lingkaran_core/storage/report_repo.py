@@ -26,9 +26,11 @@ def _prefix(kecamatan: str) -> str:
 
 async def workers_by_kecamatan(tx: Tx, *, kecamatan: str | None) -> dict[str, int]:
     """Participants per kecamatan code (``35.09.27``), from the desa code's first 8 characters."""
-    where, params = "", []
+    where = ""
+    params: list[Any] = []
     if kecamatan:
-        where, params = " AND w.desa_code LIKE ?", [_prefix(kecamatan)]
+        where = " AND w.desa_code LIKE ?"
+        params.append(_prefix(kecamatan))
     rows = await tx.all(
         "SELECT substr(w.desa_code, 1, 8) AS kec, COUNT(*) AS n FROM workers w WHERE "
         + _PARTICIPANT
@@ -41,7 +43,8 @@ async def workers_by_kecamatan(tx: Tx, *, kecamatan: str | None) -> dict[str, in
 
 async def claims_by_month(tx: Tx, *, kecamatan: str | None) -> list[tuple[str, str, str, int]]:
     """(month ``YYYY-MM`` reported, type, status, count) of the claims (drafts left out)."""
-    where, params = "", ["draft"]
+    where = ""
+    params: list[Any] = ["draft"]
     if kecamatan:
         where = " AND " + _CLAIM_DESA + " LIKE ?"
         params.append(_prefix(kecamatan))
@@ -60,7 +63,8 @@ async def paid_claims(
     tx: Tx, paid_status: str, *, kecamatan: str | None
 ) -> list[tuple[str, dict[str, Any], str | None]]:
     """(type, answers, when it was moved to ``paid_status``) of every paid claim (in scope)."""
-    where, params = "", [paid_status, paid_status]
+    where = ""
+    params: list[Any] = [paid_status, paid_status]
     if kecamatan:
         where = " AND " + _CLAIM_DESA + " LIKE ?"
         params.append(_prefix(kecamatan))
@@ -74,27 +78,25 @@ async def paid_claims(
 
 
 async def messages_by_key(
-    tx: Tx, classes: tuple[str, ...], *, kecamatan: str | None
+    tx: Tx, *, kecamatan: str | None
 ) -> list[tuple[str, str, str, str, str | None, int]]:
-    """(class, msg_key, channel, status, delivery_status, count) of the outbox rows of
-    ``classes`` (a viewer: those to chats linked to a worker of the kecamatan)."""
-    marks = ",".join("?" * len(classes))
-    params: list[Any] = list(classes)
+    """(class, msg_key, channel, status, delivery_status, count) of the reminders, broadcasts and
+    notifications (a viewer: those to chats linked to a worker of the kecamatan)."""
+    params: list[Any] = []
+    join = ""
+    where = ""
     if kecamatan:
-        sql = (
-            "SELECT o.class, o.msg_key, o.channel, o.status, o.delivery_status, COUNT(*) AS n "
-            "FROM outbox o JOIN chats ch ON ch.id = o.chat_id "
-            "JOIN workers w ON w.id = ch.worker_id "
-            f"WHERE o.class IN ({marks}) AND w.desa_code LIKE ? "
-        )
+        join = " JOIN chats ch ON ch.id = o.chat_id JOIN workers w ON w.id = ch.worker_id"
+        where = " AND w.desa_code LIKE ?"
         params.append(_prefix(kecamatan))
-    else:
-        sql = (
-            "SELECT o.class, o.msg_key, o.channel, o.status, o.delivery_status, COUNT(*) AS n "
-            f"FROM outbox o WHERE o.class IN ({marks}) "
-        )
     rows = await tx.all(
-        sql + "GROUP BY o.class, o.msg_key, o.channel, o.status, o.delivery_status", params
+        "SELECT o.class, o.msg_key, o.channel, o.status, o.delivery_status, COUNT(*) AS n "
+        "FROM outbox o"
+        + join
+        + " WHERE o.class IN ('reminder', 'broadcast', 'transactional')"
+        + where
+        + " GROUP BY o.class, o.msg_key, o.channel, o.status, o.delivery_status",
+        params,
     )
     return [
         (
