@@ -16,7 +16,7 @@ from handlers.i18n import Translator
 __all__ = ["line_chart"]
 
 WIDTH, HEIGHT = 760, 300
-LEFT, RIGHT, TOP, BOTTOM = 70, 20, 16, 64
+LEFT, RIGHT, TOP, BOTTOM = 90, 60, 16, 64
 LEGEND_H = 22
 SERIES_CLASSES = ("s1", "s2", "s3", "s4", "s5")
 
@@ -26,17 +26,25 @@ def _num(t: Translator, value: float) -> str:
     return str(format_decimal(int(value) if value == int(value) else value, locale=t.locale))
 
 
-def _nice_top(value: float) -> float:
-    """A round axis maximum at or above ``value`` (1, 2, 2.5 or 5 times a power of ten)."""
-    if value <= 0:
-        return 1
+def _nice(value: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 times a power of ten at or above ``value`` (> 0)."""
     power = 1.0
     while power * 10 <= value:
         power *= 10
+    while power > value:
+        power /= 10
     for factor in (1, 2, 2.5, 5, 10):
         if factor * power >= value:
             return factor * power
     return 10 * power
+
+
+def _axis(value: float, *, whole: bool) -> float:
+    """The y axis step for four grid lines up to at least ``value`` (whole numbers: at least 1)."""
+    if value <= 0:
+        return 1
+    step = _nice(value / 4)
+    return max(step, 1) if whole else step
 
 
 def line_chart(
@@ -51,7 +59,9 @@ def line_chart(
     height = HEIGHT + LEGEND_H * legend_rows
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM
-    top = _nice_top(max((v for _, values in series for v in values), default=0))
+    values_all = [v for _, values in series for v in values]
+    step_y = _axis(max(values_all, default=0), whole=all(v == int(v) for v in values_all))
+    top = step_y * 4
     n = len(x_labels)
 
     def x(i: int) -> float:
@@ -65,7 +75,7 @@ def line_chart(
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">'
     ]
     for k in range(5):  # grid and y axis labels
-        v = top * k / 4
+        v = step_y * k
         parts.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(v):.1f}" y2="{y(v):.1f}" '
             f'class="chart-grid"/><text x="{LEFT - 6}" y="{y(v) + 4:.1f}" text-anchor="end" '

@@ -148,5 +148,8 @@ def test_line_chart_svg_is_escaped_and_scaled() -> None:
     assert "A &amp; B" in svg
     assert svg.count("<polyline") == 2
     assert svg.count("<circle") == 6
-    assert charts._nice_top(7) == 10
-    assert charts._nice_top(2100) == 2500
+    assert charts._axis(7, whole=True) == 2  # 0, 2, 4, 6, 8
+    assert charts._axis(5, whole=True) == 2
+    assert charts._axis(2, whole=True) == 1  # never a step of 0.5 for counts
+    assert charts._axis(2_100_000, whole=True) == 1_000_000
+    assert charts._axis(0.3, whole=False) == 0.1
