@@ -43,6 +43,8 @@ PAGES = (
     "/console/outbox",
     "/console/reports",
     "/console/reports/sectors.xlsx",
+    "/console/reports/kecamatan.xlsx",
+    "/console/broadcast",
 )
 
 

@@ -49,6 +49,7 @@ from handlers.facilitator.common import (
     short,
     status_short,
 )
+from handlers.facilitator.register_photos import photo_parse
 from handlers.i18n import N_
 from handlers.sources import states
 from lingkaran_core import services
@@ -442,9 +443,14 @@ async def _confirm_next(ctx: Ctx, value: str) -> Outcome:
             )
         )
     ctx.data.clear()
-    ctx.data["saved"] = ctx.t(
-        N_("Tersimpan. Pemkab akan mengecek. {who} belum dilindungi sampai disetujui."),
-        who=honorific(ctx, worker),
+    ctx.data["worker_id"] = worker.id  # photos sent on the next screen belong to this worker
+    ctx.data["saved"] = (
+        ctx.t(
+            N_("Tersimpan. Pemkab akan mengecek. {who} belum dilindungi sampai disetujui."),
+            who=honorific(ctx, worker),
+        )
+        + "\n"
+        + ctx.t(N_("Kirim foto KTP-nya di sini agar petugas Pemkab bisa mencocokkan datanya."))
     )
     return "done"
 
@@ -473,10 +479,18 @@ async def _edit_next(ctx: Ctx, value: str) -> Outcome:
 async def _done_prompt(ctx: Ctx) -> str:
     # Nothing to go "back" to once saved: the answers are gone.
     ctx.state.stack.clear()
+    photos = int(ctx.data.get("photos") or 0)
+    if photos:
+        return ctx.t(
+            N_("Foto diterima ({n}). Kirim foto lain (misalnya Kartu Keluarga) bila perlu."),
+            n=photos,
+        )
     return str(ctx.data.get("saved") or ctx.t(N_("Tersimpan.")))
 
 
 async def _done_next(ctx: Ctx, value: str) -> Outcome:
+    if value == "photo":
+        return Stay()
     if value == "again":
         return Goto("fac_register")
     return End(menu=True)
@@ -570,7 +584,9 @@ FAC_REGISTER = Flow(
                 Option(id="again", label=N_("Daftarkan lagi"), aliases=("lagi", "daftar lagi")),
                 MENU,
             ),
+            parse=photo_parse,
             next=_done_next,
+            accepts_media=True,
         ),
     ),
 )

@@ -7,7 +7,8 @@
     broadcast (--sector S | --desa CODE | --kecamatan CODE)... --message TEXT [--yes]
 
 ``broadcast`` prints the recipients and the expected WhatsApp template cost first and queues
-only with ``--yes``: class ``broadcast`` (never sent after opt-out, deferred in quiet hours),
+only with ``--yes`` (the use case is ``lingkaran_core.services.broadcasts``, shared with the
+console's composer; every broadcast is audited): class ``broadcast`` (never sent after opt-out, deferred in quiet hours),
 WhatsApp recipients outside the 24 h window spread over days under the configured share of the
 messaging tier (``LINGKARAN_WA_TIER``, ``LINGKARAN_WA_TIER_SHARE``,
 ``LINGKARAN_WA_TEMPLATE_PRICE_IDR``). Recipients are chats linked to verified, living workers
@@ -22,20 +23,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import sys
-from datetime import datetime, timedelta
 from typing import Any, TextIO
 
 from lingkaran.channels.admin.common import _now_arg, open_db
 from lingkaran.channels.scheduler import run_sweep
-from lingkaran_core import outbox as policy
-from lingkaran_core.reminders import ChatTarget, DueReminder, Kind
-from lingkaran_core.storage import Database, admin_repo
+from lingkaran_core.errors import DomainError
+from lingkaran_core.services import broadcasts
+from lingkaran_core.storage import Database
 from lingkaran_core.storage import outbox_repo as repo
 from lingkaran_core.textsafe import PlainWriter
-
-BROADCAST_PRIORITY = 8
 
 
 def register(subparsers: Any, *, default_db: str) -> None:
@@ -133,80 +130,52 @@ async def _outbox(db: Database, args: argparse.Namespace, out: TextIO) -> int:
 
 
 async def _broadcast(db: Database, args: argparse.Namespace, out: TextIO) -> int:
-    message = args.message.strip()
-    if not message:
-        raise ValueError("the message is empty")
     now = args.clock()
     config = args.settings.outbox_config()
-    async with db.read() as r:
-        rows = await admin_repo.broadcast_recipients(
-            r, sectors=args.sector, desa_codes=args.desa, kecamatan_codes=args.kecamatan
-        )
-        used = await repo.business_users_since(r, channel="whatsapp", since=now - policy.WA_WINDOW)
-    recipients = [
-        (
-            row,
-            None if not row["last_inbound_at"] else datetime.fromisoformat(row["last_inbound_at"]),
-        )
-        for row in rows
-    ]
-    est = policy.broadcast_estimate(
-        (
-            policy.BroadcastRecipient(channel=row["channel"], last_inbound_at=last)
-            for row, last in recipients
-        ),
-        now,
-        used_today=len(used),
-        config=config,
+    audience = broadcasts.Audience(
+        sectors=tuple(args.sector),
+        desa_codes=tuple(args.desa),
+        kecamatan_codes=tuple(args.kecamatan),
     )
+    try:
+        async with db.read() as r:
+            plan = await broadcasts.plan_broadcast(
+                r, message=args.message, audience=audience, now=now, config=config
+            )
+    except DomainError as exc:
+        raise ValueError(_BROADCAST_ERRORS.get(exc.code, exc.code)) from None
+    est = plan.estimate
     out.write(f"recipients: {est.recipients} (WhatsApp {est.whatsapp})\n")
     out.write(
         f"WhatsApp outside the 24 h window: {est.outside_window} template messages, "
         f"about Rp{est.cost_rupiah:,}".replace(",", ".")
-        + f" at Rp{config.wa_template_price} each\n"
+        + f" at Rp{plan.template_price} each\n"
     )
-    budget = policy.tier_budget(config)
     if est.outside_window:
-        limit = "unlimited" if budget is None else f"{budget} new users a day"
+        limit = "unlimited" if plan.budget is None else f"{plan.budget} new users a day"
         out.write(f"spread over {est.days_needed} day(s) under the messaging limit ({limit})\n")
     if not args.yes:
         out.write("nothing queued: add --yes to send\n")
         return 0
-    if budget is not None and budget <= 0 and est.outside_window:
-        raise ValueError("the WhatsApp budget is 0: set LINGKARAN_WA_TIER / _SHARE")
-    digest = hashlib.sha256(
-        (
-            message
-            + "\x00"
-            + repr((sorted(args.sector), sorted(args.desa), sorted(args.kecamatan)))
-        ).encode()
-    ).hexdigest()[:12]
-    start = policy.next_send_time(policy.MessageClass.BROADCAST, now, config)
-    due: list[DueReminder] = []
-    slot = len(used)
-    for row, last in recipients:
-        not_before = start
-        if row["channel"] == "whatsapp" and not policy.in_whatsapp_window(last, now):
-            if budget is not None:
-                not_before = start + timedelta(days=slot // budget)
-            slot += 1
-        due.append(
-            DueReminder(
-                kind=Kind.BROADCAST,
-                target=ChatTarget(
-                    chat_id=row["id"], channel=row["channel"], user_ref=row["user_ref"]
-                ),
-                msg_key="broadcast.message",
-                params={"text": message},
-                msg_class=policy.MessageClass.BROADCAST,
-                priority=BROADCAST_PRIORITY,
-                dedupe_key=f"broadcast:{digest}:c{row['id']}",
-                not_before=not_before,
-            )
+    try:
+        written = await broadcasts.send_broadcast(
+            db,
+            plan,
+            now=now,
+            config=config,
+            actor_kind="admin",
+            actor_id=str(getattr(args.settings, "admin_actor", "admin")),
+            channel="admin",
         )
-    written: list[DueReminder] = []
-    for i in range(0, len(due), 1000):
-        async with db.tx() as tx:
-            written += await repo.insert_due(tx, due[i : i + 1000], now=now)
-    out.write(f"queued {len(written)} message(s) (broadcast {digest})\n")
+    except DomainError as exc:
+        raise ValueError(_BROADCAST_ERRORS.get(exc.code, exc.code)) from None
+    out.write(f"queued {written} message(s) (broadcast {plan.digest})\n")
     return 0
+
+
+_BROADCAST_ERRORS = {
+    "broadcast.empty_message": "the message is empty",
+    "broadcast.too_long": f"the message is longer than {broadcasts.MAX_MESSAGE_CHARS} characters",
+    "broadcast.no_audience": "choose recipients with --sector, --desa or --kecamatan",
+    "broadcast.no_budget": "the WhatsApp budget is 0: set LINGKARAN_WA_TIER / _SHARE",
+}

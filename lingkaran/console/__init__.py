@@ -23,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 
 from handlers.i18n import translator
 from lingkaran.console import accounts
+from lingkaran.console.broadcast import BroadcastPages
 from lingkaran.console.guard import (
     LANG_COOKIE,
     LOGIN_CSRF_COOKIE,
@@ -34,6 +35,7 @@ from lingkaran.console.guard import (
     token_hash,
 )
 from lingkaran.console.links import LinkPages
+from lingkaran.console.totp import CodeStep
 from lingkaran.console.views import Views, render
 from lingkaran_core.clock import Clock
 from lingkaran_core.services import audit
@@ -75,6 +77,7 @@ def _safe_next(target: str | None) -> str:
 class _Login:
     def __init__(self, db: Database, clock: Clock, gate: Gate, views: Views) -> None:
         self.db, self.clock, self.gate, self.views = db, clock, gate, views
+        self.code = CodeStep(db, clock, gate, views, safe_next=_safe_next)  # optional TOTP
 
     def _form(self, request: Request, *, error: str | None = None, status: int = 200) -> Response:
         t = translator(language(request))
@@ -145,17 +148,20 @@ class _Login:
                     )
                     row = None
                 else:
-                    await console_repo.clear_login_failures(tx, username=username)
                     if accounts.needs_rehash(row["password_hash"]):
                         await console_repo.set_password_hash(
                             tx, int(row["id"]), accounts.hash_password(password)
                         )
+                    # With TOTP the failures are cleared only once the code is right too.
+                    wants_code = bool(row["totp_secret"])
+                    if not wants_code:
+                        await console_repo.clear_login_failures(tx, username=username)
                     await audit(
                         tx,
                         now=now,
                         actor_kind="staff",
                         actor_id=f"staff:{username}",
-                        action="console.login",
+                        action="console.login_password_ok" if wants_code else "console.login",
                         channel="console",
                         details={"remote": remote},
                     )
@@ -170,7 +176,10 @@ class _Login:
             )
         if row is None:
             return self._form(request, error=t("Nama pengguna atau kata sandi salah."), status=401)
-        response = RedirectResponse(_safe_next(str(form.get("next") or "")), status_code=303)
+        target = _safe_next(str(form.get("next") or ""))
+        if row["totp_secret"]:
+            return await self.code.begin(request, int(row["id"]), target)
+        response = RedirectResponse(target, status_code=303)
         await self.gate.start_session(response, request, int(row["id"]))
         response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console")
         return response
@@ -243,10 +252,12 @@ def build_console(
     views = Views(db, files_dir or db.files_dir)
     login = _Login(db, clock, gate, views)
     links = LinkPages(views)  # chats linked to a worker; unlinking (issue 22)
+    broadcast = BroadcastPages(views, db, settings)
     p = gate.page
     routes: list[BaseRoute] = [
         Route("/", _home),
         Route("/login", login.page, methods=["GET", "POST"]),
+        Route("/login/code", login.code.page, methods=["GET", "POST"]),
         Route("/logout", p("claims.view", login.logout), methods=["POST"]),
         Route("/lang/{lang}", _language),
         Route("/claims", p("claims.view", views.claims)),
@@ -317,6 +328,9 @@ def build_console(
         Route("/links/remove", p("links.act", links.remove), methods=["POST"]),
         Route("/outbox", p("outbox.view", views.outbox)),
         Route("/outbox/requeue", p("outbox.act", views.outbox_requeue), methods=["POST"]),
+        Route("/broadcast", p("broadcast.act", broadcast.form)),
+        Route("/broadcast", p("broadcast.act", broadcast.estimate), methods=["POST"]),
+        Route("/broadcast/send", p("broadcast.act", broadcast.send), methods=["POST"]),
         Route("/roster", p("roster.act", views.roster)),
         Route("/roster", p("roster.act", views.roster_import), methods=["POST"]),
         Route("/reports", p("reports.view", views.reports_page)),

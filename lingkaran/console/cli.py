@@ -6,6 +6,7 @@ admin CLI's ``parse`` puts ``settings`` and the command's ``clock`` on the names
     staff add --name NAME --role admin|opd|viewer [--kecamatan CODE] [--username U]
     staff list
     staff disable ID
+    staff totp USERNAME [--off]     enrol TOTP (prints an otpauth:// URI once) or remove it
     web [--host H] [--port N]
 """
 
@@ -19,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from lingkaran.console import build_console
+from lingkaran.console import build_console, totp
 from lingkaran.console.accounts import ROLES, AccountError, add_staff, disable_staff
 from lingkaran.server import WebServer
 from lingkaran.settings import documents_dir_for, is_postgres_target
@@ -57,6 +58,12 @@ def register(subparsers: Any, default_db: str) -> None:
     p = staff.add_parser("disable", parents=[common], help="disable an account, end its sessions")
     p.add_argument("id", type=int)
     p.set_defaults(func=_run(_staff_disable))
+    p = staff.add_parser(
+        "totp", parents=[common], help="enrol an account in TOTP; prints an otpauth:// URI once"
+    )
+    p.add_argument("username")
+    p.add_argument("--off", action="store_true", help="remove TOTP from the account")
+    p.set_defaults(func=_run(_staff_totp))
 
     p = subparsers.add_parser("web", parents=[common], help="serve the OPD web console alone")
     p.add_argument("--host", default=None, help="address (default: LINGKARAN_HOST)")
@@ -138,6 +145,25 @@ async def _staff_disable(db: Database, args: argparse.Namespace) -> int:
         _err(f"error: no active staff account #{args.id}")
         return 1
     _out(f"staff #{args.id} disabled; their sessions ended")
+    return 0
+
+
+async def _staff_totp(db: Database, args: argparse.Namespace) -> int:
+    try:
+        async with db.tx() as tx:
+            staff_id, secret = await totp.enrol(
+                tx, args.username, now=args.clock(), actor=_actor(args), off=args.off
+            )
+    except LookupError:
+        _err(f"error: no staff account {args.username!r}")
+        return 1
+    if secret is None:
+        _out(f"staff #{staff_id}: TOTP removed; the password alone logs in")
+        return 0
+    _out(f"staff #{staff_id}: TOTP enrolled; the login now asks for a 6-digit code")
+    _out(f"key: {secret}")
+    _out(totp.otpauth_uri(secret, args.username.strip().lower()))
+    _out("(shown once: add it to an authenticator app, e.g. as a QR code of the URI)")
     return 0
 
 

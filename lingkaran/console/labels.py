@@ -114,6 +114,8 @@ def doc_label(t: Translator, kind: str) -> str:
     text = DOC_LABELS.get(kind)
     if text is None and kind == "ktp":
         text = N_("KTP")
+    if text is None and kind == "foto_lain":  # a registration's further photos
+        text = N_("Foto lain")
     return t(text) if text is not None else kind.replace("_", " ")
 
 

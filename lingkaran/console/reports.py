@@ -1,4 +1,6 @@
 """The programme's reports: tables, server-side SVG bar charts, CSV and XLSX downloads.
+The reports over regions and time (kecamatan, claims per month, benefits paid, messages read)
+are built in ``lingkaran.console.trends``.
 
 Every cell of a download goes through ``textsafe.csv_cell`` (a name starting with ``=`` is text,
 never a formula). The figures come from recorded data: the roster, coverage computed per
@@ -28,7 +30,7 @@ from lingkaran_core.textsafe import csv_row
 
 __all__ = ["REPORTS", "Report", "bar_chart", "build_report", "to_csv", "to_xlsx"]
 
-REPORTS = ("sectors", "coverage", "claims")
+REPORTS = ("sectors", "kecamatan", "coverage", "claims", "claims_monthly", "benefits", "messages")
 OPD_NAMES = {
     Opd.DISNAKER: "Disnaker",
     Opd.KESRA: "Bagian Kesra",
@@ -39,19 +41,21 @@ OPD_NAMES = {
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Report:
-    """A titled table; ``bars`` is what the chart shows (label, value)."""
+    """A titled table; ``bars`` is what the bar chart shows (label, value), unless the report
+    brings its own ``chart`` (the trends: line charts, sorted bars)."""
 
     name: str
     title: str
     headers: list[str]
     rows: list[list[object]]
     bars: list[tuple[str, int]]
+    chart: Markup | None = None
 
 
 async def build_report(
     tx: Tx, name: str, *, t: Translator, today: date, kecamatan: str | None
 ) -> Report:
-    """One report by name (``sectors``, ``coverage``, ``claims``)."""
+    """One report by name (``sectors``, ``coverage``, ``claims``; the rest in ``trends``)."""
     if name == "sectors":
         counts = await console_repo.workers_by_sector(tx, kecamatan=kecamatan)
         rows: list[list[object]] = []
@@ -113,7 +117,9 @@ async def build_report(
             rows=rows,
             bars=[(str(r[0]), int(r[-1])) for r in rows],  # type: ignore[call-overload]
         )
-    raise KeyError(name)
+    from lingkaran.console import trends  # it builds on this module's Report and bar chart
+
+    return await trends.build(tx, name, t=t, kecamatan=kecamatan)
 
 
 def bar_chart(bars: list[tuple[str, int]], *, title: str, t: Translator) -> Markup:

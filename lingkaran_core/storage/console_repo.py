@@ -319,8 +319,9 @@ async def add_registration_document(
 ) -> int:
     """Attach a photo (KTP, KK, ...) to a registration; its id (the same file twice: no new row)."""
     await tx.execute(
-        "INSERT OR IGNORE INTO registration_documents "
-        "(worker_id, kind, path, sha256, mime, size, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO registration_documents "
+        "(worker_id, kind, path, sha256, mime, size, received_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (worker_id, sha256) DO NOTHING",
         (worker_id, kind, path, sha256, mime, size, now.isoformat()),
     )
     return int(
@@ -334,7 +335,7 @@ async def add_registration_document(
 async def registration_documents(tx: Tx, worker_id: int) -> list[Row]:
     """A registration's photos, in arrival order."""
     return await tx.all(
-        "SELECT id, kind, mime, size, received_at FROM registration_documents "
+        "SELECT id, kind, mime, size, sha256, received_at FROM registration_documents "
         "WHERE worker_id = ? ORDER BY id",
         (worker_id,),
     )

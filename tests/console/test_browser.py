@@ -151,7 +151,7 @@ async def test_opd_staff_day_in_the_browser(seeded: Seeded, browser_page: tuple[
 
     # Download the sector report as XLSX and read it back.
     await page.click("nav.menu a[href='/console/reports']")
-    assert await page.locator("svg.chart").count() == 3
+    assert await page.locator("svg.chart").count() == 7
     await _shot(page, "08-reports")
     async with page.expect_download() as info:
         await page.click("a[href='/console/reports/sectors.xlsx']")
@@ -162,6 +162,17 @@ async def test_opd_staff_day_in_the_browser(seeded: Seeded, browser_page: tuple[
     assert rows[1][0] == "Buruh tani tembakau"
     assert rows[-1][0] == "Jumlah"
     assert rows[-1][1] == 300
+
+    # And the kecamatan report, sorted by participants, as XLSX.
+    async with page.expect_download() as info:
+        await page.click("a[href='/console/reports/kecamatan.xlsx']")
+    download = await info.value
+    data = await asyncio.to_thread(Path(await download.path()).read_bytes)
+    rows = list(load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))  # type: ignore[union-attr]
+    assert rows[0] == ("Kecamatan", "Kode", "Pekerja")
+    counts = [int(r[2]) for r in rows[1:-1]]  # type: ignore[call-overload]
+    assert counts == sorted(counts, reverse=True)
+    assert rows[-1] == ("Jumlah", None, 300)
 
 
 async def test_admin_pages_and_phone_layout(seeded: Seeded, browser_page: tuple[Any, str]) -> None:
@@ -211,3 +222,60 @@ async def test_viewer_is_refused_in_the_browser(
     assert response is not None
     assert response.status == 200
     assert await page.locator("form[action$='/status']").count() == 0
+
+
+async def test_compose_and_confirm_a_broadcast(
+    seeded: Seeded, browser_page: tuple[Any, str]
+) -> None:
+    page, base = browser_page
+    await _login(page, base, *user_of(seeded, "ani"))
+    await page.click("nav.menu a[href='/console/broadcast']")
+    await page.fill("textarea[name=message]", "Pertemuan pendamping Kamis pukul 09.00.")
+    await page.select_option("select[name=kecamatan]", ["35.09.27"])
+    await page.click("form[action='/console/broadcast'] button")
+    await page.wait_for_selector("#estimate")
+    assert await page.inner_text("#recipients") == "2"
+    assert await page.inner_text("#templates") == "1"
+    await _shot(page, "14-broadcast-estimate")
+    async with seeded.db.read() as r:
+        before = await r.scalar("SELECT COUNT(*) FROM outbox WHERE class = 'broadcast'")
+    assert before == 0
+    await page.check("form.confirm input[name=confirm]")
+    await page.click("form.confirm button")
+    await page.wait_for_selector("#queued")
+    assert "2 pesan" in await page.inner_text("#queued")
+    assert await page.locator("form.confirm").count() == 0
+    async with seeded.db.read() as r:
+        rows = await r.all("SELECT params FROM outbox WHERE class = 'broadcast'")
+        actor = await r.scalar("SELECT actor_id FROM audit_log WHERE action = 'broadcast.queue'")
+    assert [json.loads(x["params"])["text"] for x in rows] == [
+        "Pertemuan pendamping Kamis pukul 09.00."
+    ] * 2
+    assert actor == "staff:" + user_of(seeded, "ani")[0]
+
+
+async def test_login_with_totp(seeded: Seeded, browser_page: tuple[Any, str]) -> None:
+    from lingkaran.console import totp
+
+    page, base = browser_page
+    username, password = user_of(seeded, "oki")
+    async with seeded.db.tx() as tx:
+        _, secret = await totp.enrol(tx, username, now=seeded.clock(), actor="test")
+    assert secret
+    await page.goto(f"{base}/console/claims")
+    await page.fill("input[name=username]", username)
+    await page.fill("input[name=password]", password)
+    await page.click("form[action='/console/login'] button")
+    await page.wait_for_url("**/console/login/code**")
+    await _shot(page, "15-login-code")
+    code = totp.code_at(secret, totp.step_of(seeded.clock()))
+    wrong = next(
+        x for x in ("000000", "111111", "222222") if totp.verify(secret, x, seeded.clock()) is None
+    )
+    await page.fill("input[name=code]", wrong)
+    await page.click("form[action='/console/login/code'] button")
+    await page.wait_for_selector("p.error")
+    await page.fill("input[name=code]", code)
+    await page.click("form[action='/console/login/code'] button")
+    await page.wait_for_url(f"{base}/console/claims")
+    assert "Antrean klaim" in await page.content()

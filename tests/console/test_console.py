@@ -454,7 +454,7 @@ async def test_reports_page_and_downloads(seeded: Seeded) -> None:
     async with client_for(seeded) as c:
         await login(c, *user_of(seeded, "oki"))
         page = await c.get("/console/reports")
-        assert page.text.count("<svg") == 3
+        assert page.text.count("<svg") == 7
         assert "Buruh tani tembakau" in page.text
         r = await c.get("/console/reports/sectors.xlsx")
         assert r.headers["content-type"].startswith("application/vnd.openxml")
