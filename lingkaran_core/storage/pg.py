@@ -53,6 +53,7 @@ __all__ = ["CompatConnection", "PgDatabase", "is_postgres_url", "redact_url", "t
 LOCK_TIMEOUT_MS = 5000
 # Connections per process (LINGKARAN_DB_POOL): units of work of different users run at once.
 DEFAULT_POOL = 4
+CLOSE_GRACE = 5.0
 
 
 def is_postgres_url(target: object) -> bool:
@@ -359,6 +360,7 @@ class PgDatabase(Database):
         for h in handles:
             self._free.put_nowait(h)
         self._conn = handles[0]  # type: ignore[assignment]  # Database's attribute, duck-typed
+        self._closed = False
         self._lock = asyncio.Lock()
 
     @property
@@ -397,8 +399,18 @@ class PgDatabase(Database):
             h._conn.id_tables = tables
 
     async def close(self) -> None:
-        for _ in self._handles:  # every unit of work in progress ends first
-            await self._free.get()
+        """Close every connection once the units of work in progress end (at most
+        ``CLOSE_GRACE`` seconds: a unit still holding one then fails on its next statement).
+        Closing again does nothing."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            async with asyncio.timeout(CLOSE_GRACE):
+                for _ in self._handles:
+                    await self._free.get()
+        except TimeoutError:
+            logger.warning("database closed with units of work still open")
         for h in self._handles:
             await h.close()
 

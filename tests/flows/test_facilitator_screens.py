@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from conftest import FixedClock
 from test_facilitator import SUKORENO, add_worker, bound_facilitator
 
@@ -48,6 +49,7 @@ async def add_leads(db: Database, clock: FixedClock, n: int) -> None:
             )
 
 
+@pytest.mark.sqlite_only  # counts statements with sqlite3 tracing; the SQL is the same on both
 async def test_the_leads_screen_asks_the_database_little_for_one_tap(
     engine: Engine, clock: FixedClock, db: Database
 ) -> None:
