@@ -18,7 +18,7 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -27,7 +27,8 @@ from starlette.routing import BaseRoute
 from handlers.engine import Engine, Incoming, Reply
 from handlers.registry import build_engine
 from lingkaran.channels.base import Sender
-from lingkaran.channels.dispatcher import Dispatcher, LogSender, limits_from_settings
+from lingkaran.channels.budget import SendBudget
+from lingkaran.channels.dispatcher import ChannelLimits, Dispatcher, LogSender, limits_from_settings
 from lingkaran.channels.scheduler import build_scheduler
 from lingkaran.console import build_console
 from lingkaran.console.cli import ROSTER_MAX_BYTES
@@ -94,16 +95,48 @@ def _configs(
     return configs
 
 
-def _build_channel(name: str, config: Any, db: Database, engine: Engine, clock: Clock) -> Channel:
+def _build_channel(
+    name: str,
+    config: Any,
+    db: Database,
+    engine: Engine,
+    clock: Clock,
+    budget: SendBudget,
+    closers: list[Callable[[], Awaitable[None]]],
+) -> Channel:
+    """A channel whose every budgeted call - replies and the outbox's - takes ``budget``."""
     if name == "telegram":
         from lingkaran.channels.telegram import TelegramChannel
 
-        telegram_channel: Channel = TelegramChannel(db, config, engine=engine, clock=clock)
+        telegram_channel: Channel = TelegramChannel(
+            db, config, engine=engine, clock=clock, budget=budget
+        )
         return telegram_channel
-    from lingkaran.channels.whatsapp import WhatsAppChannel
+    import httpx
 
-    whatsapp_channel: Channel = WhatsAppChannel(db, config, engine=engine, clock=clock)
+    from lingkaran.channels.budget import BudgetedTransport
+    from lingkaran.channels.whatsapp import WhatsAppChannel, WhatsAppSender
+
+    # The sender's own client, but every message POST takes a permit first (replies from the
+    # channel, rows from the dispatcher); media downloads are not budgeted.
+    client = httpx.AsyncClient(
+        timeout=httpx.Timeout(15.0, connect=5.0),
+        transport=BudgetedTransport(
+            budget,
+            lambda r: r.method == "POST" and r.url.path.endswith("/messages"),
+        ),
+    )
+    closers.append(client.aclose)
+    sender = WhatsAppSender(config, clock=clock, client=client)
+    whatsapp_channel: Channel = WhatsAppChannel(
+        db, config, engine=engine, clock=clock, sender=sender
+    )
     return whatsapp_channel
+
+
+def _budgets(names: Sequence[str], limits: dict[str, ChannelLimits]) -> dict[str, SendBudget]:
+    """One budget per sending identity: this process runs one bot token and one number."""
+    return {n: SendBudget(limits[n].rate, name=n) for n in names}
 
 
 def _channel_names(command: str, settings: Settings) -> list[str]:
@@ -123,7 +156,7 @@ def _channel_names(command: str, settings: Settings) -> list[str]:
 async def _describe_start_failure(name: str, exc: BaseException, settings: Settings) -> None:
     """Turn a channel's start-up failure into a ``StartError`` (one line, an exit code)."""
     if name == "telegram":
-        from telegram.error import InvalidToken, NetworkError
+        from lingkaran.channels.telegram import InvalidToken, NetworkError
 
         if isinstance(exc, InvalidToken):
             raise StartError(
@@ -215,11 +248,17 @@ async def run_server(
     loop = asyncio.get_running_loop()
     db = await Database.open(settings.db)
     running = _Running()
+    closers: list[Callable[[], Awaitable[None]]] = []
     installed: list[signal.Signals] = []
     try:
         engine = build_engine(db, clock=clock, track_replies=True)
         engine.outbound_channels = frozenset(names)
-        channels = [(n, _build_channel(n, configs[n], db, engine, clock)) for n in names]
+        limits = limits_from_settings(settings)
+        budgets = _budgets(names, limits)
+        channels = [
+            (n, _build_channel(n, configs[n], db, engine, clock, budgets[n], closers))
+            for n in names
+        ]
         metrics = Metrics()
         _instrument(engine, metrics, clock)
         senders: dict[str, Sender] = {"terminal": LogSender()}
@@ -229,10 +268,11 @@ async def run_server(
             db,
             senders,
             clock=clock,
-            limits=limits_from_settings(settings),
+            limits=limits,
             config=settings.outbox_config(),
             idle_interval=5.0,
             on_drain=metrics.record_drain,
+            budgets=budgets,
         )
         health = Health(
             db=db,
@@ -342,6 +382,9 @@ async def run_server(
                     with contextlib.suppress(Exception):
                         await ch.stop(grace=0)
             await server.stop()
+            for close in closers:
+                with contextlib.suppress(Exception):
+                    await close()
         return 0
     finally:
         for sig in installed:

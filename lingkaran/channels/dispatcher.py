@@ -1,17 +1,22 @@
-"""The outbox dispatcher: drains queued rows per channel under that channel's rate limits.
+"""The outbox dispatcher: drains queued rows per channel, inside that channel's one budget.
 
 For each channel with a ``Sender`` one task loops: claim a batch of due rows (``sending``), look
 up each recipient's chat *now* (opt-out, language, last message), ask the outbox policy
 (``lingkaran_core.outbox.decide``: send, defer past the quiet hours, or drop after opt-out),
-render the row in the chat's current language (``handlers.outbound``), and send under two token
-buckets (aiolimiter): the channel's overall rate, evenly spaced, and one per recipient
-(Telegram 1 msg/s per chat; WhatsApp ~1 per 6 s per user, the pair rate). A recipient not ready
-yet is released to try a moment later rather than holding the batch. Then the row is marked:
+render the row in the chat's current language (``handlers.outbound``), and send it inside the
+channel's ``SendBudget`` (``lingkaran.channels.budget``): the one scheduler per sending identity
+that conversation replies use too, with strict priority reply > transactional > reminder >
+broadcast, so bulk only gets the capacity replies leave. A sender that takes its permits itself,
+call by call (``budgets``: Telegram's Bot API client, WhatsApp's budgeted HTTP transport), gets
+the row's priority in ``SEND_PRIORITY``; for any other sender the dispatcher takes one permit per
+row. Bulk is also paced per recipient (Telegram 1 msg/s per chat; WhatsApp ~1 per 6 s per user,
+the pair rate): a recipient not ready yet is released to try a moment later rather than holding
+the batch. Then the row is marked:
 
 * success → ``sent`` (channel message ids; the WhatsApp template name when one was used);
 * ``RetryLater`` → back to ``queued`` with exponential backoff + jitter, at least the server's
-  ``retry_after`` (which also pauses the whole channel that long); after ``max_attempts`` →
-  ``dead`` with the last error;
+  ``retry_after`` (which the budget also honours); after ``max_attempts`` → ``dead`` with the
+  last error;
 * ``HoldMessage`` → ``held`` (re-examined when the user writes again, see ``on_inbound``, and
   once a day by the scheduler); ``Undeliverable`` → ``failed``.
 
@@ -47,6 +52,7 @@ from aiolimiter import AsyncLimiter
 
 from handlers.engine import Reply
 from handlers.outbound import render
+from lingkaran.channels.budget import SEND_PRIORITY, SendBudget, priority_of
 from lingkaran.channels.base import (
     ChannelAuthFailed,
     DeliveryError,
@@ -67,8 +73,6 @@ from lingkaran_core.storage.outbox_repo import OutboxRow, RecipientState
 
 logger = logging.getLogger(__name__)
 
-RATE_HEADROOM = 0.97
-
 Clock = Callable[[], datetime]
 
 
@@ -76,18 +80,19 @@ Clock = Callable[[], datetime]
 class ChannelLimits:
     """Rate limits of one channel."""
 
-    rate: float  # messages per second, overall
-    per_user_interval: float  # seconds between two messages to the same user (0 = none)
+    rate: float  # budgeted calls per second, overall (the identity's budget)
+    per_user_interval: float  # seconds between two bulk messages to the same user (0 = none)
+    # Rows claimed at once: a few seconds' worth, so a transactional row queued behind a
+    # broadcast batch waits seconds, not minutes (the budget orders the rows in hand).
     batch: int = 200
     concurrency: int = 32
-    burst: int = 2  # tokens the overall bucket holds: absorbs scheduling lateness, no more
 
 
 DEFAULT_LIMITS: Mapping[str, ChannelLimits] = {
     # core.telegram.org/bots/faq: ~30 msg/s overall, ~1 msg/s per chat.
-    "telegram": ChannelLimits(rate=30, per_user_interval=1.0),
+    "telegram": ChannelLimits(rate=30, per_user_interval=1.0, batch=60),
     # Cloud API: 80 msg/s per number; pair rate ~1 message per 6 s to one user (131056).
-    "whatsapp": ChannelLimits(rate=80, per_user_interval=6.0),
+    "whatsapp": ChannelLimits(rate=80, per_user_interval=6.0, batch=160),
     "terminal": ChannelLimits(rate=1000, per_user_interval=0.0),
 }
 
@@ -180,7 +185,11 @@ class Dispatcher:
         idle_interval: float = 30.0,
         auth_recheck: float = 300.0,
         on_drain: Callable[[str, DispatchStats], None] | None = None,
+        budgets: Mapping[str, SendBudget] | None = None,
     ) -> None:
+        """``budgets``: the budget each of these channels' senders takes permits from itself,
+        call by call (the dispatcher then only says the priority); other channels get a budget
+        of their own here, one permit per row."""
         self.db = db
         self.senders = dict(senders)
         self.clock = clock
@@ -189,9 +198,9 @@ class Dispatcher:
         self.rng = rng or random.Random()
         self.idle_interval = idle_interval
         self._events: dict[str, asyncio.Event] = {c: asyncio.Event() for c in self.senders}
-        self._overall: dict[str, AsyncLimiter] = {}
+        self._budgets: dict[str, SendBudget] = dict(budgets or {})
+        self._paced_by_sender = frozenset(self._budgets)
         self._per_user: dict[tuple[str, str], AsyncLimiter] = {}
-        self._paused_until: dict[str, float] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
         # Channels whose credentials were refused: reason and when to try one row again.
@@ -203,17 +212,12 @@ class Dispatcher:
     def _limits(self, channel: str) -> ChannelLimits:
         return self.limits.get(channel) or ChannelLimits(rate=10, per_user_interval=1.0)
 
-    def _overall_limiter(self, channel: str) -> AsyncLimiter:
-        lim = self._overall.get(channel)
-        if lim is None:
-            # Evenly spaced at the rate; a bucket of ``burst`` tokens lets a late turn of the
-            # loop catch up instead of losing throughput, without a burst the API would refuse.
-            lm = self._limits(channel)
-            # A little headroom under the documented limit: our clock and the API's windows
-            # never line up exactly, and a 429 costs far more than 3 % of throughput.
-            lim = AsyncLimiter(lm.burst, lm.burst / (lm.rate * RATE_HEADROOM))
-            self._overall[channel] = lim
-        return lim
+    def budget(self, channel: str) -> SendBudget:
+        """The channel's budget (shared with its sender when given in ``budgets``)."""
+        budget = self._budgets.get(channel)
+        if budget is None:
+            budget = self._budgets[channel] = SendBudget(self._limits(channel).rate, name=channel)
+        return budget
 
     def _user_limiter(self, channel: str, user_ref: str) -> AsyncLimiter | None:
         interval = self._limits(channel).per_user_interval
@@ -258,6 +262,9 @@ class Dispatcher:
                 with contextlib.suppress(asyncio.CancelledError):
                     await t
         self._tasks.clear()
+        for channel, budget in self._budgets.items():
+            if channel not in self._paced_by_sender:
+                budget.close()
 
     def poke(self, channel: str | None = None) -> None:
         """Wake the loop(s) now (after a commit that queued rows)."""
@@ -466,10 +473,13 @@ class Dispatcher:
             if channel in self.auth_paused and not self._probing(channel):
                 await self._release_rest(group[i:], now)  # stays queued while credentials fail
                 return
+            priority = priority_of(row.msg_class)
+            # Each recipient's group runs in a task of its own: the value stays in it.
+            SEND_PRIORITY.set(priority)
             try:
                 async with sem:
-                    await self._wait_if_paused(channel)
-                    await self._overall_limiter(channel).acquire()
+                    if channel not in self._paced_by_sender:
+                        await self.budget(channel).acquire(priority, chat=row.user_ref)
                     result = await sender.send_outbound(message)
             except ChannelAuthFailed as exc:
                 await self._pause_for_auth(channel, exc, group[i:])
@@ -542,20 +552,15 @@ class Dispatcher:
                     dedupe_key=f"auth-failed:{channel}:{self.clock():%Y-%m-%d}",
                 )
 
-    async def _wait_if_paused(self, channel: str) -> None:
-        loop = asyncio.get_running_loop()
-        delay = self._paused_until.get(channel, 0.0) - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-
     async def _retry(self, row: OutboxRow, exc: RetryLater, stats: DispatchStats) -> None:
         attempts = row.attempts + 1
         if exc.retry_after:
             stats.throttled += 1
-            # The server asked the whole channel to slow down: pause it that long.
-            loop = asyncio.get_running_loop()
-            until = loop.time() + min(exc.retry_after, 60.0)
-            self._paused_until[row.channel] = max(self._paused_until.get(row.channel, 0.0), until)
+            if row.channel not in self._paced_by_sender:
+                # A sender that takes its own permits told the budget already.
+                self.budget(row.channel).throttled(
+                    min(exc.retry_after, 60.0), chat=row.user_ref
+                )
         async with self.db.tx() as tx:
             if policy.should_dead_letter(attempts, self.config):
                 await repo.mark_dead(tx, row.id, attempts=attempts, error=_err(exc))

@@ -1,4 +1,4 @@
-"""The real PTB application against a fake Bot API on 127.0.0.1: whole conversations as a user.
+"""The Telegram channel against a fake Bot API on 127.0.0.1: whole conversations as a user.
 
 Assertions are on what the fake *received* (texts, keyboards, edits), plus the database where a
 conversation must leave a trace (claims, documents, inbound messages).
@@ -39,18 +39,8 @@ JPEG = (Path(__file__).resolve().parents[1] / "data" / "uploads" / "kartu.jpg").
 
 
 def config(fake: FakeTelegram, **kw: Any) -> TelegramConfig:
-    """Production settings pointed at the fake, with a 1 s long poll.
-
-    The per-chat bucket stays on, generous enough not to stall a fast transcript.
-    """
-    return TelegramConfig(
-        token=TOKEN,
-        api_root=fake.root,
-        poll_timeout=1.0,
-        per_chat_burst=20,
-        per_chat_rate=20.0,
-        **kw,
-    )
+    """Production settings pointed at the fake (which enforces Telegram's limits), 1 s polls."""
+    return TelegramConfig(token=TOKEN, api_root=fake.root, poll_timeout=1.0, **kw)
 
 
 @pytest.fixture
@@ -266,13 +256,14 @@ async def test_linking_an_account_shows_the_coverage_status(
 ) -> None:
     await seed_worker(db)
     await user.say("/start")
-    mid, _ = user.button("Cek kepesertaan")
+    mark = fake.mark()
     await user.press("Cek kepesertaan")
     user.expect("NIK")
-    # The pressed keyboard is gone and the message shows the choice.
-    pressed = fake.messages[(CHAT, mid)]
-    assert "reply_markup" not in pressed
-    assert pressed["text"].endswith("✓ Cek kepesertaan")
+    # One budgeted call for the press: the next question, which shows the choice first.
+    assert user.last[0]["text"].startswith("✓ Cek kepesertaan\n\n")
+    counted = [c.method for c in fake.calls[mark:] if c.method.startswith(("send", "edit"))]
+    assert counted == ["sendMessage"]
+    assert len(fake.calls_of("answerCallbackQuery", since=mark)) == 1
     await user.say(NIK)
     await user.say("15-05-1978")
     await confirm_with_kpj(user)
@@ -586,9 +577,7 @@ class RecordingEngine:
 
 async def _channel(fake: FakeTelegram, engine: Any) -> TelegramChannel:
     """A channel that is initialised (getMe) but not polling: for sending only."""
-    channel = TelegramChannel(engine.db, config(fake), engine=engine, clock=FixedClock())
-    await channel.application.initialize()
-    return channel
+    return TelegramChannel(engine.db, config(fake), engine=engine, clock=FixedClock())
 
 
 async def test_a_start_payload_and_slash_commands_reach_the_engine_as_text(
