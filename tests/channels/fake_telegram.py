@@ -39,7 +39,7 @@ from urllib.parse import parse_qsl
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -131,6 +131,9 @@ class FakeTelegram:
     _retry_after: int = 1
     limits: Limits = field(default_factory=Limits)
     throttled: int = 0
+    # Called with every call as it arrives (before it is answered); update ids getUpdates served.
+    on_call: Callable[[Call], None] | None = None
+    served: set[int] = field(default_factory=set)
     _server: uvicorn.Server | None = None
     _task: asyncio.Task[None] | None = None
 
@@ -183,7 +186,10 @@ class FakeTelegram:
     async def _api(self, request: Request) -> Response:
         token = request.path_params["token"]
         method = request.path_params["method"]
-        params = await _params(request)
+        try:
+            params = await _params(request)
+        except ClientDisconnect:  # the bot went away mid-request (a test killed it)
+            return Response(status_code=499)
         if token != self.token:
             self.calls.append(Call(method, params, time.monotonic(), 401))
             return JSONResponse(
@@ -191,6 +197,8 @@ class FakeTelegram:
             )
         call = Call(method, params, time.monotonic())
         self.calls.append(call)
+        if self.on_call is not None:
+            self.on_call(call)
         handler: Callable[[dict[str, Any]], Any] | None = getattr(self, f"_m_{method}", None)
         if handler is None:
             call.status = 404
@@ -270,7 +278,9 @@ class FakeTelegram:
             self._new_update.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new_update.wait(), left)
-        return self._updates[: int(p.get("limit") or 100)]
+        batch = self._updates[: int(p.get("limit") or 100)]
+        self.served.update(u["update_id"] for u in batch)
+        return batch
 
     def _m_sendMessage(self, p: dict[str, Any]) -> Any:
         chat_id = int(p["chat_id"])
