@@ -213,6 +213,7 @@ class TelegramWorld:
         self.message_ids = itertools.count(100)
         self.calls: Counter[str] = Counter()
         self.throttled: list[float] = []
+        self.throttled_users = 0
         self.broadcast: list[float] = []
         self.other_budgeted: list[float] = []
         self.latencies: list[tuple[float, float]] = []  # (when the update came, latency)
@@ -242,6 +243,7 @@ class TelegramWorld:
             retry = self.limits.check(p.get("chat_id"), now)
             if retry is not None:
                 self.throttled.append(now)
+                self.throttled_users += p.get("chat_id") in self.users
                 return 429, json.dumps(
                     {
                         "ok": False,
@@ -412,6 +414,7 @@ class TelegramWorld:
             "calls": dict(self.calls),
             "throttled": len(self.throttled),
             "throttled_first_second": sum(1 for t in self.throttled if t < t0 + 1.0),
+            "throttled_replies": self.throttled_users,
             "broadcast_in_window": sum(1 for t in self.broadcast if lo <= t < hi),
             "broadcast_total": len(self.broadcast),
             "other_budgeted_in_window": sum(1 for t in self.other_budgeted if lo <= t < hi),

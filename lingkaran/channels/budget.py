@@ -8,10 +8,13 @@ behind it (the outbox dispatcher paces *bulk* per recipient, a different dimensi
     WhatsApp conversation replies ──┤   SendBudget (one per identity)   ──▶  the API
     outbox dispatcher (bulk) ───────┘   strict priority, ≤ limit per window
 
-* **At most ``limit`` permits in any ``window`` seconds** (a sliding log of grant times, with a
-  little headroom: our clock and the API's windows never line up exactly). A burst - at
-  start-up, after a pause - never exceeds what the API accepts in one second, which a token
-  bucket with a full bucket plus its refill would.
+* **At most ``limit`` calls in any ``window`` seconds, as the API counts them.** A permit holds
+  its slot while the call is in flight and for ``window`` seconds after its answer came: the
+  API saw the request before it answered, so whatever the network's jitter, two calls
+  ``limit`` permits apart always reach it more than a window apart (a log of *grant* times
+  would need a headroom as large as the worst jitter). A burst - at start-up, after a pause -
+  never exceeds what the API accepts in one second, which a token bucket with a full bucket
+  plus its refill would. Use ``async with budget.permit(priority):`` around the call.
 * **Strict priority**: waiting callers are served reply > transactional > reminder > broadcast,
   first come first served within one priority; bulk only gets what replies leave.
 * **Bulk is spaced evenly** (one permit per ``window / limit`` seconds), so it never takes a whole
@@ -30,11 +33,12 @@ owner knows nothing of budgets (the WhatsApp sender): the composition root hands
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import math
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from contextvars import ContextVar
 
 import httpx
@@ -54,7 +58,7 @@ PRIORITY_NAMES = {v: k for k, v in PRIORITY_OF_CLASS.items()}
 # The priority of the API calls made in this context (the dispatcher sets it per outbox row).
 SEND_PRIORITY: ContextVar[int] = ContextVar("send_priority", default=REPLY)
 
-RATE_HEADROOM = 0.97
+RATE_HEADROOM = 0.995  # the windows of two clocks never line up exactly
 THROTTLE_SPREAD = 1.0  # refusals of two chats within this many seconds: the whole identity
 
 
@@ -78,7 +82,8 @@ class SendBudget:
         self.spacing = self.window / self.limit
         self.granted: Counter[int] = Counter()
         self.throttles = 0
-        self._log: deque[float] = deque()
+        self._in_flight = 0
+        self._done: deque[float] = deque()  # when answered calls were answered
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
         self._seq = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
@@ -89,8 +94,22 @@ class SendBudget:
 
     # -- taking permits ------------------------------------------------------------------
 
+    @contextlib.asynccontextmanager
+    async def permit(
+        self, priority: int = REPLY, *, chat: str | None = None
+    ) -> AsyncIterator[None]:
+        """Hold a permit for one call: wait for it (strict priority), release when answered."""
+        await self.acquire(priority, chat=chat)
+        try:
+            yield
+        finally:
+            self.release()
+
     async def acquire(self, priority: int = REPLY, *, chat: str | None = None) -> None:
-        """Wait for a permit (strict priority); ``chat`` waits out that chat's pause first."""
+        """Wait for a permit; ``release()`` it once the call was answered (or failed).
+
+        ``chat`` first waits out that chat's pause.
+        """
         loop = asyncio.get_running_loop()
         if chat is not None:
             while (until := self._chat_paused.get(chat, 0.0)) > loop.time():
@@ -103,15 +122,18 @@ class SendBudget:
         fut: asyncio.Future[None] = loop.create_future()
         heapq.heappush(self._waiters, (priority, next(self._seq), fut))
         self._pump()
-        await fut
+        try:
+            await fut
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():
+                self.release()  # granted as we were cancelled: the call never happens
+            raise
 
-    def try_acquire(self, priority: int = REPLY) -> bool:
-        """A permit now or never (for calls that are worth making only at once)."""
-        now = asyncio.get_running_loop().time()
-        if self._may_skip_queue(priority) and self._earliest(priority, now) <= now:
-            self._grant(priority, now)
-            return True
-        return False
+    def release(self) -> None:
+        """The call of a permit was answered: its slot frees one window from now."""
+        self._in_flight = max(0, self._in_flight - 1)
+        self._done.append(asyncio.get_running_loop().time())
+        self._pump()
 
     def _may_skip_queue(self, priority: int) -> bool:
         # Nobody of this priority or higher is waiting (lower ones wait behind us anyway).
@@ -120,18 +142,21 @@ class SendBudget:
         return not self._waiters or self._waiters[0][0] > priority
 
     def _earliest(self, priority: int, now: float) -> float:
-        log = self._log
-        while log and log[0] <= now - self.window:
-            log.popleft()
+        """When the head waiter may go (``inf``: when a call in flight is answered)."""
+        done = self._done
+        while done and done[0] <= now - self.window:
+            done.popleft()
         at = max(now, self._paused_until)
-        if len(log) >= self.limit:
-            at = max(at, log[-self.limit] + self.window)
+        excess = self._in_flight + len(done) - self.limit + 1
+        if excess > 0:
+            # The slot of the ``excess``-th oldest answered call frees first.
+            at = max(at, done[excess - 1] + self.window) if excess <= len(done) else math.inf
         if priority > REPLY:
             at = max(at, self._last_bulk + self.spacing)
         return at
 
     def _grant(self, priority: int, now: float) -> None:
-        self._log.append(now)
+        self._in_flight += 1
         if priority > REPLY:
             self._last_bulk = now
         self.granted[priority] += 1
@@ -150,9 +175,10 @@ class SendBudget:
                 continue
             at = self._earliest(priority, now)
             if at > now:
-                # The head decides: what it waits for (the window, the spacing, a pause),
-                # everything of a lower priority waits for too.
-                self._timer = loop.call_at(at, self._pump)
+                # The head decides: what it waits for (the window, the spacing, a pause, an
+                # answer), everything of a lower priority waits for too.
+                if at < math.inf:
+                    self._timer = loop.call_at(at, self._pump)
                 return
             heapq.heappop(self._waiters)
             self._grant(priority, now)
@@ -219,11 +245,11 @@ class BudgetedTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Wait for a permit when the request is budgeted, then send it."""
-        counted = self._budgeted(request)
-        if counted:
-            await self.budget.acquire(SEND_PRIORITY.get())
-        response = await self._inner.handle_async_request(request)
-        if counted and response.status_code == 429:
+        if not self._budgeted(request):
+            return await self._inner.handle_async_request(request)
+        async with self.budget.permit(SEND_PRIORITY.get()):
+            response = await self._inner.handle_async_request(request)
+        if response.status_code == 429:
             try:
                 seconds = float(response.headers.get("retry-after") or 1.0)
             except ValueError:

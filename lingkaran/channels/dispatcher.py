@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 from collections.abc import Callable, Mapping
@@ -137,6 +138,31 @@ class LogSender:
             },
         )
         return SendResult(message_ids=(f"log-{message.outbox_id}",))
+
+
+def _group_done(done: Callable[[int], None], n: int, _task: object) -> None:
+    done(n)
+
+
+class _InHand:
+    """How many claimed rows are still in hand, and a way to wait for fewer."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self._event = asyncio.Event()
+
+    def take(self, n: int) -> None:
+        self.rows += n
+
+    def done(self, n: int) -> None:
+        self.rows = max(0, self.rows - n)
+        self._event.set()
+
+    async def below(self, n: int) -> None:
+        """Return once fewer than ``n`` rows are in hand."""
+        while self.rows >= n:
+            self._event.clear()
+            await self._event.wait()
 
 
 @dataclass(slots=True)
@@ -321,56 +347,96 @@ class Dispatcher:
     async def drain(self, channel: str, *, max_batches: int | None = None) -> DispatchStats:
         """Send every row of ``channel`` due now (batch after batch); return what happened.
 
-        While the channel's credentials are refused only one row is tried per
-        ``auth_recheck`` seconds; the others wait, queued.
+        With per-recipient pacing on, the next batch is claimed as soon as half of the rows in
+        hand are done, so the budget never idles between batches (a recipient's later row
+        cannot overtake an earlier one: pacing releases it for later). While the channel's
+        credentials are refused only one row is tried per ``auth_recheck`` seconds; the others
+        wait, queued.
         """
         total = DispatchStats()
         batches = 0
         loop = asyncio.get_running_loop()
-        while not self._stopping and (max_batches is None or batches < max_batches):
-            paused = channel in self.auth_paused
-            if paused and loop.time() < self._auth_retry_at.get(channel, 0.0):
-                break
-            async with self.db.tx() as tx:
-                rows = await repo.claim_due(
-                    tx,
-                    channel=channel,
-                    now=self.clock(),
-                    limit=1 if paused else self._limits(channel).batch,
-                )
-            if not rows:
-                break
-            batches += 1
-            total.add(await self._process(channel, rows))
-            if paused:
-                if channel in self.auth_paused:
-                    break  # still refused: wait for the next recheck
-                logger.warning("outbox resumed: credentials accepted", extra={"channel": channel})
+        size = self._limits(channel).batch
+        overlap = self._limits(channel).per_user_interval > 0
+        hand = _InHand()
+        running: list[asyncio.Task[DispatchStats]] = []
+        try:
+            while not self._stopping and (max_batches is None or batches < max_batches):
+                paused = channel in self.auth_paused
+                if paused and loop.time() < self._auth_retry_at.get(channel, 0.0):
+                    break
+                if running and hand.rows > size // 2:
+                    await hand.below(size // 2 + 1)
+                    continue
+                async with self.db.tx() as tx:
+                    rows = await repo.claim_due(
+                        tx,
+                        channel=channel,
+                        now=self.clock(),
+                        limit=1 if paused else size - hand.rows,
+                    )
+                if not rows:
+                    break
+                batches += 1
+                task = asyncio.create_task(self._process(channel, rows, hand))
+                if overlap and not paused:
+                    running.append(task)
+                    await asyncio.sleep(0)  # let it take its rows in hand
+                    continue
+                total.add(await task)
+                if paused:
+                    if channel in self.auth_paused:
+                        break  # still refused: wait for the next recheck
+                    logger.warning(
+                        "outbox resumed: credentials accepted", extra={"channel": channel}
+                    )
+            for stats in await asyncio.gather(*running):
+                total.add(stats)
+        except asyncio.CancelledError:
+            for t in running:
+                t.cancel()
+            raise
         if self.on_drain is not None and (
             total.sent or total.failed or total.dead or total.retried
         ):
             self.on_drain(channel, total)
         return total
 
-    async def _process(self, channel: str, rows: list[OutboxRow]) -> DispatchStats:
+    async def _process(
+        self, channel: str, rows: list[OutboxRow], hand: _InHand | None = None
+    ) -> DispatchStats:
         stats = DispatchStats()
-        async with self.db.read() as r:
-            states = await repo.recipient_states(r, rows)
-        rows = await self._apply_tier(channel, rows, states, stats)
-        groups: dict[str, list[OutboxRow]] = {}
-        for row in rows:
-            groups.setdefault(row.user_ref, []).append(row)
-        sem = asyncio.Semaphore(self._limits(channel).concurrency)
-        tasks = [
-            asyncio.create_task(self._send_group(channel, g, states, sem, stats))
-            for g in groups.values()
-        ]
+        hand = hand or _InHand()
+        left = [len(rows)]
+        hand.take(len(rows))
+
+        def done(n: int) -> None:
+            left[0] -= n
+            hand.done(n)
+
         try:
-            await asyncio.gather(*tasks)
-        except asyncio.CancelledError:
-            for t in tasks:
-                t.cancel()
-            raise
+            async with self.db.read() as r:
+                states = await repo.recipient_states(r, rows)
+            claimed = len(rows)
+            rows = await self._apply_tier(channel, rows, states, stats)
+            done(claimed - len(rows))
+            groups: dict[str, list[OutboxRow]] = {}
+            for row in rows:
+                groups.setdefault(row.user_ref, []).append(row)
+            sem = asyncio.Semaphore(self._limits(channel).concurrency)
+            tasks = []
+            for g in groups.values():
+                task = asyncio.create_task(self._send_group(channel, g, states, sem, stats))
+                task.add_done_callback(functools.partial(_group_done, done, len(g)))
+                tasks.append(task)
+            try:
+                await asyncio.gather(*tasks)
+            except asyncio.CancelledError:
+                for t in tasks:
+                    t.cancel()
+                raise
+        finally:
+            done(left[0])  # whatever happened, this batch holds nothing any more
         return stats
 
     async def _apply_tier(
@@ -478,9 +544,11 @@ class Dispatcher:
             SEND_PRIORITY.set(priority)
             try:
                 async with sem:
-                    if channel not in self._paced_by_sender:
-                        await self.budget(channel).acquire(priority, chat=row.user_ref)
-                    result = await sender.send_outbound(message)
+                    if channel in self._paced_by_sender:
+                        result = await sender.send_outbound(message)
+                    else:
+                        async with self.budget(channel).permit(priority, chat=row.user_ref):
+                            result = await sender.send_outbound(message)
             except ChannelAuthFailed as exc:
                 await self._pause_for_auth(channel, exc, group[i:])
                 return

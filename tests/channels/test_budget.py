@@ -23,8 +23,8 @@ async def test_a_start_up_burst_stays_inside_the_limit() -> None:
     times: list[float] = []
 
     async def one(priority: int) -> None:
-        await budget.acquire(priority)
-        times.append(loop.time())
+        async with budget.permit(priority):
+            times.append(loop.time())
 
     t0 = loop.time()
     await asyncio.gather(*(one(REPLY if i % 2 else BROADCAST) for i in range(75)))
@@ -37,12 +37,13 @@ async def test_a_start_up_burst_stays_inside_the_limit() -> None:
 async def test_waiting_callers_are_served_in_strict_priority() -> None:
     budget = SendBudget(20)
     for _ in range(20):
-        await budget.acquire(REPLY)  # the window is full
+        async with budget.permit(REPLY):  # the window fills up
+            pass
     order: list[int] = []
 
     async def one(priority: int) -> None:
-        await budget.acquire(priority)
-        order.append(priority)
+        async with budget.permit(priority):
+            order.append(priority)
 
     tasks = [asyncio.create_task(one(p)) for p in (BROADCAST, REMINDER, BROADCAST, TRANSACTIONAL)]
     await asyncio.sleep(0)
@@ -58,14 +59,16 @@ async def test_a_reply_overtakes_a_saturating_broadcast_within_one_spacing() -> 
 
     async def broadcast() -> None:
         while not stop.is_set():
-            await budget.acquire(BROADCAST)
+            async with budget.permit(BROADCAST):
+                pass
 
     workers = [asyncio.create_task(broadcast()) for _ in range(8)]
     await asyncio.sleep(1.2)  # the window is full of bulk by now
     waits = []
     for _ in range(5):
         t0 = loop.time()
-        await budget.acquire(REPLY)
+        async with budget.permit(REPLY):
+            pass
         waits.append(loop.time() - t0)
         await asyncio.sleep(0.13)
     stop.set()
@@ -81,19 +84,46 @@ async def test_a_429_for_one_chat_pauses_that_chat_and_for_two_chats_everyone() 
     loop = asyncio.get_running_loop()
     budget.throttled(0.3, chat="1001")
     t0 = loop.time()
-    await budget.acquire(REPLY, chat="2002")  # another chat goes at once
+    async with budget.permit(REPLY, chat="2002"):
+        pass  # another chat goes at once
     assert loop.time() - t0 < 0.05
-    await budget.acquire(REPLY, chat="1001")  # this one waits its pause out
+    async with budget.permit(REPLY, chat="1001"):
+        pass  # this one waits its pause out
     assert loop.time() - t0 >= 0.29
     budget.throttled(0.3, chat="1001")
     budget.throttled(0.3, chat="3003")  # two chats within a second: the whole identity
     t0 = loop.time()
-    await budget.acquire(REPLY, chat="4004")
+    async with budget.permit(REPLY, chat="4004"):
+        pass
     assert loop.time() - t0 >= 0.29
     assert budget.throttles == 3
 
 
-async def test_try_acquire_never_waits() -> None:
+async def test_a_call_holds_its_slot_until_answered_and_a_window_after() -> None:
+    # The API counts a request when it arrives, somewhere before its answer: the slot is free
+    # again one window after the answer, whatever the network did to the request.
     budget = SendBudget(2)
-    assert budget.try_acquire() and budget.try_acquire()
-    assert not budget.try_acquire()
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+
+    async def slow_call() -> None:
+        async with budget.permit(REPLY):
+            await asyncio.sleep(0.3)
+
+    first = asyncio.create_task(slow_call())
+    second = asyncio.create_task(slow_call())
+    await asyncio.sleep(0)
+    async with budget.permit(REPLY):
+        waited = loop.time() - t0
+    await asyncio.gather(first, second)
+    assert waited >= 0.3 + budget.window - 0.01
+
+
+async def test_a_cancelled_waiter_gives_its_permit_back() -> None:
+    budget = SendBudget(1)
+    async with budget.permit(REPLY):
+        waiter = asyncio.create_task(budget.acquire(BROADCAST))
+        await asyncio.sleep(0.01)
+        waiter.cancel()
+    await asyncio.gather(waiter, return_exceptions=True)
+    assert budget.waiting == 0

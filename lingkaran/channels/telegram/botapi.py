@@ -6,8 +6,8 @@ HTTP round trip itself); the bot needs the ``message_id`` of what it sent and a 
 Calls are ``await api.call("sendMessage", {...})``; the result is the Bot API's ``result``.
 
 * **Budget.** Calls that Telegram counts against the bot's limits (``send*`` except
-  ``sendChatAction``, ``edit*``, ``copy*``, ``forward*``) take a permit from the identity's
-  ``SendBudget`` first, at the priority of ``SEND_PRIORITY`` (reply unless the dispatcher says
+  ``sendChatAction``, ``edit*``, ``copy*``, ``forward*``) hold a permit of the identity's
+  ``SendBudget`` from before the request until its answer, at the priority of ``SEND_PRIORITY`` (reply unless the dispatcher says
   otherwise). A 429 reports its ``retry_after`` to the budget (that chat, or everyone) and raises
   ``RetryAfter``; answering a button press and reading files are not budgeted.
 * **Errors** mirror PTB's names: ``InvalidToken`` (401), ``Forbidden`` (403), ``BadRequest``
@@ -150,19 +150,21 @@ class BotAPI:
         budgeted = is_budgeted(method)
         chat = params.get("chat_id")
         chat_ref = str(chat) if chat is not None else None
-        if budgeted:
-            await self.budget.acquire(SEND_PRIORITY.get(), chat=chat_ref)
         body = json.dumps(params, ensure_ascii=False, separators=(",", ":")).encode()
         client = self._poll_client if poll else self.client
         timeout = self._timeout if read_timeout is None else self._timeout_with(read_timeout)
+        headers = {"content-type": "application/json"}
         self.calls += 1
         try:
-            response = await client.post(
-                self._base + method,
-                content=body,
-                headers={"content-type": "application/json"},
-                timeout=timeout,
-            )
+            if budgeted:
+                async with self.budget.permit(SEND_PRIORITY.get(), chat=chat_ref):
+                    response = await client.post(
+                        self._base + method, content=body, headers=headers, timeout=timeout
+                    )
+            else:
+                response = await client.post(
+                    self._base + method, content=body, headers=headers, timeout=timeout
+                )
         except httpx.TimeoutException as exc:
             raise TimedOut(f"{method} timed out ({type(exc).__name__})") from None
         except httpx.HTTPError as exc:
