@@ -227,6 +227,13 @@ async def _keep_trying(
         return
 
 
+async def _stop_channel(name: str, channel: Channel) -> None:
+    try:
+        await asyncio.wait_for(channel.stop(grace=STOP_GRACE), timeout=STOP_GRACE + 0.2)
+    except TimeoutError:
+        logger.warning("channel did not stop in time", extra={"channel": name})
+
+
 async def run_server(
     command: str,
     settings: Settings,
@@ -371,17 +378,19 @@ async def run_server(
                     await task
             if scheduler.running:
                 scheduler.shutdown(wait=False)
-            await dispatcher.stop(grace=STOP_GRACE)
-            for name, ch in running.started:
-                try:
-                    await asyncio.wait_for(ch.stop(grace=STOP_GRACE), timeout=STOP_GRACE + 0.2)
-                except TimeoutError:
-                    logger.warning("channel did not stop in time", extra={"channel": name})
+            # All at once, each within its grace: the server stops accepting, the dispatcher
+            # puts unsent rows back, channels finish the steps in progress (the rest of their
+            # intake stays recorded for the next start).
+            server_stop = asyncio.create_task(server.stop(wait=STOP_GRACE + 0.2))
+            await asyncio.gather(
+                dispatcher.stop(grace=STOP_GRACE),
+                *(_stop_channel(name, ch) for name, ch in running.started),
+            )
             for name, ch in channels:
                 if (name, ch) not in running.started:
                     with contextlib.suppress(Exception):
                         await ch.stop(grace=0)
-            await server.stop()
+            await server_stop
             for close in closers:
                 with contextlib.suppress(Exception):
                     await close()
