@@ -238,21 +238,21 @@ def telegram_load(tree: Path, tmp: Path, label: str) -> dict[str, Any]:
         w.kill()
 
 
-def flat_out(tmp: Path, label: str) -> dict[str, Any]:
-    """(c): steps/s of one contender, limits off, 1,000 users."""
+def flat_out(tmp: Path, label: str, kind: str) -> dict[str, Any]:
+    """(c): steps/s of one contender (``ours``, ``conv``, ``echo``), limits off, 1,000 users."""
     cfg = {"limits": False, "users": 1000, "think": [0.0, 0.0], "warmup": 4.0, "duration": 15.0}
     w, port = world("telegram", cfg, tmp / f"flat-{label}-world.log")
     root = f"http://127.0.0.1:{port}"
     folder = tmp / f"flat-{label}"
     folder.mkdir()
     log = tmp / f"flat-{label}-bot.log"
-    if label == "ours":
+    if kind == "ours":
         db = folder / "ours.db"
         seed(ROOT, db, channel="telegram", broadcast=0)
         bot = telegram_bot(ROOT, db, root, log, LINGKARAN_TELEGRAM_RATE="1000")
     else:
         bot = Proc(
-            [PY, "-m", "benchmarks.ptb_bots", label, root, str(folder)],
+            [PY, "-m", "benchmarks.ptb_bots", kind, root, str(folder)],
             cwd=ROOT,
             env=_env(),
             log=log,
@@ -272,7 +272,11 @@ def shutdown(tree: Path, tmp: Path, label: str, **env: str) -> dict[str, Any]:
     """(d): SIGTERM with 1,000 updates fetched; then a restart answers the rest."""
     db = tmp / f"stop-{label}.db"
     seed(tree, db, channel="telegram", broadcast=0)
-    w, port = world("telegram", {"limits": False, "backlog": 1000, "timeout": 150}, tmp / f"stop-{label}-world.log")
+    w, port = world(
+        "telegram",
+        {"limits": False, "backlog": 1000, "timeout": 150},
+        tmp / f"stop-{label}-world.log",
+    )
     root = f"http://127.0.0.1:{port}"
     log = tmp / f"stop-{label}-bot.log"
     bot = telegram_bot(tree, db, root, log, **env)
@@ -314,7 +318,9 @@ def whatsapp_load(tree: Path, tmp: Path, label: str) -> dict[str, Any]:
         [PY, "bot.py", "whatsapp", "--db", str(db), "--port", str(bot_port)],
         cwd=tree,
         env=_env(
-            WHATSAPP_GRAPH_API_BASE_URL=f"http://127.0.0.1:{port}", LINGKARAN_WA_TIER="unlimited", **WA
+            WHATSAPP_GRAPH_API_BASE_URL=f"http://127.0.0.1:{port}",
+            LINGKARAN_WA_TIER="unlimited",
+            **WA,
         ),
         log=tmp / f"wa-{label}-bot.log",
     )
@@ -373,7 +379,12 @@ async def calls_per_step(tmp: Path) -> dict[str, dict[str, Any]]:
         last: dict[str, Any] = {}
         ids = iter(range(100, 10_000))
 
-        def answer(request: httpx.Request) -> httpx.Response:
+        def answer(
+            request: httpx.Request,
+            calls: list[str] = calls,
+            ids: Any = ids,
+            last: dict[str, Any] = last,
+        ) -> httpx.Response:
             name = request.url.path.rsplit("/", 1)[-1]
             if request.url.path.startswith("/file/"):
                 return httpx.Response(200, content=jpeg)
@@ -392,7 +403,12 @@ async def calls_per_step(tmp: Path) -> dict[str, dict[str, Any]]:
             return httpx.Response(200, json={"ok": True, "result": result})
 
         engine = build_engine(db, clock=lambda: datetime.now(UTC), track_replies=True)
-        channel = TelegramChannel(db, TelegramConfig(token=TOKEN, rate=1000), engine=engine, clock=lambda: datetime.now(UTC))
+        channel = TelegramChannel(
+            db,
+            TelegramConfig(token=TOKEN, rate=1000),
+            engine=engine,
+            clock=lambda: datetime.now(UTC),
+        )
         await channel.api.client.aclose()
         channel.api.client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
         chat = 9_000_001
@@ -493,7 +509,13 @@ def run(only: list[str] | None = None) -> list[dict[str, Any]]:
                 }
             )
         if "c" in chosen:
-            r = {name: flat_out(tmp, name) for name in ("ours", "conv", "echo")}
+            # Two rounds, interleaved, the better of each: the machine's other load varies.
+            r: dict[str, dict[str, Any]] = {}
+            for round_ in range(2):
+                for name in ("ours", "conv", "echo"):
+                    got = flat_out(tmp, f"{name}-{round_}" if round_ else name, name)
+                    if name not in r or got["rate"] > r[name]["rate"]:
+                        r[name] = got
             rows.append(
                 {
                     "benchmark": "(c) Telegram flat out over HTTP, 1,000 users, limits off",

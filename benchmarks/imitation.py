@@ -118,7 +118,12 @@ class HttpServer:
                 )
                 if writer.transport.get_write_buffer_size() > 65536:
                     await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError, ValueError):
+        except (
+            asyncio.IncompleteReadError,
+            ConnectionError,
+            asyncio.LimitOverrunError,
+            ValueError,
+        ):
             pass
         finally:
             with contextlib.suppress(Exception):
@@ -280,7 +285,9 @@ class TelegramWorld:
         batch = self.updates[: int(p.get("limit") or 100)]
         if self.backlog_ids:
             before = len(self.served_ids)
-            self.served_ids.update(u["update_id"] for u in batch if u["update_id"] in self.backlog_ids)
+            self.served_ids.update(
+                u["update_id"] for u in batch if u["update_id"] in self.backlog_ids
+            )
             if before < len(self.backlog_ids) <= len(self.served_ids):
                 emit("EVENT", {"served": len(self.served_ids)})
         return batch
@@ -452,6 +459,7 @@ class GraphWorld:
         self.throttled: list[float] = []
         self.ids = itertools.count(1)
         self.started_at: float | None = None
+        self.tasks: set[asyncio.Future[None]] = set()
         self.done = asyncio.Event()
 
     async def handle(
@@ -489,7 +497,9 @@ class GraphWorld:
         self.loop.call_later(self.cfg["warmup"] + self.cfg["duration"], self.done.set)
 
     def _spawn_act(self, user: str) -> None:
-        asyncio.ensure_future(self._act(user))
+        task = asyncio.ensure_future(self._act(user))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
     async def _act(self, user: str) -> None:
         script = ["halo", *ELIGIBILITY[1:]]
@@ -579,10 +589,8 @@ async def _main(kind: str, cfg: dict[str, Any]) -> None:
             await asyncio.sleep(0.1)
         emit("EVENT", {"ready": True})
         world.begin()
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(world.done.wait(), timeout=float(cfg.get("timeout", 300)))
-    except TimeoutError:
-        pass
     emit("RESULT", world.result())
     await asyncio.sleep(float(cfg.get("linger", 0.5)))
 

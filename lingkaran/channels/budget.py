@@ -112,7 +112,8 @@ class SendBudget:
         """
         loop = asyncio.get_running_loop()
         if chat is not None:
-            while (until := self._chat_paused.get(chat, 0.0)) > loop.time():
+            # A pause may grow while we sleep (another 429): look again after each.
+            while (until := self._chat_paused.get(chat, 0.0)) > loop.time():  # noqa: ASYNC110
                 await asyncio.sleep(until - loop.time())
             self._chat_paused.pop(chat, None)
         now = loop.time()

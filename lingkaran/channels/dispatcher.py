@@ -53,7 +53,6 @@ from aiolimiter import AsyncLimiter
 
 from handlers.engine import Reply
 from handlers.outbound import render
-from lingkaran.channels.budget import SEND_PRIORITY, SendBudget, priority_of
 from lingkaran.channels.base import (
     ChannelAuthFailed,
     DeliveryError,
@@ -64,6 +63,7 @@ from lingkaran.channels.base import (
     SendResult,
     Undeliverable,
 )
+from lingkaran.channels.budget import SEND_PRIORITY, SendBudget, priority_of
 from lingkaran.settings import Settings
 from lingkaran_core import outbox as policy
 from lingkaran_core import services
@@ -626,9 +626,7 @@ class Dispatcher:
             stats.throttled += 1
             if row.channel not in self._paced_by_sender:
                 # A sender that takes its own permits told the budget already.
-                self.budget(row.channel).throttled(
-                    min(exc.retry_after, 60.0), chat=row.user_ref
-                )
+                self.budget(row.channel).throttled(min(exc.retry_after, 60.0), chat=row.user_ref)
         async with self.db.tx() as tx:
             if policy.should_dead_letter(attempts, self.config):
                 await repo.mark_dead(tx, row.id, attempts=attempts, error=_err(exc))

@@ -97,6 +97,8 @@ class Limits:
             self._chats[chat_id] = (tokens - 1, now)
         recent.append(now)
         return None
+
+
 INT_PARAMS = ("chat_id", "message_id", "offset", "limit", "timeout")
 
 

@@ -313,19 +313,19 @@ async def play(
                 armed["reply_to"] = chat
         for chat, user in in_flight.items():
             marks[chat] = user.act(r)
-        for mode, chat in kills_here:
+        for mode, _chat in kills_here:
             assert rng is not None
             if mode == "queued":
                 await asyncio.sleep(rng.uniform(0.0, 0.03))
             elif mode == "fetched":
                 last = max(u["update_id"] for u in fake._updates) if fake._updates else 0
                 deadline = time.monotonic() + 20
-                while last not in fake.served and time.monotonic() < deadline:
+                while last not in fake.served and time.monotonic() < deadline:  # noqa: ASYNC110
                     await asyncio.sleep(0.002)
                 await asyncio.sleep(rng.uniform(0.0, 0.02))
             elif mode == "replying":
                 deadline = time.monotonic() + 20
-                while armed and time.monotonic() < deadline:
+                while armed and time.monotonic() < deadline:  # noqa: ASYNC110
                     await asyncio.sleep(0.005)
                 armed.clear()
             else:
@@ -385,9 +385,7 @@ def facts(db: Path) -> dict[str, Any]:
                 "JOIN chats c ON c.id = v.chat_id"
             ).fetchall()
         )
-        out["outbox"] = sorted(
-            con.execute("SELECT channel, msg_key, class FROM outbox").fetchall()
-        )
+        out["outbox"] = sorted(con.execute("SELECT channel, msg_key, class FROM outbox").fetchall())
         return out
     finally:
         con.close()

@@ -307,12 +307,19 @@ def _message(**content: Any) -> dict[str, Any]:
 
 def test_an_update_is_read_into_the_few_facts_the_bot_uses() -> None:
     update = parse_update(_message(text="halo"))
-    assert (update.update_id, update.kind, update.key, update.chat_id) == (9, "message", "1001:3", 1001)
+    assert (update.update_id, update.kind, update.key, update.chat_id) == (
+        9,
+        "message",
+        "1001:3",
+        1001,
+    )
     assert update.message is not None
     assert (update.message.text, update.message.kind, update.private) == ("halo", "text", True)
-    assert update.message.sender is not None and update.message.sender.first_name == "Ani"
+    assert update.message.sender is not None
+    assert update.message.sender.first_name == "Ani"
     photo = parse_update(_message(photo=[{"file_id": "a", "file_size": 9}, {"file_id": "b"}]))
-    assert photo.message is not None and [p.file_id for p in photo.message.photo] == ["a", "b"]
+    assert photo.message is not None
+    assert [p.file_id for p in photo.message.photo] == ["a", "b"]
     press = _press_update("5|jkk", [[{"text": "Lapor", "callback_data": "5|jkk"}]])
     assert (press.kind, press.key, press.chat_id) == ("callback_query", "cb:cbq-1", 1001)
 
@@ -322,7 +329,9 @@ def test_shapes_that_defeat_ptb_are_read(name: str) -> None:
     import json
     from pathlib import Path
 
-    raw = json.loads((Path(__file__).resolve().parents[1] / "data" / "telegram" / f"{name}.json").read_text())
+    raw = json.loads(
+        (Path(__file__).resolve().parents[1] / "data" / "telegram" / f"{name}.json").read_text()
+    )
     update = parse_update(raw)
     assert update.message is not None
     assert update.message.kind == ("document" if name.startswith("document") else "poll")

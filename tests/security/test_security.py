@@ -807,9 +807,7 @@ async def test_no_full_nik_reaches_telegram_or_the_logs(
         engine = build_engine(db, clock=clock, track_replies=True)
         stop = asyncio.Event()
         ready = asyncio.Event()
-        config = TelegramConfig(
-            token=TOKEN, api_root=fake.root, poll_timeout=1.0
-        )
+        config = TelegramConfig(token=TOKEN, api_root=fake.root, poll_timeout=1.0)
         task = asyncio.create_task(
             run_telegram(
                 engine, db, config=config, stop_event=stop, port=0, clock=clock, ready=ready

@@ -191,17 +191,22 @@ class BotAPI:
         )
 
     async def get_updates(
-        self, *, offset: int | None, timeout: float, allowed_updates: list[str], limit: int = 100
+        self,
+        *,
+        offset: int | None,
+        poll_timeout: float,
+        allowed_updates: list[str],
+        limit: int = 100,
     ) -> list[dict[str, Any]]:
         """One long poll: the updates Telegram holds from ``offset`` on (raw JSON objects)."""
         params: dict[str, Any] = {
-            "timeout": int(timeout),
+            "timeout": int(poll_timeout),
             "limit": limit,
             "allowed_updates": allowed_updates,
         }
         if offset is not None:
             params["offset"] = offset
-        result = await self.call("getUpdates", params, read_timeout=timeout + 10.0, poll=True)
+        result = await self.call("getUpdates", params, read_timeout=poll_timeout + 10.0, poll=True)
         if not isinstance(result, list):
             raise NetworkError("getUpdates: the result is not a list")
         return [u for u in result if isinstance(u, dict)]

@@ -246,7 +246,10 @@ class TelegramChannel:
             inc = Incoming(channel=CHANNEL, user_ref=row.user_ref, message_id=row.message_id)
             try:
                 await self.send_replies(
-                    int(row.user_ref), replies, lang=row.language, retries=self.config.network_retries
+                    int(row.user_ref),
+                    replies,
+                    lang=row.language,
+                    retries=self.config.network_retries,
                 )
             except (BotAPIError, ValueError) as exc:
                 logger.warning("telegram replay failed", extra={"error": type(exc).__name__})
@@ -507,7 +510,9 @@ class TelegramChannel:
 
     # -- inbound messages ----------------------------------------------------------------
 
-    async def incoming_from_message(self, message: TgMessage, *, text: str | None = None) -> Incoming:
+    async def incoming_from_message(
+        self, message: TgMessage, *, text: str | None = None
+    ) -> Incoming:
         """A Telegram message as an ``Incoming`` (downloading a photo or document)."""
         user = message.sender
         base: dict[str, Any] = {
@@ -687,4 +692,3 @@ class TelegramChannel:
 
 
 __all__ = ["COMMANDS", "COMMAND_WORDS", "TelegramChannel", "command_text"]
-

@@ -168,7 +168,9 @@ class Intake:
             if not update.private:
                 groups.append(update)
                 continue
-            batch.entries.append((update, json.dumps(raw, ensure_ascii=False, separators=(",", ":"))))
+            batch.entries.append(
+                (update, json.dumps(raw, ensure_ascii=False, separators=(",", ":")))
+            )
         ours = [u for u, _ in batch.entries[mine:]]
         flags = await asyncio.shield(batch.done)
         mine_fresh = [u for u, new in zip(ours, flags[mine : mine + len(ours)], strict=True) if new]
@@ -321,7 +323,9 @@ class Poller:
         while True:
             try:
                 updates = await self.api.get_updates(
-                    offset=self.offset, timeout=self.timeout, allowed_updates=list(ALLOWED_UPDATES)
+                    offset=self.offset,
+                    poll_timeout=self.timeout,
+                    allowed_updates=list(ALLOWED_UPDATES),
                 )
             except asyncio.CancelledError:
                 raise

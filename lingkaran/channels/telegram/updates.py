@@ -298,7 +298,9 @@ def parse_update(data: Any) -> TgUpdate:
     if update_id is None:
         raise Unreadable(kind, "no update id")
     if kind in ("message", "edited_message"):
-        return TgUpdate(update_id=update_id, kind=kind, message=parse_message(data[kind], kind=kind))
+        return TgUpdate(
+            update_id=update_id, kind=kind, message=parse_message(data[kind], kind=kind)
+        )
     if kind == "callback_query":
         raw = _dict(data["callback_query"])
         press_id = _str(raw.get("id"))
