@@ -1,6 +1,6 @@
 """The SQL the channel adapters (Telegram, WhatsApp) need beyond chats and the engine.
 
-Every statement the adapters run lives here, so ``lingkaran/channels/telegram.py`` and
+Every statement the adapters run lives here, so ``lingkaran/channels/telegram/`` and
 ``whatsapp.py`` hold no SQL: unsent replies to replay at start-up, the WhatsApp inbound ledger
 (pending and failed messages, their reduced payloads), delivery statuses on outbox rows, chats
 that blocked the bot, and updates no library could parse.
