@@ -36,7 +36,7 @@ async def _queue_broadcast(path: Path, clock: FixedClock) -> None:
             await tx.executemany(
                 "INSERT INTO outbox (chat_id, channel, user_ref, msg_key, params, class, priority, "
                 "not_before, created_at) VALUES (?, 'telegram', ?, 'broadcast.message', "
-                '\'{"text": "Pengumuman desa"}\', \'broadcast\', 9, ?, ?)',
+                "'{\"text\": \"Pengumuman desa\"}', 'broadcast', 9, ?, ?)",
                 [(i, str(900_000 + i), now, now) for i in range(1, RECIPIENTS + 1)],
             )
     finally:
