@@ -36,6 +36,9 @@ Environment (all optional): ``LINGKARAN_TELEGRAM_RATE`` (30/s), ``LINGKARAN_TELE
 (1), ``LINGKARAN_WHATSAPP_RATE`` (80/s), ``LINGKARAN_WHATSAPP_PER_USER_SECONDS`` (6),
 ``LINGKARAN_OUTBOX_MAX_ATTEMPTS`` (8), ``LINGKARAN_WA_TIER`` (250; ``unlimited``),
 ``LINGKARAN_WA_TIER_SHARE`` (0.9), ``LINGKARAN_WA_TEMPLATE_PRICE_IDR`` (500).
+
+(Over 600 lines: the drain loop, its pacing and every failure path of a row read best together;
+the budget itself lives in ``lingkaran.channels.budget``.)
 """
 
 from __future__ import annotations

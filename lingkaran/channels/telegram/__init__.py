@@ -7,6 +7,7 @@ Modules, along the path of an update::
                  before acknowledging it; per-user ordered processing; resume after a crash
     updates.py   raw update JSON -> the few facts we use (no PTB objects on the hot path)
     channel.py   TelegramChannel: an update -> the engine -> replies; edits, blocks, groups
+    inbound.py   a message -> the engine's Incoming (files downloaded and checked)
     render.py    replies -> messages: split text, callback data, keyboards (pure)
     sender.py    TelegramSender, the outbox dispatcher's sender
     config.py    TelegramConfig and keeping secrets out of log lines
