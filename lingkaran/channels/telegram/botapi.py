@@ -1,36 +1,53 @@
-"""A small Bot API client: JSON in, JSON out, on one pooled ``httpx.AsyncClient``.
+"""The Bot API through python-telegram-bot: one ``telegram.ext.Application`` per bot token.
 
-It replaces python-telegram-bot's ``Bot`` on the bot's path. PTB builds a ``RequestData`` for
-every call and a ``Message`` object from every answer (about 0.4 ms per send here, more than the
-HTTP round trip itself); the bot needs the ``message_id`` of what it sent and a clear error.
-Calls are ``await api.call("sendMessage", {...})``; the result is the Bot API's ``result``.
+``BotAPI`` builds the Application and holds what the channel needs of it::
 
-* **Budget.** Calls that Telegram counts against the bot's limits (``send*`` except
-  ``sendChatAction``, ``edit*``, ``copy*``, ``forward*``) hold a permit of the identity's
-  ``SendBudget`` from before the request until its answer, at the priority of ``SEND_PRIORITY`` (reply unless the dispatcher says
-  otherwise). A 429 reports its ``retry_after`` to the budget (that chat, or everyone) and raises
-  ``RetryAfter``; answering a button press and reading files are not budgeted.
-* **Errors** mirror PTB's names: ``InvalidToken`` (401), ``Forbidden`` (403), ``BadRequest``
-  (400), ``Conflict`` (409), ``RetryAfter`` (429), ``TimedOut`` / ``NetworkError`` (no answer,
-  5xx, or an answer that is not JSON). Messages never contain the token.
-* **Long polling** (``get_updates``) has its own connection, so a pending poll never holds up a
-  send, and cancelling it (shutdown) costs nothing: the offset only moves past recorded updates.
+    Application.builder().token(...).base_url(api_root + "/bot").base_file_url(...)
+        .updater(None)                      # we poll ourselves: the offset is ours (intake.py)
+        .rate_limiter(BudgetRateLimiter(budget))   # the identity's one SendBudget
+        .request(HTTPXRequest(...)).build()
+
+* **Calls** are ``application.bot`` (``ExtBot``) methods - ``send_message``,
+  ``answer_callback_query``, ``edit_message_reply_markup``, ``get_file``... - awaited through
+  ``api.run(...)``, which turns PTB's ``telegram.error`` exceptions into this module's (the
+  outbox sender and the composition root classify those; they keep a stable message and never
+  contain the token).
+* **Budget.** ``BudgetRateLimiter`` is PTB's ``BaseRateLimiter`` hook and the only limiter:
+  every call Telegram counts (``send*`` but ``sendChatAction``, ``edit*``, ``copy*``,
+  ``forward*``) holds a permit of the identity's ``SendBudget`` from before the request until its
+  answer, at the priority given as ``rate_limit_args`` (else ``SEND_PRIORITY``, which the
+  dispatcher sets per outbox row). A 429 reports its ``retry_after`` to the budget (that chat, or
+  everyone) and raises; answering a button press and reading files are not budgeted.
+* **Long polling** (``get_updates``) asks for the raw JSON (``bot.do_api_request``, no
+  ``Update`` objects yet): the intake records an update exactly as Telegram sent it, and one
+  update PTB cannot parse can never block the offset (``Bot.get_updates`` would raise for the
+  whole batch, for ever). Cancelling a poll (shutdown) costs nothing: the offset only moves past
+  recorded updates.
 """
 
 from __future__ import annotations
 
-import json
+import datetime as dtm
 import logging
-from typing import Any
+import warnings
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
-import httpx
+from telegram import error as tg
+from telegram.ext import Application, BaseRateLimiter, ExtBot
+from telegram.request import HTTPXRequest
+from telegram.warnings import PTBUserWarning
 
 from lingkaran.channels import httpfix
 from lingkaran.channels.budget import SEND_PRIORITY, SendBudget
 
 httpfix.install()
+# ``get_updates`` asks for the raw JSON on purpose (see the module docstring), not by oversight.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates'", category=PTBUserWarning)
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 BUDGETED_PREFIXES = ("send", "edit", "copy", "forward")
 UNBUDGETED = frozenset({"sendChatAction"})
@@ -82,26 +99,103 @@ class RetryAfter(BotAPIError):
         self.retry_after = retry_after
 
 
-def _error(method: str, status: int, data: dict[str, Any]) -> BotAPIError:
-    code = data.get("error_code") if isinstance(data.get("error_code"), int) else status
-    desc = str(data.get("description") or f"HTTP {status}")
-    params = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
-    retry_after = params.get("retry_after") if params else None
-    if isinstance(retry_after, int | float) and not isinstance(retry_after, bool):
-        return RetryAfter(desc, retry_after=float(retry_after))
-    if code == 401 or (code == 404 and method == "getMe"):
-        return InvalidToken("the bot token was rejected by the server", code=code)
-    if code == 403:
-        return Forbidden(desc, code=code)
-    if code in (400, 404):
-        return BadRequest(desc, code=code)
-    if code == 409:
-        return Conflict(desc, code=code)
-    return NetworkError(f"{desc} ({code})", code=code)
+def retry_seconds(exc: tg.RetryAfter) -> float:
+    """PTB's ``retry_after`` in seconds (an int or a timedelta, depending on PTB_TIMEDELTA)."""
+    with warnings.catch_warnings():  # no await inside: safe in a running loop
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
+
+
+def translate(exc: tg.TelegramError, *, method: str = "") -> BotAPIError:
+    """PTB's exception as ours (``InvalidToken`` before ``BadRequest``; ``TimedOut`` first)."""
+    message = exc.message
+    if isinstance(exc, tg.RetryAfter):
+        return RetryAfter(message, retry_after=retry_seconds(exc))
+    if isinstance(exc, tg.InvalidToken):
+        return InvalidToken("the bot token was rejected by the server", code=401)
+    if isinstance(exc, tg.Forbidden):
+        return Forbidden(message, code=403)
+    if isinstance(exc, tg.EndPointNotFound | tg.ChatMigrated | tg.BadRequest):
+        return BadRequest(message, code=400)
+    if isinstance(exc, tg.Conflict):
+        return Conflict(message, code=409)
+    if isinstance(exc, tg.TimedOut):
+        return TimedOut(f"{method or 'request'} timed out")
+    return NetworkError(f"{method + ': ' if method else ''}{message}")
+
+
+class BudgetRateLimiter(BaseRateLimiter[int]):
+    """PTB's rate-limiter hook on the identity's ``SendBudget`` (see the module docstring).
+
+    ``rate_limit_args`` is the priority of the call (``budget.REPLY``...); None means the
+    context's ``SEND_PRIORITY``.
+    """
+
+    def __init__(self, budget: SendBudget) -> None:
+        self.budget = budget
+
+    async def initialize(self) -> None:
+        """Nothing to set up (the budget outlives the Application)."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close (the budget is the channel's, maybe shared)."""
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        """Take a permit for a budgeted call; report a 429 to the budget."""
+        if not is_budgeted(endpoint):
+            return await callback(*args, **kwargs)
+        priority = rate_limit_args if isinstance(rate_limit_args, int) else SEND_PRIORITY.get()
+        chat = data.get("chat_id")
+        chat_ref = str(chat) if chat is not None else None
+        try:
+            async with self.budget.permit(priority, chat=chat_ref):
+                return await callback(*args, **kwargs)
+        except tg.RetryAfter as exc:
+            self.budget.throttled(retry_seconds(exc), chat=chat_ref)
+            raise
+
+
+def build_application(
+    token: str,
+    api_root: str,
+    *,
+    limiter: BudgetRateLimiter,
+    pool: int = 64,
+    timeout: float = 15.0,
+    connect_timeout: float = 5.0,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The PTB Application of one bot token, without an Updater (we poll ourselves)."""
+    root = api_root.rstrip("/")
+    request = HTTPXRequest(
+        connection_pool_size=pool,
+        read_timeout=timeout,
+        write_timeout=timeout,
+        connect_timeout=connect_timeout,
+        pool_timeout=connect_timeout,
+    )
+    return (
+        Application.builder()
+        .token(token)
+        .base_url(f"{root}/bot")
+        .base_file_url(f"{root}/file/bot")
+        .updater(None)
+        .rate_limiter(limiter)
+        .request(request)
+        .build()
+    )
 
 
 class BotAPI:
-    """The Bot API of one bot token (see the module docstring)."""
+    """The PTB Application of one bot token and its ``ExtBot`` (see the module docstring)."""
 
     def __init__(
         self,
@@ -113,82 +207,42 @@ class BotAPI:
         timeout: float = 15.0,
         connect_timeout: float = 5.0,
     ) -> None:
-        root = api_root.rstrip("/")
         self.budget = budget
         self._token = token
-        self._base = f"{root}/bot{token}/"
-        self._file_base = f"{root}/file/bot{token}/"
-        self._timeout = httpx.Timeout(timeout, connect=connect_timeout, pool=connect_timeout)
-        self.client = httpx.AsyncClient(
-            timeout=self._timeout,
-            limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
+        self.limiter = BudgetRateLimiter(budget)
+        self.application = build_application(
+            token,
+            api_root,
+            limiter=self.limiter,
+            pool=pool,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
         )
-        self._poll_client = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout, connect=connect_timeout),
-            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-        )
-        self.calls = 0
-
-    async def aclose(self) -> None:
-        """Close both connection pools."""
-        await self.client.aclose()
-        await self._poll_client.aclose()
+        self.bot: ExtBot[Any] = self.application.bot
 
     def _safe(self, text: str) -> str:
         return text.replace(self._token, "<token>") if self._token else text
 
-    async def call(
-        self,
-        method: str,
-        params: dict[str, Any] | None = None,
-        *,
-        read_timeout: float | None = None,
-        poll: bool = False,
-    ) -> Any:
-        """Call ``method`` with JSON ``params``; its ``result`` (see the errors above)."""
-        params = params or {}
-        budgeted = is_budgeted(method)
-        chat = params.get("chat_id")
-        chat_ref = str(chat) if chat is not None else None
-        body = json.dumps(params, ensure_ascii=False, separators=(",", ":")).encode()
-        client = self._poll_client if poll else self.client
-        timeout = self._timeout if read_timeout is None else self._timeout_with(read_timeout)
-        headers = {"content-type": "application/json"}
-        self.calls += 1
+    async def run(self, call: Awaitable[T], *, method: str = "") -> T:
+        """Await an ``ExtBot`` call; PTB's errors become this module's."""
         try:
-            if budgeted:
-                async with self.budget.permit(SEND_PRIORITY.get(), chat=chat_ref):
-                    response = await client.post(
-                        self._base + method, content=body, headers=headers, timeout=timeout
-                    )
-            else:
-                response = await client.post(
-                    self._base + method, content=body, headers=headers, timeout=timeout
-                )
-        except httpx.TimeoutException as exc:
-            raise TimedOut(f"{method} timed out ({type(exc).__name__})") from None
-        except httpx.HTTPError as exc:
-            raise NetworkError(self._safe(f"{method}: {type(exc).__name__}: {exc}")) from None
-        try:
-            data = json.loads(response.content)
-        except ValueError:
-            raise NetworkError(
-                f"{method}: an answer that is not JSON ({response.status_code})",
-                code=response.status_code,
-            ) from None
-        if not isinstance(data, dict):
-            raise NetworkError(f"{method}: an answer that is not an object")
-        if data.get("ok") is True:
-            return data.get("result")
-        error = _error(method, response.status_code, data)
-        if isinstance(error, RetryAfter) and budgeted:
-            self.budget.throttled(error.retry_after, chat=chat_ref)
-        raise error
+            return await call
+        except tg.TelegramError as exc:
+            error = translate(exc, method=method)
+            error.message = self._safe(error.message)
+            raise error from None
 
-    def _timeout_with(self, read: float) -> httpx.Timeout:
-        return httpx.Timeout(
-            self._timeout.read, connect=self._timeout.connect, pool=self._timeout.pool, read=read
-        )
+    async def start(self) -> None:
+        """``Application.initialize()`` (getMe: ``InvalidToken`` when rejected) and ``start()``."""
+        await self.run(self.application.initialize(), method="getMe")
+        await self.application.start()
+
+    async def aclose(self) -> None:
+        """``Application.stop()`` and ``shutdown()`` (closes the connection pool)."""
+        app = self.application
+        if app.running:
+            await app.stop()
+        await app.shutdown()
 
     async def get_updates(
         self,
@@ -206,43 +260,29 @@ class BotAPI:
         }
         if offset is not None:
             params["offset"] = offset
-        result = await self.call("getUpdates", params, read_timeout=poll_timeout + 10.0, poll=True)
+        result = await self.run(
+            self.bot.do_api_request(
+                "getUpdates", api_kwargs=params, read_timeout=poll_timeout + 10.0
+            ),
+            method="getUpdates",
+        )
         if not isinstance(result, list):
             raise NetworkError("getUpdates: the result is not a list")
         return [u for u in result if isinstance(u, dict)]
-
-    async def download(self, file_path: str, *, max_bytes: int) -> bytes:
-        """A file's bytes (``getFile``'s ``file_path``); ``BadRequest`` beyond ``max_bytes``."""
-        url = self._file_base + file_path.lstrip("/")
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            async with self.client.stream("GET", url) as response:
-                if response.status_code != 200:
-                    raise NetworkError(
-                        f"file download: HTTP {response.status_code}", code=response.status_code
-                    )
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise BadRequest("file too large", code=413)
-                    chunks.append(chunk)
-        except httpx.TimeoutException:
-            raise TimedOut("file download timed out") from None
-        except httpx.HTTPError as exc:
-            raise NetworkError(self._safe(f"file download: {type(exc).__name__}")) from None
-        return b"".join(chunks)
 
 
 __all__ = [
     "BadRequest",
     "BotAPI",
     "BotAPIError",
+    "BudgetRateLimiter",
     "Conflict",
     "Forbidden",
     "InvalidToken",
     "NetworkError",
     "RetryAfter",
     "TimedOut",
+    "build_application",
     "is_budgeted",
+    "translate",
 ]

@@ -13,7 +13,12 @@ contract ``routes`` / ``sender`` / ``start()`` / ``stop(grace)``::
     ...
     await channel.stop()                          # < 1 s: the rest stays recorded
 
-Updates come from the durable intake (``intake.py``), one at a time per user, in order.
+Updates come from the durable intake (``intake.py``), one at a time per user, in order. Each
+recorded update becomes ``telegram.Update.de_json(data, application.bot)`` and goes through
+``Application.process_update``; a ``TypeHandler(Update, ...)`` hands it on as a ``TgUpdate``
+(``updates.update_from_ptb``). An update ``de_json`` cannot read is taken from its raw JSON
+(``updates.parse_update``) instead of being lost. Every call is an ``ExtBot`` method through
+``BotAPI.run`` (PTB's errors become ours) and the Application's ``BudgetRateLimiter``.
 
 Budgeted calls per step (what Telegram counts against 30 msg/s): a typed answer or a button
 press costs one ``sendMessage`` (a button press also answers the callback, which is free); the
@@ -33,16 +38,27 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
+from telegram import (
+    BotCommand,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    LinkPreviewOptions,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    ReplyParameters,
+    Update,
+)
+from telegram.ext import ContextTypes, ExtBot, TypeHandler
 
 from handlers.engine import Engine, Incoming, Reply, reply_from_dict
 from handlers.i18n import N_, translator
 from lingkaran.channels.base import BodyTooLarge, coalesce, read_body
-from lingkaran.channels.budget import SendBudget
+from lingkaran.channels.budget import SEND_PRIORITY, SendBudget
 from lingkaran_core.storage import Database, channel_repo
 from lingkaran_core.storage import chats as chat_store
 
@@ -60,7 +76,10 @@ from .render import (
     utf16_len,
     with_check,
 )
-from .updates import TgMemberChange, TgMessage, TgPress, TgUpdate
+from .updates import TgMemberChange, TgMessage, TgPress, TgUpdate, update_from_ptb
+
+if TYPE_CHECKING:
+    from telegram._utils.types import ReplyMarkup as PtbMarkup  # the union PTB's methods take
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +118,7 @@ COMMAND_WORDS = {
     "bahasa": "bahasa",
     "language": "bahasa",
 }
+LINK_PREVIEW_OFF = LinkPreviewOptions(is_disabled=True)
 BLOCKED = ("kicked", "left")
 UNBLOCKED = ("member", "administrator", "creator")
 
@@ -113,6 +133,24 @@ def command_text(text: str) -> str:
         payload = " ".join(rest.split())
         return payload or "/start"
     return COMMAND_WORDS.get(word, text)
+
+
+def ptb_markup(markup: Markup | None) -> PtbMarkup | None:
+    """A keyboard from ``render`` (Bot API JSON) as PTB's ``ReplyMarkup``."""
+    if markup is None:
+        return None
+    if "inline_keyboard" in markup:
+        return InlineKeyboardMarkup.de_json(markup, None)
+    if "keyboard" in markup:
+        rows = [[KeyboardButton.de_json(b, None) for b in row] for row in markup["keyboard"]]
+        return ReplyKeyboardMarkup(
+            rows,
+            one_time_keyboard=markup.get("one_time_keyboard"),
+            resize_keyboard=markup.get("resize_keyboard"),
+        )
+    if markup.get("remove_keyboard"):
+        return ReplyKeyboardRemove()
+    raise ValueError(f"not a keyboard: {sorted(markup)}")
 
 
 def _lang_of(message: TgMessage) -> str:
@@ -159,14 +197,23 @@ class TelegramChannel:
         # Set by the composition root to the dispatcher's ``on_inbound``: a user who unblocks the
         # bot gets the messages held meanwhile at once (else at the dispatcher's next pass).
         self.on_inbound: Callable[[str, str], Any] | None = None
+        # Exceptions of a step inside ``process_update`` (PTB would only log them), by update.
+        self._failures: dict[int, BaseException] = {}
 
     def _new_api(self) -> BotAPI:
-        return BotAPI(
+        api = BotAPI(
             self.config.token,
             self.config.api_root,
             budget=self.budget,
             pool=max(8, self.config.concurrency),
         )
+        api.application.add_handler(TypeHandler(Update, self._on_ptb_update))
+        return api
+
+    @property
+    def bot(self) -> ExtBot[Any]:
+        """The Application's ``ExtBot``."""
+        return self.api.bot
 
     @property
     def routes(self) -> list[Route]:
@@ -182,26 +229,27 @@ class TelegramChannel:
         if self._closed:
             self.api = self._new_api()
             self._closed = False
-        me = await self.api.call("getMe")
-        self.username = me.get("username") if isinstance(me, dict) else None
+        await self.api.start()  # Application.initialize() (getMe) and start()
+        self.username = self.api.bot.username
         await self.set_commands()
         await self.replay_unsent()
         await self.intake.start()
         config = self.config
         if config.webhook_url:
-            await self.api.call(
-                "setWebhook",
-                {
-                    "url": config.webhook_url,
-                    "secret_token": config.secret_token,
-                    "allowed_updates": list(ALLOWED_UPDATES),
-                    "drop_pending_updates": config.drop_pending_updates,
-                },
+            await self.api.run(
+                self.bot.set_webhook(
+                    url=config.webhook_url,
+                    secret_token=config.secret_token,
+                    allowed_updates=list(ALLOWED_UPDATES),
+                    drop_pending_updates=config.drop_pending_updates,
+                ),
+                method="setWebhook",
             )
             logger.info("telegram webhook set", extra={"mode": "webhook"})
         else:
-            await self.api.call(
-                "deleteWebhook", {"drop_pending_updates": config.drop_pending_updates}
+            await self.api.run(
+                self.bot.delete_webhook(drop_pending_updates=config.drop_pending_updates),
+                method="deleteWebhook",
             )
             self.poller = Poller(self.api, self.intake, timeout=config.poll_timeout)
             self.poller.start()
@@ -253,13 +301,14 @@ class TelegramChannel:
         """The ``/`` command menu in Indonesian (default) and English."""
         for lang in ("id", "en"):
             t = translator(lang)
-            params: dict[str, Any] = {
-                "commands": [{"command": name, "description": t(desc)} for name, desc in COMMANDS]
-            }
-            if lang != "id":
-                params["language_code"] = lang
+            commands = [BotCommand(name, t(desc)) for name, desc in COMMANDS]
             try:
-                await self.api.call("setMyCommands", params)
+                await self.api.run(
+                    self.bot.set_my_commands(
+                        commands, language_code=lang if lang != "id" else None
+                    ),
+                    method="setMyCommands",
+                )
             except InvalidToken:
                 raise
             except BotAPIError as exc:
@@ -304,7 +353,38 @@ class TelegramChannel:
     # -- one update, from the intake -----------------------------------------------------
 
     async def handle_update(self, update: TgUpdate) -> None:
-        """Process one recorded update of a private chat (the intake calls it, per user in order)."""
+        """Process one recorded update of a private chat (the intake calls it, per user in order).
+
+        Through PTB: ``Update.de_json`` of the recorded JSON, then ``process_update``; a step's
+        exception comes back out of it (the intake keeps the update for the next start).
+        """
+        ptb: Update | None = None
+        if update.raw is not None:
+            try:
+                ptb = Update.de_json(update.raw, self.api.bot)
+            except Exception as exc:
+                # A shape PTB cannot read (an older or newer Bot API): our own reading serves.
+                logger.info(
+                    "telegram update read without PTB",
+                    extra={"kind": update.kind, "error": type(exc).__name__},
+                )
+        if ptb is None:
+            await self.dispatch(update)
+            return
+        await self.api.application.process_update(ptb)
+        failure = self._failures.pop(ptb.update_id, None)
+        if failure is not None:
+            raise failure
+
+    async def _on_ptb_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The Application's ``TypeHandler``: the PTB update as a ``TgUpdate``, processed."""
+        try:
+            await self.dispatch(update_from_ptb(update))
+        except Exception as exc:
+            self._failures[update.update_id] = exc
+
+    async def dispatch(self, update: TgUpdate) -> None:
+        """One update of a private chat, by kind."""
         if update.kind == "message" and update.message is not None:
             await self._on_message(update.message)
         elif update.kind == "callback_query" and update.press is not None:
@@ -323,16 +403,16 @@ class TelegramChannel:
         if update.kind != "message" or message is None or not (message.text or "").startswith("/"):
             return
         with contextlib.suppress(BotAPIError):
-            await self.api.call(
-                "sendMessage",
-                {
-                    "chat_id": message.chat_id,
-                    "text": translator(_lang_of(message))(GROUP_NOTE),
-                    "reply_parameters": {
-                        "message_id": message.message_id,
-                        "allow_sending_without_reply": True,
-                    },
-                },
+            await self.api.run(
+                self.bot.send_message(
+                    chat_id=message.chat_id,
+                    text=translator(_lang_of(message))(GROUP_NOTE),
+                    reply_parameters=ReplyParameters(
+                        message_id=message.message_id, allow_sending_without_reply=True
+                    ),
+                    rate_limit_args=SEND_PRIORITY.get(),
+                ),
+                method="sendMessage",
             )
 
     async def _on_member(self, change: TgMemberChange) -> None:
@@ -475,11 +555,11 @@ class TelegramChannel:
         await asyncio.gather(self._answer(press.id), self._deliver(chat_id, inc, replies))
 
     async def _answer(self, press_id: str, text: str | None = None) -> None:
-        params: dict[str, Any] = {"callback_query_id": press_id}
-        if text:
-            params["text"] = text
         with contextlib.suppress(BotAPIError):
-            await self.api.call("answerCallbackQuery", params)
+            await self.api.run(
+                self.bot.answer_callback_query(press_id, text=text or None),
+                method="answerCallbackQuery",
+            )
 
     async def _drop_keyboard(self, press: TgPress) -> None:
         """Remove the inline keyboard of a message whose buttons no longer count."""
@@ -487,9 +567,13 @@ class TelegramChannel:
         if message is None or message.keyboard is None:
             return
         try:
-            await self.api.call(
-                "editMessageReplyMarkup",
-                {"chat_id": message.chat_id, "message_id": message.message_id},
+            await self.api.run(
+                self.bot.edit_message_reply_markup(
+                    chat_id=message.chat_id,
+                    message_id=message.message_id,
+                    rate_limit_args=SEND_PRIORITY.get(),
+                ),
+                method="editMessageReplyMarkup",
             )
         except BadRequest as exc:
             # "message is not modified" after a double press, or a message too old to edit.
@@ -561,18 +645,21 @@ class TelegramChannel:
     async def _send_one(
         self, chat_id: int, text: str, markup: Markup | None, *, retries: int, throttle: int = 0
     ) -> int:
-        params: dict[str, Any] = {
-            "chat_id": chat_id,
-            "text": text,
-            "link_preview_options": {"is_disabled": True},
-        }
-        if markup is not None:
-            params["reply_markup"] = markup
+        reply_markup = ptb_markup(markup)
         delay = 0.5
         failures = throttles = 0
         while True:
             try:
-                result = await self.api.call("sendMessage", params)
+                sent = await self.api.run(
+                    self.bot.send_message(
+                        chat_id=chat_id,
+                        text=text,
+                        reply_markup=reply_markup,
+                        link_preview_options=LINK_PREVIEW_OFF,
+                        rate_limit_args=SEND_PRIORITY.get(),
+                    ),
+                    method="sendMessage",
+                )
             except RetryAfter:
                 # The budget now holds this chat (or everyone) for retry_after: the next
                 # call waits for it.
@@ -588,8 +675,7 @@ class TelegramChannel:
                 await asyncio.sleep(delay)
                 delay *= 2
                 continue
-            message_id = result.get("message_id") if isinstance(result, dict) else None
-            return int(message_id) if isinstance(message_id, int) else 0
+            return int(sent.message_id)
 
     def _remember_choices(self, chat_id: int, message_id: int, ids: tuple[str, ...]) -> None:
         self._index_choices[(chat_id, message_id)] = ids

@@ -1,7 +1,7 @@
 """A Telegram message as the engine's ``Incoming``: text, contact, location, or a file.
 
-Files (photos, documents) are downloaded here (``getFile``, then the file URL) and judged by
-their bytes (``lingkaran.channels.uploads``); a refused one becomes a reason the engine
+Files (photos, documents) are downloaded here (``ExtBot.get_file``, then
+``File.download_as_bytearray``) and judged by their bytes (``lingkaran.channels.uploads``); a refused one becomes a reason the engine
 translates and follows with the same question.
 """
 
@@ -89,18 +89,15 @@ async def _media_incoming(
     if size is not None and size < uploads.MIN_BYTES:
         return Incoming(**base, rejected_media=uploads.MSG_TOO_SMALL)
     try:
-        info = await api.call("getFile", {"file_id": file_id})
-        info = info if isinstance(info, dict) else {}
-        declared = info.get("file_size")
-        if isinstance(declared, int) and declared > MAX_FILE_BYTES:
+        info = await api.run(api.bot.get_file(file_id), method="getFile")
+        if info.file_size is not None and info.file_size > MAX_FILE_BYTES:
             return Incoming(**base, rejected_media=FILE_TOO_BIG)
-        path = info.get("file_path")
-        if not isinstance(path, str) or not path:
+        if not info.file_path:
             raise NetworkError("getFile: no file_path")
-        data = await api.download(path, max_bytes=MAX_FILE_BYTES)
-    except BadRequest as exc:
-        if exc.code == 413:
+        data = bytes(await api.run(info.download_as_bytearray(), method="download"))
+        if len(data) > MAX_FILE_BYTES:
             return Incoming(**base, rejected_media=FILE_TOO_BIG)
+    except BadRequest as exc:
         logger.warning("telegram download failed", extra={"error": type(exc).__name__})
         return Incoming(**base, rejected_media=FILE_NOT_DOWNLOADED)
     except BotAPIError as exc:

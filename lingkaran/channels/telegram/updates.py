@@ -1,11 +1,16 @@
-"""Telegram updates as the few facts the bot uses, read straight from the Bot API's JSON.
+"""Telegram updates as the few facts the bot uses (``TgUpdate``), from PTB or from raw JSON.
 
-Why not ``telegram.Update.de_json``: it builds an object for every part of an update (about
-0.3 ms per update here, a sixth of a whole durable step) and raises on shapes it does not know
-(an empty ``thumbnail``, a poll from an older Bot API server) where we need a handful of
-fields. This reads exactly those, defensively: a field of the wrong type counts as absent, an
-unknown field is ignored. An update without the essentials (an integer id, a chat with an
-integer id) raises ``Unreadable``; the intake records it for staff (``unparsed_updates``).
+Two readers give the same ``TgUpdate``:
+
+* ``update_from_ptb`` reads a ``telegram.Update`` - the normal path: the intake's worker turns a
+  recorded update into ``Update.de_json(data, application.bot)`` and hands it to
+  ``Application.process_update``, whose ``TypeHandler`` calls this (``channel.py``).
+* ``parse_update`` reads the raw JSON, defensively (a field of the wrong type counts as absent,
+  an unknown field is ignored). The intake uses it to *record* an update (its ledger key, its
+  chat, private or not) before anything else may fail, and the channel falls back on it for the
+  shapes ``Update.de_json`` raises on (an empty ``thumbnail``, a poll from an older Bot API
+  server...). An update without the essentials (an integer id, a chat with an integer id)
+  raises ``Unreadable``; the intake records it for staff (``unparsed_updates``).
 
 ``intake_key`` names an update in the inbound ledger: a private message by
 ``"{chat}:{message_id}"`` and a button press by ``"cb:{callback_query_id}"`` (the ids the engine
@@ -16,8 +21,12 @@ records in the same transaction as the step, so a redelivery is a no-op), anythi
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from telegram import Document as PtbDocument
+from telegram import InaccessibleMessage, InlineKeyboardMarkup, Message, Update, User
+from telegram import PhotoSize as PtbPhotoSize
 
 from lingkaran_core.logs import mask_text
 
@@ -170,6 +179,8 @@ class TgUpdate:
     message: TgMessage | None = None
     press: TgPress | None = None
     member: TgMemberChange | None = None
+    # The JSON it was read from (what the intake recorded; None when read from a PTB Update).
+    raw: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def chat_id(self) -> int | None:
@@ -192,6 +203,17 @@ class TgUpdate:
         if self.member is not None:
             return self.member.chat_type == "private"
         return False
+
+    def with_raw(self, raw: dict[str, Any]) -> TgUpdate:
+        """The same update, remembering the JSON it came from."""
+        return TgUpdate(
+            update_id=self.update_id,
+            kind=self.kind,
+            message=self.message,
+            press=self.press,
+            member=self.member,
+            raw=raw,
+        )
 
     @property
     def key(self) -> str:
@@ -297,6 +319,10 @@ def parse_update(data: Any) -> TgUpdate:
     kind = kind_of(data)
     if update_id is None:
         raise Unreadable(kind, "no update id")
+    return _parse(data, update_id, kind).with_raw(data)
+
+
+def _parse(data: dict[str, Any], update_id: int, kind: UpdateKind) -> TgUpdate:
     if kind in ("message", "edited_message"):
         return TgUpdate(
             update_id=update_id, kind=kind, message=parse_message(data[kind], kind=kind)
@@ -332,6 +358,93 @@ def parse_update(data: Any) -> TgUpdate:
     return TgUpdate(update_id=update_id, kind="other")
 
 
+# -- from PTB objects ------------------------------------------------------------------------------
+
+
+def _ptb_sender(user: User | None) -> Sender | None:
+    if user is None:
+        return None
+    return Sender(id=user.id, first_name=user.first_name, language_code=user.language_code)
+
+
+def _ptb_file(f: PtbPhotoSize | PtbDocument) -> FileRef:
+    return FileRef(
+        file_id=f.file_id,
+        file_size=f.file_size,
+        mime_type=getattr(f, "mime_type", None),
+        file_name=getattr(f, "file_name", None),
+    )
+
+
+def message_from_ptb(message: Message) -> TgMessage:
+    """A ``telegram.Message`` as ``TgMessage`` (the same facts ``parse_message`` reads)."""
+    fields: dict[str, Any] = {
+        "chat_id": message.chat.id,
+        "chat_type": message.chat.type or "private",
+        "message_id": message.message_id,
+        "sender": _ptb_sender(message.from_user),
+        "edit_date": int(message.edit_date.timestamp()) if message.edit_date else None,
+    }
+    if isinstance(message.reply_markup, InlineKeyboardMarkup):
+        fields["keyboard"] = message.reply_markup.to_dict()
+    if message.text is not None:
+        return TgMessage(**fields, text=message.text, kind="text")
+    if message.photo:
+        return TgMessage(**fields, photo=tuple(_ptb_file(p) for p in message.photo), kind="photo")
+    if message.document is not None:
+        return TgMessage(**fields, document=_ptb_file(message.document), kind="document")
+    if message.contact is not None:
+        contact = Contact(
+            phone_number=message.contact.phone_number, user_id=message.contact.user_id
+        )
+        return TgMessage(**fields, contact=contact, kind="contact")
+    if message.location is not None and message.venue is None:
+        where = (float(message.location.latitude), float(message.location.longitude))
+        return TgMessage(**fields, location=where, kind="location")
+    unsupported = next((k for k in UNSUPPORTED_KINDS if getattr(message, k, None)), None)
+    if unsupported is not None:
+        return TgMessage(**fields, kind=unsupported)
+    if any(getattr(message, k, None) for k in SERVICE_KINDS):
+        return TgMessage(**fields, kind="service")
+    return TgMessage(**fields, kind="other")
+
+
+def update_from_ptb(update: Update) -> TgUpdate:
+    """A ``telegram.Update`` as ``TgUpdate`` (the same result as ``parse_update`` on its JSON)."""
+    uid = update.update_id
+    if update.message is not None:
+        return TgUpdate(update_id=uid, kind="message", message=message_from_ptb(update.message))
+    if update.callback_query is not None:
+        query = update.callback_query
+        on: TgMessage | None = None
+        if isinstance(query.message, Message):
+            on = message_from_ptb(query.message)
+        elif isinstance(query.message, InaccessibleMessage):
+            chat = query.message.chat
+            on = TgMessage(
+                chat_id=chat.id,
+                chat_type=chat.type or "private",
+                message_id=query.message.message_id,
+            )
+        sender = _ptb_sender(query.from_user)
+        assert sender is not None  # a press always has a sender
+        press = TgPress(id=query.id, data=query.data or "", sender=sender, message=on)
+        return TgUpdate(update_id=uid, kind="callback_query", press=press)
+    if update.edited_message is not None:
+        return TgUpdate(
+            update_id=uid, kind="edited_message", message=message_from_ptb(update.edited_message)
+        )
+    if update.my_chat_member is not None:
+        change = update.my_chat_member
+        member = TgMemberChange(
+            chat_id=change.chat.id,
+            chat_type=change.chat.type or "private",
+            status=change.new_chat_member.status,
+        )
+        return TgUpdate(update_id=uid, kind="my_chat_member", member=member)
+    return TgUpdate(update_id=uid, kind="other")
+
+
 def kind_of(data: dict[str, Any]) -> UpdateKind:
     """Which of the update types we take it is (``other`` for the rest)."""
     for kind in ("message", "callback_query", "edited_message", "my_chat_member"):
@@ -364,7 +477,9 @@ __all__ = [
     "TgUpdate",
     "Unreadable",
     "masked_payload",
+    "message_from_ptb",
     "parse_message",
     "parse_update",
     "raw_kind",
+    "update_from_ptb",
 ]
