@@ -599,6 +599,43 @@ async def test_a_start_payload_and_slash_commands_reach_the_engine_as_text(
     assert len({i.message_id for i in engine.seen}) == 5
 
 
+async def test_updates_go_through_ptbs_application_and_its_rate_limiter(
+    fake: FakeTelegram, db: Database
+) -> None:
+    from telegram import Update
+    from telegram.ext import Application, TypeHandler
+
+    from lingkaran.channels.telegram.botapi import BudgetRateLimiter
+
+    engine = RecordingEngine(db)
+    channel = TelegramChannel(db, config(fake), engine=engine, clock=FixedClock())  # type: ignore[arg-type]
+    app = channel.api.application
+    assert isinstance(app, Application)
+    assert app.updater is None
+    assert isinstance(app.bot.rate_limiter, BudgetRateLimiter)
+    assert app.bot.rate_limiter.budget is channel.budget  # the one budget
+    seen: list[Update] = []
+
+    async def spy(update: Update, _context: Any) -> None:
+        seen.append(update)
+
+    app.add_handler(TypeHandler(Update, spy), group=-1)  # before ours, in the same dispatch
+    granted = sum(channel.budget.granted.values())
+    await channel.start()
+    try:
+        assert app.running
+        assert channel.username == "lingkaran_test_bot"
+        mark = fake.mark()
+        fake.user_sends_text(CHAT, "halo")
+        await fake.wait_replies(CHAT, since=mark, at_least=1)
+    finally:
+        await channel.stop()
+    assert not app.running
+    assert [u.effective_message.text for u in seen if u.effective_message] == ["halo"]
+    assert [i.text for i in engine.seen] == ["halo"]
+    assert sum(channel.budget.granted.values()) == granted + 1  # the reply took one permit
+
+
 # ---------------------------------------------------------------------------------------------
 # Replies a crash left unsent are sent at the next start
 

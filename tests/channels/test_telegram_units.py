@@ -324,6 +324,105 @@ def test_an_update_is_read_into_the_few_facts_the_bot_uses() -> None:
     assert (press.kind, press.key, press.chat_id) == ("callback_query", "cb:cbq-1", 1001)
 
 
+_PHOTO = {"file_id": "a", "file_unique_id": "ua", "width": 90, "height": 90, "file_size": 9}
+_DOC = {
+    "file_id": "d",
+    "file_unique_id": "ud",
+    "mime_type": "application/pdf",
+    "file_name": "k.pdf",
+}
+_CHAT = {"id": 1001, "type": "private"}
+_FROM = {"id": 1001, "is_bot": False, "first_name": "Ani", "language_code": "en"}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        _message(text="halo"),
+        _message(text="/start K7PQ"),
+        _message(photo=[_PHOTO, {**_PHOTO, "file_id": "b", "file_size": 99}]),
+        _message(document=_DOC),
+        _message(contact={"phone_number": "6281234", "first_name": "Ani", "user_id": 1001}),
+        _message(location={"latitude": -8.1, "longitude": 113.7}),
+        _message(
+            location={"latitude": -8.1, "longitude": 113.7},
+            venue={
+                "location": {"latitude": -8.1, "longitude": 113.7},
+                "title": "Pasar",
+                "address": "Jl. 1",
+            },
+        ),
+        _message(
+            sticker={
+                "file_id": "s",
+                "file_unique_id": "us",
+                "width": 1,
+                "height": 1,
+                "is_animated": False,
+                "is_video": False,
+                "type": "regular",
+            }
+        ),
+        _message(pinned_message={"message_id": 1, "date": 0, "chat": _CHAT}),
+        {
+            "update_id": 10,
+            "edited_message": {
+                "message_id": 3,
+                "date": 1735689600,
+                "edit_date": 1735689700,
+                "chat": _CHAT,
+                "from": _FROM,
+                "text": "halo lagi",
+            },
+        },
+        {
+            "update_id": 11,
+            "callback_query": {
+                "id": "q",
+                "chat_instance": "ci",
+                "data": "5|jkk",
+                "from": _FROM,
+                "message": {
+                    "message_id": 11,
+                    "date": 1735689601,
+                    "chat": _CHAT,
+                    "text": "Pilih",
+                    "reply_markup": {
+                        "inline_keyboard": [[{"text": "Lapor", "callback_data": "5|jkk"}]]
+                    },
+                },
+            },
+        },
+        {
+            "update_id": 12,
+            "callback_query": {
+                "id": "q2",
+                "chat_instance": "ci",
+                "data": "5|jkk",
+                "from": _FROM,
+                "message": {"message_id": 11, "date": 0, "chat": _CHAT},
+            },
+        },
+        {
+            "update_id": 13,
+            "my_chat_member": {
+                "chat": _CHAT,
+                "from": _FROM,
+                "date": 1735689600,
+                "old_chat_member": {"status": "member", "user": _FROM},
+                "new_chat_member": {"status": "kicked", "until_date": 0, "user": _FROM},
+            },
+        },
+    ],
+)
+def test_ptbs_update_and_the_raw_reader_give_the_same_facts(raw: dict[str, Any]) -> None:
+    from telegram import Update
+
+    from lingkaran.channels.telegram.updates import update_from_ptb
+
+    assert update_from_ptb(Update.de_json(raw, None)) == parse_update(raw)
+
+
 @pytest.mark.parametrize("name", ["document_empty_thumbnail", "poll_old_server"])
 def test_shapes_that_defeat_ptb_are_read(name: str) -> None:
     import json
