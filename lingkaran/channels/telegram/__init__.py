@@ -2,11 +2,14 @@
 
 Modules, along the path of an update::
 
-    botapi.py    the Bot API client (httpx, JSON; budgeted calls take a permit first)
+    botapi.py    PTB's Application (no Updater) and ExtBot; BudgetRateLimiter, PTB's rate
+                 limiter on the one SendBudget; PTB's errors mapped to ours
     intake.py    the durable intake: our getUpdates loop / the webhook record every update
                  before acknowledging it; per-user ordered processing; resume after a crash
-    updates.py   raw update JSON -> the few facts we use (no PTB objects on the hot path)
-    channel.py   TelegramChannel: an update -> the engine -> replies; edits, blocks, groups
+    updates.py   telegram.Update (or, when PTB cannot parse it, the raw JSON) -> the few
+                 facts we use
+    channel.py   TelegramChannel: Update.de_json -> Application.process_update -> TypeHandler
+                 -> the engine -> replies via ExtBot; edits, blocks, groups
     inbound.py   a message -> the engine's Incoming (files downloaded and checked)
     render.py    replies -> messages: split text, callback data, keyboards (pure)
     sender.py    TelegramSender, the outbox dispatcher's sender
@@ -31,6 +34,7 @@ from .botapi import (
     BadRequest,
     BotAPI,
     BotAPIError,
+    BudgetRateLimiter,
     Conflict,
     Forbidden,
     InvalidToken,
@@ -109,6 +113,7 @@ __all__ = [
     "BadRequest",
     "BotAPI",
     "BotAPIError",
+    "BudgetRateLimiter",
     "ConfigError",
     "Conflict",
     "Forbidden",
