@@ -143,6 +143,7 @@ class Bot:
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
+        self.started_at = 0
 
     def start(self) -> None:
         env = {
@@ -164,6 +165,7 @@ class Bot:
                 stderr=err,
             )
         self.starts += 1
+        self.started_at = len(self.fake.calls)
 
     def kill(self) -> None:
         assert self.proc is not None
@@ -174,7 +176,16 @@ class Bot:
         self.proc = None
 
     async def stop(self) -> float:
+        """SIGTERM once the bot is serving (polling): a stop, not a kill during start-up."""
         assert self.proc is not None
+        deadline = time.monotonic() + 20
+        while (
+            time.monotonic() < deadline
+            and not any(  # noqa: ASYNC110
+                c.method == "getUpdates" for c in self.fake.calls[self.started_at :]
+            )
+        ):
+            await asyncio.sleep(0.01)
         t0 = time.monotonic()
         self.proc.send_signal(signal.SIGTERM)
         rc = await asyncio.to_thread(self.proc.wait, 10)
