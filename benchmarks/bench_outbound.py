@@ -362,7 +362,7 @@ FLOWS: dict[str, list[str]] = {
 
 async def calls_per_step(tmp: Path) -> dict[str, dict[str, Any]]:
     """Each flow through the real channel on a counting transport: budgeted calls per step."""
-    import httpx
+    from telegram.request import BaseRequest, RequestData
 
     from handlers.registry import build_engine
     from lingkaran.channels.telegram import TelegramChannel, TelegramConfig, parse_update
@@ -379,28 +379,52 @@ async def calls_per_step(tmp: Path) -> dict[str, dict[str, Any]]:
         last: dict[str, Any] = {}
         ids = iter(range(100, 10_000))
 
-        def answer(
-            request: httpx.Request,
-            calls: list[str] = calls,
-            ids: Any = ids,
-            last: dict[str, Any] = last,
-        ) -> httpx.Response:
-            name = request.url.path.rsplit("/", 1)[-1]
-            if request.url.path.startswith("/file/"):
-                return httpx.Response(200, content=jpeg)
-            calls.append(name)
-            p = json.loads(request.content or b"{}")
-            result: Any = True
-            if name == "getFile":
-                result = {"file_id": p["file_id"], "file_size": len(jpeg), "file_path": "p/x.jpg"}
-            elif name == "sendMessage":
-                result = {"message_id": next(ids), "chat": {"id": p["chat_id"]}, "text": p["text"]}
-                markup = p.get("reply_markup") or {}
-                if "inline_keyboard" in markup:
-                    last.update(message=result, markup=markup)
-                if len(markup.get("keyboard") or ()) > 1:
-                    calls.append("(a second message in today's design)")
-            return httpx.Response(200, json={"ok": True, "result": result})
+        class Answers(BaseRequest):
+            """The Bot API answered in-process (PTB's HTTP layer): counts each call."""
+
+            async def initialize(self) -> None:
+                pass
+
+            async def shutdown(self) -> None:
+                pass
+
+            @property
+            def read_timeout(self) -> float | None:
+                return None
+
+            async def do_request(
+                self,
+                url: str,
+                method: str,
+                request_data: RequestData | None = None,
+                *_a: Any,
+                calls: list[str] = calls,
+                ids: Any = ids,
+                last: dict[str, Any] = last,
+                **_k: Any,
+            ) -> tuple[int, bytes]:
+                if "/file/" in url:
+                    return 200, jpeg
+                name = url.rsplit("/", 1)[-1]
+                calls.append(name)
+                p = request_data.parameters if request_data else {}
+                result: Any = True
+                if name == "getMe":
+                    result = {"id": 1, "is_bot": True, "first_name": "LC", "username": "lc_bot"}
+                elif name == "getFile":
+                    result = {"file_id": p["file_id"], "file_unique_id": "u",
+                              "file_size": len(jpeg), "file_path": "p/x.jpg"}  # fmt: skip
+                elif name in ("sendMessage", "editMessageReplyMarkup"):
+                    result = {"message_id": next(ids), "date": 0, "text": p.get("text", ""),
+                              "chat": {"id": int(p["chat_id"]), "type": "private"}}  # fmt: skip
+                    markup = p.get("reply_markup") or {}
+                    if isinstance(markup, str):
+                        markup = json.loads(markup)
+                    if name == "sendMessage" and "inline_keyboard" in markup:
+                        last.update(message=result, markup=markup)
+                    if len(markup.get("keyboard") or ()) > 1:
+                        calls.append("(a second message in today's design)")
+                return 200, json.dumps({"ok": True, "result": result}).encode()
 
         engine = build_engine(db, clock=lambda: datetime.now(UTC), track_replies=True)
         channel = TelegramChannel(
@@ -408,9 +432,10 @@ async def calls_per_step(tmp: Path) -> dict[str, dict[str, Any]]:
             TelegramConfig(token=TOKEN, rate=1000),
             engine=engine,
             clock=lambda: datetime.now(UTC),
+            request=Answers(),
         )
-        await channel.api.client.aclose()
-        channel.api.client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+        await channel.api.application.initialize()
+        calls.clear()  # getMe is not a step
         chat = 9_000_001
         per_step: list[int] = []
         old: list[int] = []
@@ -438,7 +463,8 @@ async def calls_per_step(tmp: Path) -> dict[str, dict[str, Any]]:
                     "from": {"id": chat, "is_bot": False, "first_name": "Ani"}}}  # fmt: skip
             elif action == "/photo":
                 raw = {"update_id": i + 1, "message": {**message, "photo": [
-                    {"file_id": f"F{i}", "file_size": len(jpeg)}]}}  # fmt: skip
+                    {"file_id": f"F{i}", "file_unique_id": f"U{i}", "width": 90, "height": 90,
+                     "file_size": len(jpeg)}]}}  # fmt: skip
             else:
                 raw = {"update_id": i + 1, "message": {**message, "text": action}}
             await channel.handle_update(parse_update(raw))

@@ -17,11 +17,11 @@ Contenders:
   ``handlers.registry.build_engine(db, track_replies=True)`` over a real SQLite file with
   1k / 50k / 200k users' chats and conversations already stored. Each update goes the
   production way minus the HTTP: recorded by the durable intake (``Intake.record``), then
-  processed (``Intake._process``: our own update reader, the engine, replies, the payload
-  forgotten); the channel's Bot API client answers through an ``httpx.MockTransport`` with the
-  same in-process answers. The state is committed (WAL, synchronous=NORMAL) before the replies
-  go out, at every step. (We do not use PTB's ``Application`` any more: see
-  ``lingkaran/channels/telegram/updates.py``.)
+  processed (``Intake._process``: ``Update.de_json``, PTB's ``Application.process_update``,
+  the engine, replies through ``ExtBot`` and the ``BudgetRateLimiter``, the payload forgotten);
+  the channel's Application gets the same in-process answers (``LocalRequest``, PTB's
+  ``BaseRequest``). The state is committed (WAL, synchronous=NORMAL) before the replies go out,
+  at every step.
 * **ConversationHandler + PicklePersistence**: the same two flows written the usual PTB way
   (states, ``MessageHandler(filters.TEXT, ...)``, ``CallbackQueryHandler``, answers in
   ``context.user_data``, inline keyboards, ``✓`` edits), with 1k / 50k users' ``user_data`` and
@@ -177,18 +177,6 @@ class LocalRequest(BaseRequest):
             self.transcript.append(f"  bot answerCallbackQuery {p.get('text')!r}")
         return json.dumps({"ok": True, "result": result}).encode()
 
-    def transport(self) -> Any:
-        """The same answers for an httpx client (our Bot API client)."""
-        import httpx
-
-        async def handle(request: httpx.Request) -> httpx.Response:
-            await asyncio.sleep(0)
-            name = request.url.path.rsplit("/", 1)[-1]
-            p = json.loads(request.content or b"{}")
-            return httpx.Response(200, content=self.answer(name, p))
-
-        return httpx.MockTransport(handle)
-
 
 # ---------------------------------------------------------------------------------------------
 # The simulated users
@@ -335,8 +323,6 @@ async def measure_ours(
     stored: int, folder: Path, limit: float | None = None, transcript: list[str] | None = None
 ) -> None:
     """Our adapter and engine: ``emit`` the run's figures, then the shutdown time."""
-    import httpx
-
     from handlers.registry import build_engine
     from lingkaran.channels.telegram import TelegramChannel, TelegramConfig, parse_update
     from lingkaran_core.storage import Database
@@ -347,12 +333,11 @@ async def measure_ours(
         await seed_db(db, stored)
         seed_s = time.perf_counter() - t0
         engine = build_engine(db, clock=clock, track_replies=True)
-        channel = TelegramChannel(
-            db, TelegramConfig(token=TOKEN, rate=1000), engine=engine, clock=clock
-        )
         req = LocalRequest()
-        await channel.api.client.aclose()
-        channel.api.client = httpx.AsyncClient(transport=req.transport())  # no sockets
+        channel = TelegramChannel(
+            db, TelegramConfig(token=TOKEN, rate=1000), engine=engine, clock=clock, request=req
+        )
+        await channel.api.application.initialize()  # getMe, answered in-process: no sockets
         intake = channel.intake
 
         async def process(data: dict[str, Any]) -> None:

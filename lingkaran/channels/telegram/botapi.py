@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 
 from telegram import error as tg
 from telegram.ext import Application, BaseRateLimiter, ExtBot
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
 from lingkaran.channels import httpfix
@@ -172,10 +172,14 @@ def build_application(
     pool: int = 64,
     timeout: float = 15.0,
     connect_timeout: float = 5.0,
+    request: BaseRequest | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
-    """The PTB Application of one bot token, without an Updater (we poll ourselves)."""
+    """The PTB Application of one bot token, without an Updater (we poll ourselves).
+
+    ``request``: PTB's HTTP layer in place of an ``HTTPXRequest`` (benchmarks answer in-process).
+    """
     root = api_root.rstrip("/")
-    request = HTTPXRequest(
+    request = request or HTTPXRequest(
         connection_pool_size=pool,
         read_timeout=timeout,
         write_timeout=timeout,
@@ -206,6 +210,7 @@ class BotAPI:
         pool: int = 64,
         timeout: float = 15.0,
         connect_timeout: float = 5.0,
+        request: BaseRequest | None = None,
     ) -> None:
         self.budget = budget
         self._token = token
@@ -217,6 +222,7 @@ class BotAPI:
             pool=pool,
             timeout=timeout,
             connect_timeout=connect_timeout,
+            request=request,
         )
         self.bot: ExtBot[Any] = self.application.bot
 

@@ -54,6 +54,7 @@ from telegram import (
     Update,
 )
 from telegram.ext import ContextTypes, ExtBot, TypeHandler
+from telegram.request import BaseRequest
 
 from handlers.engine import Engine, Incoming, Reply, reply_from_dict
 from handlers.i18n import N_, translator
@@ -169,7 +170,9 @@ class TelegramChannel:
         engine: Engine,
         clock: Callable[[], datetime],
         budget: SendBudget | None = None,
+        request: BaseRequest | None = None,
     ) -> None:
+        """``request``: PTB's HTTP layer instead of the network (benchmarks)."""
         from .sender import TelegramSender
 
         self.db = db
@@ -178,6 +181,7 @@ class TelegramChannel:
         self.clock = clock
         redact_in_logs(config.token, config.secret_token)
         self.budget = budget or SendBudget(config.rate, name=CHANNEL)
+        self._request = request
         self.api = self._new_api()
         self.intake = Intake(
             db,
@@ -206,6 +210,7 @@ class TelegramChannel:
             self.config.api_root,
             budget=self.budget,
             pool=max(8, self.config.concurrency),
+            request=self._request,
         )
         api.application.add_handler(TypeHandler(Update, self._on_ptb_update))
         return api
