@@ -179,12 +179,9 @@ class Bot:
         """SIGTERM once the bot is serving (polling): a stop, not a kill during start-up."""
         assert self.proc is not None
         deadline = time.monotonic() + 20
-        while (
-            time.monotonic() < deadline
-            and not any(  # noqa: ASYNC110
-                c.method == "getUpdates" for c in self.fake.calls[self.started_at :]
-            )
-        ):
+        polled = False
+        while not polled and time.monotonic() < deadline:
+            polled = any(c.method == "getUpdates" for c in self.fake.calls[self.started_at :])
             await asyncio.sleep(0.01)
         t0 = time.monotonic()
         self.proc.send_signal(signal.SIGTERM)
