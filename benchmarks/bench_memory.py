@@ -37,9 +37,8 @@ def _peak_rss_kb() -> int:
 
 
 def _import_app() -> None:
-    import channels.telegram  # noqa: F401
-
     import handlers.registry  # noqa: F401
+    import lingkaran.channels.telegram  # noqa: F401
 
 
 async def _seed(db_path: str) -> None:

@@ -13,10 +13,15 @@ webhook would.
 
 Contenders:
 
-* **ours**: ``lingkaran.channels.telegram.TelegramChannel`` (our handlers, the per-chat FIFO lock, keyboards,
-  ``✓`` edits) on ``handlers.registry.build_engine(db, track_replies=True)`` over a real SQLite
-  file with 1k / 50k / 200k users' chats and conversations already stored. The state is
-  committed (WAL, synchronous=NORMAL) before the replies go out, at every step.
+* **ours**: ``lingkaran.channels.telegram.TelegramChannel`` on
+  ``handlers.registry.build_engine(db, track_replies=True)`` over a real SQLite file with
+  1k / 50k / 200k users' chats and conversations already stored. Each update goes the
+  production way minus the HTTP: recorded by the durable intake (``Intake.record``), then
+  processed (``Intake._process``: ``Update.de_json``, PTB's ``Application.process_update``,
+  the engine, replies through ``ExtBot`` and the ``BudgetRateLimiter``, the payload forgotten);
+  the channel's Application gets the same in-process answers (``LocalRequest``, PTB's
+  ``BaseRequest``). The state is committed (WAL, synchronous=NORMAL) before the replies go out,
+  at every step.
 * **ConversationHandler + PicklePersistence**: the same two flows written the usual PTB way
   (states, ``MessageHandler(filters.TEXT, ...)``, ``CallbackQueryHandler``, answers in
   ``context.user_data``, inline keyboards, ``✓`` edits), with 1k / 50k users' ``user_data`` and
@@ -137,6 +142,10 @@ class LocalRequest(BaseRequest):
         await asyncio.sleep(0)  # a real round trip suspends: let other tasks run meanwhile
         name = url.rsplit("/", 1)[-1]
         p = request_data.parameters if request_data else {}
+        return 200, self.answer(name, p)
+
+    def answer(self, name: str, p: dict[str, Any]) -> bytes:
+        """The Bot API's answer to ``name`` with parameters ``p`` (a JSON body)."""
         self.calls[name] += 1
         result: Any = True
         if name == "getMe":
@@ -166,7 +175,7 @@ class LocalRequest(BaseRequest):
                 self.transcript.append(f"  bot {name}: {p.get('text', '')!r} {buttons or ''}")
         elif name == "answerCallbackQuery" and self.transcript is not None:
             self.transcript.append(f"  bot answerCallbackQuery {p.get('text')!r}")
-        return 200, json.dumps({"ok": True, "result": result}).encode()
+        return json.dumps({"ok": True, "result": result}).encode()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -176,9 +185,15 @@ class LocalRequest(BaseRequest):
 class Driver:
     """Feeds updates to ``process_update``: per-user order, all users at once."""
 
-    def __init__(self, app: Application[Any, Any, Any, Any, Any, Any], req: LocalRequest) -> None:
+    def __init__(
+        self,
+        app: Application[Any, Any, Any, Any, Any, Any] | None,
+        req: LocalRequest,
+        process: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+    ) -> None:
         self.app = app
         self.req = req
+        self.process = process or self._ptb
         self.lat: list[float] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
@@ -221,8 +236,12 @@ class Driver:
             if self.req.transcript is not None:
                 kind = "press" if "callback_query" in data else "types"
                 self.req.transcript.append(f"user {uid} {kind} {answer!r}")
-            await self.app.process_update(Update.de_json(data, self.app.bot))
+            await self.process(data)
             self.lat.append(time.perf_counter() - t0)
+
+    async def _ptb(self, data: dict[str, Any]) -> None:
+        assert self.app is not None
+        await self.app.process_update(Update.de_json(data, self.app.bot))
 
     async def run(
         self, first: int, users: int, *, limit: float | None = None, on_cap: Any = None
@@ -305,7 +324,7 @@ async def measure_ours(
 ) -> None:
     """Our adapter and engine: ``emit`` the run's figures, then the shutdown time."""
     from handlers.registry import build_engine
-    from lingkaran.channels.telegram import TelegramChannel, TelegramConfig
+    from lingkaran.channels.telegram import TelegramChannel, TelegramConfig, parse_update
     from lingkaran_core.storage import Database
 
     db = await Database.open(folder / f"ours-{stored}.db")
@@ -314,18 +333,18 @@ async def measure_ours(
         await seed_db(db, stored)
         seed_s = time.perf_counter() - t0
         engine = build_engine(db, clock=clock, track_replies=True)
-        channel = TelegramChannel(
-            db, TelegramConfig(token=TOKEN, rate_limit=False), engine=engine, clock=clock
-        )
-        unused = channel.application.bot._request
         req = LocalRequest()
-        channel.application.bot._request = (req, req)  # the only change: no sockets
-        for r in unused:
-            await r.shutdown()
-        app = channel.application
-        await app.initialize()
-        await app.start()
-        driver = Driver(app, req)
+        channel = TelegramChannel(
+            db, TelegramConfig(token=TOKEN, rate=1000), engine=engine, clock=clock, request=req
+        )
+        await channel.api.application.initialize()  # getMe, answered in-process: no sockets
+        intake = channel.intake
+
+        async def process(data: dict[str, Any]) -> None:
+            await intake.record([data])
+            await intake._process(parse_update(data))
+
+        driver = Driver(None, req, process)
         if transcript is not None:
             req.transcript = transcript
             await driver.run(FIRST_USER - 2, 2)

@@ -18,7 +18,7 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -27,7 +27,8 @@ from starlette.routing import BaseRoute
 from handlers.engine import Engine, Incoming, Reply
 from handlers.registry import build_engine
 from lingkaran.channels.base import Sender
-from lingkaran.channels.dispatcher import Dispatcher, LogSender, limits_from_settings
+from lingkaran.channels.budget import SendBudget
+from lingkaran.channels.dispatcher import ChannelLimits, Dispatcher, LogSender, limits_from_settings
 from lingkaran.channels.scheduler import build_scheduler
 from lingkaran.console import build_console
 from lingkaran.console.cli import ROSTER_MAX_BYTES
@@ -94,16 +95,48 @@ def _configs(
     return configs
 
 
-def _build_channel(name: str, config: Any, db: Database, engine: Engine, clock: Clock) -> Channel:
+def _build_channel(
+    name: str,
+    config: Any,
+    db: Database,
+    engine: Engine,
+    clock: Clock,
+    budget: SendBudget,
+    closers: list[Callable[[], Awaitable[None]]],
+) -> Channel:
+    """A channel whose every budgeted call - replies and the outbox's - takes ``budget``."""
     if name == "telegram":
         from lingkaran.channels.telegram import TelegramChannel
 
-        telegram_channel: Channel = TelegramChannel(db, config, engine=engine, clock=clock)
+        telegram_channel: Channel = TelegramChannel(
+            db, config, engine=engine, clock=clock, budget=budget
+        )
         return telegram_channel
-    from lingkaran.channels.whatsapp import WhatsAppChannel
+    import httpx
 
-    whatsapp_channel: Channel = WhatsAppChannel(db, config, engine=engine, clock=clock)
+    from lingkaran.channels.budget import BudgetedTransport
+    from lingkaran.channels.whatsapp import WhatsAppChannel, WhatsAppSender
+
+    # The sender's own client, but every message POST takes a permit first (replies from the
+    # channel, rows from the dispatcher); media downloads are not budgeted.
+    client = httpx.AsyncClient(
+        timeout=httpx.Timeout(15.0, connect=5.0),
+        transport=BudgetedTransport(
+            budget,
+            lambda r: r.method == "POST" and r.url.path.endswith("/messages"),
+        ),
+    )
+    closers.append(client.aclose)
+    sender = WhatsAppSender(config, clock=clock, client=client)
+    whatsapp_channel: Channel = WhatsAppChannel(
+        db, config, engine=engine, clock=clock, sender=sender
+    )
     return whatsapp_channel
+
+
+def _budgets(names: Sequence[str], limits: dict[str, ChannelLimits]) -> dict[str, SendBudget]:
+    """One budget per sending identity: this process runs one bot token and one number."""
+    return {n: SendBudget(limits[n].rate, name=n) for n in names}
 
 
 def _channel_names(command: str, settings: Settings) -> list[str]:
@@ -123,7 +156,7 @@ def _channel_names(command: str, settings: Settings) -> list[str]:
 async def _describe_start_failure(name: str, exc: BaseException, settings: Settings) -> None:
     """Turn a channel's start-up failure into a ``StartError`` (one line, an exit code)."""
     if name == "telegram":
-        from telegram.error import InvalidToken, NetworkError
+        from lingkaran.channels.telegram import InvalidToken, NetworkError
 
         if isinstance(exc, InvalidToken):
             raise StartError(
@@ -194,6 +227,13 @@ async def _keep_trying(
         return
 
 
+async def _stop_channel(name: str, channel: Channel) -> None:
+    try:
+        await asyncio.wait_for(channel.stop(grace=STOP_GRACE), timeout=STOP_GRACE + 0.2)
+    except TimeoutError:
+        logger.warning("channel did not stop in time", extra={"channel": name})
+
+
 async def run_server(
     command: str,
     settings: Settings,
@@ -217,12 +257,18 @@ async def run_server(
         settings.db, files_dir=settings.documents_dir, pool_size=settings.db_pool
     )
     running = _Running()
+    closers: list[Callable[[], Awaitable[None]]] = []
     installed: list[signal.Signals] = []
     try:
         engine = build_engine(db, clock=clock, track_replies=True)
         engine.outbound_channels = frozenset(names)
         engine.max_links_per_chat = settings.max_links_per_chat
-        channels = [(n, _build_channel(n, configs[n], db, engine, clock)) for n in names]
+        limits = limits_from_settings(settings)
+        budgets = _budgets(names, limits)
+        channels = [
+            (n, _build_channel(n, configs[n], db, engine, clock, budgets[n], closers))
+            for n in names
+        ]
         metrics = Metrics()
         _instrument(engine, metrics, clock)
         senders: dict[str, Sender] = {"terminal": LogSender()}
@@ -232,10 +278,11 @@ async def run_server(
             db,
             senders,
             clock=clock,
-            limits=limits_from_settings(settings),
+            limits=limits,
             config=settings.outbox_config(),
             idle_interval=5.0,
             on_drain=metrics.record_drain,
+            budgets=budgets,
         )
         health = Health(
             db=db,
@@ -334,17 +381,22 @@ async def run_server(
                     await task
             if scheduler.running:
                 scheduler.shutdown(wait=False)
-            await dispatcher.stop(grace=STOP_GRACE)
-            for name, ch in running.started:
-                try:
-                    await asyncio.wait_for(ch.stop(grace=STOP_GRACE), timeout=STOP_GRACE + 0.2)
-                except TimeoutError:
-                    logger.warning("channel did not stop in time", extra={"channel": name})
+            # All at once, each within its grace: the server stops accepting, the dispatcher
+            # puts unsent rows back, channels finish the steps in progress (the rest of their
+            # intake stays recorded for the next start).
+            server_stop = asyncio.create_task(server.stop(wait=STOP_GRACE + 0.2))
+            await asyncio.gather(
+                dispatcher.stop(grace=STOP_GRACE),
+                *(_stop_channel(name, ch) for name, ch in running.started),
+            )
             for name, ch in channels:
                 if (name, ch) not in running.started:
                     with contextlib.suppress(Exception):
                         await ch.stop(grace=0)
-            await server.stop()
+            await server_stop
+            for close in closers:
+                with contextlib.suppress(Exception):
+                    await close()
         return 0
     finally:
         for sig in installed:

@@ -178,12 +178,12 @@ class Settings(BaseSettings):
     telegram_rate: Annotated[float, Field(gt=0, le=1000)] = Field(
         30.0,
         validation_alias=_env("LINGKARAN_TELEGRAM_RATE"),
-        description="outbox messages per second to Telegram, overall",
+        description="messages per second to Telegram (replies and outbox share it), overall",
     )
     telegram_per_chat_seconds: Annotated[float, Field(ge=0, le=3600)] = Field(
         1.0,
         validation_alias=_env("LINGKARAN_TELEGRAM_PER_CHAT_SECONDS"),
-        description="seconds between outbox messages to one Telegram chat",
+        description="seconds between outbox (bulk) messages to one Telegram chat",
     )
 
     # -- WhatsApp ----------------------------------------------------------------------------
@@ -220,12 +220,12 @@ class Settings(BaseSettings):
     whatsapp_rate: Annotated[float, Field(gt=0, le=1000)] = Field(
         80.0,
         validation_alias=_env("LINGKARAN_WHATSAPP_RATE"),
-        description="outbox messages per second to WhatsApp (Cloud API default 80)",
+        description="messages per second to WhatsApp, replies and outbox (Cloud API default 80)",
     )
     whatsapp_per_user_seconds: Annotated[float, Field(ge=0, le=3600)] = Field(
         6.0,
         validation_alias=_env("LINGKARAN_WHATSAPP_PER_USER_SECONDS"),
-        description="seconds between outbox messages to one WhatsApp user (pair rate)",
+        description="seconds between outbox (bulk) messages to one WhatsApp user (pair rate)",
     )
     wa_tier: int | None = Field(
         _D.wa_tier,

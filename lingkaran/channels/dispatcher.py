@@ -1,17 +1,22 @@
-"""The outbox dispatcher: drains queued rows per channel under that channel's rate limits.
+"""The outbox dispatcher: drains queued rows per channel, inside that channel's one budget.
 
 For each channel with a ``Sender`` one task loops: claim a batch of due rows (``sending``), look
 up each recipient's chat *now* (opt-out, language, last message), ask the outbox policy
 (``lingkaran_core.outbox.decide``: send, defer past the quiet hours, or drop after opt-out),
-render the row in the chat's current language (``handlers.outbound``), and send under two token
-buckets (aiolimiter): the channel's overall rate, evenly spaced, and one per recipient
-(Telegram 1 msg/s per chat; WhatsApp ~1 per 6 s per user, the pair rate). A recipient not ready
-yet is released to try a moment later rather than holding the batch. Then the row is marked:
+render the row in the chat's current language (``handlers.outbound``), and send it inside the
+channel's ``SendBudget`` (``lingkaran.channels.budget``): the one scheduler per sending identity
+that conversation replies use too, with strict priority reply > transactional > reminder >
+broadcast, so bulk only gets the capacity replies leave. A sender that takes its permits itself,
+call by call (``budgets``: Telegram's Bot API client, WhatsApp's budgeted HTTP transport), gets
+the row's priority in ``SEND_PRIORITY``; for any other sender the dispatcher takes one permit per
+row. Bulk is also paced per recipient (Telegram 1 msg/s per chat; WhatsApp ~1 per 6 s per user,
+the pair rate): a recipient not ready yet is released to try a moment later rather than holding
+the batch. Then the row is marked:
 
 * success → ``sent`` (channel message ids; the WhatsApp template name when one was used);
 * ``RetryLater`` → back to ``queued`` with exponential backoff + jitter, at least the server's
-  ``retry_after`` (which also pauses the whole channel that long); after ``max_attempts`` →
-  ``dead`` with the last error;
+  ``retry_after`` (which the budget also honours); after ``max_attempts`` → ``dead`` with the
+  last error;
 * ``HoldMessage`` → ``held`` (re-examined when the user writes again, see ``on_inbound``, and
   once a day by the scheduler); ``Undeliverable`` → ``failed``.
 
@@ -31,12 +36,16 @@ Environment (all optional): ``LINGKARAN_TELEGRAM_RATE`` (30/s), ``LINGKARAN_TELE
 (1), ``LINGKARAN_WHATSAPP_RATE`` (80/s), ``LINGKARAN_WHATSAPP_PER_USER_SECONDS`` (6),
 ``LINGKARAN_OUTBOX_MAX_ATTEMPTS`` (8), ``LINGKARAN_WA_TIER`` (250; ``unlimited``),
 ``LINGKARAN_WA_TIER_SHARE`` (0.9), ``LINGKARAN_WA_TEMPLATE_PRICE_IDR`` (500).
+
+(Over 600 lines: the drain loop, its pacing and every failure path of a row read best together;
+the budget itself lives in ``lingkaran.channels.budget``.)
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 from collections.abc import Callable, Mapping
@@ -57,6 +66,7 @@ from lingkaran.channels.base import (
     SendResult,
     Undeliverable,
 )
+from lingkaran.channels.budget import SEND_PRIORITY, SendBudget, priority_of
 from lingkaran.settings import Settings
 from lingkaran_core import outbox as policy
 from lingkaran_core import services
@@ -67,7 +77,6 @@ from lingkaran_core.storage.outbox_repo import OutboxRow, RecipientState
 
 logger = logging.getLogger(__name__)
 
-RATE_HEADROOM = 0.97
 # A row ``sending`` for longer than this was claimed by an instance that died (a send, retries
 # included, takes seconds); checked this often on a shared PostgreSQL database.
 STALE_CLAIM = timedelta(minutes=2)
@@ -80,18 +89,19 @@ Clock = Callable[[], datetime]
 class ChannelLimits:
     """Rate limits of one channel."""
 
-    rate: float  # messages per second, overall
-    per_user_interval: float  # seconds between two messages to the same user (0 = none)
+    rate: float  # budgeted calls per second, overall (the identity's budget)
+    per_user_interval: float  # seconds between two bulk messages to the same user (0 = none)
+    # Rows claimed at once: a few seconds' worth, so a transactional row queued behind a
+    # broadcast batch waits seconds, not minutes (the budget orders the rows in hand).
     batch: int = 200
     concurrency: int = 32
-    burst: int = 2  # tokens the overall bucket holds: absorbs scheduling lateness, no more
 
 
 DEFAULT_LIMITS: Mapping[str, ChannelLimits] = {
     # core.telegram.org/bots/faq: ~30 msg/s overall, ~1 msg/s per chat.
-    "telegram": ChannelLimits(rate=30, per_user_interval=1.0),
+    "telegram": ChannelLimits(rate=30, per_user_interval=1.0, batch=60),
     # Cloud API: 80 msg/s per number; pair rate ~1 message per 6 s to one user (131056).
-    "whatsapp": ChannelLimits(rate=80, per_user_interval=6.0),
+    "whatsapp": ChannelLimits(rate=80, per_user_interval=6.0, batch=160),
     "terminal": ChannelLimits(rate=1000, per_user_interval=0.0),
 }
 
@@ -136,6 +146,31 @@ class LogSender:
             },
         )
         return SendResult(message_ids=(f"log-{message.outbox_id}",))
+
+
+def _group_done(done: Callable[[int], None], n: int, _task: object) -> None:
+    done(n)
+
+
+class _InHand:
+    """How many claimed rows are still in hand, and a way to wait for fewer."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self._event = asyncio.Event()
+
+    def take(self, n: int) -> None:
+        self.rows += n
+
+    def done(self, n: int) -> None:
+        self.rows = max(0, self.rows - n)
+        self._event.set()
+
+    async def below(self, n: int) -> None:
+        """Return once fewer than ``n`` rows are in hand."""
+        while self.rows >= n:
+            self._event.clear()
+            await self._event.wait()
 
 
 @dataclass(slots=True)
@@ -186,7 +221,11 @@ class Dispatcher:
         on_drain: Callable[[str, DispatchStats], None] | None = None,
         stale_claim: timedelta = STALE_CLAIM,
         stale_check_every: float = STALE_CHECK_EVERY,
+        budgets: Mapping[str, SendBudget] | None = None,
     ) -> None:
+        """``budgets``: the budget each of these channels' senders takes permits from itself,
+        call by call (the dispatcher then only says the priority); other channels get a budget
+        of their own here, one permit per row."""
         self.db = db
         self.stale_claim = stale_claim
         self.stale_check_every = stale_check_every
@@ -197,9 +236,9 @@ class Dispatcher:
         self.rng = rng or random.Random()
         self.idle_interval = idle_interval
         self._events: dict[str, asyncio.Event] = {c: asyncio.Event() for c in self.senders}
-        self._overall: dict[str, AsyncLimiter] = {}
+        self._budgets: dict[str, SendBudget] = dict(budgets or {})
+        self._paced_by_sender = frozenset(self._budgets)
         self._per_user: dict[tuple[str, str], AsyncLimiter] = {}
-        self._paused_until: dict[str, float] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
         # Channels whose credentials were refused: reason and when to try one row again.
@@ -212,17 +251,12 @@ class Dispatcher:
     def _limits(self, channel: str) -> ChannelLimits:
         return self.limits.get(channel) or ChannelLimits(rate=10, per_user_interval=1.0)
 
-    def _overall_limiter(self, channel: str) -> AsyncLimiter:
-        lim = self._overall.get(channel)
-        if lim is None:
-            # Evenly spaced at the rate; a bucket of ``burst`` tokens lets a late turn of the
-            # loop catch up instead of losing throughput, without a burst the API would refuse.
-            lm = self._limits(channel)
-            # A little headroom under the documented limit: our clock and the API's windows
-            # never line up exactly, and a 429 costs far more than 3 % of throughput.
-            lim = AsyncLimiter(lm.burst, lm.burst / (lm.rate * RATE_HEADROOM))
-            self._overall[channel] = lim
-        return lim
+    def budget(self, channel: str) -> SendBudget:
+        """The channel's budget (shared with its sender when given in ``budgets``)."""
+        budget = self._budgets.get(channel)
+        if budget is None:
+            budget = self._budgets[channel] = SendBudget(self._limits(channel).rate, name=channel)
+        return budget
 
     def _user_limiter(self, channel: str, user_ref: str) -> AsyncLimiter | None:
         interval = self._limits(channel).per_user_interval
@@ -272,6 +306,9 @@ class Dispatcher:
                 with contextlib.suppress(asyncio.CancelledError):
                     await t
         self._tasks.clear()
+        for channel, budget in self._budgets.items():
+            if channel not in self._paced_by_sender:
+                budget.close()
 
     def poke(self, channel: str | None = None) -> None:
         """Wake the loop(s) now (after a commit that queued rows)."""
@@ -328,8 +365,11 @@ class Dispatcher:
     async def drain(self, channel: str, *, max_batches: int | None = None) -> DispatchStats:
         """Send every row of ``channel`` due now (batch after batch); return what happened.
 
-        While the channel's credentials are refused only one row is tried per
-        ``auth_recheck`` seconds; the others wait, queued.
+        With per-recipient pacing on, the next batch is claimed as soon as half of the rows in
+        hand are done, so the budget never idles between batches (a recipient's later row
+        cannot overtake an earlier one: pacing releases it for later). While the channel's
+        credentials are refused only one row is tried per ``auth_recheck`` seconds; the others
+        wait, queued.
         """
         total = DispatchStats()
         batches = 0
@@ -343,50 +383,87 @@ class Dispatcher:
                 )
             if n:
                 logger.warning("stale outbox claims re-queued", extra={"rows": n})
-        while not self._stopping and (max_batches is None or batches < max_batches):
-            paused = channel in self.auth_paused
-            if paused and loop.time() < self._auth_retry_at.get(channel, 0.0):
-                break
-            async with self.db.tx() as tx:
-                rows = await repo.claim_due(
-                    tx,
-                    channel=channel,
-                    now=self.clock(),
-                    limit=1 if paused else self._limits(channel).batch,
-                )
-            if not rows:
-                break
-            batches += 1
-            total.add(await self._process(channel, rows))
-            if paused:
-                if channel in self.auth_paused:
-                    break  # still refused: wait for the next recheck
-                logger.warning("outbox resumed: credentials accepted", extra={"channel": channel})
+        size = self._limits(channel).batch
+        overlap = self._limits(channel).per_user_interval > 0
+        hand = _InHand()
+        running: list[asyncio.Task[DispatchStats]] = []
+        try:
+            while not self._stopping and (max_batches is None or batches < max_batches):
+                paused = channel in self.auth_paused
+                if paused and loop.time() < self._auth_retry_at.get(channel, 0.0):
+                    break
+                if running and hand.rows > size // 2:
+                    await hand.below(size // 2 + 1)
+                    continue
+                async with self.db.tx() as tx:
+                    rows = await repo.claim_due(
+                        tx,
+                        channel=channel,
+                        now=self.clock(),
+                        limit=1 if paused else size - hand.rows,
+                    )
+                if not rows:
+                    break
+                batches += 1
+                task = asyncio.create_task(self._process(channel, rows, hand))
+                if overlap and not paused:
+                    running.append(task)
+                    await asyncio.sleep(0)  # let it take its rows in hand
+                    continue
+                total.add(await task)
+                if paused:
+                    if channel in self.auth_paused:
+                        break  # still refused: wait for the next recheck
+                    logger.warning(
+                        "outbox resumed: credentials accepted", extra={"channel": channel}
+                    )
+            for stats in await asyncio.gather(*running):
+                total.add(stats)
+        except asyncio.CancelledError:
+            for t in running:
+                t.cancel()
+            raise
         if self.on_drain is not None and (
             total.sent or total.failed or total.dead or total.retried
         ):
             self.on_drain(channel, total)
         return total
 
-    async def _process(self, channel: str, rows: list[OutboxRow]) -> DispatchStats:
+    async def _process(
+        self, channel: str, rows: list[OutboxRow], hand: _InHand | None = None
+    ) -> DispatchStats:
         stats = DispatchStats()
-        async with self.db.read() as r:
-            states = await repo.recipient_states(r, rows)
-        rows = await self._apply_tier(channel, rows, states, stats)
-        groups: dict[str, list[OutboxRow]] = {}
-        for row in rows:
-            groups.setdefault(row.user_ref, []).append(row)
-        sem = asyncio.Semaphore(self._limits(channel).concurrency)
-        tasks = [
-            asyncio.create_task(self._send_group(channel, g, states, sem, stats))
-            for g in groups.values()
-        ]
+        hand = hand or _InHand()
+        left = [len(rows)]
+        hand.take(len(rows))
+
+        def done(n: int) -> None:
+            left[0] -= n
+            hand.done(n)
+
         try:
-            await asyncio.gather(*tasks)
-        except asyncio.CancelledError:
-            for t in tasks:
-                t.cancel()
-            raise
+            async with self.db.read() as r:
+                states = await repo.recipient_states(r, rows)
+            claimed = len(rows)
+            rows = await self._apply_tier(channel, rows, states, stats)
+            done(claimed - len(rows))
+            groups: dict[str, list[OutboxRow]] = {}
+            for row in rows:
+                groups.setdefault(row.user_ref, []).append(row)
+            sem = asyncio.Semaphore(self._limits(channel).concurrency)
+            tasks = []
+            for g in groups.values():
+                task = asyncio.create_task(self._send_group(channel, g, states, sem, stats))
+                task.add_done_callback(functools.partial(_group_done, done, len(g)))
+                tasks.append(task)
+            try:
+                await asyncio.gather(*tasks)
+            except asyncio.CancelledError:
+                for t in tasks:
+                    t.cancel()
+                raise
+        finally:
+            done(left[0])  # whatever happened, this batch holds nothing any more
         return stats
 
     async def _apply_tier(
@@ -489,11 +566,16 @@ class Dispatcher:
             if channel in self.auth_paused and not self._probing(channel):
                 await self._release_rest(group[i:], now)  # stays queued while credentials fail
                 return
+            priority = priority_of(row.msg_class)
+            # Each recipient's group runs in a task of its own: the value stays in it.
+            SEND_PRIORITY.set(priority)
             try:
                 async with sem:
-                    await self._wait_if_paused(channel)
-                    await self._overall_limiter(channel).acquire()
-                    result = await sender.send_outbound(message)
+                    if channel in self._paced_by_sender:
+                        result = await sender.send_outbound(message)
+                    else:
+                        async with self.budget(channel).permit(priority, chat=row.user_ref):
+                            result = await sender.send_outbound(message)
             except ChannelAuthFailed as exc:
                 await self._pause_for_auth(channel, exc, group[i:])
                 return
@@ -565,20 +647,13 @@ class Dispatcher:
                     dedupe_key=f"auth-failed:{channel}:{self.clock():%Y-%m-%d}",
                 )
 
-    async def _wait_if_paused(self, channel: str) -> None:
-        loop = asyncio.get_running_loop()
-        delay = self._paused_until.get(channel, 0.0) - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-
     async def _retry(self, row: OutboxRow, exc: RetryLater, stats: DispatchStats) -> None:
         attempts = row.attempts + 1
         if exc.retry_after:
             stats.throttled += 1
-            # The server asked the whole channel to slow down: pause it that long.
-            loop = asyncio.get_running_loop()
-            until = loop.time() + min(exc.retry_after, 60.0)
-            self._paused_until[row.channel] = max(self._paused_until.get(row.channel, 0.0), until)
+            if row.channel not in self._paced_by_sender:
+                # A sender that takes its own permits told the budget already.
+                self.budget(row.channel).throttled(min(exc.retry_after, 60.0), chat=row.user_ref)
         async with self.db.tx() as tx:
             if policy.should_dead_letter(attempts, self.config):
                 await repo.mark_dead(tx, row.id, attempts=attempts, error=_err(exc))

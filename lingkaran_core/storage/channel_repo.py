@@ -1,6 +1,6 @@
 """The SQL the channel adapters (Telegram, WhatsApp) need beyond chats and the engine.
 
-Every statement the adapters run lives here, so ``lingkaran/channels/telegram.py`` and
+Every statement the adapters run lives here, so ``lingkaran/channels/telegram/`` and
 ``whatsapp/`` hold no SQL: unsent replies to replay at start-up, the WhatsApp inbound ledger
 (pending and failed messages, their reduced payloads), delivery statuses on outbox rows, chats
 that blocked the bot, and updates no library could parse.
@@ -8,7 +8,7 @@ that blocked the bot, and updates no library could parse.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,12 +19,17 @@ __all__ = [
     "INBOUND_MAX_ATTEMPTS",
     "UNPARSED_PAYLOAD_MAX",
     "OutboxRef",
+    "PendingUpdate",
     "UnsentReplies",
     "fail_outbox",
     "find_outbox_by_message_id",
+    "forget_payloads",
+    "forget_processed_payloads",
     "is_blocked",
     "mark_inbound_failed",
     "pending_inbound",
+    "pending_updates",
+    "record_inbound",
     "record_unparsed_update",
     "reduce_processed_payloads",
     "requeue_outbox",
@@ -119,6 +124,66 @@ async def reduce_processed_payloads(
             [(reduce(str(r["payload"])), channel, r["message_id"]) for r in rows],
         )
     return len(rows)
+
+
+# -- the Telegram inbound ledger: raw updates until processed, then nothing ---------------------
+#
+# Telegram's payloads are recorded whole (a button press needs its keyboard after a restart) and
+# forgotten once processed: unlike WhatsApp's reduced records, nothing of them is kept.
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PendingUpdate:
+    """A recorded update not processed yet (or failed and retryable)."""
+
+    message_id: str
+    user_ref: str
+    payload: str
+
+
+async def record_inbound(
+    tx: Tx, channel: str, message_id: str, user_ref: str, payload: str, *, now: datetime
+) -> bool:
+    """Record a raw inbound update before it is acknowledged; False when already known."""
+    changed = await tx.execute_rowcount(
+        "INSERT INTO inbound_messages (channel, message_id, user_ref, received_at, status, "
+        "payload) VALUES (?, ?, ?, ?, 'received', ?) ON CONFLICT (channel, message_id) DO NOTHING",
+        (channel, message_id, user_ref, now.isoformat(), payload),
+    )
+    return changed > 0
+
+
+async def pending_updates(tx: Tx, channel: str) -> list[PendingUpdate]:
+    """Recorded updates to (re)process at start: unprocessed, or failed and retryable."""
+    rows = await tx.all(
+        "SELECT message_id, user_ref, payload FROM inbound_messages WHERE channel = ? "
+        "AND payload IS NOT NULL AND (status = 'received' OR (status = 'failed' AND attempts < ?))",
+        (channel, INBOUND_MAX_ATTEMPTS),
+    )
+    return [
+        PendingUpdate(
+            message_id=str(r["message_id"]), user_ref=str(r["user_ref"]), payload=str(r["payload"])
+        )
+        for r in rows
+    ]
+
+
+async def forget_payloads(tx: Tx, channel: str, message_ids: Sequence[str]) -> None:
+    """These updates are processed: mark them so and drop their raw payloads."""
+    await tx.executemany(
+        "UPDATE inbound_messages SET status = 'processed', payload = NULL "
+        "WHERE channel = ? AND message_id = ?",
+        [(channel, m) for m in message_ids],
+    )
+
+
+async def forget_processed_payloads(tx: Tx, channel: str) -> int:
+    """Drop the payloads of processed updates a crash left behind; how many."""
+    return await tx.execute_rowcount(
+        "UPDATE inbound_messages SET payload = NULL WHERE channel = ? AND status = 'processed' "
+        "AND payload IS NOT NULL",
+        (channel,),
+    )
 
 
 # -- outbox rows and delivery statuses -----------------------------------------------------------

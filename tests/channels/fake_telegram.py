@@ -12,6 +12,12 @@ elapses and honours ``offset``), then asserts on what the bot sent (``sent``/``w
 
 A wrong token gets 401 ``Unauthorized``; ``fail_next_sends(n, retry_after=1)`` answers the next
 ``n`` sendMessage calls with 429 ``Too Many Requests``.
+
+Telegram's limits are enforced on the calls Telegram counts (``send*`` but ``sendChatAction``,
+``edit*``, ``copy*``, ``forward*``): at most ``overall_rate`` (30) in any one-second window, and
+per chat a bucket of ``chat_burst`` (20) refilled at ``chat_rate`` (1/s): about one message a
+second with short bursts. Past either, the call is refused with 429 and ``retry_after`` (whole
+seconds, as Telegram sends them); ``throttled`` counts the refusals.
 """
 
 from __future__ import annotations
@@ -22,8 +28,10 @@ import email.parser
 import email.policy
 import itertools
 import json
+import math
 import socket
 import time
+from collections import deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +39,7 @@ from urllib.parse import parse_qsl
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -45,7 +53,52 @@ BOT_USER = {
     "can_read_all_group_messages": False,
     "supports_inline_queries": False,
 }
-JSON_PARAMS = ("reply_markup", "allowed_updates", "commands", "scope", "link_preview_options")
+JSON_PARAMS = (
+    "reply_markup",
+    "allowed_updates",
+    "commands",
+    "scope",
+    "link_preview_options",
+    "reply_parameters",
+)
+COUNTED = ("send", "edit", "copy", "forward")
+
+
+def counted(method: str) -> bool:
+    """Whether Telegram counts ``method`` against the bot's message limits."""
+    return method.startswith(COUNTED) and method != "sendChatAction"
+
+
+@dataclass
+class Limits:
+    """Telegram's message limits as this fake enforces them (see the module docstring)."""
+
+    overall_rate: int = 30
+    window: float = 1.0
+    chat_burst: float = 20.0
+    chat_rate: float = 1.0
+    _recent: deque[float] = field(default_factory=deque)
+    _chats: dict[int, tuple[float, float]] = field(default_factory=dict)
+
+    def check(self, chat_id: int | None, now: float) -> int | None:
+        """None when the call may go (and it is counted), else retry_after in seconds."""
+        recent = self._recent
+        while recent and recent[0] <= now - self.window:
+            recent.popleft()
+        if len(recent) >= self.overall_rate:
+            return max(1, math.ceil(recent[0] + self.window - now))
+        tokens = self.chat_burst
+        if chat_id is not None:
+            tokens, at = self._chats.get(chat_id, (self.chat_burst, now))
+            tokens = min(self.chat_burst, tokens + (now - at) * self.chat_rate)
+            if tokens < 1:
+                self._chats[chat_id] = (tokens, now)
+                return max(1, math.ceil((1 - tokens) / self.chat_rate))
+            self._chats[chat_id] = (tokens - 1, now)
+        recent.append(now)
+        return None
+
+
 INT_PARAMS = ("chat_id", "message_id", "offset", "limit", "timeout")
 
 
@@ -78,6 +131,11 @@ class FakeTelegram:
     # Chats that blocked the bot: sendMessage to them gets 403 as from Telegram.
     blocked: set[int] = field(default_factory=set)
     _retry_after: int = 1
+    limits: Limits = field(default_factory=Limits)
+    throttled: int = 0
+    # Called with every call as it arrives (before it is answered); update ids getUpdates served.
+    on_call: Callable[[Call], None] | None = None
+    served: set[int] = field(default_factory=set)
     _server: uvicorn.Server | None = None
     _task: asyncio.Task[None] | None = None
 
@@ -130,7 +188,10 @@ class FakeTelegram:
     async def _api(self, request: Request) -> Response:
         token = request.path_params["token"]
         method = request.path_params["method"]
-        params = await _params(request)
+        try:
+            params = await _params(request)
+        except ClientDisconnect:  # the bot went away mid-request (a test killed it)
+            return Response(status_code=499)
         if token != self.token:
             self.calls.append(Call(method, params, time.monotonic(), 401))
             return JSONResponse(
@@ -138,21 +199,31 @@ class FakeTelegram:
             )
         call = Call(method, params, time.monotonic())
         self.calls.append(call)
+        if self.on_call is not None:
+            self.on_call(call)
         handler: Callable[[dict[str, Any]], Any] | None = getattr(self, f"_m_{method}", None)
         if handler is None:
             call.status = 404
             return JSONResponse(
                 {"ok": False, "error_code": 404, "description": "Not Found"}, status_code=404
             )
+        retry_after: int | None = None
         if method == "sendMessage" and self._fail_429 > 0:
             self._fail_429 -= 1
+            retry_after = self._retry_after
+        elif counted(method):
+            chat = params.get("chat_id")
+            retry_after = self.limits.check(chat if isinstance(chat, int) else None, call.at)
+            if retry_after is not None:
+                self.throttled += 1
+        if retry_after is not None:
             call.status = 429
             return JSONResponse(
                 {
                     "ok": False,
                     "error_code": 429,
-                    "description": f"Too Many Requests: retry after {self._retry_after}",
-                    "parameters": {"retry_after": self._retry_after},
+                    "description": f"Too Many Requests: retry after {retry_after}",
+                    "parameters": {"retry_after": retry_after},
                 },
                 status_code=429,
             )
@@ -209,7 +280,9 @@ class FakeTelegram:
             self._new_update.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new_update.wait(), left)
-        return self._updates[: int(p.get("limit") or 100)]
+        batch = self._updates[: int(p.get("limit") or 100)]
+        self.served.update(u["update_id"] for u in batch)
+        return batch
 
     def _m_sendMessage(self, p: dict[str, Any]) -> Any:
         chat_id = int(p["chat_id"])

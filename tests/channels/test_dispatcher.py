@@ -120,7 +120,7 @@ async def test_every_message_arrives_exactly_once_under_the_rate_limit(db: Datab
             db,
             {"telegram": sender},
             clock=moving_clock(DAY),
-            limits={"telegram": ChannelLimits(rate=300, per_user_interval=0.2, burst=4)},
+            limits={"telegram": ChannelLimits(rate=300, per_user_interval=0.2)},
             config=OutboxConfig(backoff_base=0.05, backoff_cap=0.2),
             idle_interval=0.1,
         )
@@ -143,7 +143,7 @@ async def test_a_crash_mid_dispatch_costs_at_most_a_retry(db: Database) -> None:
     api = RateLimitedAPI(rate=1000, burst=100, delay=0.3)
     async with serve_api(api) as url:
         sender = HttpSender(url)
-        limits = {"telegram": ChannelLimits(rate=1000, per_user_interval=0.0, burst=50)}
+        limits = {"telegram": ChannelLimits(rate=1000, per_user_interval=0.0)}
         crashed = Dispatcher(db, {"telegram": sender}, clock=moving_clock(DAY), limits=limits)
         task = asyncio.create_task(crashed.drain("telegram"))
 

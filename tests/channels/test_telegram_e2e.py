@@ -1,4 +1,4 @@
-"""The real PTB application against a fake Bot API on 127.0.0.1: whole conversations as a user.
+"""The Telegram channel against a fake Bot API on 127.0.0.1: whole conversations as a user.
 
 Assertions are on what the fake *received* (texts, keyboards, edits), plus the database where a
 conversation must leave a trace (claims, documents, inbound messages).
@@ -39,18 +39,8 @@ JPEG = (Path(__file__).resolve().parents[1] / "data" / "uploads" / "kartu.jpg").
 
 
 def config(fake: FakeTelegram, **kw: Any) -> TelegramConfig:
-    """Production settings pointed at the fake, with a 1 s long poll.
-
-    The per-chat bucket stays on, generous enough not to stall a fast transcript.
-    """
-    return TelegramConfig(
-        token=TOKEN,
-        api_root=fake.root,
-        poll_timeout=1.0,
-        per_chat_burst=20,
-        per_chat_rate=20.0,
-        **kw,
-    )
+    """Production settings pointed at the fake (which enforces Telegram's limits), 1 s polls."""
+    return TelegramConfig(token=TOKEN, api_root=fake.root, poll_timeout=1.0, **kw)
 
 
 @pytest.fixture
@@ -266,13 +256,14 @@ async def test_linking_an_account_shows_the_coverage_status(
 ) -> None:
     await seed_worker(db)
     await user.say("/start")
-    mid, _ = user.button("Cek kepesertaan")
+    mark = fake.mark()
     await user.press("Cek kepesertaan")
     user.expect("NIK")
-    # The pressed keyboard is gone and the message shows the choice.
-    pressed = fake.messages[(CHAT, mid)]
-    assert "reply_markup" not in pressed
-    assert pressed["text"].endswith("✓ Cek kepesertaan")
+    # One budgeted call for the press: the next question, which shows the choice first.
+    assert user.last[0]["text"].startswith("✓ Cek kepesertaan\n\n")
+    counted = [c.method for c in fake.calls[mark:] if c.method.startswith(("send", "edit"))]
+    assert counted == ["sendMessage"]
+    assert len(fake.calls_of("answerCallbackQuery", since=mark)) == 1
     await user.say(NIK)
     await user.say("15-05-1978")
     await confirm_with_kpj(user)
@@ -599,9 +590,7 @@ class RecordingEngine:
 
 async def _channel(fake: FakeTelegram, engine: Any) -> TelegramChannel:
     """A channel that is initialised (getMe) but not polling: for sending only."""
-    channel = TelegramChannel(engine.db, config(fake), engine=engine, clock=FixedClock())
-    await channel.application.initialize()
-    return channel
+    return TelegramChannel(engine.db, config(fake), engine=engine, clock=FixedClock())
 
 
 async def test_a_start_payload_and_slash_commands_reach_the_engine_as_text(
@@ -621,6 +610,43 @@ async def test_a_start_payload_and_slash_commands_reach_the_engine_as_text(
     assert {i.user_ref for i in engine.seen} == {str(CHAT)}
     assert all(i.message_id.startswith(f"{CHAT}:") for i in engine.seen)
     assert len({i.message_id for i in engine.seen}) == 5
+
+
+async def test_updates_go_through_ptbs_application_and_its_rate_limiter(
+    fake: FakeTelegram, db: Database
+) -> None:
+    from telegram import Update
+    from telegram.ext import Application, TypeHandler
+
+    from lingkaran.channels.telegram.botapi import BudgetRateLimiter
+
+    engine = RecordingEngine(db)
+    channel = TelegramChannel(db, config(fake), engine=engine, clock=FixedClock())  # type: ignore[arg-type]
+    app = channel.api.application
+    assert isinstance(app, Application)
+    assert app.updater is None
+    assert isinstance(app.bot.rate_limiter, BudgetRateLimiter)
+    assert app.bot.rate_limiter.budget is channel.budget  # the one budget
+    seen: list[Update] = []
+
+    async def spy(update: Update, _context: Any) -> None:
+        seen.append(update)
+
+    app.add_handler(TypeHandler(Update, spy), group=-1)  # before ours, in the same dispatch
+    granted = sum(channel.budget.granted.values())
+    await channel.start()
+    try:
+        assert app.running
+        assert channel.username == "lingkaran_test_bot"
+        mark = fake.mark()
+        fake.user_sends_text(CHAT, "halo")
+        await fake.wait_replies(CHAT, since=mark, at_least=1)
+    finally:
+        await channel.stop()
+    assert not app.running
+    assert [u.effective_message.text for u in seen if u.effective_message] == ["halo"]
+    assert [i.text for i in engine.seen] == ["halo"]
+    assert sum(channel.budget.granted.values()) == granted + 1  # the reply took one permit
 
 
 # ---------------------------------------------------------------------------------------------

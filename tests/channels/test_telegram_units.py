@@ -1,27 +1,32 @@
-"""Pure parts of the Telegram adapter: text splitting, callback data, keyboards, error mapping."""
+"""Pure parts of the Telegram adapter: text splitting, callback data, keyboards, error mapping,
+reading raw updates."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from conftest import FixedClock
-from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from handlers.engine import Choice, Reply
 from lingkaran.channels.base import HoldMessage, RetryLater, Undeliverable
 from lingkaran.channels.telegram import (
+    BadRequest,
     ConfigError,
+    Forbidden,
+    NetworkError,
     Press,
+    RetryAfter,
     TelegramConfig,
     TelegramSender,
+    TimedOut,
+    Unreadable,
     build_keyboard,
+    command_text,
     decode_callback,
     encode_callback,
+    parse_update,
     render_reply,
-    retry_after_seconds,
     split_text,
     utf16_len,
 )
@@ -114,25 +119,33 @@ def _reply(*labels: str, request: Any = None, text: str = "Pilih") -> Reply:
 def test_short_labels_go_two_to_a_row_and_long_ones_alone() -> None:
     kb = build_keyboard(_reply("Ya", "Tidak", "Lapor kecelakaan kerja sekarang", "Batal"))
     assert kb is not None
-    rows = [[b.text for b in row] for row in kb.inline_keyboard]
+    rows = [[b["text"] for b in row] for row in kb["inline_keyboard"]]
     assert rows == [["Ya", "Tidak"], ["Lapor kecelakaan kerja sekarang"], ["Batal"]]
-    assert kb.inline_keyboard[0][1].callback_data == "9|c1"
+    assert kb["inline_keyboard"][0][1]["callback_data"] == "9|c1"
 
 
 def test_a_contact_request_without_choices_carries_the_contact_keyboard() -> None:
     out = render_reply(_reply(request="contact", text="Nomor HP?"))
     assert len(out) == 1
-    assert isinstance(out[0].markup, ReplyKeyboardMarkup)
-    button = out[0].markup.keyboard[0][0]
-    assert button.request_contact is True
-    assert out[0].markup.one_time_keyboard is True
+    markup = out[0].markup
+    assert markup is not None
+    assert markup["keyboard"] == [[{"text": "Kirim nomor HP saya", "request_contact": True}]]
+    assert markup["one_time_keyboard"] is True
 
 
-def test_a_contact_request_with_choices_sends_the_contact_keyboard_separately() -> None:
-    out = render_reply(_reply("Pakai nomor ini", request="contact", text="Nomor HP?"))
-    assert [type(o.markup) for o in out] == [InlineKeyboardMarkup, ReplyKeyboardMarkup]
+def test_a_contact_request_with_choices_is_one_message_with_the_choices_below() -> None:
+    # One budgeted send: the request button first, the choices as text buttons under it.
+    out = render_reply(_reply("Pakai nomor ini", "Lewati", request="contact", text="Nomor HP?"))
+    assert len(out) == 1
     assert out[0].text == "Nomor HP?"
-    assert out[0].choice_ids == ("c0",)
+    markup = out[0].markup
+    assert markup is not None
+    assert [[b["text"] for b in row] for row in markup["keyboard"]] == [
+        ["Kirim nomor HP saya"],
+        ["Pakai nomor ini"],
+        ["Lewati"],
+    ]
+    assert "inline_keyboard" not in markup
 
 
 def test_only_the_last_part_of_a_long_reply_has_the_keyboard() -> None:
@@ -204,8 +217,8 @@ class _Raising:
 @pytest.mark.parametrize(
     ("exc", "expected", "retry_after"),
     [
-        (RetryAfter(7), RetryLater, 7.0),
-        (TimedOut(), RetryLater, None),
+        (RetryAfter("Too Many Requests", retry_after=7), RetryLater, 7.0),
+        (TimedOut("sendMessage timed out"), RetryLater, None),
         (NetworkError("connection reset"), RetryLater, None),
         # A block is not final: the chat is marked and its rows wait (held) for an unblock.
         (Forbidden("Forbidden: bot was blocked by the user"), HoldMessage, None),
@@ -232,19 +245,10 @@ async def test_sender_refuses_a_user_ref_that_is_not_a_chat_id(db: Database) -> 
         await sender.send_reply("6281234567890x", Reply(text="x"))
 
 
-def test_retry_after_is_read_as_seconds_without_a_warning(recwarn: pytest.WarningsRecorder) -> None:
-    exc = RetryAfter(timedelta(seconds=3))
-    recwarn.clear()
-    assert retry_after_seconds(exc) == 3.0
-    assert not recwarn.list
-
-
 # -- presses with an index, before and after a restart -----------------------------------------------
 
 
-def _press_update(channel: Any, data: str, keyboard: list[list[dict[str, str]]]) -> Any:
-    from telegram import Update
-
+def _press_update(data: str, keyboard: list[list[dict[str, str]]]) -> Any:
     message = {
         "message_id": 11,
         "date": 1735689601,
@@ -262,7 +266,7 @@ def _press_update(channel: Any, data: str, keyboard: list[list[dict[str, str]]])
             "message": message,
         },
     }
-    return Update.de_json(raw, channel.bot)
+    return parse_update(raw)
 
 
 def test_an_index_press_resolves_from_memory_or_from_the_button_label() -> None:
@@ -271,16 +275,186 @@ def test_an_index_press_resolves_from_memory_or_from_the_button_label() -> None:
     channel = TelegramChannel(None, TelegramConfig(token="1:a"), engine=None, clock=FixedClock())  # type: ignore[arg-type]
     long_id = "heir:" + "x" * 70
     keyboard = [[{"text": "Anak kandung", "callback_data": "5#0"}]]
-    update = _press_update(channel, "5#0", keyboard)
-    query = update.callback_query
+    press = _press_update("5#0", keyboard).press
     # Same process: the choice id is remembered.
     channel._remember_choices(1001, 11, (long_id,))
-    inc = channel.incoming_from_press(query, query.message)
+    inc = channel.incoming_from_press(press)
     assert inc is not None
     assert (inc.choice_id, inc.text, inc.step_token) == (long_id, None, "5")
     assert inc.message_id == "cb:cbq-1"
     # After a restart: the label on the pressed button is answered as text, same step token.
     fresh = TelegramChannel(None, TelegramConfig(token="1:a"), engine=None, clock=FixedClock())  # type: ignore[arg-type]
-    inc = fresh.incoming_from_press(query, query.message)
+    inc = fresh.incoming_from_press(press)
     assert inc is not None
     assert (inc.choice_id, inc.text, inc.step_token) == (None, "Anak kandung", "5")
+
+
+# -- reading raw updates ----------------------------------------------------------------------------
+
+
+def _message(**content: Any) -> dict[str, Any]:
+    return {
+        "update_id": 9,
+        "message": {
+            "message_id": 3,
+            "date": 1735689600,
+            "chat": {"id": 1001, "type": "private"},
+            "from": {"id": 1001, "is_bot": False, "first_name": "Ani", "language_code": "id"},
+            **content,
+        },
+    }
+
+
+def test_an_update_is_read_into_the_few_facts_the_bot_uses() -> None:
+    update = parse_update(_message(text="halo"))
+    assert (update.update_id, update.kind, update.key, update.chat_id) == (
+        9,
+        "message",
+        "1001:3",
+        1001,
+    )
+    assert update.message is not None
+    assert (update.message.text, update.message.kind, update.private) == ("halo", "text", True)
+    assert update.message.sender is not None
+    assert update.message.sender.first_name == "Ani"
+    photo = parse_update(_message(photo=[{"file_id": "a", "file_size": 9}, {"file_id": "b"}]))
+    assert photo.message is not None
+    assert [p.file_id for p in photo.message.photo] == ["a", "b"]
+    press = _press_update("5|jkk", [[{"text": "Lapor", "callback_data": "5|jkk"}]])
+    assert (press.kind, press.key, press.chat_id) == ("callback_query", "cb:cbq-1", 1001)
+
+
+_PHOTO = {"file_id": "a", "file_unique_id": "ua", "width": 90, "height": 90, "file_size": 9}
+_DOC = {
+    "file_id": "d",
+    "file_unique_id": "ud",
+    "mime_type": "application/pdf",
+    "file_name": "k.pdf",
+}
+_CHAT = {"id": 1001, "type": "private"}
+_FROM = {"id": 1001, "is_bot": False, "first_name": "Ani", "language_code": "en"}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        _message(text="halo"),
+        _message(text="/start K7PQ"),
+        _message(photo=[_PHOTO, {**_PHOTO, "file_id": "b", "file_size": 99}]),
+        _message(document=_DOC),
+        _message(contact={"phone_number": "6281234", "first_name": "Ani", "user_id": 1001}),
+        _message(location={"latitude": -8.1, "longitude": 113.7}),
+        _message(
+            location={"latitude": -8.1, "longitude": 113.7},
+            venue={
+                "location": {"latitude": -8.1, "longitude": 113.7},
+                "title": "Pasar",
+                "address": "Jl. 1",
+            },
+        ),
+        _message(
+            sticker={
+                "file_id": "s",
+                "file_unique_id": "us",
+                "width": 1,
+                "height": 1,
+                "is_animated": False,
+                "is_video": False,
+                "type": "regular",
+            }
+        ),
+        _message(pinned_message={"message_id": 1, "date": 0, "chat": _CHAT}),
+        {
+            "update_id": 10,
+            "edited_message": {
+                "message_id": 3,
+                "date": 1735689600,
+                "edit_date": 1735689700,
+                "chat": _CHAT,
+                "from": _FROM,
+                "text": "halo lagi",
+            },
+        },
+        {
+            "update_id": 11,
+            "callback_query": {
+                "id": "q",
+                "chat_instance": "ci",
+                "data": "5|jkk",
+                "from": _FROM,
+                "message": {
+                    "message_id": 11,
+                    "date": 1735689601,
+                    "chat": _CHAT,
+                    "text": "Pilih",
+                    "reply_markup": {
+                        "inline_keyboard": [[{"text": "Lapor", "callback_data": "5|jkk"}]]
+                    },
+                },
+            },
+        },
+        {
+            "update_id": 12,
+            "callback_query": {
+                "id": "q2",
+                "chat_instance": "ci",
+                "data": "5|jkk",
+                "from": _FROM,
+                "message": {"message_id": 11, "date": 0, "chat": _CHAT},
+            },
+        },
+        {
+            "update_id": 13,
+            "my_chat_member": {
+                "chat": _CHAT,
+                "from": _FROM,
+                "date": 1735689600,
+                "old_chat_member": {"status": "member", "user": _FROM},
+                "new_chat_member": {"status": "kicked", "until_date": 0, "user": _FROM},
+            },
+        },
+    ],
+)
+def test_ptbs_update_and_the_raw_reader_give_the_same_facts(raw: dict[str, Any]) -> None:
+    from telegram import Update
+
+    from lingkaran.channels.telegram.updates import update_from_ptb
+
+    assert update_from_ptb(Update.de_json(raw, None)) == parse_update(raw)
+
+
+@pytest.mark.parametrize("name", ["document_empty_thumbnail", "poll_old_server"])
+def test_shapes_that_defeat_ptb_are_read(name: str) -> None:
+    import json
+    from pathlib import Path
+
+    raw = json.loads(
+        (Path(__file__).resolve().parents[1] / "data" / "telegram" / f"{name}.json").read_text()
+    )
+    update = parse_update(raw)
+    assert update.message is not None
+    assert update.message.kind == ("document" if name.startswith("document") else "poll")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"update_id": 4, "message": {"message_id": 1, "chat": {"id": "x"}}},
+        {"update_id": 4, "message": "halo"},
+        {"update_id": "4", "message": {"message_id": 1, "chat": {"id": 1}}},
+        {"update_id": 4, "callback_query": {"data": "1|a"}},
+        [],
+    ],
+)
+def test_an_update_without_its_essentials_is_unreadable(raw: Any) -> None:
+    with pytest.raises(Unreadable):
+        parse_update(raw)
+
+
+def test_slash_commands_become_the_engines_words() -> None:
+    assert command_text("/start K7PQ2MXR") == "K7PQ2MXR"
+    assert command_text("/start") == "/start"
+    assert command_text("/batal") == "batal"
+    assert command_text("/menu@lingkaran_test_bot") == "menu"
+    assert command_text("/lain") == "/lain"
+    assert command_text("halo") == "halo"
