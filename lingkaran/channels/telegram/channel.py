@@ -25,6 +25,10 @@ press costs one ``sendMessage`` (a button press also answers the callback, which
 pressed choice is shown as ``✓ label`` on the first line of the next message instead of an edit
 of the old one. A press on a stale keyboard costs the toast and one edit removing that keyboard.
 A reply longer than 4,096 characters costs one send per part.
+
+(About 700 lines: one class whose handlers share its per-chat memory - index choices, open
+request keyboards, offered corrections; the pure parts already live in render.py, inbound.py
+and updates.py. The next seam to cut is the outbound half, ``send_replies`` and below.)
 """
 
 from __future__ import annotations
