@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import wa_payloads as wp
@@ -397,9 +398,11 @@ def test_config_names_every_missing_variable() -> None:
 
 
 def test_main_exits_2_with_one_line_when_settings_are_missing(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     from lingkaran import cli
+
+    monkeypatch.chdir(tmp_path)  # the default database folder is relative: not the checkout's
 
     for key in list(os.environ):
         if key.startswith("WHATSAPP_"):

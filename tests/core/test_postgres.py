@@ -22,6 +22,12 @@ from lingkaran_core.storage.pg import redact_url, translate
 needs_server = pytest.mark.skipif(not ON_POSTGRES, reason="runs in the PostgreSQL pass")
 
 
+@pytest.fixture(autouse=True)
+def _files_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A PostgreSQL database's documents default to ./data/files: keep them out of the checkout.
+    monkeypatch.chdir(tmp_path)
+
+
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv), settings=settings_for(), clock=FixedClock())
     captured = capsys.readouterr()
