@@ -34,6 +34,7 @@ The cell parsers live in ``cells``; this module validates rows, reads the file a
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import csv
 import io
@@ -379,7 +380,18 @@ async def import_roster(
         raise RosterFormatError("roster.unreadable", reason=err.strerror or str(err)) from None
     rejects: TextIO | None = None
     stage = roster_repo.roster_stage(db)
-    await stage.open()
+    stamp = now.isoformat()
+    await stage.open(stamp=stamp)
+    # One batch is written while the next is validated: the connection's thread (and, on
+    # PostgreSQL, the server) works while this thread parses.
+    staging: list[asyncio.Future[None]] = []  # the batch being written, if any
+
+    async def stage_batch(rows: list[tuple[str, _Values]]) -> None:
+        while staging:
+            await staging.pop()
+        staging.append(asyncio.ensure_future(stage.add(rows)))
+        await asyncio.sleep(0)  # let it hand the rows to the connection's thread
+
     try:
         raw_header, header, delimiter, records = _open_records(handle)
         report.delimiter = delimiter
@@ -390,7 +402,6 @@ async def import_roster(
         if reject_writer is not None:
             reject_writer.writerow(csv_row([*raw_header, "baris", "alasan"]))
         validator = _Validator(header, today=today)
-        stamp = now.isoformat()
         batch: list[tuple[str, _Values]] = []
         # All or nothing: after the first bad row nothing will be written, so stop staging
         # (validation goes on, to report every error).
@@ -417,10 +428,12 @@ async def import_roster(
             if skip_invalid or not report.rejected:
                 batch.append((nik, values))
                 if len(batch) >= batch_size:
-                    await stage.add(batch)
+                    await stage_batch(batch)
                     batch = []
         if batch and (skip_invalid or not report.rejected):
-            await stage.add(batch)
+            await stage_batch(batch)
+        while staging:
+            await staging.pop()
         if report.rejected and not skip_invalid:
             return report  # nothing committed
         report.unchanged = await stage.drop_unchanged()
@@ -432,6 +445,9 @@ async def import_roster(
         handle.close()
         if rejects is not None:
             rejects.close()
+        while staging:  # an error while a batch was being written: let it end first
+            with contextlib.suppress(Exception):
+                await staging.pop()
         with contextlib.suppress(Exception):
             await stage.close()
         logger.info(

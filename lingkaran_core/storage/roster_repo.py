@@ -8,8 +8,8 @@ rest marked new or existing. Only then does one transaction apply what is left (
 FROM`` the stage, then ``INSERT OR IGNORE``): all or nothing, and as short as the changes
 themselves. Its row counts are what the import reports: exactly what was committed.
 
-    stage = RosterStage(db)
-    await stage.open()                 # a fresh temp table, a bigger page cache
+    stage = roster_stage(db)
+    await stage.open(stamp=now.isoformat())  # a fresh temp table, a bigger page cache
     try:
         await stage.add(batch)         # [(nik, values in FIELDS order)], as often as needed
         unchanged = await stage.drop_unchanged()
@@ -20,11 +20,12 @@ themselves. Its row counts are what the import reports: exactly what was committ
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Callable
 from typing import Any, Final, TypeVar
 
-from lingkaran_core.storage.db import Database
+from lingkaran_core.storage.db import Database, Tx
 
 __all__ = [
     "CLASSIFY_CHUNK",
@@ -175,8 +176,8 @@ class RosterStage:
         async with self.db.read() as r:
             return await r.run(_temp_only(fn), *args)
 
-    async def open(self) -> None:
-        """A fresh, empty stage."""
+    async def open(self, *, stamp: str | None = None) -> None:
+        """A fresh, empty stage (``stamp``: the import's time, for a backend that writes early)."""
         self._old_cache, self._first = await self._temp(_reset_sync)
         self.staged = 0
 
@@ -274,8 +275,44 @@ def _pg_switch(conn: Any, stamp: str) -> tuple[int, int]:
     return inserted, updated
 
 
+_PG_COPY_WORKERS = f"COPY workers (nik, {_COLS}, created_at, updated_at) FROM STDIN"
+
+
+def _pg_add_direct(conn: Any, batch: list[tuple[str, tuple[Any, ...]]], stamp: str) -> int:
+    """First import: write a batch straight into ``workers``, inside the open switch.
+
+    COPY is the fast path; should a NIK of the batch have been registered meanwhile (a unique
+    violation), the batch is rolled back to its savepoint and goes through the stage instead,
+    where ``ON CONFLICT DO NOTHING`` keeps the other writer's row.
+    """
+    import psycopg
+
+    raw = conn.raw
+    try:
+        with raw.transaction(), raw.cursor() as cur, cur.copy(_PG_COPY_WORKERS) as copy:
+            for nik, values in batch:
+                copy.write_row((nik, *values, stamp, stamp))
+        return len(batch)
+    except psycopg.errors.UniqueViolation:
+        pass
+    _pg_add(conn, batch)
+    cur = conn.execute(_PG_SWITCH_INSERT, (stamp, stamp))
+    inserted = int(cur.rowcount)
+    cur.close()
+    conn.execute("TRUNCATE roster_stage").close()
+    return inserted
+
+
 class PgRosterStage(RosterStage):
     """The stage on PostgreSQL: a session TEMP table filled with COPY, compared in one pass.
+
+    Into an empty ``workers`` table (the first import) there is nothing to compare, so the
+    switch transaction opens with the stage and each batch is inserted as it arrives: the
+    server inserts (and maintains the indexes for) one batch while the importer validates the
+    next, and the commit at ``switch`` is the one moment the rows appear: all or nothing as
+    before (``close`` without ``switch`` rolls everything back). The open transaction locks
+    only the rows it inserts: readers and other writers go on; a NIK someone else registers
+    meanwhile is kept (``ON CONFLICT DO NOTHING``), as in the later switch.
 
     The bot's other units of work wait for the connection meanwhile (one connection per
     process), but other processes and instances do not: nothing here locks ``workers`` until
@@ -283,12 +320,14 @@ class PgRosterStage(RosterStage):
     """
 
     _pin: Any = None
+    _switch_cm: Any = None
+    _switch_tx: Tx | None = None
 
     async def _pg(self, fn: Callable[..., T], *args: Any) -> T:
         async with self.db.read() as r:
             return await r.run(fn, *args)
 
-    async def open(self) -> None:
+    async def open(self, *, stamp: str | None = None) -> None:
         # The TEMP table lives on one connection: the stage keeps that one until ``close``.
         from lingkaran_core.storage.pg import PgDatabase
 
@@ -298,26 +337,56 @@ class PgRosterStage(RosterStage):
         self._first = await self._pg(_pg_reset)
         self._old_cache = 0
         self.staged = 0
+        self._inserted = 0
+        if self._first and stamp is not None:
+            self._stamp = stamp
+            self._switch_cm = self.db.tx()
+            self._switch_tx = await self._switch_cm.__aenter__()
 
     async def add(self, batch: list[tuple[str, tuple[Any, ...]]]) -> None:
-        if batch:
+        if not batch:
+            return
+        if self._switch_tx is not None:
+            self._inserted += await self._switch_tx.run(_pg_add_direct, batch, self._stamp)
+        else:
             await self._pg(_pg_add, batch)
-            self.staged += len(batch)
+        self.staged += len(batch)
 
     async def drop_unchanged(self) -> int:
+        if self._switch_tx is not None:
+            return 0  # every row went straight in: there was nothing to compare with
         return await self._pg(_pg_classify)
 
     async def switch(self, *, stamp: str) -> tuple[int, int]:
+        if self._switch_tx is not None:
+            tx, cm = self._switch_tx, self._switch_cm
+            self._switch_tx = self._switch_cm = None
+            await tx.run_and_commit(_pg_noop)
+            await cm.__aexit__(None, None, None)
+            return self._inserted, 0
         async with self.db.tx() as tx:
             return await tx.run_and_commit(_pg_switch, stamp)
 
     async def close(self) -> None:
+        if self._switch_cm is not None:  # never switched: nothing of this import is kept
+            cm, self._switch_cm, self._switch_tx = self._switch_cm, None, None
+            abandoned = _Abandoned("roster import not switched")
+            with contextlib.suppress(_Abandoned):
+                await cm.__aexit__(_Abandoned, abandoned, None)
         if self._old_cache is not None:
             await self._pg(lambda conn: conn.execute("DROP TABLE IF EXISTS pg_temp.roster_stage"))
             self._old_cache = None
         pin, self._pin = self._pin, None
         if pin is not None:
             await pin.__aexit__(None, None, None)
+
+
+class _Abandoned(Exception):
+    """Thrown into the open first-import transaction to roll it back."""
+
+
+def _pg_noop(conn: Any) -> None:
+    return None
 
 
 def roster_stage(db: Database) -> RosterStage:

@@ -178,3 +178,70 @@ def test_copy_db_moves_a_sqlite_file_into_postgresql_with_matching_counts(
     code, _, err = run(capsys, "copy-db", "--db", source, "--to", db_path)
     assert code == 1
     assert "not empty" in err
+
+
+def _roster_rows(n: int) -> list[tuple[str, tuple[object, ...]]]:
+    # (nik, values in roster_repo.FIELDS order): name, birth, sex, desa, sector, rest empty
+    return [
+        (
+            f"35092715057800{i:02d}",
+            (f"Pekerja {i}", "1978-05-15", "L", "35.09.27.2002", "nelayan", *([None] * 7)),
+        )
+        for i in range(1, n + 1)
+    ]
+
+
+async def _names(db: Database) -> dict[str, str]:
+    async with db.read() as r:
+        return {row[0]: row[1] for row in await r.all("SELECT nik, name FROM workers")}
+
+
+@needs_server
+async def test_a_first_import_is_invisible_until_it_switches_and_keeps_a_concurrent_nik(
+    db: Database, db_path: str
+) -> None:
+    """Into an empty roster the batches go straight in, inside the one switch transaction."""
+    from lingkaran_core.storage.roster_repo import roster_stage
+
+    rows = _roster_rows(6)
+    stage = roster_stage(db)
+    await stage.open(stamp="2026-11-25T03:00:00+00:00")
+    try:
+        await stage.add(rows[:3])
+        assert await _names(db) == {}  # another connection sees nothing yet
+        # Someone registers the fifth NIK meanwhile (committed before the batch holding it).
+        async with await psycopg.AsyncConnection.connect(db_path, autocommit=True) as other:
+            await other.execute(
+                "INSERT INTO workers (nik, name, birth_date, sex, desa_code, sector, created_at, "
+                "updated_at) VALUES (%s, 'Didaftar pendamping', '1978-05-15', 'L', "
+                "'35.09.27.2002', 'nelayan', 'x', 'x')",
+                (rows[4][0],),
+            )
+        await stage.add(rows[3:])
+        assert await stage.drop_unchanged() == 0
+        inserted, updated = await stage.switch(stamp="2026-11-25T03:00:00+00:00")
+    finally:
+        await stage.close()
+    assert (inserted, updated) == (5, 0)
+    names = await _names(db)
+    assert len(names) == 6
+    assert names[rows[4][0]] == "Didaftar pendamping"
+    assert names[rows[0][0]] == "Pekerja 1"
+
+
+@needs_server
+async def test_a_first_import_not_switched_leaves_nothing(db: Database) -> None:
+    from lingkaran_core.storage.roster_repo import roster_stage
+
+    stage = roster_stage(db)
+    await stage.open(stamp="2026-11-25T03:00:00+00:00")
+    try:
+        await stage.add(_roster_rows(4))
+    finally:
+        await stage.close()
+    assert await _names(db) == {}
+    async with db.tx() as tx:  # and the connection is whole again
+        await tx.execute(
+            "INSERT INTO facilitators (name, scope_kind, scope_code, created_at) "
+            "VALUES ('Bu Ani', 'desa', '3509272002', 'x')"
+        )
