@@ -83,7 +83,9 @@ def _seed(db_url: str) -> None:
     asyncio.run(go())
 
 
-def _fleet(db_url: str, instances: int, folder: Path) -> dict[str, Any]:
+def _fleet(
+    db_url: str, instances: int, folder: Path, server_dir: Path | None = None
+) -> dict[str, Any]:
     from collections import Counter
 
     from instances import Fleet
@@ -91,16 +93,21 @@ def _fleet(db_url: str, instances: int, folder: Path) -> dict[str, Any]:
 
     _seed(db_url)
     scripts = _scripts()
+    children0, server0 = _children_cpu(), _postgres_cpu(server_dir)
     with Endpoint() as api:
         api.delay = 0.0
         fleet = Fleet(db_url, instances, send_url=api.url, files=folder / "files", seed=7)
         t0 = time.perf_counter()
         fleet.run_users(scripts)
         seconds = time.perf_counter() - t0
+        server_cpu = _postgres_cpu(server_dir) - server0
         codes = fleet.close()
         sent = Counter(oid for oid, _, _ in api.received)
+    instance_cpu = _children_cpu() - children0  # the instances have exited and been reaped
     lat = sorted(fleet.latencies)
     return {
+        "cpu_ms_instances": instance_cpu / len(lat) * 1000,
+        "cpu_ms_server": server_cpu / len(lat) * 1000,
         "steps": len(lat),
         "steps_s": len(lat) / seconds,
         "p50_ms": statistics.median(lat) * 1000,
@@ -109,6 +116,35 @@ def _fleet(db_url: str, instances: int, folder: Path) -> dict[str, Any]:
         "delivered": len(sent),
         "ok": codes == [0] * instances and not fleet.errors,
     }
+
+
+def _children_cpu() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _postgres_cpu(folder: Path | None) -> float:
+    """CPU seconds used so far by the bench's server: its postmaster and the live backends."""
+    if folder is None:
+        return 0.0
+    try:
+        master = (folder / "data" / "postmaster.pid").read_text().split()[0]
+    except (OSError, IndexError):
+        return 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
+        except OSError:
+            continue
+        if pid == master or fields[1] == master:  # fields[1]: the parent's pid
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
 
 
 def _fmt(r: dict[str, Any]) -> str:
@@ -125,8 +161,8 @@ def run() -> list[dict[str, Any]]:
         with tempfile.TemporaryDirectory(prefix="lc-bench-pg-") as tmp:
             folder = Path(tmp)
             lite = _fleet(str(folder / "one.db"), 1, folder / "lite")
-            one = _fleet(server.fresh_database(), 1, folder / "pg1")
-            two = _fleet(server.fresh_database(), 2, folder / "pg2")
+            one = _fleet(server.fresh_database(), 1, folder / "pg1", server.folder)
+            two = _fleet(server.fresh_database(), 2, folder / "pg2", server.folder)
             csv_path = folder / "roster.csv"
             write_csv(csv_path)
             imp_pg = _run_child("ours", csv_path, server.fresh_database())  # type: ignore[arg-type]
@@ -143,6 +179,8 @@ def run() -> list[dict[str, Any]]:
                 f"{USERS} users flat out over a load-balancer fleet, {one['steps']:,} durable steps, "
                 f"dispatchers draining {OUTBOX:,} outbox rows at the same time; "
                 f"PostgreSQL/SQLite = {one['steps_s'] / lite['steps_s']:.2f}x (target >= 0.7); "
+                f"CPU per step: instance {one['cpu_ms_instances']:.2f} ms + server "
+                f"{one['cpu_ms_server']:.2f} ms (SQLite: {lite['cpu_ms_instances']:.2f} ms); "
                 f"{os.cpu_count()} CPUs shared with the server; all exited cleanly: {ok}"
             ),
         },
@@ -151,7 +189,11 @@ def run() -> list[dict[str, Any]]:
             "ours": _fmt(two),
             "baseline": f"1 instance, PostgreSQL: {_fmt(one)}",
             "note": (
-                f"two/one = {two['steps_s'] / one['steps_s']:.2f}x (target >= 1.6); each user's "
+                f"two/one = {two['steps_s'] / one['steps_s']:.2f}x (target >= 1.6); the "
+                f"machine's ceiling for any number of instances: {os.cpu_count()} CPUs / "
+                f"{two['cpu_ms_instances'] + two['cpu_ms_server']:.2f} ms CPU per step = "
+                f"{(os.cpu_count() or 1) * 1000 / (two['cpu_ms_instances'] + two['cpu_ms_server']):.0f}"
+                f" steps/s before the driver takes its share; each user's "
                 f"messages hop between the instances; outbox rows delivered "
                 f"{two['delivered']:,}/{OUTBOX:,}, sent twice: {two['dupes']} (one instance: "
                 f"{one['dupes']})"

@@ -60,6 +60,17 @@ _CLAIM_INBOUND = (
     "VALUES (?, ?, ?, ?, 'processed') ON CONFLICT (channel, message_id) DO UPDATE "
     "SET status = 'processed' WHERE inbound_messages.status != 'processed'"
 )
+# PostgreSQL only, one round trip for the start of a message: claim the inbound id, lock the
+# chat row, read it and its state. Column 0 says whether the claim was fresh; the chat's columns
+# are NULL when there is no chat yet; the state (from column 15, flow never NULL in a stored
+# state) is NULL when there is none.
+_PG_BEGIN_MESSAGE = (
+    f"WITH claim AS ({_CLAIM_INBOUND} RETURNING 1), "
+    f"c AS (SELECT {_CHAT_COLS} FROM chats WHERE channel = ? AND user_ref = ? FOR UPDATE) "
+    "SELECT (SELECT COUNT(*) FROM claim) AS fresh, c.*, s.flow, s.step, s.data, s.stack, "
+    "s.version, s.draft, s.updated_at FROM (SELECT 1) AS one LEFT JOIN c ON TRUE "
+    "LEFT JOIN conversations s ON s.chat_id = c.id"
+)
 _TOUCH_INBOUND = (
     "UPDATE chats SET last_inbound_at = ?, display_name = COALESCE(?, display_name) WHERE id = ?"
 )
@@ -227,19 +238,36 @@ def begin_message_sync(
     display_name: str | None,
 ) -> MessageStart:
     """Record the inbound id, load (or create) the chat and its state: one hop, in the thread."""
-    cur = conn.execute(
-        _CLAIM_INBOUND,
-        (channel, message_id, user_ref, now_iso),
-    )
-    fresh_inbound = cur.rowcount > 0
     # Lock the chat row before reading it (PostgreSQL; SQLite's write lock already covers the
     # whole unit): two instances given messages of one user take turns, each reading the state
     # the other committed. A chat created by both at once is created once.
-    lock = " FOR UPDATE" if getattr(conn, "dialect", "sqlite") == "postgresql" else ""
-    row = conn.execute(
-        f"SELECT {_CHAT_COLS} FROM chats WHERE channel = ? AND user_ref = ?{lock}",
-        (channel, user_ref),
-    ).fetchone()
+    postgres = getattr(conn, "dialect", "sqlite") == "postgresql"
+    row: Any = None
+    if postgres:
+        # Every round trip counts there: claim, chat and state in one; the touch sent later.
+        row = conn.execute(
+            _PG_BEGIN_MESSAGE, (channel, message_id, user_ref, now_iso, channel, user_ref)
+        ).fetchone()
+        fresh_inbound = bool(row[0])
+        if row["id"] is None:
+            row = None
+        elif fresh_inbound:
+            chat = _chat(row)
+            _later(conn, _TOUCH_INBOUND, (now_iso, display_name, chat.id))
+            chat.last_inbound_at = now_iso
+            return MessageStart(duplicate=False, chat=chat, state=_state(row, 15))
+    else:
+        cur = conn.execute(
+            _CLAIM_INBOUND,
+            (channel, message_id, user_ref, now_iso),
+        )
+        fresh_inbound = cur.rowcount > 0
+    lock = " FOR UPDATE" if postgres else ""
+    if row is None:
+        row = conn.execute(
+            f"SELECT {_CHAT_COLS} FROM chats WHERE channel = ? AND user_ref = ?{lock}",
+            (channel, user_ref),
+        ).fetchone()
     created = row is None
     if created:
         created = (
@@ -273,18 +301,31 @@ def begin_message_sync(
         "WHERE chat_id = ?",
         (chat.id,),
     ).fetchone()
-    state = None
-    if srow is not None:
-        state = ConversationState(
-            flow=srow[0],
-            step=srow[1],
-            data=loads(srow[2]),
-            stack=loads(srow[3]),
-            version=srow[4],
-            draft=loads(srow[5]),
-            updated_at=srow[6],
-        )
-    return MessageStart(duplicate=False, chat=chat, state=state)
+    return MessageStart(duplicate=False, chat=chat, state=_state(srow, 0))
+
+
+def _state(row: Any, at: int) -> ConversationState | None:
+    """The conversation state in ``row[at:at + 7]`` (None when the chat has none yet)."""
+    if row is None or row[at] is None:
+        return None
+    return ConversationState(
+        flow=row[at],
+        step=row[at + 1],
+        data=loads(row[at + 2]),
+        stack=loads(row[at + 3]),
+        version=row[at + 4],
+        draft=loads(row[at + 5]),
+        updated_at=row[at + 6],
+    )
+
+
+def _later(conn: Any, sql: str, params: tuple[Any, ...]) -> None:
+    """A write whose result is not read: on PostgreSQL it travels with the next statement."""
+    defer = getattr(conn, "defer", None)
+    if defer is not None:
+        defer(sql, params)
+    else:
+        conn.execute(sql, params).close()
 
 
 def finish_message_sync(
@@ -296,7 +337,8 @@ def finish_message_sync(
     replies: list[dict[str, Any]] | None,
 ) -> None:
     """Save the state (and the replies to replay if the send never happens): one hop."""
-    conn.execute(
+    _later(
+        conn,
         "INSERT INTO conversations (chat_id, flow, step, data, stack, version, draft, updated_at, "
         "last_message_id, last_replies, replies_sent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (chat_id) DO UPDATE SET flow = excluded.flow, step = excluded.step, "

@@ -97,12 +97,16 @@ async def linked_worker_ids(tx: Tx, chat_id: int) -> list[int]:
     ``chats.worker_id`` counts even without a ``chat_links`` row (linked by an older release
     or by hand): it is the chat's own link either way.
     """
-    own = await tx.scalar("SELECT worker_id FROM chats WHERE id = ?", (chat_id,))
-    rows = await tx.all(
-        "SELECT worker_id FROM chat_links WHERE chat_id = ? ORDER BY id", (chat_id,)
+    rows = await tx.all(  # one round trip: the own link, then the others by age
+        "SELECT worker_id, 0 AS k, 0 AS seq FROM chats WHERE id = ? AND worker_id IS NOT NULL "
+        "UNION ALL SELECT worker_id, 1 AS k, id AS seq FROM chat_links WHERE chat_id = ? "
+        "ORDER BY k, seq",
+        (chat_id, chat_id),
     )
-    ids = [int(own)] if own is not None else []
-    ids += [int(r["worker_id"]) for r in rows if int(r["worker_id"]) not in ids]
+    ids: list[int] = []
+    for r in rows:
+        if int(r["worker_id"]) not in ids:
+            ids.append(int(r["worker_id"]))
     return ids
 
 

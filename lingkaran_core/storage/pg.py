@@ -32,7 +32,7 @@ from contextlib import asynccontextmanager
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -212,11 +212,13 @@ def _row_class(names: tuple[str, ...]) -> type[_RowBase]:
 
 
 def _row_factory(cursor: Any) -> RowMaker[Any]:
-    desc = cursor.description
-    if desc is None:
+    # The names straight from the result (``cursor.description`` builds a Column per column,
+    # per query: measurable at a few statements per chat message).
+    res = cursor.pgresult
+    n = 0 if res is None else res.nfields
+    if not n:
         return tuple
-    cls = _row_class(tuple(c.name for c in desc))
-    return cls
+    return _row_class(tuple((res.fname(i) or b"").decode() for i in range(n)))
 
 
 # --- the sqlite3-shaped connection ------------------------------------------------------------
@@ -236,13 +238,18 @@ class CompatCursor:
     def description(self) -> Any:
         return self._cur.description
 
+    def _has_rows(self) -> bool:
+        # Not ``description``: that builds a Column object per column on every call.
+        res = self._cur.pgresult
+        return res is not None and res.nfields > 0
+
     def fetchone(self) -> Any:
-        if self._cur.description is None:
+        if not self._has_rows():
             return None
         return self._cur.fetchone()
 
     def fetchall(self) -> list[Any]:
-        if self._cur.description is None:
+        if not self._has_rows():
             return []
         return self._cur.fetchall()
 
@@ -254,22 +261,62 @@ class CompatCursor:
 
 
 class CompatConnection:
-    """The ``sqlite3.Connection`` subset the repositories call, on a psycopg connection."""
+    """The ``sqlite3.Connection`` subset the repositories call, on a psycopg connection.
+
+    Round trips are what a unit of work costs here (SQLite runs in-process), so two kinds of
+    statement wait to travel with the next one, in one pipeline (psycopg's pipeline mode: the
+    statements go out together and their results come back together):
+
+    * ``BEGIN``: a transaction's first statement carries it;
+    * ``defer(sql, params)``: a write whose result nobody reads (a touched timestamp, the saved
+      conversation state) goes out with the next statement or with the ``COMMIT``. An error in
+      it surfaces there, inside the same unit of work, which then rolls back as usual.
+    """
 
     dialect = "postgresql"
 
     def __init__(self, raw: psycopg.Connection[Any], id_tables: frozenset[str]) -> None:
-        self.raw = raw
+        self._raw = raw
         self.id_tables = id_tables
+        self._pending: list[tuple[bytes, Any]] = []  # (statement, params) not yet sent
+
+    @property
+    def raw(self) -> psycopg.Connection[Any]:
+        """The psycopg connection, with whatever waits already sent (COPY, transfers)."""
+        if self._pending:
+            with self._raw.pipeline():
+                self._send_pending()
+        return self._raw
 
     @property
     def in_transaction(self) -> bool:
-        return self.raw.info.transaction_status != TransactionStatus.IDLE
+        return bool(self._pending) or self._raw.info.transaction_status != TransactionStatus.IDLE
+
+    def _send_pending(self) -> None:
+        pending, self._pending = self._pending, []
+        for text, params in pending:
+            self._raw.cursor().execute(text, params)
+
+    def defer(self, sql: str, params: Params = ()) -> None:
+        """Send this write with the next statement (or the commit); its result is not read."""
+        text, _ = translate(sql)
+        if not self._pending and self._raw.info.transaction_status == TransactionStatus.IDLE:
+            self.execute(sql, params)  # outside a transaction it commits at once, as it would
+            return
+        self._pending.append((text.encode(), _params(params)))
 
     def execute(self, sql: str, params: Params = ()) -> CompatCursor:
         text, added = translate(sql, self.id_tables)
-        cur = self.raw.cursor()
-        cur.execute(text.encode(), _params(params))  # bytes: psycopg skips its own re-parse cache
+        if text == "BEGIN" and not self.in_transaction:
+            self._pending.append((b"BEGIN", None))
+            return cast(CompatCursor, _NO_CURSOR)
+        cur = self._raw.cursor()
+        if self._pending:
+            with self._raw.pipeline():
+                self._send_pending()
+                cur.execute(text.encode(), _params(params))
+        else:
+            cur.execute(text.encode(), _params(params))  # bytes: no re-parse cache of its own
         rowcount = cur.rowcount
         lastrowid = None
         if added:
@@ -284,15 +331,46 @@ class CompatConnection:
         return CompatCursor(cur, None, cur.rowcount)
 
     def commit(self) -> None:
-        if self.in_transaction:
-            self.raw.execute(b"COMMIT")
+        if self._pending == [(b"BEGIN", None)]:
+            self._pending = []  # a transaction that wrote nothing: nothing to send
+        elif self._pending:
+            with self._raw.pipeline():
+                self._send_pending()
+                self._raw.execute(b"COMMIT")
+        elif self.in_transaction:
+            self._raw.execute(b"COMMIT")
 
     def rollback(self) -> None:
+        self._pending = []  # never sent: nothing of it reached the server
         if self.in_transaction:
-            self.raw.execute(b"ROLLBACK")
+            self._raw.execute(b"ROLLBACK")
 
     def close(self) -> None:
-        self.raw.close()
+        self._pending = []
+        self._raw.close()
+
+
+class _NoCursor:
+    """What a deferred ``BEGIN`` returns: a cursor with nothing in it."""
+
+    lastrowid = None
+    rowcount = -1
+    description = None
+
+    def fetchone(self) -> None:
+        return None
+
+    def fetchall(self) -> list[Any]:
+        return []
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(())
+
+    def close(self) -> None:
+        return None
+
+
+_NO_CURSOR: Any = _NoCursor()  # duck-typed as a CompatCursor
 
 
 def _params(params: Params) -> Any:

@@ -245,3 +245,37 @@ async def test_a_first_import_not_switched_leaves_nothing(db: Database) -> None:
             "INSERT INTO facilitators (name, scope_kind, scope_code, created_at) "
             "VALUES ('Bu Ani', 'desa', '3509272002', 'x')"
         )
+
+
+@needs_server
+async def test_deferred_writes_travel_with_the_next_statement_and_fail_inside_the_unit(
+    db: Database,
+) -> None:
+    """``defer`` and the deferred BEGIN save round trips without changing what commits."""
+
+    def ok(conn: object) -> int:
+        conn.execute("BEGIN IMMEDIATE")  # type: ignore[attr-defined]
+        conn.defer(  # type: ignore[attr-defined]
+            "INSERT INTO facilitators (name, scope_kind, scope_code, created_at) "
+            "VALUES ('Bu Ani', 'desa', '3509272002', 'x')"
+        )
+        # the next statement carries it, so it sees it
+        return int(conn.execute("SELECT COUNT(*) FROM facilitators").fetchone()[0])  # type: ignore[attr-defined]
+
+    async with db.tx() as tx:
+        assert await tx.run(ok) == 1
+    async with db.read() as r:
+        assert await r.scalar("SELECT COUNT(*) FROM facilitators") == 1
+
+    def bad(conn: object) -> None:
+        conn.execute("UPDATE facilitators SET name = 'Bu Siti'")  # type: ignore[attr-defined]
+        conn.defer("INSERT INTO facilitators (id, name) VALUES (1, 'again')")  # type: ignore[attr-defined]
+
+    with pytest.raises(psycopg.Error):
+        async with db.tx() as tx:
+            await tx.run_and_commit(bad)  # the deferred insert fails at the COMMIT
+    async with db.read() as r:  # and the unit rolled back whole: the update is gone too
+        assert await r.scalar("SELECT name FROM facilitators") == "Bu Ani"
+    async with db.tx() as tx:  # a unit that began and wrote nothing sends nothing, fails nothing
+        await tx.run_and_commit(lambda conn: None)
+        assert await tx.scalar("SELECT COUNT(*) FROM facilitators") == 1
