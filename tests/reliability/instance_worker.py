@@ -36,12 +36,17 @@ from lingkaran.channels.dispatcher import ChannelLimits, Dispatcher  # noqa: E40
 from lingkaran_core.storage import Database  # noqa: E402
 
 
-async def main(db_url: str, send_url: str | None, files: str | None) -> int:
+async def main(
+    db_url: str, send_url: str | None, files: str | None, epoch: float | None = None
+) -> int:
     db = await Database.open(db_url, files_dir=files)
     loop = asyncio.get_running_loop()
-    t0 = loop.time()
+    t0 = loop.time() if epoch is None else epoch
 
     def clock() -> datetime:
+        # One clock for the whole fleet: the system-wide monotonic clock from the fleet's epoch
+        # (loop.time() is time.monotonic()). Per-process clocks started seconds apart would make
+        # one instance see the other's fresh outbox claims as stale, and send them again.
         return DAY + timedelta(seconds=loop.time() - t0)
 
     engine = build_engine(db, clock=clock, track_replies=True)
@@ -109,5 +114,6 @@ if __name__ == "__main__":
     p.add_argument("--db", required=True)
     p.add_argument("--send-url", default=None)
     p.add_argument("--files", default=None)
+    p.add_argument("--epoch", type=float, default=None, help="the fleet's time.monotonic() zero")
     a = p.parse_args()
-    sys.exit(asyncio.run(main(a.db, a.send_url, a.files)))
+    sys.exit(asyncio.run(main(a.db, a.send_url, a.files, a.epoch)))

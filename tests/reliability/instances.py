@@ -57,7 +57,7 @@ class Fleet:
         self.instances: list[_Instance] = []
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         env.pop("LINGKARAN_LOG_LEVEL", None)
-        argv = [sys.executable, str(WORKER), "--db", db_url]
+        argv = [sys.executable, str(WORKER), "--db", db_url, "--epoch", repr(time.monotonic())]
         if send_url:
             argv += ["--send-url", send_url]
         if files:
