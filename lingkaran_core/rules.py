@@ -172,6 +172,14 @@ CONTRIBUTION_DUE_DAY: Final[int] = CONTRIBUTION_DUE_DAY_RULE.value
 
 # -- JKK benefits (DOMAIN.md §2.1) ------------------------------------------------------------
 
+# JKK covers accidents at or because of work, on the way between home and work, on work errands,
+# occupational disease (PAK) and sudden death at work (Permenaker 5/2021).
+JKK_SCOPE_RULE: Final = Rule(
+    value=("work", "commute", "errand", "pak", "sudden_death"),
+    source="DOMAIN.md §2.2: Permenaker 5/2021 (Kemnaker slides)",
+    confidence=Confidence.REG,
+)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class JKKDeathRule:
@@ -367,6 +375,14 @@ JKK_REPORT_HOURS_RULE: Final = Rule(
     confidence=Confidence.OFF,
 )
 JKK_REPORT_HOURS: Final[int] = JKK_REPORT_HOURS_RULE.value
+# A late report does not by itself forfeit the right; the hard limit is the 5-year expiry
+# [2ND legal analysis]. The consequence for a BPU is not documented: the bot only says the late
+# report is still recorded and processed, never that it will be paid.
+LATE_REPORT_NOT_FORFEITED_RULE: Final = Rule(
+    value=True,
+    source="DOMAIN.md §2.3: ercolaw.com (legal analysis); BPU consequence not stated",
+    confidence=Confidence.SND,
+)
 JKK_CLAIM_EXPIRY_YEARS_RULE: Final = Rule(
     value=5,
     source="DOMAIN.md §2.5: PP 82/2019 amending PP 44/2015 Pasal 26",
