@@ -257,8 +257,8 @@ def _stated(rule: str) -> list[str]:
     from handlers.sources import STATED
 
     all_flows()  # import every flow module, so every marked sentence is registered
-    import handlers.facilitator.register  # noqa: F401  (the facilitator's registration flow)
-    import handlers.messages  # noqa: F401  (the domain errors' texts, imported lazily)
+    import handlers.facilitator.register  # the facilitator's registration flow
+    import handlers.messages  # the domain errors' texts, imported lazily
     import handlers.outbound  # noqa: F401  (the reminder and notification texts)
 
     found = [translator("id")(msgid) for msgid, names in STATED.items() if rule in names]
@@ -450,9 +450,10 @@ def test_the_unconfirmed_statements_are_listed_with_where_they_are_rendered(
         if rules.RULES[name].confidence is rules.Confidence.UNCONFIRMED
     )
     with capsys.disabled():
-        print("\nUNCONFIRMED rules stated to users (rule | rendered in | sentence):")
+        # The review list is the point of this test: shown even without -s.
+        print("\nUNCONFIRMED rules stated to users (rule | rendered in | sentence):")  # noqa: T201
         for name, where, msgid in listing:
-            print(f"  {name} | {', '.join(where)} | {msgid[:70]!r}")
+            print(f"  {name} | {', '.join(where)} | {msgid[:70]!r}")  # noqa: T201
     assert {name for name, _, _ in listing} == {
         "covered_during_arrears",
         "lapse_unpaid_months",
