@@ -278,3 +278,11 @@ def test_the_flagged_report_reaches_a_facilitator_by_template_in_the_chats_words
     chat = render("claim.flagged", params, "id").text
     assert "perlu dicek: menurut data Pemkab, iuran bulan kejadian belum tercatat" in chat
     assert "menurut data Pemkab" in tmpl.language("id").text
+
+
+def test_the_guide_gives_every_template_text_for_submission() -> None:
+    guide = Path("docs/whatsapp.md").read_text(encoding="utf-8")
+    for tmpl in TemplateBook.load().templates.values():
+        assert f"### `{tmpl.name}` ({tmpl.category})" in guide, tmpl.name
+        for lang in tmpl.languages.values():
+            assert lang.text in guide, (tmpl.name, lang.code)
