@@ -3,6 +3,10 @@
 Every amount comes from ``lingkaran_core.rules`` (or the claim helpers built on it) and is
 formatted with ``ctx.t.money``, so a changed rule changes the answer. Each topic is one short
 message under a submenu: a semi-literate user taps a topic instead of reading a wall of text.
+
+Every sentence that states a rule is a module constant tied to its rules with ``states``
+(handlers/sources.py), which is why this module runs a little over 600 lines; the next split is
+the about flow (from "About the programme" on) into its own module.
 """
 
 from __future__ import annotations

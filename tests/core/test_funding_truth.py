@@ -488,6 +488,11 @@ RULE_MARKERS = re.compile(
     re.IGNORECASE,
 )
 # Modules other helpers own (issue 14's split): their rule sentences are tied by their owners.
+# Untied there at the time of writing: engine.py (the help text's "175 (gratis)": official_checks,
+# official_services_free; "Penting: layanan ini GRATIS...": service_free; "Perlindungan Bapak/Ibu
+# tidak berubah": protected_while_paid), link.py ("batas paling banyak": max_links_per_chat),
+# menu.py ("Layanan resmi, gratis": official_services_free), beasiswa.py ("Dicatat sekarang,
+# dibayar saat mulai sekolah": scholarship_before_school).
 OWNED_ELSEWHERE = frozenset(
     {"handlers/engine.py", "handlers/link.py", "handlers/menu.py", "handlers/beasiswa.py"}
 )
@@ -502,7 +507,6 @@ NOT_RULES: dict[str, str] = {
     "Masih membayar sendiri (BPU)": "an answer option of the screening question",
     "Dibayar perusahaan/majikan": "an answer option of the screening question",
     "Siapa nama lengkap ahli waris (penerima santunan), sesuai KTP?": "a question",
-    "Dicatat sekarang, dibayar saat mulai sekolah": "button in handlers/beasiswa.py (owned elsewhere)",
     # Document names: the checklist sentences that ask for them are tied.
     "Formulir laporan tahap I": "document name",
     "Formulir laporan tahap II": "document name",
