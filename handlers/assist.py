@@ -14,6 +14,7 @@ from __future__ import annotations
 from handlers.common import CANCEL
 from handlers.engine import Answer, Ctx, End, Flow, Goto, Invalid, Option, Outcome, Reply, Step
 from handlers.i18n import N_
+from handlers.sources import states
 from lingkaran_core import services
 
 MENU = Option(id="menu", label=N_("Menu utama"), aliases=("menu",))
@@ -31,13 +32,16 @@ HEALTH_INSURANCE = Flow(
     steps=(
         Step(
             name="main",
-            prompt=N_(
-                "Kartu KIS / BPJS Kesehatan (untuk berobat) diurus BPJS Kesehatan, lembaga yang "
-                "berbeda dengan BPJS Ketenagakerjaan. Jika kartu tidak aktif atau ada tunggakan: "
-                "telepon BPJS Kesehatan 165, WhatsApp PANDAWA 0811-8-165-165 (hari kerja "
-                "08.00-15.00), atau aplikasi Mobile JKN. Jika iurannya dibayar pemerintah (PBI), "
-                "tanyakan juga ke kantor desa.\n"
-                "Layanan kami untuk BPJS Ketenagakerjaan: kecelakaan kerja dan kematian."
+            prompt=states(
+                N_(
+                    "Kartu KIS / BPJS Kesehatan (untuk berobat) diurus BPJS Kesehatan, lembaga "
+                    "yang berbeda dengan BPJS Ketenagakerjaan. Jika kartu tidak aktif atau ada "
+                    "tunggakan: telepon BPJS Kesehatan 165, WhatsApp PANDAWA 0811-8-165-165 (hari "
+                    "kerja 08.00-15.00), atau aplikasi Mobile JKN. Jika iurannya dibayar "
+                    "pemerintah (PBI), tanyakan juga ke kantor desa.\n"
+                    "Layanan kami untuk BPJS Ketenagakerjaan: kecelakaan kerja dan kematian."
+                ),
+                "bpjs_kesehatan_channels",
             ),
             choices=(
                 Option(id="coverage", label=N_("Cek kepesertaan"), description=N_("BPJS TK saya")),
@@ -52,9 +56,20 @@ HEALTH_INSURANCE = Flow(
 # ---------------------------------------------------------------------------------------------
 # Scam reports
 
-_WARNING = N_(
-    "Terima kasih sudah waspada. Layanan ini GRATIS: petugas tidak pernah meminta uang, transfer, "
-    "pulsa, atau kode OTP. Jangan kirim apa pun."
+_WARNING = states(
+    N_(
+        "Terima kasih sudah waspada. Layanan ini GRATIS: petugas tidak pernah meminta uang, "
+        "transfer, pulsa, atau kode OTP. Jangan kirim apa pun."
+    ),
+    "service_free",
+)
+SCAM_RECORDED = states(
+    N_(
+        "Laporan penipuan dicatat (tiket {ticket}) dan diteruskan ke petugas Pemkab "
+        "Jember. Jika sudah terlanjur mengirim uang, segera hubungi bank Bapak/Ibu dan "
+        "laporkan ke polisi. Kabar resmi BPJS Ketenagakerjaan: telepon 175."
+    ),
+    "official_checks",
 )
 
 
@@ -111,11 +126,7 @@ async def _more_prompt(ctx: Ctx) -> Reply:
     lines = [
         t(_WARNING),
         t(
-            N_(
-                "Laporan penipuan dicatat (tiket {ticket}) dan diteruskan ke petugas Pemkab "
-                "Jember. Jika sudah terlanjur mengirim uang, segera hubungi bank Bapak/Ibu dan "
-                "laporkan ke polisi. Kabar resmi BPJS Ketenagakerjaan: telepon 175."
-            ),
+            SCAM_RECORDED,
             ticket=ctx.data.get("ticket", "-"),
         ),
         t(N_('Ada tambahan, misalnya nomor HP orang itu? Tulis di sini, atau pilih "Menu utama".')),

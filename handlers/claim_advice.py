@@ -68,11 +68,20 @@ HOSPITAL = states(
     ),
     "jkk_care_at_partner_hospital",
 )
-PROTECTED_DEATH = N_("Menurut data Pemkab, {who} dilindungi BPJS Ketenagakerjaan pada {date}.")
-NOT_STARTED = N_("Menurut data Pemkab, perlindungan {who} belum mulai pada {date}: mulai {start}.")
-AWAITING = N_(
-    "Menurut data Pemkab, pendaftaran {who} pada {date} masih dicek dan belum disetujui, jadi "
-    "perlindungannya belum tercatat."
+PROTECTED_DEATH = states(
+    N_("Menurut data Pemkab, {who} dilindungi BPJS Ketenagakerjaan pada {date}."),
+    "protected_while_paid",
+)
+NOT_STARTED = states(
+    N_("Menurut data Pemkab, perlindungan {who} belum mulai pada {date}: mulai {start}."),
+    "protection_starts_after_verification",
+)
+AWAITING = states(
+    N_(
+        "Menurut data Pemkab, pendaftaran {who} pada {date} masih dicek dan belum disetujui, "
+        "jadi perlindungannya belum tercatat."
+    ),
+    "protection_starts_after_verification",
 )
 UNPAID = states(
     N_(
@@ -94,9 +103,15 @@ RECORDED_ANYWAY = N_(
     "Laporan tetap kami catat dan kami teruskan ke pendamping desa dan petugas Pemkab untuk "
     "dicek; mereka akan menghubungi Bapak/Ibu."
 )
-ASK_HOSPITAL = N_(
-    "Selama belum ada kepastian dari petugas, biaya rumah sakit belum tentu dijamin BPJS "
-    "Ketenagakerjaan: tanyakan cara pembayarannya ke rumah sakit."
+# Shown whenever the roster does not show protection on the event date; for an unpaid month the
+# cover is UNCONFIRMED, hence "belum tentu" (not necessarily), never "tidak dijamin".
+ASK_HOSPITAL = states(
+    N_(
+        "Selama belum ada kepastian dari petugas, biaya rumah sakit belum tentu dijamin BPJS "
+        "Ketenagakerjaan: tanyakan cara pembayarannya ke rumah sakit."
+    ),
+    "protected_while_paid",
+    "covered_during_arrears",
 )
 NEUTRAL_JKK = N_(
     "Petugas Pemkab akan mengecek kepesertaan pada tanggal kejadian lalu menghubungi Bapak/Ibu."

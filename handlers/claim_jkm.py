@@ -399,8 +399,12 @@ JKM = Flow(
         ),
         Step(
             name="heir",
-            prompt=N_(
-                "Siapa ahli waris (penerima santunan)? Yang utama istri/suami dan anak almarhum."
+            prompt=states(
+                N_(
+                    "Siapa ahli waris (penerima santunan)? Yang utama istri/suami dan anak "
+                    "almarhum."
+                ),
+                "heirs_order",
             ),
             choices=HEIR_CHOICES,
             next=_heir_next,

@@ -7,6 +7,7 @@ import re
 from handlers import answers
 from handlers.engine import Answer, Confirm, Ctx, Invalid, Option, reads
 from handlers.i18n import N_
+from handlers.sources import states
 from lingkaran_core.coverage import CoverageResult, CoverageStatus, coverage_status
 from lingkaran_core.dates import parse_time_id
 from lingkaran_core.identity import normalize_phone, parse_nik
@@ -249,6 +250,77 @@ def worker_coverage(worker: Worker, ctx: Ctx) -> CoverageResult:
     )
 
 
+# The coverage answer, sentence by sentence, each tied to the rules it states (handlers/sources.py).
+AWAITING_VERIFICATION = states(
+    N_(
+        "{who} sudah didaftarkan dan sedang dicek oleh Pemkab dan BPJS Ketenagakerjaan. "
+        "Perlindungan belum berlaku sampai disetujui."
+    ),
+    "protection_starts_after_verification",
+)
+REJECTED_FOR_FACILITATOR = N_(
+    'Pendaftaran {who} belum disetujui Pemkab. Pilih "Bantu daftarkan lagi" untuk '
+    "meminta pengecekan ulang."
+)
+REJECTED = N_("Pendaftaran {who} belum bisa disetujui. Silakan tanya pendamping desa.")
+PROTECTED_FOR_FACILITATOR = states(
+    N_("Menurut data Pemkab, {who} dilindungi (JKK dan JKM) sampai {until}."),
+    "protected_while_paid",
+)
+PROTECTED = states(
+    N_(
+        "Menurut data Pemkab, {who} DILINDUNGI sampai {until}:\n"
+        "- JKK (jaminan kecelakaan kerja): jika celaka saat bekerja, berobat di rumah "
+        "sakit mitra tanpa batas biaya.\n"
+        "- JKM (jaminan kematian): jika peserta meninggal, keluarga menerima santunan "
+        "{jkm}.\n"
+        "Selama periode yang didanai, iuran (uang bulanan perlindungan) dibayar Pemkab "
+        "Jember. Bapak/Ibu tidak perlu membayar apa pun."
+    ),
+    "protected_while_paid",
+    "jkk_care_at_partner_hospital",
+    "jkm_benefit",
+    "funding_in_periods",
+    "pemkab_pays_contributions",
+)
+# Nothing is unpaid before its due day (DOMAIN.md §9): say when it is due, calmly.
+PAYMENT_DUE = states(
+    N_("Iuran bulan ini belum tercatat; jatuh temponya {due}."), "contribution_due_day"
+)
+OFFICIAL_CHECK = states(N_("Cek resmi: aplikasi JMO atau telepon 175."), "official_checks")
+NOT_STARTED = states(
+    N_("{who} sudah terdaftar. Perlindungan mulai berlaku {start}."),
+    "protection_starts_after_verification",
+)
+ARREARS = states(
+    N_(
+        "Menurut data Pemkab, iuran {who} untuk {months} bulan terakhir belum tercatat. "
+        "Petugas sedang mengecek; jangan membayar siapa pun. Jika ada kecelakaan atau "
+        "kematian, tetap laporkan: laporan tetap dicatat dan dicek petugas."
+    ),
+    "covered_during_arrears",
+    "reactivation_window_months",
+)
+NON_ACTIVE_FOR_FACILITATOR = states(
+    N_(
+        "Menurut data Pemkab, kepesertaan {who} tercatat tidak aktif (iuran lama belum "
+        'tercatat). Pilih "Bantu daftarkan lagi" agar Pemkab mendaftarkannya lagi.'
+    ),
+    "lapse_unpaid_months",
+)
+NON_ACTIVE = states(
+    N_(
+        "Menurut data Pemkab, kepesertaan {who} tercatat tidak aktif (iuran lama belum "
+        "tercatat). Silakan hubungi pendamping desa untuk dicek dan, bila perlu, "
+        "didaftarkan lagi. Pendaftaran gratis."
+    ),
+    "lapse_unpaid_months",
+    "reactivation_window_months",
+    "service_free",
+)
+NOT_ENROLLED = N_("{who} belum terdaftar sebagai peserta Lingkaran Cinta.")
+
+
 def coverage_text(
     ctx: Ctx, worker: Worker, cov: CoverageResult, *, for_facilitator: bool = False
 ) -> str:
@@ -257,88 +329,28 @@ def coverage_text(
     who = honorific(ctx, worker)
     s = cov.status
     if worker.registration_status == "registered":
-        return t(
-            N_(
-                "{who} sudah didaftarkan dan sedang dicek oleh Pemkab dan BPJS Ketenagakerjaan. "
-                "Perlindungan belum berlaku sampai disetujui."
-            ),
-            who=who,
-        )
+        return t(AWAITING_VERIFICATION, who=who)
     if worker.registration_status == "rejected" and for_facilitator:
-        return t(
-            N_(
-                'Pendaftaran {who} belum disetujui Pemkab. Pilih "Bantu daftarkan lagi" untuk '
-                "meminta pengecekan ulang."
-            ),
-            who=who,
-        )
+        return t(REJECTED_FOR_FACILITATOR, who=who)
     if worker.registration_status == "rejected":
-        return t(
-            N_("Pendaftaran {who} belum bisa disetujui. Silakan tanya pendamping desa."), who=who
-        )
+        return t(REJECTED, who=who)
     if s == CoverageStatus.PROTECTED and cov.protected_until is not None and for_facilitator:
         # The facilitator knows what JKK and JKM are: the status in one line.
-        return t(
-            N_("Menurut data Pemkab, {who} dilindungi (JKK dan JKM) sampai {until}."),
-            who=who,
-            until=t.date(cov.protected_until),
-        )
+        return t(PROTECTED_FOR_FACILITATOR, who=who, until=t.date(cov.protected_until))
     if s == CoverageStatus.PROTECTED and cov.protected_until is not None:
-        text = t(
-            N_(
-                "Menurut data Pemkab, {who} DILINDUNGI sampai {until}:\n"
-                "- JKK (jaminan kecelakaan kerja): jika celaka saat bekerja, berobat di rumah "
-                "sakit mitra tanpa batas biaya.\n"
-                "- JKM (jaminan kematian): jika peserta meninggal, keluarga menerima santunan "
-                "{jkm}.\n"
-                "Selama periode yang didanai, iuran (uang bulanan perlindungan) dibayar Pemkab "
-                "Jember. Bapak/Ibu tidak perlu membayar apa pun."
-            ),
-            who=who,
-            until=t.date(cov.protected_until),
-            jkm=t.money(_jkm_total()),
-        )
+        text = t(PROTECTED, who=who, until=t.date(cov.protected_until), jkm=t.money(_jkm_total()))
         if cov.payment_due is not None:
-            # Nothing is unpaid before its due day (DOMAIN.md §9): say when it is due, calmly.
-            text += "\n" + t(
-                N_("Iuran bulan ini belum tercatat; jatuh temponya {due}."),
-                due=t.date(cov.payment_due),
-            )
-        return text + "\n" + t(N_("Cek resmi: aplikasi JMO atau telepon 175."))
+            text += "\n" + t(PAYMENT_DUE, due=t.date(cov.payment_due))
+        return text + "\n" + t(OFFICIAL_CHECK)
     if s == CoverageStatus.NOT_STARTED and worker.coverage_start is not None:
-        return t(
-            N_("{who} sudah terdaftar. Perlindungan mulai berlaku {start}."),
-            who=who,
-            start=t.date(worker.coverage_start),
-        )
+        return t(NOT_STARTED, who=who, start=t.date(worker.coverage_start))
     if s == CoverageStatus.ARREARS:
-        return t(
-            N_(
-                "Menurut data Pemkab, iuran {who} untuk {months} bulan terakhir belum tercatat. "
-                "Petugas sedang mengecek; jangan membayar siapa pun. Jika ada kecelakaan atau "
-                "kematian, tetap laporkan: laporan tetap dicatat dan dicek petugas."
-            ),
-            who=who,
-            months=cov.unpaid_months,
-        )
+        return t(ARREARS, who=who, months=cov.unpaid_months)
     if s == CoverageStatus.NON_ACTIVE and for_facilitator:
-        return t(
-            N_(
-                "Menurut data Pemkab, kepesertaan {who} tercatat tidak aktif (iuran lama belum "
-                'tercatat). Pilih "Bantu daftarkan lagi" agar Pemkab mendaftarkannya lagi.'
-            ),
-            who=who,
-        )
+        return t(NON_ACTIVE_FOR_FACILITATOR, who=who)
     if s == CoverageStatus.NON_ACTIVE:
-        return t(
-            N_(
-                "Menurut data Pemkab, kepesertaan {who} tercatat tidak aktif (iuran lama belum "
-                "tercatat). Silakan hubungi pendamping desa untuk dicek dan, bila perlu, "
-                "didaftarkan lagi. Pendaftaran gratis."
-            ),
-            who=who,
-        )
-    return t(N_("{who} belum terdaftar sebagai peserta Lingkaran Cinta."), who=who)
+        return t(NON_ACTIVE, who=who)
+    return t(NOT_ENROLLED, who=who)
 
 
 def _jkm_total() -> int:

@@ -6,8 +6,26 @@ from handlers import whom
 from handlers.common import coverage_text, worker_coverage
 from handlers.engine import Ctx, End, Flow, Goto, Outcome, Step
 from handlers.i18n import N_
+from handlers.sources import states
 from lingkaran_core.coverage import CoverageStatus
 from lingkaran_core.storage.repos import Worker
+
+REPORT_IN_TIME = states(
+    N_('Jika celaka saat bekerja, laporkan dalam 2×24 jam lewat menu "Lapor kecelakaan".'),
+    "jkk_report_hours",
+)
+SCAM_WARNING = states(
+    N_(
+        "Hati-hati penipuan: jangan beri uang kepada siapa pun yang meminta atas nama "
+        "program ini. Tanya pendamping desa atau BPJS Ketenagakerjaan di 175."
+    ),
+    "service_free",
+    "official_checks",
+)
+NOTHING_TO_DO = states(
+    N_("Tidak ada yang perlu dilakukan. Kami kabari lewat pesan ini saat perlindungan berlaku."),
+    "protection_starts_after_verification",
+)
 
 
 async def _on_start(ctx: Ctx) -> Outcome | None:
@@ -22,22 +40,11 @@ async def _on_start(ctx: Ctx) -> Outcome | None:
     cov = worker_coverage(worker, ctx)
     text = coverage_text(ctx, worker, cov)
     if cov.status == CoverageStatus.PROTECTED:
-        extra = ctx.t(
-            N_('Jika celaka saat bekerja, laporkan dalam 2×24 jam lewat menu "Lapor kecelakaan".')
-        )
+        extra = ctx.t(REPORT_IN_TIME)
     elif cov.status in (CoverageStatus.ARREARS, CoverageStatus.NON_ACTIVE):
-        extra = ctx.t(
-            N_(
-                "Hati-hati penipuan: jangan beri uang kepada siapa pun yang meminta atas nama "
-                "program ini. Tanya pendamping desa atau BPJS Ketenagakerjaan di 175."
-            )
-        )
+        extra = ctx.t(SCAM_WARNING)
     elif worker.registration_status == "registered" or cov.status == CoverageStatus.NOT_STARTED:
-        extra = ctx.t(
-            N_(
-                "Tidak ada yang perlu dilakukan. Kami kabari lewat pesan ini saat perlindungan berlaku."
-            )
-        )
+        extra = ctx.t(NOTHING_TO_DO)
     else:
         extra = ctx.t(N_('Pendamping desa bisa membantu pendaftaran. Pilih "Bisa ikut program?".'))
     return End((text, extra))

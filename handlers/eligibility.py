@@ -38,15 +38,29 @@ from lingkaran_core.regions import load_regions
 from lingkaran_core.services.whatsapp_identity import chat_phone
 from lingkaran_core.storage.repos import Worker
 
-REASON_TEXT: dict[Reason, str] = {
-    Reason.ON_ROSTER_ACTIVE: N_("Bapak/Ibu sudah terdaftar dan dilindungi."),
-    Reason.ON_ROSTER_PENDING: N_("Data Bapak/Ibu sudah didaftarkan dan sedang dicek."),
-    Reason.COVERAGE_NOT_STARTED: N_("Bapak/Ibu sudah terdaftar; perlindungan segera dimulai."),
-    Reason.COVERAGE_ARREARS: N_(
-        "Iuran beberapa bulan terakhir belum tercatat di data Pemkab; petugas sedang mengecek."
+LEAD_THANKS = states(
+    N_(
+        "Terima kasih. Pendamping desa akan menghubungi Bapak/Ibu. Siapkan KTP dan "
+        "KK. Pendaftaran gratis, jangan beri uang kepada siapa pun."
     ),
-    Reason.COVERAGE_LAPSED: N_(
-        "Menurut data Pemkab, kepesertaan Bapak/Ibu tercatat tidak aktif; perlu dicek petugas."
+    "service_free",
+)
+REASON_TEXT: dict[Reason, str] = {
+    Reason.ON_ROSTER_ACTIVE: states(
+        N_("Bapak/Ibu sudah terdaftar dan dilindungi."), "protected_while_paid"
+    ),
+    Reason.ON_ROSTER_PENDING: N_("Data Bapak/Ibu sudah didaftarkan dan sedang dicek."),
+    Reason.COVERAGE_NOT_STARTED: states(
+        N_("Bapak/Ibu sudah terdaftar; perlindungan segera dimulai."),
+        "protection_starts_after_verification",
+    ),
+    Reason.COVERAGE_ARREARS: states(
+        N_("Iuran beberapa bulan terakhir belum tercatat di data Pemkab; petugas sedang mengecek."),
+        "covered_during_arrears",
+    ),
+    Reason.COVERAGE_LAPSED: states(
+        N_("Menurut data Pemkab, kepesertaan Bapak/Ibu tercatat tidak aktif; perlu dicek petugas."),
+        "lapse_unpaid_months",
     ),
     Reason.NOT_ENROLLED: N_("Bapak/Ibu belum tercatat sebagai peserta."),
     Reason.AGE_OVER_LIMIT: states(
@@ -122,7 +136,11 @@ NEXT_TEXT: dict[NextStep, str] = {
     NextStep.CHECK_DTSEN: N_(
         "Cek DTSEN dengan NIK di dtsen.web.bps.go.id, atau tanya kantor desa/kelurahan."
     ),
-    NextStep.FILE_DEATH_CLAIM: N_('Jika keluarga belum mengurus santunan, pilih "Lapor kematian".'),
+    # No time limit for a JKM claim while membership was active (DOMAIN.md §3.5).
+    NextStep.FILE_DEATH_CLAIM: states(
+        N_('Jika keluarga belum mengurus santunan, pilih "Lapor kematian".'),
+        "jkm_claim_expiry_years",
+    ),
     NextStep.NONE: N_("Silakan tanya pendamping desa jika ada pertanyaan."),
 }
 DECISION_TEXT: dict[Decision, str] = {
@@ -141,11 +159,17 @@ NAMED_DECISION_TEXT: dict[Decision, str] = {
     Decision.NOT_ELIGIBLE: N_("Saat ini {who} belum bisa ikut program ini, karena:"),
 }
 NAMED_REASON_TEXT: dict[Reason, str] = {
-    Reason.ON_ROSTER_ACTIVE: N_("{who} sudah terdaftar dan dilindungi."),
+    Reason.ON_ROSTER_ACTIVE: states(
+        N_("{who} sudah terdaftar dan dilindungi."), "protected_while_paid"
+    ),
     Reason.ON_ROSTER_PENDING: N_("Data {who} sudah didaftarkan dan sedang dicek."),
-    Reason.COVERAGE_NOT_STARTED: N_("{who} sudah terdaftar; perlindungan segera dimulai."),
-    Reason.COVERAGE_LAPSED: N_(
-        "Menurut data Pemkab, kepesertaan {who} tercatat tidak aktif; perlu dicek petugas."
+    Reason.COVERAGE_NOT_STARTED: states(
+        N_("{who} sudah terdaftar; perlindungan segera dimulai."),
+        "protection_starts_after_verification",
+    ),
+    Reason.COVERAGE_LAPSED: states(
+        N_("Menurut data Pemkab, kepesertaan {who} tercatat tidak aktif; perlu dicek petugas."),
+        "lapse_unpaid_months",
     ),
     Reason.NOT_ENROLLED: N_("{who} belum tercatat sebagai peserta."),
 }
@@ -349,16 +373,7 @@ async def _save_lead(ctx: Ctx, phone: str) -> Outcome:
         decision=ctx.data.get("decision", ""),
         now=ctx.now,
     )
-    return End(
-        (
-            ctx.t(
-                N_(
-                    "Terima kasih. Pendamping desa akan menghubungi Bapak/Ibu. Siapkan KTP dan "
-                    "KK. Pendaftaran gratis, jangan beri uang kepada siapa pun."
-                )
-            ),
-        )
-    )
+    return End((ctx.t(LEAD_THANKS),))
 
 
 async def _sector_prompt(ctx: Ctx) -> Reply:

@@ -11,6 +11,7 @@ from datetime import datetime
 from handlers.common import CANCEL
 from handlers.engine import Answer, Ctx, End, Flow, Invalid, Option, Outcome, Reply, Stay, Step
 from handlers.i18n import N_
+from handlers.sources import states
 from lingkaran_core import services
 from lingkaran_core.storage.repos import worker_by_id
 
@@ -19,6 +20,22 @@ MAX_MESSAGE = 1000
 OFFICE_DAYS = range(0, 5)  # Monday..Friday
 OFFICE_HOURS = (8, 15)  # 08:00 to 15:00 WIB
 ANSWER_WITHIN_WORKING_DAYS = 2
+# Our own staffing promise (rules.STAFF_REPLY_RULE, POLICY).
+RECEIVED = states(
+    N_(
+        "Pesan diterima. Nomor tiket: {ticket}.\n"
+        "{who} akan menjawab lewat chat ini, biasanya dalam {days} hari kerja. Selama "
+        "tiket masih dibuka, Bapak/Ibu bisa menambah pesan di sini."
+    ),
+    "staff_reply",
+)
+OFFICE_HOURS_NOTE = states(
+    N_(
+        "Petugas bekerja Senin sampai Jumat, pukul {start}.00 sampai {end}.00 WIB. Pesan "
+        "di luar jam itu dijawab pada hari kerja berikutnya."
+    ),
+    "staff_reply",
+)
 
 MENU = Option(id="menu", label=N_("Menu utama"), aliases=("menu",))
 
@@ -104,21 +121,14 @@ async def _next(ctx: Ctx, text: str) -> Outcome:
             else ctx.t(N_("Petugas Pemkab Jember"))
         )
         first = ctx.t(
-            N_(
-                "Pesan diterima. Nomor tiket: {ticket}.\n"
-                "{who} akan menjawab lewat chat ini, biasanya dalam {days} hari kerja. Selama "
-                "tiket masih dibuka, Bapak/Ibu bisa menambah pesan di sini."
-            ),
+            RECEIVED,
             ticket=ref,
             who=who,
             days=ANSWER_WITHIN_WORKING_DAYS,
         )
     if not _in_office_hours(ctx, ctx.now):
         first += "\n" + ctx.t(
-            N_(
-                "Petugas bekerja Senin sampai Jumat, pukul {start}.00 sampai {end}.00 WIB. Pesan "
-                "di luar jam itu dijawab pada hari kerja berikutnya."
-            ),
+            OFFICE_HOURS_NOTE,
             start=f"{OFFICE_HOURS[0]:02d}",
             end=f"{OFFICE_HOURS[1]:02d}",
         )

@@ -3,6 +3,10 @@
 Every amount comes from ``lingkaran_core.rules`` (or the claim helpers built on it) and is
 formatted with ``ctx.t.money``, so a changed rule changes the answer. Each topic is one short
 message under a submenu: a semi-literate user taps a topic instead of reading a wall of text.
+
+Every sentence that states a rule is a module constant tied to its rules with ``states``
+(handlers/sources.py), which is why this module runs a little over 600 lines; the next split is
+the about flow (from "About the programme" on) into its own module.
 """
 
 from __future__ import annotations
@@ -37,14 +41,18 @@ def _report_days() -> int:
 # JKK (DOMAIN.md §2)
 
 
+JKK_INTRO = states(
+    N_(
+        "JKK (jaminan kecelakaan kerja) melindungi jika Bapak/Ibu celaka saat bekerja, di "
+        "jalan berangkat atau pulang kerja, atau sakit karena pekerjaan. Pilih yang ingin "
+        "diketahui."
+    ),
+    "jkk_scope",
+)
+
+
 def _jkk_intro(ctx: Ctx) -> str:
-    return ctx.t(
-        N_(
-            "JKK (jaminan kecelakaan kerja) melindungi jika Bapak/Ibu celaka saat bekerja, di "
-            "jalan berangkat atau pulang kerja, atau sakit karena pekerjaan. Pilih yang ingin "
-            "diketahui."
-        )
-    )
+    return ctx.t(JKK_INTRO)
 
 
 # Told to anyone reading about JKK: only a participant protected on the day of the accident
@@ -71,6 +79,7 @@ JKK_REPORT = states(
     ),
     "jkk_report_hours",
     "jkk_tahap_ii",
+    "late_report_not_forfeited",
 )
 JKM_TEXT = states(
     N_(
@@ -116,17 +125,39 @@ def _jkk_treatment(ctx: Ctx) -> str:
     )
 
 
+CANNOT_WORK = states(
+    N_(
+        "Selama belum bisa bekerja karena celaka, penghasilan diganti: {full}% selama "
+        "{months} bulan pertama, lalu {after}% sampai sembuh.\n"
+        "Jika cacat: ada santunan sekaligus, besarnya menurut bagian tubuh yang cacat. Cacat "
+        "total tetap: {total} (untuk penghasilan {income} per bulan) ditambah santunan "
+        "berkala {periodic}."
+    ),
+    "stmb_full_months",
+    "total_disability_multiplier",
+    "income_base",
+    "jkk_death",
+)
+JKK_DEATH_TEXT = states(
+    N_(
+        "Jika peserta meninggal karena kecelakaan kerja, ahli waris menerima:\n"
+        "- santunan kematian {times} kali penghasilan, paling sedikit {minimum}\n"
+        "- biaya pemakaman {funeral}\n"
+        "- santunan berkala {periodic}\n"
+        "Untuk penghasilan {income} per bulan, jumlahnya {total}. Anak peserta bisa "
+        "mendapat beasiswa."
+    ),
+    "jkk_death",
+    "income_base",
+    "scholarship_jkk_route_waives_minimum",
+)
+
+
 def _jkk_cannot_work(ctx: Ctx) -> str:
     income = rules.INCOME_BASE
-    total_disability = 56 * income  # 70% × 80 × income (DOMAIN.md §2.1)
+    total_disability = rules.TOTAL_DISABILITY_MULTIPLIER * income  # 70% × 80 × income
     return ctx.t(
-        N_(
-            "Selama belum bisa bekerja karena celaka, penghasilan diganti: {full}% selama "
-            "{months} bulan pertama, lalu {after}% sampai sembuh.\n"
-            "Jika cacat: ada santunan sekaligus, besarnya menurut bagian tubuh yang cacat. Cacat "
-            "total tetap: {total} (untuk penghasilan {income} per bulan) ditambah santunan "
-            "berkala {periodic}."
-        ),
+        CANNOT_WORK,
         full=rules.STMB_FULL_PERCENT,
         months=rules.STMB_FULL_MONTHS,
         after=rules.STMB_AFTER_PERCENT,
@@ -139,14 +170,7 @@ def _jkk_cannot_work(ctx: Ctx) -> str:
 def _jkk_death(ctx: Ctx) -> str:
     benefit = jkk_death_benefit()
     return ctx.t(
-        N_(
-            "Jika peserta meninggal karena kecelakaan kerja, ahli waris menerima:\n"
-            "- santunan kematian {times} kali penghasilan, paling sedikit {minimum}\n"
-            "- biaya pemakaman {funeral}\n"
-            "- santunan berkala {periodic}\n"
-            "Untuk penghasilan {income} per bulan, jumlahnya {total}. Anak peserta bisa "
-            "mendapat beasiswa."
-        ),
+        JKK_DEATH_TEXT,
         times=rules.JKK_DEATH.income_multiplier,
         minimum=ctx.t.money(rules.JKK_DEATH.minimum),
         funeral=ctx.t.money(benefit.funeral),
@@ -191,14 +215,21 @@ LEVEL_LABELS: dict[SchoolLevel, str] = {
 }
 
 
+SCHOLARSHIP_TITLE = states(
+    N_("Beasiswa untuk anak peserta yang meninggal atau cacat total tetap, per tahun:"),
+    "scholarship_tiers",
+)
+SCHOLARSHIP_TIER_LINE = states(
+    N_("- {level}: {amount}, paling lama {years} tahun"), "scholarship_tiers"
+)
+
+
 def _beasiswa_texts(ctx: Ctx) -> tuple[str, str]:
-    lines = [
-        ctx.t(N_("Beasiswa untuk anak peserta yang meninggal atau cacat total tetap, per tahun:"))
-    ]
+    lines = [ctx.t(SCHOLARSHIP_TITLE)]
     for level, tier in rules.SCHOLARSHIP_TIERS.items():
         lines.append(
             ctx.t(
-                N_("- {level}: {amount}, paling lama {years} tahun"),
+                SCHOLARSHIP_TIER_LINE,
                 level=ctx.t(LEVEL_LABELS[level]),
                 amount=ctx.t.money(tier.per_year),
                 years=tier.max_years,
@@ -227,6 +258,21 @@ TAHAP_II_DOCS = states(
 )
 
 
+JKK_TRAFFIC_DOCS = states(
+    N_("Jika kecelakaan lalu lintas, tambah: {docs}."), "traffic_police_or_jasa_raharja"
+)
+JKK_TAHAP_I_DOCS = states(
+    N_("Dokumen klaim kecelakaan kerja (JKK), tahap I saat melapor:"), "jkk_tahap_i_content"
+)
+JKM_SPOUSE_DOCS = states(N_("Jika ahli waris suami/istri, tambah: {docs}."), "jkm_documents")
+JKM_CHILD_DOCS = states(N_("Jika ahli waris anak, tambah: {docs}."), "jkm_documents")
+JKM_DOCS_TITLE = states(N_("Dokumen klaim kematian (JKM):"), "jkm_documents")
+SCHOLARSHIP_DOCS_YEARLY = states(
+    N_("Dokumen ini dikirim lagi setiap tahun ajaran."), "scholarship_yearly"
+)
+NPWP_NOTE = states(N_("Jika santunan lebih dari {amount}, tambah NPWP."), "npwp_threshold")
+
+
 def _extra(claim_type: ClaimType, base: ChecklistFacts, more: ChecklistFacts) -> list[str]:
     have = set(checklist(claim_type, base))
     return [str(k) for k in checklist(claim_type, more) if k not in have]
@@ -240,7 +286,7 @@ def _docs_text(ctx: Ctx, claim_type: ClaimType) -> str:
         stage_two = ChecklistFacts(self_paid_costs=False, stage=JKKStage.BENEFIT)
         notes = [
             ctx.t(
-                N_("Jika kecelakaan lalu lintas, tambah: {docs}."),
+                JKK_TRAFFIC_DOCS,
                 docs=_names(
                     ctx,
                     _extra(
@@ -252,34 +298,34 @@ def _docs_text(ctx: Ctx, claim_type: ClaimType) -> str:
             ),
             ctx.t(TAHAP_II_DOCS, docs=_names(ctx, _extra(claim_type, base, stage_two))),
         ]
-        title = ctx.t(N_("Dokumen klaim kecelakaan kerja (JKK), tahap I saat melapor:"))
+        title = ctx.t(JKK_TAHAP_I_DOCS)
     elif claim_type is ClaimType.JKM:
         base = ChecklistFacts()
         kinds = [str(k) for k in checklist(claim_type, base)]
         notes = [
             ctx.t(
-                N_("Jika ahli waris suami/istri, tambah: {docs}."),
+                JKM_SPOUSE_DOCS,
                 docs=_names(
                     ctx,
                     _extra(claim_type, base, ChecklistFacts(heir_relation=HeirRelation.SPOUSE)),
                 ),
             ),
             ctx.t(
-                N_("Jika ahli waris anak, tambah: {docs}."),
+                JKM_CHILD_DOCS,
                 docs=_names(
                     ctx, _extra(claim_type, base, ChecklistFacts(heir_relation=HeirRelation.CHILD))
                 ),
             ),
         ]
-        title = ctx.t(N_("Dokumen klaim kematian (JKM):"))
+        title = ctx.t(JKM_DOCS_TITLE)
     else:
         kinds = [str(k) for k in checklist(claim_type, ChecklistFacts())]
-        notes = [ctx.t(N_("Dokumen ini dikirim lagi setiap tahun ajaran."))]
+        notes = [ctx.t(SCHOLARSHIP_DOCS_YEARLY)]
         title = ctx.t(N_("Dokumen beasiswa anak:"))
     if claim_type is not ClaimType.BEASISWA:
         notes.append(
             ctx.t(
-                N_("Jika santunan lebih dari {amount}, tambah NPWP."),
+                NPWP_NOTE,
                 amount=ctx.t.money(rules.NPWP_THRESHOLD),
             )
         )
@@ -401,7 +447,7 @@ BENEFITS = Flow(
                 Option(
                     id="report",
                     label=N_("Cara melapor"),
-                    description=N_("Dalam 2×24 jam"),
+                    description=states(N_("Dalam 2×24 jam"), "jkk_report_hours"),
                     aliases=("lapor",),
                 ),
                 BACK,
@@ -428,55 +474,92 @@ BENEFITS = Flow(
 # About the programme (DOMAIN.md §0, §7.1)
 
 
+ABOUT_INTRO = states(
+    N_(
+        "Lingkaran Cinta adalah program Pemkab Jember bersama BPJS Ketenagakerjaan. Pemkab "
+        "membayar iuran JKK (kecelakaan kerja) dan JKM (kematian) untuk sekitar {n} pekerja "
+        "di Jember yang terdata di DTSEN (buruh tani, guru ngaji, petani, nelayan, pedagang "
+        "keliling, pekerja desa), per periode anggaran yang ditetapkan dengan SK Bupati. "
+        "Selama periode itu peserta tidak membayar apa pun."
+    ),
+    "pemkab_pays_contributions",
+    "funding_in_periods",
+    "cohort_2025_announced_total",
+)
+ABOUT_OFFICIAL = states(
+    N_(
+        "Layanan resmi:\n"
+        "- BPJS Ketenagakerjaan Kantor Cabang Jember\n"
+        "- Contact Center BPJS Ketenagakerjaan: telepon 175\n"
+        "- Situs: bpjsketenagakerjaan.go.id\n"
+        "- Pendamping desa dan layanan ini\n"
+        "Semua layanan resmi gratis."
+    ),
+    "official_checks",
+    "official_services_free",
+)
+# Like JKK_TREATMENT: only a participant protected on the day says it is a work accident of a
+# participant (issue 14, item 2).
+ABOUT_TREATMENT = states(
+    N_(
+        "Jika celaka saat bekerja, berobatlah ke rumah sakit mitra BPJS Ketenagakerjaan "
+        "(PLKK: pusat layanan kecelakaan kerja). Jika Bapak/Ibu dilindungi pada hari "
+        "kecelakaan, katakan ke rumah sakit: ini kecelakaan kerja peserta BPJS "
+        "Ketenagakerjaan. Bawa KTP, dan kartu peserta jika ada.\n"
+        "Daftar rumah sakit mitra bisa ditanyakan ke 175 atau Kantor Cabang Jember.\n"
+        'Lalu laporkan dalam {days}×24 jam lewat menu "Lapor kecelakaan".'
+    ),
+    "jkk_care_at_partner_hospital",
+    "plkk_route",
+    "jkk_report_hours",
+)
+
+
 def _about_intro(ctx: Ctx) -> str:
     workers = round(rules.COHORT_2025_ANNOUNCED_TOTAL, -3)
-    return ctx.t(
-        N_(
-            "Lingkaran Cinta adalah program Pemkab Jember bersama BPJS Ketenagakerjaan. Pemkab "
-            "membayar iuran JKK (kecelakaan kerja) dan JKM (kematian) untuk sekitar {n} pekerja "
-            "di Jember yang terdata di DTSEN (buruh tani, guru ngaji, petani, nelayan, pedagang "
-            "keliling, pekerja desa), per periode anggaran yang ditetapkan dengan SK Bupati. "
-            "Selama periode itu peserta tidak membayar apa pun."
-        ),
-        n=ctx.t.number(workers),
-    )
+    return ctx.t(ABOUT_INTRO, n=ctx.t.number(workers))
 
 
 def _about_official(ctx: Ctx) -> str:
-    return ctx.t(
-        N_(
-            "Layanan resmi:\n"
-            "- BPJS Ketenagakerjaan Kantor Cabang Jember\n"
-            "- Contact Center BPJS Ketenagakerjaan: telepon 175\n"
-            "- Situs: bpjsketenagakerjaan.go.id\n"
-            "- Pendamping desa dan layanan ini\n"
-            "Semua layanan resmi gratis."
-        )
-    )
+    return ctx.t(ABOUT_OFFICIAL)
 
 
 def _about_treatment(ctx: Ctx) -> str:
-    return ctx.t(
-        N_(
-            "Jika celaka saat bekerja, berobatlah ke rumah sakit mitra BPJS Ketenagakerjaan "
-            "(PLKK: pusat layanan kecelakaan kerja). Katakan: ini kecelakaan kerja peserta BPJS "
-            "Ketenagakerjaan. Bawa KTP, dan kartu peserta jika ada.\n"
-            "Daftar rumah sakit mitra bisa ditanyakan ke 175 atau Kantor Cabang Jember.\n"
-            'Lalu laporkan dalam {days}×24 jam lewat menu "Lapor kecelakaan".'
-        ),
-        days=_report_days(),
-    )
+    return ctx.t(ABOUT_TREATMENT, days=_report_days())
+
+
+SELF_PAYING = states(
+    N_(
+        "Jika Bapak/Ibu tidak lagi termasuk program ini, perlindungan bisa dilanjutkan "
+        "dengan bayar sendiri sebagai peserta BPU (pekerja bukan penerima upah), mulai "
+        "{amount} per bulan (JKK {jkk} + JKM {jkm}).\n"
+        "Daftar di bpjsketenagakerjaan.go.id/bpu atau di Kantor Cabang Jember. "
+        "Pendaftarannya gratis."
+    ),
+    "income_base",
+    "jkk_contribution",
+    "jkm_contribution",
+    "official_services_free",
+)
+SAFETY = states(
+    N_(
+        "Hati-hati penipuan. Layanan resmi BPJS Ketenagakerjaan dan layanan ini GRATIS. "
+        "Kami tidak pernah meminta uang, PIN, kode OTP, atau kata sandi lewat telepon atau "
+        "orang lain; kode dari kami hanya diketik sendiri di chat ini. Selama periode "
+        "yang didanai, iuran Bapak/Ibu dibayar Pemkab Jember.\n"
+        "Jika ada yang meminta uang atas nama program ini, jangan dibayar. Tanyakan ke "
+        "pendamping desa atau telepon 175."
+    ),
+    "service_free",
+    "official_services_free",
+    "funding_in_periods",
+    "pemkab_pays_contributions",
+)
 
 
 def _about_self_paying(ctx: Ctx) -> str:
     return ctx.t(
-        N_(
-            "Jika Bapak/Ibu tidak lagi termasuk program ini, perlindungan bisa dilanjutkan "
-            "dengan bayar sendiri sebagai peserta BPU (pekerja bukan penerima upah), mulai "
-            "{amount} per bulan (JKK {jkk} + JKM {jkm}).\n"
-            "Daftar di bpjsketenagakerjaan.go.id/bpu atau di Kantor Cabang Jember. "
-            "Pendaftarannya gratis."
-        ),
+        SELF_PAYING,
         amount=ctx.t.money(rules.MONTHLY_CONTRIBUTION),
         jkk=ctx.t.money(rules.JKK_CONTRIBUTION),
         jkm=ctx.t.money(rules.JKM_CONTRIBUTION),
@@ -484,16 +567,7 @@ def _about_self_paying(ctx: Ctx) -> str:
 
 
 def _about_safety(ctx: Ctx) -> str:
-    return ctx.t(
-        N_(
-            "Hati-hati penipuan. Layanan resmi BPJS Ketenagakerjaan dan layanan ini GRATIS. "
-            "Kami tidak pernah meminta uang, PIN, kode OTP, atau kata sandi lewat telepon atau "
-            "orang lain; kode dari kami hanya diketik sendiri di chat ini. Selama periode "
-            "yang didanai, iuran Bapak/Ibu dibayar Pemkab Jember.\n"
-            "Jika ada yang meminta uang atas nama program ini, jangan dibayar. Tanyakan ke "
-            "pendamping desa atau telepon 175."
-        )
-    )
+    return ctx.t(SAFETY)
 
 
 ABOUT_TOPICS = {
@@ -545,7 +619,7 @@ ABOUT = Flow(
                 Option(
                     id="safety",
                     label=N_("Awas penipuan"),
-                    description=N_("Layanan resmi gratis"),
+                    description=states(N_("Layanan resmi gratis"), "official_services_free"),
                     aliases=("penipuan", "tipu"),
                 ),
                 BACK_TO_MENU,

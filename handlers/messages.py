@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from handlers.i18n import N_
+from handlers.sources import states
 from lingkaran_core.errors import DomainError
 
 GENERIC = N_("Maaf, jawaban itu belum bisa kami terima. Mohon periksa lagi.")
@@ -38,9 +39,12 @@ DOMAIN_MESSAGES: dict[str, str] = {
     ),
     "date.too_old": N_("Tanggal itu terlalu lama. Mohon cek lagi tahunnya."),
     "date.no_year": N_("Mohon tulis tanggal lengkap dengan tahunnya. Contoh: 15-05-1978."),
-    "limit.claims": N_(
-        "Sudah banyak laporan dari chat ini dalam satu jam terakhir (paling banyak {per_hour}). "
-        "Mohon coba lagi nanti, atau hubungi pendamping desa."
+    "limit.claims": states(
+        N_(
+            "Sudah banyak laporan dari chat ini dalam satu jam terakhir (paling banyak {per_hour}). "
+            "Mohon coba lagi nanti, atau hubungi pendamping desa."
+        ),
+        "abuse_limits",
     ),
     "limit.claims_nik": N_(
         "Laporan untuk NIK itu sudah kami terima dalam satu jam terakhir. Petugas akan "
@@ -50,13 +54,19 @@ DOMAIN_MESSAGES: dict[str, str] = {
         "Sudah banyak pertanyaan dari chat ini dalam satu jam terakhir. Mohon tunggu jawaban "
         "petugas."
     ),
-    "limit.uploads": N_(
-        "Sudah banyak berkas yang dikirim dalam satu jam terakhir (paling banyak {per_hour}). "
-        "Mohon kirim sisanya nanti."
+    "limit.uploads": states(
+        N_(
+            "Sudah banyak berkas yang dikirim dalam satu jam terakhir (paling banyak "
+            "{per_hour}). Mohon kirim sisanya nanti."
+        ),
+        "abuse_limits",
     ),
-    "limit.upload_bytes": N_(
-        "Berkas yang dikirim dalam satu jam terakhir sudah terlalu besar (paling banyak {mb} MB). "
-        "Mohon kirim sisanya nanti."
+    "limit.upload_bytes": states(
+        N_(
+            "Berkas yang dikirim dalam satu jam terakhir sudah terlalu besar (paling banyak "
+            "{mb} MB). Mohon kirim sisanya nanti."
+        ),
+        "abuse_limits",
     ),
 }
 

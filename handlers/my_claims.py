@@ -47,6 +47,18 @@ TYPE_WORDS: dict[str, str] = {
     ClaimType.JKM: N_("Kematian"),
     ClaimType.BEASISWA: N_("Beasiswa"),
 }
+PAID_BY_BPJS = states(
+    N_("Dibayar BPJS Ketenagakerjaan: {amount}, tanggal {date}{bank}."), "bpjs_decides_and_pays"
+)
+LATE_REPORT = states(
+    N_("Dilaporkan lewat dari 2×24 jam; tetap diproses."),
+    "jkk_report_hours",
+    "late_report_not_forfeited",
+)
+CLAIM_RIGHT_UNTIL = states(
+    N_("Hak klaim berlaku sampai {date} ({days} hari lagi)."), "jkk_claim_expiry_years"
+)
+TAHAP_II_BUTTON = states(N_("Sembuh atau cacat: tahap II"), "jkk_tahap_ii")
 STATUS_WORDS: dict[str, str] = {
     ClaimStatus.DRAFT: N_("belum dikirim"),
     ClaimStatus.SUBMITTED: N_("sudah diterima, menunggu dicek petugas"),
@@ -54,7 +66,7 @@ STATUS_WORDS: dict[str, str] = {
     ClaimStatus.DOCUMENTS_REQUESTED: N_("menunggu dokumen"),
     ClaimStatus.FORWARDED_TO_BPJS: N_("sudah diteruskan ke BPJS Ketenagakerjaan"),
     ClaimStatus.APPROVED: N_("disetujui, menunggu pembayaran"),
-    ClaimStatus.PAID: N_("sudah dibayar"),
+    ClaimStatus.PAID: states(N_("sudah dibayar"), "bpjs_decides_and_pays"),
     ClaimStatus.REJECTED: N_("belum bisa disetujui"),
     ClaimStatus.WITHDRAWN: N_("dibatalkan"),
 }
@@ -150,7 +162,7 @@ async def _summary(ctx: Ctx, claim: Claim) -> str:
         paid_on = claim.answers.get("paid_on")
         lines.append(
             t(
-                N_("Dibayar BPJS Ketenagakerjaan: {amount}, tanggal {date}{bank}."),
+                PAID_BY_BPJS,
                 amount=t.money(paid),
                 date=t.date(date.fromisoformat(paid_on)) if isinstance(paid_on, str) else "-",
                 bank=", " + str(claim.answers["paid_bank"])
@@ -160,12 +172,12 @@ async def _summary(ctx: Ctx, claim: Claim) -> str:
         )
     if claim.type == ClaimType.JKK:
         if claim.late_report:
-            lines.append(t(N_("Dilaporkan lewat dari 2×24 jam; tetap diproses.")))
+            lines.append(t(LATE_REPORT))
         expiry = claim_expiry(ClaimType.JKK, claim.event_date)
         if expiry is not None and ClaimStatus(claim.status) not in FINAL_STATES:
             lines.append(
                 t(
-                    N_("Hak klaim berlaku sampai {date} ({days} hari lagi)."),
+                    CLAIM_RIGHT_UNTIL,
                     date=t.date(expiry),
                     days=t.number(max(days_left(expiry, ctx.today), 0)),
                 )
@@ -295,7 +307,7 @@ async def _detail_choices(ctx: Ctx) -> list[Option]:
             Option(
                 id="tahap2",
                 label=N_("Dokter sudah menyatakan"),
-                description=N_("Sembuh atau cacat: tahap II"),
+                description=TAHAP_II_BUTTON,
                 aliases=("dokter", "sembuh", "tahap 2", "tahap ii"),
             )
         )

@@ -17,6 +17,7 @@ from handlers.docs import DOC_LABELS
 from handlers.engine import Reply
 from handlers.i18n import N_, Translator, translator
 from handlers.my_claims import STATUS_WORDS
+from handlers.sources import states
 from lingkaran_core.rules import SELF_PAY_MONTHLY_2026
 
 logger = logging.getLogger(__name__)
@@ -25,13 +26,17 @@ GENERIC = N_(
     "Ada kabar baru dari Lingkaran Cinta untuk Bapak/Ibu. Ketik MENU untuk melihat layanan."
 )
 STOP_HINT = N_("Ketik BERHENTI jika tidak ingin menerima pengingat.")
-FREE_HINT = N_(
-    "Layanan ini gratis. Bapak/Ibu tidak perlu membayar apa pun. Jangan beri uang kepada "
-    "siapa pun yang memintanya atas nama program ini."
+FREE_HINT = states(
+    N_(
+        "Layanan ini gratis. Bapak/Ibu tidak perlu membayar apa pun. Jangan beri uang kepada "
+        "siapa pun yang memintanya atas nama program ini."
+    ),
+    "service_free",
 )
+FREE_SHORT = states(N_("Layanan ini gratis."), "service_free")
 
 # The roster is the Pemkab's; the official checks (rules.OFFICIAL_CHECKS_RULE).
-OFFICIAL_CHECK_HINT = N_("Cek resmi: aplikasi JMO atau telepon 175.")
+OFFICIAL_CHECK_HINT = states(N_("Cek resmi: aplikasi JMO atau telepon 175."), "official_checks")
 
 Renderer = Callable[[Translator, Mapping[str, Any]], str]
 
@@ -71,6 +76,9 @@ def _who(t: Translator, p: Mapping[str, Any]) -> str | None:
     return f"{title} {name}"
 
 
+PAID_AMOUNT = states(N_("Jumlah dibayar: {amount}{bank}."), "bpjs_decides_and_pays")
+
+
 def _status_changed(t: Translator, p: Mapping[str, Any]) -> str:
     status = str(p["status"])
     who = _who(t, p)
@@ -95,7 +103,7 @@ def _status_changed(t: Translator, p: Mapping[str, Any]) -> str:
         text += "\n" + t(N_("Catatan petugas: {note}"), note=note)
     if status == "paid" and isinstance(p.get("amount"), int):
         text += "\n" + t(
-            N_("Jumlah dibayar: {amount}{bank}."),
+            PAID_AMOUNT,
             amount=t.money(int(p["amount"])),
             bank=(", " + str(p["bank"])) if p.get("bank") else "",
         )
@@ -106,11 +114,19 @@ def _status_changed(t: Translator, p: Mapping[str, Any]) -> str:
     return text
 
 
+# Why a report is flagged, as the roster shows it on the event date (said after "menurut data
+# Pemkab" to the facilitator and the OPD, never as a decision on cover).
 EVENT_COVERAGE_WORDS: dict[str, str] = {
-    "not_started": N_("perlindungan belum mulai pada tanggal kejadian"),
-    "awaiting_verification": N_("pendaftaran masih dicek pada tanggal kejadian"),
-    "unpaid": N_("iuran bulan kejadian belum tercatat"),
-    "non_active": N_("kepesertaan tercatat tidak aktif pada tanggal kejadian"),
+    "not_started": states(
+        N_("perlindungan belum mulai pada tanggal kejadian"), "protection_starts_after_verification"
+    ),
+    "awaiting_verification": states(
+        N_("pendaftaran masih dicek pada tanggal kejadian"), "protection_starts_after_verification"
+    ),
+    "unpaid": states(N_("iuran bulan kejadian belum tercatat"), "protected_while_paid"),
+    "non_active": states(
+        N_("kepesertaan tercatat tidak aktif pada tanggal kejadian"), "protected_while_paid"
+    ),
     "not_on_roster": N_("NIK tidak ada di data program"),
     "unknown": N_("NIK belum diberikan"),
 }
@@ -169,7 +185,28 @@ def _missing_docs(t: Translator, p: Mapping[str, Any]) -> str:
             ref=p["ref"],
             docs=_docs(t, p.get("missing", [])),
         )
-    return first + " " + t(N_("Layanan ini gratis.")) + " " + t(STOP_HINT)
+    return first + " " + t(FREE_SHORT) + " " + t(STOP_HINT)
+
+
+FUNDED = states(
+    N_("Menurut data Pemkab, iuran didanai {funder} ({reference}) sampai {funded_until}."),
+    "funding_in_periods",
+    "pemkab_pays_contributions",
+)
+FUNDING_ENDING = states(
+    N_(
+        "Pendanaan {funder} yang tercatat berakhir {funded_until}. Setelah itu ada dua "
+        "pilihan, tidak perlu diputuskan sekarang: menunggu keputusan (SK) Pemkab "
+        "berikutnya, atau membayar sendiri {rate} per bulan (keringanan PP 50/2025). "
+        "Tanyakan pendamping desa."
+    ),
+    "funding_in_periods",
+    "self_pay_monthly_2026",
+)
+FUNDING_UNKNOWN = states(
+    N_("Data Pemkab belum mencatat pendanaan bulan berikutnya; kami kabari jika ada kabar."),
+    "funding_in_periods",
+)
 
 
 def _funding_line(t: Translator, p: Mapping[str, Any]) -> str:
@@ -177,108 +214,120 @@ def _funding_line(t: Translator, p: Mapping[str, Any]) -> str:
     kind = p.get("funding", "unknown")
     if kind == "funded" and p.get("funded_until"):
         return t(
-            N_("Menurut data Pemkab, iuran didanai {funder} ({reference}) sampai {funded_until}."),
+            FUNDED,
             funder=p.get("funder") or "Pemkab Jember",
             reference=p.get("reference") or "SK",
             funded_until=_d(t, p["funded_until"]),
         )
     if kind == "ending" and p.get("funded_until"):
         return t(
-            N_(
-                "Pendanaan {funder} yang tercatat berakhir {funded_until}. Setelah itu ada dua "
-                "pilihan, tidak perlu diputuskan sekarang: menunggu keputusan (SK) Pemkab "
-                "berikutnya, atau membayar sendiri {rate} per bulan (keringanan PP 50/2025). "
-                "Tanyakan pendamping desa."
-            ),
+            FUNDING_ENDING,
             funder=p.get("funder") or "Pemkab Jember",
             funded_until=_d(t, p["funded_until"]),
             rate=t.money(SELF_PAY_MONTHLY_2026),
         )
-    return t(
-        N_("Data Pemkab belum mencatat pendanaan bulan berikutnya; kami kabari jika ada kabar.")
-    )
+    return t(FUNDING_UNKNOWN)
+
+
+COVERAGE_ENDING_FACILITATOR = states(
+    N_(
+        "{count} pekerja di wilayah Bapak/Ibu: perlindungan yang tercatat segera "
+        "berakhir dan iuran bulan depan belum tercatat. Mohon sampaikan agar tidak "
+        "membayar siapa pun; petugas Pemkab yang mengecek."
+    ),
+    "protected_while_paid",
+    "service_free",
+)
+NEXT_DUE = states(N_("Iuran bulan berikutnya jatuh tempo {due}."), "contribution_due_day")
+COVERAGE_UNTIL_WHO = states(
+    N_(
+        "Bapak/Ibu, menurut data Pemkab, perlindungan BPJS Ketenagakerjaan {who} "
+        "tercatat sampai {until}."
+    ),
+    "protected_while_paid",
+)
+COVERAGE_UNTIL = states(
+    N_(
+        "Bapak/Ibu, menurut data Pemkab, perlindungan BPJS Ketenagakerjaan Bapak/Ibu "
+        "tercatat sampai {until}."
+    ),
+    "protected_while_paid",
+)
 
 
 def _coverage_ending(t: Translator, p: Mapping[str, Any]) -> str:
     if p.get("for") == "facilitator":
-        return t(
-            N_(
-                "{count} pekerja di wilayah Bapak/Ibu: perlindungan yang tercatat segera "
-                "berakhir dan iuran bulan depan belum tercatat. Mohon sampaikan agar tidak "
-                "membayar siapa pun; petugas Pemkab yang mengecek."
-            ),
-            count=t.number(int(p.get("count", 0))),
-        )
+        return t(COVERAGE_ENDING_FACILITATOR, count=t.number(int(p.get("count", 0))))
     due = ""
     if p.get("payment_due"):
-        due = " " + t(N_("Iuran bulan berikutnya jatuh tempo {due}."), due=_d(t, p["payment_due"]))
+        due = " " + t(NEXT_DUE, due=_d(t, p["payment_due"]))
     who = _who(t, p)
     if who is not None:
-        first = t(
-            N_(
-                "Bapak/Ibu, menurut data Pemkab, perlindungan BPJS Ketenagakerjaan {who} "
-                "tercatat sampai {until}."
-            ),
-            who=who,
-            until=_d(t, p["until"]),
-        )
+        first = t(COVERAGE_UNTIL_WHO, who=who, until=_d(t, p["until"]))
     else:
-        first = t(
-            N_(
-                "Bapak/Ibu, menurut data Pemkab, perlindungan BPJS Ketenagakerjaan Bapak/Ibu "
-                "tercatat sampai {until}."
-            ),
-            until=_d(t, p["until"]),
-        )
+        first = t(COVERAGE_UNTIL, until=_d(t, p["until"]))
     return (
         first + due + " " + _funding_line(t, p) + " " + t(OFFICIAL_CHECK_HINT) + " " + t(STOP_HINT)
     )
 
 
+# Whether unpaid months are covered is UNCONFIRMED (rules.COVERED_DURING_ARREARS_RULE):
+# neither promise nor deny it; say what is known and who checks.
+ARREARS_FACILITATOR = states(
+    N_(
+        "{count} pekerja di wilayah Bapak/Ibu: iurannya belum tercatat di data Pemkab. "
+        "Petugas sedang mengecek. Mohon sampaikan agar mereka tidak membayar siapa pun, "
+        "dan tetap melapor jika ada kecelakaan atau kematian."
+    ),
+    "covered_during_arrears",
+    "contribution_due_day",
+)
+ARREARS_WHO = states(
+    N_(
+        "Bapak/Ibu, iuran BPJS Ketenagakerjaan {who} untuk {month} belum tercatat di "
+        "data Pemkab. Petugas sedang mengecek. Jika ada kecelakaan atau kematian, tetap "
+        "laporkan lewat pesan ini."
+    ),
+    "covered_during_arrears",
+    "contribution_due_day",
+)
+ARREARS = states(
+    N_(
+        "Bapak/Ibu, iuran BPJS Ketenagakerjaan Bapak/Ibu untuk {month} belum tercatat "
+        "di data Pemkab. Petugas sedang mengecek. Jika ada kecelakaan atau kematian, "
+        "tetap laporkan lewat pesan ini."
+    ),
+    "covered_during_arrears",
+    "contribution_due_day",
+)
+
+
 def _arrears(t: Translator, p: Mapping[str, Any]) -> str:
-    # Whether unpaid months are covered is UNCONFIRMED (rules.COVERED_DURING_ARREARS_RULE):
-    # neither promise nor deny it; say what is known and who checks.
     if p.get("for") == "facilitator":
-        return t(
-            N_(
-                "{count} pekerja di wilayah Bapak/Ibu: iurannya belum tercatat di data Pemkab. "
-                "Petugas sedang mengecek. Mohon sampaikan agar mereka tidak membayar siapa pun, "
-                "dan tetap melapor jika ada kecelakaan atau kematian."
-            ),
-            count=t.number(int(p.get("count", 0))),
-        )
+        return t(ARREARS_FACILITATOR, count=t.number(int(p.get("count", 0))))
     who = _who(t, p)
     if who is not None:
-        first = t(
-            N_(
-                "Bapak/Ibu, iuran BPJS Ketenagakerjaan {who} untuk {month} belum tercatat di "
-                "data Pemkab. Petugas sedang mengecek. Jika ada kecelakaan atau kematian, tetap "
-                "laporkan lewat pesan ini."
-            ),
-            who=who,
-            month=_month(t, p["month"]),
-        )
+        first = t(ARREARS_WHO, who=who, month=_month(t, p["month"]))
     else:
-        first = t(
-            N_(
-                "Bapak/Ibu, iuran BPJS Ketenagakerjaan Bapak/Ibu untuk {month} belum tercatat "
-                "di data Pemkab. Petugas sedang mengecek. Jika ada kecelakaan atau kematian, "
-                "tetap laporkan lewat pesan ini."
-            ),
-            month=_month(t, p["month"]),
-        )
+        first = t(ARREARS, month=_month(t, p["month"]))
     return first + " " + t(FREE_HINT) + " " + t(OFFICIAL_CHECK_HINT) + " " + t(STOP_HINT)
+
+
+SCHOLARSHIP_REAPPLY = states(
+    N_(
+        "Bapak/Ibu, beasiswa anak ({refs}) diajukan lagi setiap tahun ajaran. Untuk "
+        "tahun ajaran {year}, siapkan surat keterangan sekolah dan rapor terbaru, lalu "
+        "ketik MENU dan pilih Beasiswa."
+    ),
+    "scholarship_yearly",
+)
 
 
 def _scholarship(t: Translator, p: Mapping[str, Any]) -> str:
     refs = p.get("refs") or []
     return (
         t(
-            N_(
-                "Bapak/Ibu, beasiswa anak ({refs}) diajukan lagi setiap tahun ajaran. Untuk "
-                "tahun ajaran {year}, siapkan surat keterangan sekolah dan rapor terbaru, lalu "
-                "ketik MENU dan pilih Beasiswa."
-            ),
+            SCHOLARSHIP_REAPPLY,
             refs=", ".join(str(r) for r in refs),
             year=f"{int(p['school_year'])}/{int(p['school_year']) + 1}",
         )
@@ -287,29 +336,38 @@ def _scholarship(t: Translator, p: Mapping[str, Any]) -> str:
     )
 
 
+_PROTECTED_RULES = (
+    "protected_while_paid",
+    "pemkab_pays_contributions",
+    "funding_in_periods",
+    "jkk_report_hours",
+)
+NOW_PROTECTED_WHO = states(
+    N_(
+        "{who} sekarang terlindungi BPJS Ketenagakerjaan (JKK dan JKM) lewat program "
+        "Lingkaran Cinta, menurut data Pemkab sampai {until}. Iurannya dibayar Pemkab "
+        "Jember untuk periode itu. Jika celaka saat bekerja, laporkan dalam 2×24 jam "
+        "lewat pesan ini."
+    ),
+    *_PROTECTED_RULES,
+)
+NOW_PROTECTED = states(
+    N_(
+        "Bapak/Ibu sekarang terlindungi BPJS Ketenagakerjaan (JKK dan JKM) lewat program "
+        "Lingkaran Cinta, menurut data Pemkab sampai {until}. Iurannya dibayar Pemkab "
+        "Jember untuk periode itu. Jika celaka saat bekerja, laporkan dalam 2×24 jam "
+        "lewat pesan ini."
+    ),
+    *_PROTECTED_RULES,
+)
+
+
 def _protected(t: Translator, p: Mapping[str, Any]) -> str:
     who = _who(t, p)
     if who is not None:
-        first = t(
-            N_(
-                "{who} sekarang terlindungi BPJS Ketenagakerjaan (JKK dan JKM) lewat program "
-                "Lingkaran Cinta, menurut data Pemkab sampai {until}. Iurannya dibayar Pemkab "
-                "Jember untuk periode itu. Jika celaka saat bekerja, laporkan dalam 2×24 jam "
-                "lewat pesan ini."
-            ),
-            who=who,
-            until=_d(t, p["until"]),
-        )
+        first = t(NOW_PROTECTED_WHO, who=who, until=_d(t, p["until"]))
     else:
-        first = t(
-            N_(
-                "Bapak/Ibu sekarang terlindungi BPJS Ketenagakerjaan (JKK dan JKM) lewat program "
-                "Lingkaran Cinta, menurut data Pemkab sampai {until}. Iurannya dibayar Pemkab "
-                "Jember untuk periode itu. Jika celaka saat bekerja, laporkan dalam 2×24 jam "
-                "lewat pesan ini."
-            ),
-            until=_d(t, p["until"]),
-        )
+        first = t(NOW_PROTECTED, until=_d(t, p["until"]))
     return first + " " + t(FREE_HINT) + " " + t(STOP_HINT)
 
 
@@ -327,13 +385,42 @@ def _digest(t: Translator, p: Mapping[str, Any]) -> str:
     )
 
 
+# Admin texts (the OPD's staff): the tahap I notice and its 2×24 h (DOMAIN.md §9).
+NEW_JKK = states(
+    N_(
+        "Laporan kecelakaan kerja baru {ref} (kejadian {date}). Teruskan pemberitahuan tahap I "
+        "dalam 2×24 jam, lalu catat dengan `claims notice-sent {ref}`."
+    ),
+    "jkk_report_hours",
+    "jkk_tahap_i_content",
+    "bpu_notifiers",
+)
+JKK_DEADLINE = states(
+    N_(
+        "Pemberitahuan tahap I untuk laporan JKK {ref} belum tercatat diteruskan ke BPJS "
+        "Ketenagakerjaan. Batas 2×24 jam: {deadline}. Setelah meneruskan, catat dengan "
+        "`claims notice-sent {ref}`."
+    ),
+    "jkk_report_hours",
+    "jkk_deadline_alert_hours_before",
+)
+TAHAP_TWO_OPEN = states(
+    N_(
+        "Laporan JKK {ref}: dokter sudah menyatakan hasilnya, tahap II (klaim santunan) "
+        "dibuka. Dokumen tahap II menyusul."
+    ),
+    "jkk_tahap_ii",
+)
+REGISTRATION_VERIFIED = states(
+    N_("Pendaftaran sudah dicek dan diterima. Perlindungan mulai setelah iuran tercatat."),
+    "protection_starts_after_verification",
+    "protected_while_paid",
+)
+
+
 def _jkk_deadline(t: Translator, p: Mapping[str, Any]) -> str:
     text = t(
-        N_(
-            "Pemberitahuan tahap I untuk laporan JKK {ref} belum tercatat diteruskan ke BPJS "
-            "Ketenagakerjaan. Batas 2×24 jam: {deadline}. Setelah meneruskan, catat dengan "
-            "`claims notice-sent {ref}`."
-        ),
+        JKK_DEADLINE,
         ref=p["ref"],
         deadline=_d(t, p["deadline"]),
     )
@@ -345,23 +432,14 @@ def _jkk_deadline(t: Translator, p: Mapping[str, Any]) -> str:
 RENDERERS: dict[str, Renderer] = {
     "claim.status_changed": _status_changed,
     "admin.new_jkk": lambda t, p: t(
-        N_(
-            "Laporan kecelakaan kerja baru {ref} (kejadian {date}). Teruskan pemberitahuan tahap I "
-            "dalam 2×24 jam, lalu catat dengan `claims notice-sent {ref}`."
-        ),
+        NEW_JKK,
         ref=p["ref"],
         date=_d(t, p["event_date"]),
     ),
     "admin.jkk_deadline": _jkk_deadline,
     "admin.claim_flagged": _admin_flagged,
     "claim.flagged": _flagged,
-    "admin.jkk_tahap_two": lambda t, p: t(
-        N_(
-            "Laporan JKK {ref}: dokter sudah menyatakan hasilnya, tahap II (klaim santunan) "
-            "dibuka. Dokumen tahap II menyusul."
-        ),
-        ref=p["ref"],
-    ),
+    "admin.jkk_tahap_two": lambda t, p: t(TAHAP_TWO_OPEN, ref=p["ref"]),
     "ticket.new": lambda t, p: t(
         N_("Ada pertanyaan baru dari warga ({ticket}). Ketik MENU untuk membalasnya."),
         ticket=p["ticket"],
@@ -387,9 +465,7 @@ RENDERERS: dict[str, Renderer] = {
         + "\n"
         + str(p["body"])
     ),
-    "registration.verified": lambda t, p: t(
-        N_("Pendaftaran sudah dicek dan diterima. Perlindungan mulai setelah iuran tercatat.")
-    ),
+    "registration.verified": lambda t, p: t(REGISTRATION_VERIFIED),
     "registration.rejected": lambda t, p: t(
         N_("Pendaftaran saat ini belum bisa diterima, karena: {reason}"), reason=p["reason"]
     ),

@@ -172,6 +172,14 @@ CONTRIBUTION_DUE_DAY: Final[int] = CONTRIBUTION_DUE_DAY_RULE.value
 
 # -- JKK benefits (DOMAIN.md §2.1) ------------------------------------------------------------
 
+# JKK covers accidents at or because of work, on the way between home and work, on work errands,
+# occupational disease (PAK) and sudden death at work (Permenaker 5/2021).
+JKK_SCOPE_RULE: Final = Rule(
+    value=("work", "commute", "errand", "pak", "sudden_death"),
+    source="DOMAIN.md §2.2: Permenaker 5/2021 (Kemnaker slides)",
+    confidence=Confidence.REG,
+)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class JKKDeathRule:
@@ -226,6 +234,13 @@ STMB_FULL_MONTHS_RULE: Final = Rule(value=12, source=_FLIPBUILDER_43, confidence
 STMB_FULL_MONTHS: Final[int] = STMB_FULL_MONTHS_RULE.value
 STMB_FULL_PERCENT: Final[int] = 100
 STMB_AFTER_PERCENT: Final[int] = 50
+# Cacat total tetap: 70% × 80 × income (= 56×) plus santunan berkala Rp12 jt (DOMAIN.md §2.1).
+TOTAL_DISABILITY_MULTIPLIER_RULE: Final = Rule(
+    value=56,
+    source="DOMAIN.md §2.1: star.gridtechno.com ('Source: BPJS Ketenagakerjaan')",
+    confidence=Confidence.OFF,
+)
+TOTAL_DISABILITY_MULTIPLIER: Final[int] = TOTAL_DISABILITY_MULTIPLIER_RULE.value
 
 # -- JKM benefits (DOMAIN.md §3.1) ------------------------------------------------------------
 
@@ -326,6 +341,12 @@ SCHOLARSHIP_MIN_MEMBERSHIP_YEARS: Final[int] = SCHOLARSHIP_MIN_MEMBERSHIP_YEARS_
 SCHOLARSHIP_JKK_ROUTE_WAIVES_MINIMUM_RULE: Final = Rule(
     value=True, source="DOMAIN.md §2.1: indonesiabaik.id; Kendal example", confidence=Confidence.OFF
 )
+# The scholarship is claimed again every year, with the school's letter and the report card.
+SCHOLARSHIP_YEARLY_RULE: Final = Rule(
+    value=True,
+    source="DOMAIN.md §3.2: 'claimed every year'; annual documents (radarbanten; cinews)",
+    confidence=Confidence.OFF,
+)
 # UNCONFIRMED: the annual re-application follows the school year (July); the month BPJS TK
 # expects it and our June reminder are assumptions.
 SCHOLARSHIP_SCHOOL_YEAR_START_MONTH_RULE: Final = Rule(
@@ -354,6 +375,14 @@ JKK_REPORT_HOURS_RULE: Final = Rule(
     confidence=Confidence.OFF,
 )
 JKK_REPORT_HOURS: Final[int] = JKK_REPORT_HOURS_RULE.value
+# A late report does not by itself forfeit the right; the hard limit is the 5-year expiry
+# [2ND legal analysis]. The consequence for a BPU is not documented: the bot only says the late
+# report is still recorded and processed, never that it will be paid.
+LATE_REPORT_NOT_FORFEITED_RULE: Final = Rule(
+    value=True,
+    source="DOMAIN.md §2.3: ercolaw.com (legal analysis); BPU consequence not stated",
+    confidence=Confidence.SND,
+)
 JKK_CLAIM_EXPIRY_YEARS_RULE: Final = Rule(
     value=5,
     source="DOMAIN.md §2.5: PP 82/2019 amending PP 44/2015 Pasal 26",
@@ -373,6 +402,13 @@ NPWP_THRESHOLD_RULE: Final = Rule(
     confidence=Confidence.OFF,
 )
 NPWP_THRESHOLD: Final[int] = NPWP_THRESHOLD_RULE.value  # NPWP needed when benefit > this
+# JKM documents: the heir's KTP, akta kematian, KK, surat keterangan ahli waris; buku nikah for
+# a spouse (DOMAIN.md §3.4, "dikutip dari laman resmi").
+JKM_DOCUMENTS_RULE: Final = Rule(
+    value=("ktp_heir", "akta_kematian", "kk", "surat_ahli_waris", "buku_nikah_if_spouse"),
+    source="DOMAIN.md §3.4: star.grid.id; topikpagi.com ('dikutip dari laman resmi')",
+    confidence=Confidence.OFF,
+)
 
 # -- Eligibility (DOMAIN.md §4.2, §4.3) -------------------------------------------------------
 
@@ -429,6 +465,21 @@ EXCLUDE_BPU_ELSEWHERE: Final[bool] = EXCLUDE_BPU_ELSEWHERE_RULE.value
 JEMBER_KABUPATEN_CODE: Final[str] = "35.09"
 
 # -- Coverage (DOMAIN.md §1.2) ----------------------------------------------------------------
+
+# Enrolment: BPJS TK verifies the OPD's list, the parties sign a PKS, the Bupati issues an SK,
+# and protection starts from the SK/PKS: a registration being checked is not protected yet.
+PROTECTION_STARTS_AFTER_VERIFICATION_RULE: Final = Rule(
+    value=True,
+    source="DOMAIN.md §0: enrolment pipeline (lensanusantara; kabarrakyat; sekarkijang)",
+    confidence=Confidence.OFF,
+)
+# Protection runs through the months whose contributions are recorded ("sejak tanggal berakhir
+# perlindungan"), as the Pemkab's roster records them (§9: say "menurut data Pemkab").
+PROTECTED_WHILE_PAID_RULE: Final = Rule(
+    value=True,
+    source="DOMAIN.md §1.2 (PROBIS Perdir 22/2022; perisaiblora FAQ); §9 (the Pemkab data)",
+    confidence=Confidence.OFF,
+)
 
 # 3 consecutive unpaid months → non-active [OFF]. The details are UNCONFIRMED: whether the cut is
 # at the start or end of the third month, and whether unpaid grace months are covered. We model:
@@ -578,6 +629,35 @@ QUIET_HOURS_START: Final[time] = QUIET_HOURS_RULE.value[0]
 QUIET_HOURS_END: Final[time] = QUIET_HOURS_RULE.value[1]
 
 # -- Funding periods and self-paying (DOMAIN.md §9) -------------------------------------------
+# Our own staff promise (handlers/handover.py): officers answer on weekdays 08:00-15:00 WIB,
+# usually within 2 working days. A product choice, not a programme rule.
+STAFF_REPLY_RULE: Final = Rule(
+    value=((0, 1, 2, 3, 4), (8, 15), 2),
+    source="handlers/handover.py OFFICE_DAYS, OFFICE_HOURS, ANSWER_WITHIN_WORKING_DAYS; policy",
+    confidence=Confidence.POLICY,
+)
+# This service never asks for money, a PIN, an OTP or a password, and registering for the
+# programme costs nothing: the Pemkab pays (DOMAIN.md §0) and scams ask for money (§7.1).
+SERVICE_FREE_RULE: Final = Rule(
+    value=True,
+    source="DOMAIN.md §0 (the Pemkab pays the contributions), §7.1 (scam pattern); policy",
+    confidence=Confidence.POLICY,
+)
+# Official BPJS TK services (branch, 175, the website, BPU registration) charge nothing; a
+# "BPJS TK bot" charging for services is a scam pattern (DOMAIN.md §7.1).
+OFFICIAL_SERVICES_FREE_RULE: Final = Rule(
+    value=True,
+    source="DOMAIN.md §7.1: official channels; scam pattern ('official BPJS services are free')",
+    confidence=Confidence.SND,
+)
+# Health insurance (KIS / BPJS Kesehatan) is another body: PANDAWA WhatsApp 0811-8-165-165,
+# weekdays 08:00-15:00; Mobile JKN (DOMAIN.md §7.2).
+BPJS_KESEHATAN_CHANNELS_RULE: Final = Rule(
+    value=("0811-8-165-165", (8, 15)),
+    source="DOMAIN.md §7.2: PANDAWA (Kompas 28 Nov 2020; doctortool; kediripost)",
+    confidence=Confidence.OFF,
+)
+
 
 # The Pemkab pays in budget periods (an SK per period), never "from December 2025 on": texts
 # promise nothing beyond a funded period the data knows (lingkaran_core.funding).
@@ -601,6 +681,14 @@ SELF_PAY_MONTHLY_2026: Final[int] = SELF_PAY_MONTHLY_2026_RULE.value
 OFFICIAL_CHECKS_RULE: Final = Rule(
     value=("JMO", "175"),
     source="DOMAIN.md §9: 'The bot's data is the Pemkab's'",
+    confidence=Confidence.OFF,
+)
+
+# The programme pays the BPJS TK JKK + JKM contributions of DTSEN-listed workers (§0); while a
+# period is funded, the participant pays nothing.
+PEMKAB_PAYS_CONTRIBUTIONS_RULE: Final = Rule(
+    value=True,
+    source="DOMAIN.md §0: bmw-info.org; jembertoday.net; detik.com 23 Dec 2025",
     confidence=Confidence.OFF,
 )
 

@@ -15,6 +15,7 @@ from typing import Any
 from handlers.common import place_of, worker_coverage
 from handlers.engine import Ctx, End, Option, Outcome, Stay
 from handlers.i18n import N_, TZ
+from handlers.sources import states
 from handlers.widgets import Row
 from lingkaran_core import services
 from lingkaran_core.coverage import CoverageStatus
@@ -49,9 +50,11 @@ NO_ACCESS = N_("Maaf, menu itu hanya untuk pendamping yang masih aktif.")
 STATUS_LABELS: dict[str, str] = {
     "registered": N_("menunggu dicek Pemkab"),
     "rejected": N_("pendaftaran belum disetujui"),
-    CoverageStatus.PROTECTED: N_("dilindungi"),
+    CoverageStatus.PROTECTED: states(N_("dilindungi"), "protected_while_paid"),
     CoverageStatus.ARREARS: N_("iuran belum tercatat"),
-    CoverageStatus.NOT_STARTED: N_("perlindungan belum mulai"),
+    CoverageStatus.NOT_STARTED: states(
+        N_("perlindungan belum mulai"), "protection_starts_after_verification"
+    ),
     CoverageStatus.NON_ACTIVE: N_("kepesertaan tidak aktif"),
     CoverageStatus.NOT_ENROLLED: N_("belum terdaftar"),
 }

@@ -100,6 +100,10 @@ async def _advance(ctx: Ctx, current: str) -> str:
     return "confirm"
 
 
+SAVED_NOT_YET_PROTECTED = states(
+    N_("Tersimpan. Pemkab akan mengecek. {who} belum dilindungi sampai disetujui."),
+    "protection_starts_after_verification",
+)
 NON_JEMBER_NIK = states(
     N_(
         "Perhatian: NIK {nik} bukan NIK Jember (4 angka awal bukan 3509). Program ini untuk "
@@ -446,7 +450,7 @@ async def _confirm_next(ctx: Ctx, value: str) -> Outcome:
     ctx.data["worker_id"] = worker.id  # photos sent on the next screen belong to this worker
     ctx.data["saved"] = (
         ctx.t(
-            N_("Tersimpan. Pemkab akan mengecek. {who} belum dilindungi sampai disetujui."),
+            SAVED_NOT_YET_PROTECTED,
             who=honorific(ctx, worker),
         )
         + "\n"

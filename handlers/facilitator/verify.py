@@ -11,8 +11,18 @@ from handlers.common import YES_NO, honorific, masked
 from handlers.engine import Answer, Ctx, End, Flow, Invalid, Outcome, Step
 from handlers.facilitator.common import ROLES, audit, current_facilitator, no_access
 from handlers.i18n import N_
+from handlers.sources import states
 from lingkaran_core import services
 from lingkaran_core.errors import Conflict, NotAuthorised, NotFound
+
+# One phone, a whole household: at most rules.MAX_LINKS_PER_CHAT links (POLICY, issue 22).
+PHONE_FULL = states(
+    N_(
+        "HP itu sudah terhubung dengan {max} orang, batas paling banyak. Minta "
+        'pekerja melepaskan salah satu dulu lewat "Pengaturan".'
+    ),
+    "max_links_per_chat",
+)
 
 
 async def _start(ctx: Ctx) -> Outcome | None:
@@ -93,17 +103,7 @@ async def _confirm_next(ctx: Ctx, value: str) -> Outcome:
             max_links=ctx.engine.max_links_per_chat,
         )
     except Conflict:
-        return End(
-            (
-                ctx.t(
-                    N_(
-                        "HP itu sudah terhubung dengan {max} orang, batas paling banyak. Minta "
-                        'pekerja melepaskan salah satu dulu lewat "Pengaturan".'
-                    ),
-                    max=ctx.engine.max_links_per_chat,
-                ),
-            )
-        )
+        return End((ctx.t(PHONE_FULL, max=ctx.engine.max_links_per_chat),))
     except (NotFound, NotAuthorised):
         return End((ctx.t(N_("Kode itu sudah tidak berlaku. Minta pekerja membuat kode baru.")),))
     return End(

@@ -248,7 +248,8 @@ async def _flag(
                 fchat,
                 now=now,
                 msg_key="claim.flagged",
-                params=params,
+                # Addressed to the facilitator: WhatsApp sends "claim.flagged@facilitator".
+                params={**params, "for": "facilitator"},
                 dedupe_key=f"flag:{ref}:f{fchat}",
                 priority=3,
             )

@@ -287,14 +287,14 @@ def test_every_template_is_valid_and_within_meta_limits() -> None:
     book = TemplateBook.load()
     assert {t.name for t in book.templates.values()} >= {
         "lc_dokumen_kurang",
-        "lc_iuran_diproses",
+        "lc_iuran_belum_tercatat",
+        "lc_laporan_perlu_dicek",
         "lc_status_klaim",
         "lc_terlindungi",
         "lc_balasan_petugas",
         "lc_beasiswa_tahunan",
         "lc_perlindungan_berakhir",
         "lc_ringkasan_pendamping",
-        "lc_batas_laporan",
     }
     for t in book.templates.values():
         assert set(t.languages) >= {"id", "en"}
@@ -440,7 +440,6 @@ def test_real_outbox_keys_map_to_templates_and_facilitator_rows_do_not() -> None
         "reminder.scholarship",
         "reminder.coverage_ending",
         "digest.facilitator",
-        "reminder.jkk_deadline",
     ):
         assert book.for_key(key) is not None, key
     assert book.for_key("reminder.missing_docs", {"for": "facilitator"}) is None
