@@ -545,7 +545,7 @@ def notice_sentence(t: Translator, state: NoticeState) -> str:
     if state.closed:
         return t("Klaim sudah selesai; penerusan pemberitahuan tahap I tidak tercatat.")
     days_off = (
-        " " + t("Sabtu, Minggu dan hari libur ikut dihitung; kantor tutup pada hari itu.")
+        " " + t("Sabtu, Minggu dan hari libur ikut dihitung.")
         if state.days_off
         else ""
     )
