@@ -39,8 +39,8 @@ from lingkaran_core.claims import Actor, ClaimStatus, ClaimType, JKKStage
 from lingkaran_core.clock import at_wib, wib_today
 from lingkaran_core.coverage import coverage_status
 from lingkaran_core.errors import DomainError
-from lingkaran_core.services import NoticeState
 from lingkaran_core.identity import mask_nik, mask_phone
+from lingkaran_core.services import NoticeState
 from lingkaran_core.storage import console_repo
 from lingkaran_core.storage.db import Tx
 from lingkaran_core.storage.repos import Claim, claim_by_ref, claim_events, worker_by_id
@@ -96,9 +96,7 @@ class ClaimPages(ViewsBase):
                     "late": bool(row["late_report"]),
                     "coverage": coverage_badge(c.t, row["event_coverage"]),
                     "notice": notice_badge(c.t, state),
-                    "stage": stage_label(
-                        c.t, row["type"], json.loads(row["answers"] or "{}")
-                    ),
+                    "stage": stage_label(c.t, row["type"], json.loads(row["answers"] or "{}")),
                 }
             )
         kecamatan_options = [(k.code, k.name) for k in self.regions.all_kecamatan]
@@ -394,9 +392,7 @@ class ClaimPages(ViewsBase):
             }
             | {"event_date": claim.event_date.isoformat()}
             | (
-                {"jkk_stage": int(services.jkk_stage(claim))}
-                if claim.type == ClaimType.JKK
-                else {}
+                {"jkk_stage": int(services.jkk_stage(claim))} if claim.type == ClaimType.JKK else {}
             ),
             "worker": None
             if worker is None
@@ -490,7 +486,7 @@ def notice_badge(t: Translator, state: NoticeState | None) -> dict[str, Any] | N
 
 
 def stage_label(t: Translator, claim_type: str, answers: dict[str, Any]) -> str | None:
-    """"Tahap I" / "Tahap II" of a JKK claim (None for the others)."""
+    """ "Tahap I" / "Tahap II" of a JKK claim (None for the others)."""
     if claim_type != ClaimType.JKK.value:
         return None
     if services.stage_of_answers(answers) is JKKStage.BENEFIT:
@@ -544,11 +540,7 @@ def notice_sentence(t: Translator, state: NoticeState) -> str:
         )
     if state.closed:
         return t("Klaim sudah selesai; penerusan pemberitahuan tahap I tidak tercatat.")
-    days_off = (
-        " " + t("Sabtu, Minggu dan hari libur ikut dihitung.")
-        if state.days_off
-        else ""
-    )
+    days_off = " " + t("Sabtu, Minggu dan hari libur ikut dihitung.") if state.days_off else ""
     if state.overdue:
         return (
             t(
