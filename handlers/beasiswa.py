@@ -399,9 +399,9 @@ async def _confirm_next(ctx: Ctx, value: str) -> Outcome:
                     "masa_iur",
                     "masa_iur_months",
                     "duplicate_of",
-                    "contact_name",
                 )
             }
+            | ({"contact_name": d["contact_name"]} if d.get("contact_name") else {})
             | {
                 # Recorded all the same; staff check the history (issue 14, item 6).
                 "needs_verification": d.get("masa_iur") in (MasaIur.SHORT, MasaIur.UNKNOWN),
