@@ -36,6 +36,9 @@ TARGET_MS = 300.0
 PAGES = (
     "/console/claims",
     "/console/claims?type=JKK&kecamatan=35.09.27&open=1",
+    "/console/claims?flagged=1",
+    "/console/claims?notice=overdue",
+    "/console/claims?notice=unsent&kecamatan=35.09.27&flagged=1",
     "/console/claims/LC-2026-000026",
     "/console/registrations",
     "/console/tickets",

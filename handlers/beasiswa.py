@@ -5,6 +5,10 @@ Rules (DOMAIN.md §3.2, §2.1, §9): up to 2 children, to age 23, 3 years of *ma
 year. The bot counts only the contributions the Pemkab recorded; earlier memberships count too,
 so a short or unknown history is recorded as "needs verification", never refused. A child not
 yet at school is recorded now; the scholarship is paid once schooling starts.
+
+A facilitator files it from "Lapor atas nama pekerja" for a worker of their scope, on behalf of
+the heir or the worker: the NIK is asked (the service checks the scope again when filing), and
+the parent or guardian staff will contact is asked for, named on the confirmation and recorded.
 """
 
 from __future__ import annotations
@@ -16,10 +20,18 @@ from handlers.claim_advice import advice, duplicate_warning, forward_note, sees_
 from handlers.claim_common import (
     CONFIRM_CHOICES,
     check_subject,
+    filing_as,
     mark_if_facilitator,
 )
 from handlers.claim_common import submit as submit_claim
-from handlers.common import masked, parse_birth_date, parse_name, parse_past_date
+from handlers.common import (
+    honorific,
+    masked,
+    parse_birth_date,
+    parse_name,
+    parse_past_date,
+    parse_phone,
+)
 from handlers.docs import doc_list
 from handlers.engine import (
     Answer,
@@ -40,7 +52,13 @@ from handlers.sources import states
 from handlers.widgets import subject_nik
 from lingkaran_core import claims as claim_rules
 from lingkaran_core import rules, services
-from lingkaran_core.claims import ChecklistFacts, ClaimType, MasaIur, scholarship_masa_iur
+from lingkaran_core.claims import (
+    Actor,
+    ChecklistFacts,
+    ClaimType,
+    MasaIur,
+    scholarship_masa_iur,
+)
 from lingkaran_core.coverage import EventCoverage, contribution_months
 from lingkaran_core.errors import NotAuthorised
 from lingkaran_core.rules import SchoolLevel
@@ -169,7 +187,24 @@ async def _nik_next(ctx: Ctx, value: str) -> Outcome:
     ctx.data["name"] = (
         worker.name if worker is not None and await sees_coverage(ctx, worker) else None
     )
+    if worker is not None and _by_facilitator(ctx):
+        # Only a facilitator of the worker's desa (checked above) sees whom the NIK names.
+        found = ctx.t(
+            N_("Data ditemukan: {who}, NIK {nik}."),
+            who=honorific(ctx, worker),
+            nik=masked(worker.nik),
+        )
+        return Next("event_date", (found,))
     return "event_date"
+
+
+def _by_facilitator(ctx: Ctx) -> bool:
+    return filing_as(ctx)[1] == Actor.FACILITATOR
+
+
+def _after_child(ctx: Ctx) -> str:
+    """A facilitator files for someone else: whom staff contact is asked before the summary."""
+    return "contact_name" if _by_facilitator(ctx) else "confirm"
 
 
 async def _child_dob_next(ctx: Ctx, value: str) -> Outcome:
@@ -191,7 +226,7 @@ async def _child_dob_next(ctx: Ctx, value: str) -> Outcome:
         )
     if (ctx.today - born).days < 365 * 3:
         ctx.data["level"] = "none"
-        return Next("confirm", (ctx.t(NOT_YET_AT_SCHOOL),))
+        return Next(_after_child(ctx), (ctx.t(NOT_YET_AT_SCHOOL),))
     return "level"
 
 
@@ -261,7 +296,29 @@ async def _verification_note(ctx: Ctx) -> str | None:
 
 
 async def _level_next(ctx: Ctx, value: str) -> Outcome:
-    return "confirm"
+    return _after_child(ctx)
+
+
+async def _contact_phone_prompt(ctx: Ctx) -> str:
+    return ctx.t(
+        N_("Nomor HP {name} yang bisa dihubungi petugas? Contoh: 081234567890."),
+        name=ctx.data.get("contact_name") or "-",
+    )
+
+
+def _contact_line(ctx: Ctx) -> str | None:
+    """Who staff will contact about the application filed by a facilitator."""
+    d = ctx.data
+    if not _by_facilitator(ctx) or not d.get("contact_name"):
+        return None
+    return ctx.t(
+        N_(
+            "Petugas Pemkab akan menghubungi {name} ({phone}), orang tua/wali anak. Kabar "
+            "pengajuan juga dikirim ke Bapak/Ibu sebagai pendamping."
+        ),
+        name=d["contact_name"],
+        phone=d.get("contact_phone") or "-",
+    )
 
 
 SCHOLARSHIP_AMOUNT = states(
@@ -303,6 +360,9 @@ async def _confirm_prompt(ctx: Ctx) -> str | list[Reply]:
     note = await _verification_note(ctx)
     if note is not None:
         text = note + "\n" + text
+    contact = _contact_line(ctx)
+    if contact is not None:
+        text += "\n" + contact
     warning = await duplicate_warning(
         ctx,
         claim_type=ClaimType.BEASISWA,
@@ -328,6 +388,7 @@ async def _confirm_next(ctx: Ctx, value: str) -> Outcome:
             subject_nik=d.get("nik"),
             subject_name=d.get("name"),
             claimant_name=d.get("child_name"),
+            claimant_phone=d.get("contact_phone") if _by_facilitator(ctx) else None,
             answers={
                 k: d.get(k)
                 for k in (
@@ -340,6 +401,7 @@ async def _confirm_next(ctx: Ctx, value: str) -> Outcome:
                     "duplicate_of",
                 )
             }
+            | ({"contact_name": d["contact_name"]} if d.get("contact_name") else {})
             | {
                 # Recorded all the same; staff check the history (issue 14, item 6).
                 "needs_verification": d.get("masa_iur") in (MasaIur.SHORT, MasaIur.UNKNOWN),
@@ -347,9 +409,11 @@ async def _confirm_next(ctx: Ctx, value: str) -> Outcome:
             checklist=checklist,
         ),
     )
+    contact = _contact_line(ctx)
     msgs = (
         ctx.t(N_("Terkirim. Nomor pengajuan: {ref}. Mohon disimpan."), ref=claim.ref),
         forward_note(ctx, ClaimType.BEASISWA),
+        *((contact,) if contact is not None else ()),
         ctx.t(
             REAPPLY,
             month=ctx.t.month(_next_school_year(ctx.today)),
@@ -414,6 +478,24 @@ BEASISWA = Flow(
             choices=LEVELS,
             save_as="level",
             next=_level_next,
+        ),
+        Step(
+            name="contact_name",
+            prompt=N_(
+                "Siapa orang tua atau wali anak yang akan dihubungi petugas? Tulis nama lengkapnya."
+            ),
+            parse=parse_name,
+            save_as="contact_name",
+            next="contact_phone",
+        ),
+        Step(
+            name="contact_phone",
+            prompt=_contact_phone_prompt,
+            free_text=True,
+            parse=parse_phone,  # typed or shared; never "this number": the facilitator's own
+            save_as="contact_phone",
+            request="contact",
+            next="confirm",
         ),
         Step(
             name="confirm",

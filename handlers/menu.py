@@ -59,9 +59,37 @@ FACILITATOR_MENU = (
     Option(id="fac_leads", label=N_("Calon peserta"), description=N_("Hasil cek mandiri")),
     Option(id="fac_summary", label=N_("Ringkasan desa"), description=N_("Jumlah & tunggakan")),
     Option(id="fac_verify", label=N_("Verifikasi pekerja"), description=N_("Cocokkan KTP")),
-    Option(id="jkk", label=N_("Lapor kecelakaan"), description=N_("Atas nama pekerja")),
-    Option(id="jkm", label=N_("Lapor kematian"), description=N_("Atas nama ahli waris")),
+    # The three reports on someone's behalf share one entry (a WhatsApp list holds 10 rows; the
+    # next step's three choices are WhatsApp reply buttons): see FAC_REPORT.
+    Option(
+        id="fac_report",
+        label=N_("Lapor atas nama pekerja"),
+        description=N_("Kecelakaan, kematian, beasiswa"),
+    ),
     Option(id="switch_worker", label=N_("Menu pekerja"), description=N_("Pindah ke menu pekerja")),
+)
+# What a facilitator reports for a worker or an heir (JKK, JKM, scholarship): the step after
+# "Lapor atas nama pekerja", and hidden choices of the menu itself, so "lapor kecelakaan" or
+# "beasiswa" typed at the menu still starts the report.
+FACILITATOR_REPORTS = (
+    Option(
+        id="jkk",
+        label=N_("Lapor kecelakaan"),
+        description=N_("Atas nama pekerja"),
+        aliases=("kecelakaan", "kecelakaan kerja", "jkk"),
+    ),
+    Option(
+        id="jkm",
+        label=N_("Lapor kematian"),
+        description=N_("Atas nama ahli waris"),
+        aliases=("kematian", "meninggal", "jkm"),
+    ),
+    Option(
+        id="beasiswa",
+        label=N_("Beasiswa anak"),
+        description=N_("Atas nama ahli waris"),
+        aliases=("beasiswa", "lapor beasiswa", "beasiswa anak"),
+    ),
 )
 SWITCH_TO_FACILITATOR = Option(
     id="switch_facilitator",
@@ -76,7 +104,12 @@ async def menu_choices(ctx: Ctx) -> list[Option]:
         options = [
             o for o in FACILITATOR_MENU if o.id in ctx.engine.flows or o.id == "switch_worker"
         ]
-        return await _with_counts(ctx, options)
+        hidden = [
+            Option(id=o.id, label=o.label, aliases=o.aliases, hidden=True)
+            for o in FACILITATOR_REPORTS
+            if o.id in ctx.engine.flows
+        ]
+        return await _with_counts(ctx, options) + hidden
     options = [o for o in WORKER_MENU if o.id in ctx.engine.flows]
     if ctx.chat.facilitator_id is not None:
         options.append(SWITCH_TO_FACILITATOR)
@@ -377,6 +410,29 @@ MENU = Flow(
             prompt=_typed_date_prompt,
             choices=TYPED_DATE_CHOICES,
             next=_typed_date_next,
+        ),
+    ),
+)
+
+
+async def _fac_report_choices(ctx: Ctx) -> list[Option]:
+    return [o for o in FACILITATOR_REPORTS if o.id in ctx.engine.flows]
+
+
+async def _fac_report_next(ctx: Ctx, value: str) -> Outcome:
+    return Goto(value)
+
+
+# "Lapor atas nama pekerja" on the facilitator menu: three buttons, each a report the service
+# files for the facilitator (and checks against the facilitator's scope).
+FAC_REPORT = Flow(
+    name="fac_report",
+    steps=(
+        Step(
+            name="kind",
+            prompt=N_("Lapor atas nama pekerja atau ahli warisnya. Laporan apa?"),
+            choices=_fac_report_choices,
+            next=_fac_report_next,
         ),
     ),
 )

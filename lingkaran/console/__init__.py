@@ -268,6 +268,11 @@ def build_console(
             methods=["POST"],
         ),
         Route(
+            "/claims/{ref}/notice",
+            p("claims.act", views.claim_notice, scope=_claim_scope),
+            methods=["POST"],
+        ),
+        Route(
             "/claims/{ref}/nik",
             p("nik.show", views.claim_nik, scope=_claim_scope),
             methods=["POST"],

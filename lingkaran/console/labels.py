@@ -43,6 +43,17 @@ COVERAGE: Final[dict[str, str]] = {
     "arrears": N_("Iuran belum tercatat"),
     "non_active": N_("Tidak aktif"),
 }
+# What the roster said on the event date when the report came in (coverage.EventCoverage).
+EVENT_COVERAGE: Final[dict[str, str]] = {
+    "protected": N_("Terlindungi"),
+    "not_started": N_("Perlindungan belum mulai"),
+    "awaiting_verification": N_("Menunggu verifikasi"),
+    "unpaid": N_("Iuran bulan itu belum tercatat"),
+    "non_active": N_("Tidak aktif"),
+    "not_on_roster": N_("Tidak ada di data peserta"),
+    "unknown": N_("NIK tidak diketahui"),
+}
+NOT_COMPUTED: Final = N_("Belum dihitung")  # a report from before the check existed
 SECTOR: Final[dict[str, str]] = {
     "buruh_tani_tembakau": N_("Buruh tani tembakau"),
     "pekerja_sosial_keagamaan": N_("Pekerja sosial keagamaan"),

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from lingkaran_core.scope import Scope
-from lingkaran_core.storage.db import Tx, dumps
+from lingkaran_core.storage.db import Row, Tx, dumps
 from lingkaran_core.storage.facilitator_repo import scope_sql
 from lingkaran_core.storage.repos import CLAIM_COLS, Claim, claim_from_row
 
@@ -213,6 +213,17 @@ async def same_event(
         ),
     )
     return [claim_from_row(r) for r in rows]
+
+
+async def unsent_notices_on(tx: Tx, *, day: date, finals: Iterable[str]) -> list[Row]:
+    """Open JKK reports of an accident on ``day`` whose tahap I notice is not recorded as
+    forwarded: (id, status, event_date, event_at)."""
+    marks, values = _not_in(finals)
+    return await tx.all(
+        "SELECT id, status, event_date, event_at FROM claims WHERE type = 'JKK' "
+        f"AND notice_sent_at IS NULL AND event_date = ? AND status NOT IN ({marks}) ORDER BY id",
+        (day.isoformat(), *values),
+    )
 
 
 def _not_in(statuses: Iterable[str]) -> tuple[str, tuple[str, ...]]:

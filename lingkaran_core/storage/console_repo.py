@@ -187,6 +187,15 @@ class QueueFilter:
     date_from: date | None = None
     date_to: date | None = None
     open_only: bool = False
+    # Not protected on the event date by the roster (or not computed: a report from before the
+    # check existed): a case staff check.
+    flagged: bool = False
+    # JKK tahap I notice: "unsent" (open, not recorded as forwarded) or "overdue" (unsent and
+    # past its 2×24 h: an accident before ``overdue_day``, or one of ``overdue_ids`` on it,
+    # as ``services.overdue_notices`` says).
+    notice: str | None = None
+    overdue_day: date | None = None
+    overdue_ids: tuple[int, ...] = ()
     sort: str = "deadline"  # deadline | newest
     limit: int = 25
     offset: int = 0
@@ -216,6 +225,25 @@ def _queue_where(f: QueueFilter) -> tuple[str, list[Any]]:
     if f.open_only:
         where.append("c.status NOT IN (" + ",".join("?" * len(_FINALS)) + ")")
         params.extend(_FINALS)
+    if f.flagged:
+        where.append("COALESCE(c.event_coverage, '') != 'protected'")
+    if f.notice in ("unsent", "overdue"):
+        where.append(
+            "c.type = 'JKK' AND c.notice_sent_at IS NULL AND c.status NOT IN ("
+            + ",".join("?" * len(_FINALS))
+            + ")"
+        )
+        params.extend(_FINALS)
+    if f.notice == "overdue":
+        day = (f.overdue_day or date.min).isoformat()
+        if f.overdue_ids:
+            where.append(
+                "(c.event_date < ? OR c.id IN (" + ",".join("?" * len(f.overdue_ids)) + "))"
+            )
+            params.extend([day, *f.overdue_ids])
+        else:
+            where.append("c.event_date < ?")
+            params.append(day)
     return ((" WHERE " + " AND ".join(where)) if where else ""), params
 
 
@@ -236,7 +264,8 @@ async def queue_claims(tx: Tx, f: QueueFilter) -> list[Row]:
         )
     return await tx.all(
         "SELECT c.id, c.ref, c.type, c.status, c.event_date, c.event_at, c.subject_name, "
-        "c.subject_nik, c.reported_at, c.late_report, c.checklist, " + _CLAIM_DESA + " AS desa, "
+        "c.subject_nik, c.reported_at, c.late_report, c.checklist, c.event_coverage, "
+        "c.notice_sent_at, c.answers, " + _CLAIM_DESA + " AS desa, "
         "(SELECT COUNT(DISTINCT kind) FROM claim_documents d WHERE d.claim_id = c.id) AS docs "
         + _FROM
         + clause

@@ -279,3 +279,68 @@ async def test_login_with_totp(seeded: Seeded, browser_page: tuple[Any, str]) ->
     await page.click("form[action='/console/login/code'] button")
     await page.wait_for_url(f"{base}/console/claims")
     assert "Antrean klaim" in await page.content()
+
+
+async def test_filter_flagged_and_record_the_tahap_one_notice(
+    seeded: Seeded, browser_page: tuple[Any, str]
+) -> None:
+    """Issue 14: a JKK report not protected on its date, its notice overdue, found by the
+    filters and marked forwarded from its page."""
+    from datetime import date, datetime
+
+    from lingkaran_core import services
+    from lingkaran_core.claims import Actor, ClaimType
+    from lingkaran_core.clock import WIB
+
+    async with seeded.db.tx() as tx:
+        claim = await services.submit_claim(
+            tx,
+            services.NewClaim(
+                claim_type=ClaimType.JKK,
+                event_date=date(2026, 11, 22),
+                event_at=datetime(2026, 11, 22, 9, 0, tzinfo=WIB),
+                subject_nik="3509274101900001",  # on no roster
+                subject_name="Warga Uji",
+                desa_code="35.09.27.2002",
+                checklist=("ktp_participant",),
+            ),
+            now=seeded.clock(),
+            idempotency_key="browser-truth",
+            channel="admin",
+            actor=Actor.ADMIN,
+        )
+    page, base = browser_page
+    await _login(page, base, *user_of(seeded, "oki"))
+    await page.check("input[name=flagged]")
+    await page.select_option("select[name=notice]", "overdue")
+    await page.click("form.filters button")
+    await page.wait_for_url("**notice=overdue**")
+    row = page.locator("tr", has=page.locator(f"a:text('{claim.ref}')"))
+    assert await row.count() == 1
+    assert "perlu dicek" in await row.inner_text()
+    assert "Lewat batas sejak 24 November 2026 09:00" in await row.inner_text()
+    assert await page.locator(f"a:text('{seeded.claim_ref}')").count() == 0  # protected
+    await _shot(page, "16-claims-flagged-overdue")
+
+    await page.click(f"a:text('{claim.ref}')")
+    await page.wait_for_url(f"{base}/console/claims/{claim.ref}")
+    assert "perlu dicek" in await page.inner_text("section.truth")
+    await page.click("form[action$='/notice'] button")
+    await page.wait_for_selector(".flash")
+    assert "sudah diteruskan ke BPJS TK pada 25 November 2026 10:00" in await page.inner_text(
+        "section.truth"
+    )
+    assert await page.locator("form[action$='/notice']").count() == 0
+    await _shot(page, "17-claim-notice-forwarded")
+    async with seeded.db.read() as r:
+        sent = await r.scalar("SELECT notice_sent_at FROM claims WHERE ref = ?", (claim.ref,))
+        actor = await r.scalar(
+            "SELECT actor_id FROM audit_log WHERE action = 'claim.notice_sent' AND target_id = ?",
+            (claim.ref,),
+        )
+    assert sent is not None
+    assert actor == "staff:" + user_of(seeded, "oki")[0]
+
+    # Back to the same filter: the claim has left the overdue list.
+    await page.goto(f"{base}/console/claims?flagged=1&notice=overdue")
+    assert await page.locator(f"a:text('{claim.ref}')").count() == 0

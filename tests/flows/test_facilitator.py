@@ -552,6 +552,7 @@ async def test_assisted_jkk_report_for_a_worker_of_the_desa(
     await add_worker(db, "3509271505780001", "Sutrisno", SUKORENO)
     await add_worker(db, "3509081203800002", "Darmaji", PUGERKULON)
     fac = await bound_facilitator(engine, clock, db)
+    await fac.tap("Lapor atas nama pekerja")
     await fac.tap("Lapor kecelakaan")
     fac.expect("Berapa NIK orang yang celaka?")
     await fac.send("3509081203800002")

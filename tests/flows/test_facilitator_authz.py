@@ -178,6 +178,7 @@ async def test_a_desa_facilitator_cannot_register_into_another_desa(
 
 
 async def test_cannot_file_a_report_for_a_worker_of_another_desa(fac: ChatDriver) -> None:
+    await fac.tap("Lapor atas nama pekerja")
     await fac.tap("Lapor kecelakaan")
     await fac.send(NIK_B)
     fac.expect("tidak terdaftar di wilayah Bapak/Ibu")

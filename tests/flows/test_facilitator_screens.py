@@ -106,6 +106,7 @@ async def test_a_facilitator_files_an_accident_by_the_workers_name(
 ) -> None:
     await three_namesakes(db)
     fac = await bound_facilitator(engine, clock, db)
+    await fac.tap("Lapor atas nama pekerja")
     await fac.tap("Lapor kecelakaan")
     fac.expect("Boleh juga ketik nama pekerja.")
     await fac.send("sutrisno")
@@ -174,6 +175,7 @@ async def test_a_facilitator_is_pointed_to_the_desks_own_menus(
 ) -> None:
     await add_worker(db, "3509271505780001", "Sutrisno", SUKORENO)
     fac = await bound_facilitator(engine, clock, db)
+    await fac.tap("Lapor atas nama pekerja")
     await fac.tap("Lapor kecelakaan")
     await fac.send("3509271505780001")
     for typed in ("kemarin", "pagi", "sawah", "Tidak", "jatuh dari pohon", "2", "puskesmas"):

@@ -211,6 +211,7 @@ REGISTER_CONFIRM = {
 
 
 async def jkk_typed(d: Desk) -> str:
+    await d.chat.tap("Lapor atas nama pekerja")
     await d.chat.tap("Lapor kecelakaan")
     await d.chat.send(NIK_B)
     return NOT_IN_SCOPE_NIK
@@ -229,6 +230,7 @@ async def jkk_forged_confirm(d: Desk) -> str:
 
 
 async def jkm_typed(d: Desk) -> str:
+    await d.chat.tap("Lapor atas nama pekerja")
     await d.chat.tap("Lapor kematian")
     await d.chat.tap("Tidak")
     await d.chat.send("20-11-2026")
@@ -252,6 +254,41 @@ async def jkm_forged_confirm_nik_only(d: Desk) -> str:
 async def beasiswa_typed(d: Desk) -> str:
     await d.force("beasiswa", "nik", {"cause": "jkm_death"})
     await d.chat.send(NIK_B)
+    return NOT_IN_SCOPE_NIK
+
+
+async def beasiswa_from_the_menu(d: Desk) -> str:
+    await d.chat.tap("Lapor atas nama pekerja")
+    await d.chat.tap("Beasiswa anak")
+    await d.chat.tap("Meninggal biasa")
+    await d.chat.send(NIK_B)
+    return NOT_IN_SCOPE_NIK
+
+
+async def beasiswa_forged_worker_button(d: Desk) -> str:
+    # A household's "Untuk siapa?" button naming B's worker, never offered to a facilitator.
+    await d.chat.tap("Lapor atas nama pekerja")
+    await d.chat.tap("Beasiswa anak")
+    await d.chat.tap("Meninggal biasa")
+    await d.chat.press(f"w:{d.worker_b}", d.chat.token())
+    d.chat.expect(STALE)
+    await d.force("beasiswa", "nik", {"cause": "jkm_death", "by_facilitator": True})
+    await d.chat.send(f"w:{d.worker_b}")  # the same id typed: refused, nothing of B read
+    return "Mohon ketik 16 angka"
+
+
+async def beasiswa_forged_confirm_with_contact(d: Desk) -> str:
+    await d.force(
+        "beasiswa",
+        "confirm",
+        {
+            **BEASISWA_CONFIRM,
+            "worker_id": d.worker_b,
+            "contact_name": "Siti",
+            "contact_phone": "+6281234567890",
+        },
+    )
+    await d.chat.send("Kirim")
     return NOT_IN_SCOPE_NIK
 
 
@@ -374,7 +411,10 @@ ATTEMPTS: dict[str, Callable[[Desk], Awaitable[str]]] = {
         jkm_forged_confirm,
         jkm_forged_confirm_nik_only,
         beasiswa_typed,
+        beasiswa_from_the_menu,
+        beasiswa_forged_worker_button,
         beasiswa_forged_confirm,
+        beasiswa_forged_confirm_with_contact,
         documents_forged_upload,
         documents_forged_pick,
         claims_forged_id,
@@ -425,6 +465,7 @@ async def test_a_forged_lead_of_another_desa_is_not_marked_by_a_registration(
 async def test_the_same_reports_inside_the_scope_are_filed_for_the_facilitator(
     desk: Desk,
 ) -> None:
+    await desk.chat.tap("Lapor atas nama pekerja")
     await desk.chat.tap("Lapor kematian")
     await desk.chat.tap("Tidak")
     await desk.chat.send("20-11-2026")

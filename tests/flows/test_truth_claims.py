@@ -415,18 +415,16 @@ async def test_a_facilitator_sees_the_recorded_masa_iur_and_a_short_one_is_still
 
     await seed(db, nik=PAIMIN, name="Paimin", birth="1960-01-01", start="2025-12-01")
     fac = await bound_facilitator(engine, clock, db)
-    # The facilitator menu has no scholarship entry yet: the flow's state as a desk would start.
-    async with db.tx() as tx:
-        await tx.execute(
-            "UPDATE conversations SET flow = 'beasiswa', step = 'nik', data = ? WHERE chat_id = "
-            "(SELECT id FROM chats WHERE user_ref = 'fac1')",
-            (json.dumps({"cause": "jkm_death", "by_facilitator": True}),),
-        )
+    await fac.tap("Lapor atas nama pekerja")
+    await fac.tap("Beasiswa anak")
+    await fac.tap("Meninggal biasa")
     await fac.send(PAIMIN)
     await fac.send("3-11-2026")
     await fac.send("Dewi Lestari")
     await fac.send("12-03-2012")
     await fac.tap("SMP")
+    await fac.send("Sumiati")  # the parent staff will contact
+    await fac.send("081234567890")
     fac.expect(
         "Menurut data Pemkab, iuran peserta yang tercatat sampai kejadian 12 bulan",
         "perlu paling sedikit 36 bulan",

@@ -1,17 +1,26 @@
 """The claims queue and one claim's page: status moves, documents, NIK reveal, the export for
-BPJS TK, and the JKK tahap I clock shown on both."""
+BPJS TK, and the JKK tahap I clock shown on both.
+
+Both also show the truth of each claim (issue 14): what the roster said about protection on the
+event date (anything but protected is "perlu dicek"), and for JKK the stage and where the tahap I
+notice stands (forwarded at, due by, overdue since: ``services.notice_state``). The queue filters
+on both, and a claim's page records "Tahap I sudah diteruskan ke BPJS TK" through
+``services.mark_notice_sent``.
+"""
 
 from __future__ import annotations
 
 import io
 import json
 import zipfile
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
 from starlette.responses import RedirectResponse, Response
 
-from handlers.i18n import Translator
+from handlers.i18n import N_, Translator
+from handlers.outbound import EVENT_COVERAGE_WORDS, TO_MATCH
 from lingkaran.console import labels
 from lingkaran.console.guard import Call, forbidden, not_found
 from lingkaran.console.views.shared import (
@@ -26,11 +35,12 @@ from lingkaran.console.views.shared import (
 )
 from lingkaran_core import claims as claim_rules
 from lingkaran_core import services
-from lingkaran_core.claims import Actor, ClaimStatus, ClaimType
+from lingkaran_core.claims import Actor, ClaimStatus, ClaimType, JKKStage
 from lingkaran_core.clock import at_wib, wib_today
 from lingkaran_core.coverage import coverage_status
 from lingkaran_core.errors import DomainError
 from lingkaran_core.identity import mask_nik, mask_phone
+from lingkaran_core.services import NoticeState
 from lingkaran_core.storage import console_repo
 from lingkaran_core.storage.db import Tx
 from lingkaran_core.storage.repos import Claim, claim_by_ref, claim_events, worker_by_id
@@ -43,6 +53,7 @@ class ClaimPages(ViewsBase):
         q = c.request.query_params
         kec = c.staff.kecamatan or (q.get("kecamatan") or None)
         page_no = max(1, _int(q.get("page"), 1))
+        notice = q.get("notice") if q.get("notice") in NOTICE_FILTERS else None
         f = console_repo.QueueFilter(
             status=q.get("status") if q.get("status") in labels.STATUS else None,
             type=q.get("type") if q.get("type") in labels.TYPE else None,
@@ -51,16 +62,22 @@ class ClaimPages(ViewsBase):
             date_from=_date(q.get("from")),
             date_to=_date(q.get("to")),
             open_only=q.get("open") == "1",
+            flagged=q.get("flagged") == "1",
+            notice=notice,
             sort="newest" if q.get("sort") == "newest" else "deadline",
             limit=PAGE_SIZE,
             offset=(page_no - 1) * PAGE_SIZE,
         )
         async with self.db.read() as r:
+            if notice == "overdue":
+                overdue = await services.overdue_notices(r, now=c.now)
+                f = replace(f, overdue_day=overdue.day, overdue_ids=overdue.ids)
             rows = await console_repo.queue_claims(r, f)
             total = await console_repo.count_claims(r, f)
         items = []
         for row in rows:
             checklist = json.loads(row["checklist"] or "[]")
+            state = _notice_of_row(row, c.now)
             items.append(
                 {
                     "ref": row["ref"],
@@ -73,8 +90,13 @@ class ClaimPages(ViewsBase):
                     "nik": mask_nik(row["subject_nik"]) if row["subject_nik"] else "",
                     "reported": c.t.datetime(_wib(row["reported_at"])),  # type: ignore[arg-type]
                     "docs": f"{row['docs']}/{len(checklist)}",
-                    "clock": jkk_clock(c.t, row["type"], row["status"], row, c.now),
+                    "clock": None
+                    if state is not None and state.sent_at is not None
+                    else jkk_clock(c.t, row["type"], row["status"], row, c.now),
                     "late": bool(row["late_report"]),
+                    "coverage": coverage_badge(c.t, row["event_coverage"]),
+                    "notice": notice_badge(c.t, state),
+                    "stage": stage_label(c.t, row["type"], json.loads(row["answers"] or "{}")),
                 }
             )
         kecamatan_options = [(k.code, k.name) for k in self.regions.all_kecamatan]
@@ -93,6 +115,7 @@ class ClaimPages(ViewsBase):
             desa_options=desa_options,
             statuses=[(s, labels.label(c.t, labels.STATUS, s)) for s in labels.STATUS],
             types=[(k, labels.label(c.t, labels.TYPE, k)) for k in labels.TYPE],
+            notice_filters=[(k, c.t(v)) for k, v in NOTICE_FILTERS.items()],
         )
 
     async def claim(self, c: Call, *, show_nik: bool = False, status: int = 200) -> Response:
@@ -120,6 +143,18 @@ class ClaimPages(ViewsBase):
                 today=claim.event_date,
             ).status.value
         status = ClaimStatus(claim.status)
+        notice = services.notice_state(
+            claim_type=claim.type,
+            status=claim.status,
+            event_at=_wib(claim.event_at),
+            event_date=claim.event_date,
+            notice_sent_at=_wib(claim.notice_sent_at),
+            now=c.now,
+        )
+        truth = [coverage_sentence(t, claim.event_coverage, claim.event_date)]
+        if notice is not None:
+            truth.append(stage_sentence(t, claim.answers))
+            truth.append(notice_sentence(t, notice))
         targets = [
             (
                 s.value,
@@ -152,6 +187,10 @@ class ClaimPages(ViewsBase):
             (
                 t("Status perlindungan pada hari kejadian"),
                 labels.label(t, labels.COVERAGE, cov) if cov else "-",
+            ),
+            (
+                t("Menurut data saat laporan masuk"),
+                coverage_badge(t, claim.event_coverage)["label"],
             ),
             (t("Pelapor / ahli waris"), claim.claimant_name or "-"),
             (t("NIK pelapor"), nik(claim.claimant_nik)),
@@ -198,7 +237,13 @@ class ClaimPages(ViewsBase):
             "documents": documents,
             "missing": [labels.doc_label(t, k) for k in missing],
             "targets": targets,
-            "clock": jkk_clock(
+            "truth": truth,
+            "coverage": coverage_badge(t, claim.event_coverage),
+            "notice": notice,
+            "notice_badge": notice_badge(t, notice),
+            "clock": None
+            if notice is not None and notice.sent_at is not None
+            else jkk_clock(
                 t,
                 claim.type,
                 claim.status,
@@ -263,6 +308,24 @@ class ClaimPages(ViewsBase):
             return self.error(c, exc)
         return RedirectResponse(f"/console/claims/{ref}?msg=moved", status_code=303)
 
+    async def claim_notice(self, c: Call) -> Response:
+        """Staff record that the JKK tahap I notice was forwarded to BPJS TK (the 2×24 h alert
+        stops); audited with the staff account by the service."""
+        ref = c.path("ref")
+        try:
+            async with self.db.tx() as tx:
+                await services.mark_notice_sent(
+                    tx,
+                    ref,
+                    now=c.now,
+                    actor_ref=c.staff.actor_ref,
+                    actor_kind="staff",
+                    channel=CHANNEL,
+                )
+        except DomainError as exc:
+            return self.error(c, exc, status=404)
+        return RedirectResponse(f"/console/claims/{ref}?msg=notice", status_code=303)
+
     async def claim_nik(self, c: Call) -> Response:
         async with self.db.tx() as tx:
             await _audit(tx, c, "nik.show", "claim", target_id=c.path("ref"))
@@ -323,9 +386,14 @@ class ClaimPages(ViewsBase):
                     "relation",
                     "answers",
                     "checklist",
+                    "event_coverage",
+                    "notice_sent_at",
                 )
             }
-            | {"event_date": claim.event_date.isoformat()},
+            | {"event_date": claim.event_date.isoformat()}
+            | (
+                {"jkk_stage": int(services.jkk_stage(claim))} if claim.type == ClaimType.JKK else {}
+            ),
             "worker": None
             if worker is None
             else {
@@ -379,3 +447,114 @@ def jkk_clock(
     if left >= 0:
         return {"late": False, "text": t("sisa {hours} jam", hours=int(left)), "urgent": left < 12}
     return {"late": True, "text": t("lewat {hours} jam", hours=int(-left)), "urgent": True}
+
+
+NOTICE_FILTERS: dict[str, str] = {
+    "unsent": N_("Belum diteruskan"),
+    "overdue": N_("Lewat batas 2×24 jam"),
+}
+
+
+def _notice_of_row(row: Any, now: datetime) -> NoticeState | None:
+    return services.notice_state(
+        claim_type=row["type"],
+        status=row["status"],
+        event_at=_wib(row["event_at"]),
+        event_date=date.fromisoformat(row["event_date"]),
+        notice_sent_at=_wib(row["notice_sent_at"]),
+        now=now,
+    )
+
+
+def coverage_badge(t: Translator, code: str | None) -> dict[str, Any]:
+    """The event-date coverage as a badge: anything but protected is flagged "perlu dicek"."""
+    label = labels.label(t, labels.EVENT_COVERAGE, code) if code else t(labels.NOT_COMPUTED)
+    return {"code": code or "none", "label": label, "flagged": code != "protected"}
+
+
+def notice_badge(t: Translator, state: NoticeState | None) -> dict[str, Any] | None:
+    """The tahap I notice in a few words: forwarded at, due by, or overdue since."""
+    if state is None:
+        return None
+    if state.sent_at is not None:
+        return {"kind": "sent", "text": t("Diteruskan {at}", at=t.datetime(state.sent_at))}
+    if state.closed:
+        return {"kind": "closed", "text": t("Tidak tercatat diteruskan")}
+    if state.overdue:
+        return {"kind": "overdue", "text": t("Lewat batas sejak {at}", at=t.datetime(state.due))}
+    return {"kind": "due", "text": t("Batas {at}", at=t.datetime(state.due))}
+
+
+def stage_label(t: Translator, claim_type: str, answers: dict[str, Any]) -> str | None:
+    """ "Tahap I" / "Tahap II" of a JKK claim (None for the others)."""
+    if claim_type != ClaimType.JKK.value:
+        return None
+    if services.stage_of_answers(answers) is JKKStage.BENEFIT:
+        return t("Tahap II")
+    return t("Tahap I")
+
+
+def coverage_sentence(t: Translator, code: str | None, event_date: date) -> str:
+    """What the roster said about protection on the event date, as one sentence for staff."""
+    day = t.date(event_date)
+    if code == "protected":
+        return t(
+            "Menurut data Pemkab saat laporan masuk, peserta terlindungi pada hari kejadian "
+            "({day}).",
+            day=day,
+        )
+    if not code:
+        return t(
+            "Perlu dicek: laporan ini masuk sebelum status pada hari kejadian ({day}) dicatat; "
+            "cocokkan dengan data peserta.",
+            day=day,
+        )
+    why = t(EVENT_COVERAGE_WORDS.get(code, TO_MATCH))
+    return t(
+        "Perlu dicek: menurut data Pemkab saat laporan masuk, {why} ({day}). Laporan tetap "
+        "tercatat; periksa kepesertaan sebelum meneruskannya ke BPJS TK.",
+        why=why,
+        day=day,
+    )
+
+
+def stage_sentence(t: Translator, answers: dict[str, Any]) -> str:
+    """Which stage a JKK claim is in, and what that stage asks for."""
+    if services.stage_of_answers(answers) is JKKStage.BENEFIT:
+        return t(
+            "Tahap II (klaim manfaat): dokter sudah menyatakan sembuh, cacat, atau meninggal; "
+            "surat dokter (KK3/3b) dan berkas pembayaran diminta sekarang."
+        )
+    return t(
+        "Tahap I (pemberitahuan): NIK/KPJ, kronologi dan kontak dari laporan ini; tahap II "
+        "dibuka setelah dokter menyatakan sembuh, cacat, atau meninggal."
+    )
+
+
+def notice_sentence(t: Translator, state: NoticeState) -> str:
+    """Where the tahap I notice stands, in one sentence (2×24 h, weekends counted)."""
+    if state.sent_at is not None:
+        return t(
+            "Pemberitahuan tahap I sudah diteruskan ke BPJS TK pada {at}.",
+            at=t.datetime(state.sent_at),
+        )
+    if state.closed:
+        return t("Klaim sudah selesai; penerusan pemberitahuan tahap I tidak tercatat.")
+    days_off = " " + t("Sabtu, Minggu dan hari libur ikut dihitung.") if state.days_off else ""
+    if state.overdue:
+        return (
+            t(
+                "Pemberitahuan tahap I belum tercatat diteruskan ke BPJS TK; batas 2×24 jam "
+                "sejak kecelakaan sudah lewat sejak {at}.",
+                at=t.datetime(state.due),
+            )
+            + days_off
+        )
+    return (
+        t(
+            "Pemberitahuan tahap I belum tercatat diteruskan ke BPJS TK; batasnya {at} (2×24 "
+            "jam sejak kecelakaan).",
+            at=t.datetime(state.due),
+        )
+        + days_off
+    )

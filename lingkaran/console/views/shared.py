@@ -28,6 +28,7 @@ CHANNEL = "console"
 PAGE_SIZE = 25
 MESSAGES: Mapping[str, str] = {
     "moved": N_("Status klaim diperbarui; pelapor diberi tahu."),
+    "notice": N_("Dicatat: pemberitahuan tahap I sudah diteruskan ke BPJS TK."),
     "verified": N_("Pendaftaran disahkan; pekerja dan pendamping diberi tahu."),
     "rejected": N_("Pendaftaran ditolak; pendamping diberi tahu alasannya."),
     "replied": N_("Jawaban terkirim ke antrean pesan."),
