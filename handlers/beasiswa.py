@@ -86,7 +86,9 @@ LEVELS = (
     Option(
         id="none",
         label=N_("Belum sekolah"),
-        description=N_("Dicatat sekarang, dibayar saat mulai sekolah"),
+        description=states(
+            N_("Dicatat sekarang, dibayar saat mulai sekolah"), "scholarship_before_school"
+        ),
         aliases=("belum", "belum sekolah", "balita"),
     ),
 )

@@ -16,11 +16,13 @@ from datetime import date
 from handlers import answers, whom
 from handlers.engine import ASK_KEY, Ctx, End, Flow, Goto, Next, Option, Outcome, Reply, Step
 from handlers.i18n import N_
+from handlers.sources import states
 from lingkaran_core import services
 from lingkaran_core.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
+ABOUT_FREE = states(N_("Layanan resmi, gratis"), "official_services_free")
 WORKER_MENU = (
     Option(id="coverage", label=N_("Cek kepesertaan"), description=N_("Apakah saya dilindungi?")),
     Option(id="jkk", label=N_("Lapor kecelakaan"), description=N_("Celaka saat bekerja")),
@@ -30,7 +32,7 @@ WORKER_MENU = (
     Option(id="benefits", label=N_("Manfaat & santunan"), description=N_("JKK, JKM, dokumen")),
     Option(id="beasiswa", label=N_("Beasiswa anak"), description=N_("Untuk anak peserta")),
     Option(id="human", label=N_("Bicara dg petugas"), description=N_("Petugas atau pendamping")),
-    Option(id="about", label=N_("Tentang program"), description=N_("Layanan resmi, gratis")),
+    Option(id="about", label=N_("Tentang program"), description=ABOUT_FREE),
     Option(id="settings", label=N_("Pengaturan"), description=N_("Bahasa, pesan, data saya")),
 )
 DRAFT_OPTION = Option(

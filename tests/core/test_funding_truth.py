@@ -490,11 +490,9 @@ RULE_MARKERS = re.compile(
 # Modules other helpers own (issue 14's split): their rule sentences are tied by their owners.
 # Untied there at the time of writing: engine.py (the help text's "175 (gratis)": official_checks,
 # official_services_free; "Penting: layanan ini GRATIS...": service_free; "Perlindungan Bapak/Ibu
-# tidak berubah": protected_while_paid), link.py ("batas paling banyak": max_links_per_chat),
-# menu.py ("Layanan resmi, gratis": official_services_free), beasiswa.py ("Dicatat sekarang,
-# dibayar saat mulai sekolah": scholarship_before_school).
+# tidak berubah": protected_while_paid), link.py ("batas paling banyak": max_links_per_chat).
 OWNED_ELSEWHERE = frozenset(
-    {"handlers/engine.py", "handlers/link.py", "handlers/menu.py", "handlers/beasiswa.py"}
+    {"handlers/engine.py", "handlers/link.py"}
 )
 # Sentences that carry a marker word but state no rule, each with the reason.
 NOT_RULES: dict[str, str] = {
@@ -502,6 +500,8 @@ NOT_RULES: dict[str, str] = {
     "JKK: berobat dan santunan": "topic button",
     "JKM: santunan untuk keluarga": "topic button",
     "Santunan untuk keluarga": "topic button",
+    "Manfaat & santunan": "main menu entry",
+    "Apakah saya dilindungi?": "main menu entry: the question the coverage check answers",
     "Kantor BPJS, telepon 175": "topic button",
     "Manfaat dan santunan untuk peserta. Pilih yang ingin diketahui.": "menu prompt",
     "Masih membayar sendiri (BPU)": "an answer option of the screening question",
