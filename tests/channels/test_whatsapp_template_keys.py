@@ -35,7 +35,7 @@ IN_WINDOW_ONLY: dict[str, str] = {
     "identity.verified": "answer to a facilitator's check the user asked for",
     "registration.verified": "facilitator: the registration they sent, shown on their desk",
     "registration.rejected": "facilitator: the registration they sent, shown on their desk",
-    "worker.verified": "the worker's notice.protected (lc_terlindungi) says it outside the window",
+    "worker.verified": "the worker's notice.protected (lc_terlindungi_pemkab) says it outside the window",
     "ticket.escalated": "the answer itself comes as lc_balasan_petugas",
     # An admin's free text: no template can carry it (Meta approves fixed texts only).
     "broadcast.message": "free text of an admin broadcast",

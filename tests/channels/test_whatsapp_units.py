@@ -290,7 +290,7 @@ def test_every_template_is_valid_and_within_meta_limits() -> None:
         "lc_iuran_belum_tercatat",
         "lc_laporan_perlu_dicek",
         "lc_status_klaim",
-        "lc_terlindungi",
+        "lc_terlindungi_pemkab",
         "lc_balasan_petugas",
         "lc_beasiswa_tahunan",
         "lc_perlindungan_berakhir",
