@@ -8,7 +8,6 @@ half-filled report as the draft the menu offers to resume.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -32,13 +31,7 @@ class EngineCommands:
         async def show_menu(self, ctx: Ctx, *, keep_draft: bool = False) -> list[Reply]: ...
 
         async def start_flow(
-            self,
-            ctx: Ctx,
-            name: str,
-            *,
-            step: str | None = None,
-            data: Mapping[str, Any] | None = None,
-            stack: Sequence[str] = (),
+            self, ctx: Ctx, name: str, *, step: str | None = None
         ) -> list[Reply]: ...
 
         async def prompt(self, ctx: Ctx) -> list[Reply]: ...
