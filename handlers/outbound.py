@@ -18,7 +18,8 @@ from handlers.engine import Reply
 from handlers.i18n import N_, Translator, translator
 from handlers.my_claims import STATUS_WORDS
 from lingkaran_core.rules import SELF_PAY_MONTHLY_2026
-from lingkaran_core.services.link import ATTEMPT_MSG_KEY, PHONE_CODE_MSG_KEY, VERIFIED_MSG_KEY
+from lingkaran_core.services.link import ATTEMPT_MSG_KEY
+from lingkaran_core.services.link_codes import PHONE_CODE_MSG_KEY, VERIFIED_MSG_KEY
 
 logger = logging.getLogger(__name__)
 
