@@ -6,19 +6,21 @@ commands, matches the answer against the step's choices (by id, number or label)
 stores it and moves on, then saves the state, all in one database transaction that also records
 the inbound message id (so a redelivered message has no second effect). Messages of one user are
 handled strictly in order (a lock per user); different users run concurrently.
+
+This module keeps the context, the runner (ordering, the transaction, replay, recovery) and the
+state machine (dispatch, prompt, apply). Mixed into ``Engine`` from beside it: reading answers
+(``engine_reading``), the global commands and welcome (``engine_commands``), the engine's own
+questions and offers (``engine_asks``); step declarations live in ``steps``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
-import unicodedata
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Any
 
 from handlers.engine_asks import (
     ASK_CHOICES,
@@ -29,13 +31,16 @@ from handlers.engine_asks import (
     pending_ask,
     split_long,
 )
-from handlers.i18n import N_, Translator, translator
+from handlers.engine_commands import EngineCommands
+from handlers.engine_reading import EngineReading, command_of, match_option, normalise
+from handlers.i18n import N_, translator
 from handlers.steps import (
     Answer,
     Choice,
     ChoicesFn,
     Choose,
     Confirm,
+    Ctx,
     End,
     Flow,
     Goto,
@@ -55,16 +60,16 @@ from handlers.steps import (
     Step,
     _domain_invalid,
     reads,
+    reply_from_dict,
+    reply_to_dict,
 )
 from lingkaran_core.errors import DomainError
 from lingkaran_core.rules import MAX_LINKS_PER_CHAT
-from lingkaran_core.storage import Database, Tx
-from lingkaran_core.storage import chats as chat_store
-from lingkaran_core.storage.chats import Chat, ConversationState
+from lingkaran_core.storage import Database
+from lingkaran_core.storage.chats import ConversationState
 from lingkaran_core.storage.ports import ConversationStore, SqlConversationStore
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 __all__ = [
     "ASK_CHOICES",
@@ -105,103 +110,7 @@ __all__ = [
     "split_long",
 ]
 
-STALE_AFTER = timedelta(hours=24)
 MAX_TEXT = 4000
-
-# ---------------------------------------------------------------------------------------------
-# Context
-
-
-@dataclass(slots=True, kw_only=True)
-class Ctx:
-    """Everything a step needs while one message is handled."""
-
-    tx: Tx
-    db: Database
-    chat: Chat
-    state: ConversationState
-    incoming: Incoming
-    now: datetime
-    t: Translator
-    engine: Engine
-    effects: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    memo: dict[Any, Any] = field(default_factory=dict)
-
-    @property
-    def data(self) -> dict[str, Any]:
-        """The current flow's answers."""
-        return self.state.data
-
-    @property
-    def today(self) -> date:
-        """Today in Jember."""
-        return self.now.astimezone(self.engine.tz).date()
-
-    @property
-    def role(self) -> str:
-        """public | worker | facilitator (the menu the chat is using)."""
-        return self.chat.active_role
-
-    async def cached(self, key: Any, load: Callable[[], Awaitable[T]]) -> T:
-        """``load()`` once per render: a screen's prompt and choices share their queries.
-
-        The key includes the conversation's version, which every step change and every
-        ``Stay`` bumps, so what a step changed is read afresh for the next render.
-        """
-        full = (key, self.state.flow, self.state.version)
-        if full not in self.memo:
-            self.memo[full] = await load()
-        value: T = self.memo[full]
-        return value
-
-    def after_commit(self, fn: Callable[[], Awaitable[None]]) -> None:
-        """Run ``fn`` once the transaction committed (e.g. wake the outbox dispatcher)."""
-        self.effects.append(fn)
-
-
-# ---------------------------------------------------------------------------------------------
-# Global commands
-
-_WORD = re.compile(r"[^\w]+", re.UNICODE)
-
-
-def normalise(text: str) -> str:
-    """Casefold, strip accents/zero-width/punctuation, collapse spaces: for matching answers."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cf", "Mn"))
-    return " ".join(_WORD.sub(" ", text).split())
-
-
-COMMANDS: dict[str, str] = {}
-for _cmd, _words in {
-    "menu": ("menu", "menu utama", "start", "mulai ulang", "main menu", "home"),
-    "cancel": ("batal", "cancel", "batalkan", "stop isi"),
-    "back": ("kembali", "back", "balik", "mundur"),
-    "help": ("bantuan", "help", "tolong", "bantu"),
-    "language": ("bahasa", "language", "ganti bahasa", "basa"),
-    "optout": ("berhenti", "stop", "unsubscribe", "berhenti pengingat"),
-    "optin": ("mulai", "lanjut pengingat", "subscribe", "mulai pengingat"),
-}.items():
-    for _w in _words:
-        COMMANDS[_w] = _cmd
-
-
-def command_of(inc: Incoming) -> str | None:
-    """The global command a message is, if any (typed word, slash command or button)."""
-    if inc.choice_id and inc.choice_id.startswith("cmd:"):
-        return inc.choice_id[4:]
-    if not inc.text:
-        return None
-    raw = inc.text.strip()
-    if raw.startswith("/"):
-        word = raw[1:].split()[0].split("@")[0].lower() if len(raw) > 1 else ""
-        if word == "start":
-            return "start"
-        return COMMANDS.get(word)
-    if len(raw) > 30:
-        return None
-    return COMMANDS.get(normalise(raw))
-
 
 # ---------------------------------------------------------------------------------------------
 # The engine
@@ -209,7 +118,7 @@ def command_of(inc: Incoming) -> str | None:
 Hook = Callable[[Ctx], Awaitable[list[Reply] | None]]
 
 
-class Engine(EngineAsks):
+class Engine(EngineCommands, EngineReading, EngineAsks):
     """Runs flows for every channel."""
 
     def __init__(
@@ -448,127 +357,6 @@ class Engine(EngineAsks):
         # (the menu step reads it), after the welcome.
         return out + await self._answer(ctx)
 
-    def _welcome(self, ctx: Ctx) -> list[Reply]:
-        t = ctx.t
-        return [
-            Reply(
-                text=t(
-                    N_(
-                        "Selamat datang, Bapak/Ibu. Ini layanan Lingkaran Cinta dari Pemkab "
-                        "Jember: cek perlindungan BPJS Ketenagakerjaan, lapor kecelakaan kerja "
-                        "atau kematian, dan melihat kabar klaim."
-                    )
-                )
-            ),
-            Reply(
-                text=t(
-                    N_(
-                        "Penting: layanan ini GRATIS. Kami tidak pernah meminta uang, kata sandi, "
-                        "PIN, atau kode OTP lewat telepon atau orang lain. Kode dari kami hanya "
-                        "Bapak/Ibu ketik sendiri di chat ini. Jika ada yang meminta, itu penipuan."
-                    )
-                )
-            ),
-        ]
-
-    def _is_stale(self, ctx: Ctx) -> bool:
-        st = ctx.state
-        if st.flow == self.menu_flow or st.updated_at is None:
-            return False
-        return ctx.now - datetime.fromisoformat(st.updated_at) > STALE_AFTER
-
-    async def _restart_stale(self, ctx: Ctx) -> list[Reply]:
-        flow = self.flows.get(ctx.state.flow)
-        note = ctx.t(
-            N_("Percakapan sebelumnya sudah lama berhenti, jadi kita mulai lagi dari menu.")
-        )
-        if flow is not None and flow.keeps_draft and ctx.state.data:
-            ctx.state.draft = {
-                "flow": ctx.state.flow,
-                "step": ctx.state.step,
-                "data": ctx.state.data,
-            }
-            note += "\n" + ctx.t(N_("Laporan yang belum selesai sudah kami simpan."))
-        return [Reply(text=note), *await self.show_menu(ctx, keep_draft=True)]
-
-    # -- commands ------------------------------------------------------------------------
-
-    async def _command(self, ctx: Ctx, cmd: str) -> list[Reply]:
-        t = ctx.t
-        flow = self.flows.get(ctx.state.flow)
-        if cmd in ("menu", "start"):
-            return await self.show_menu(ctx, keep_draft=True)
-        if cmd == "cancel":
-            if flow is not None and flow.on_cancel is not None:
-                outcome = await flow.on_cancel(ctx)
-                if outcome is not None:
-                    return await self._apply(ctx, flow, None, outcome)
-            in_flow = ctx.state.flow != self.menu_flow
-            if flow is not None and flow.keeps_draft:
-                ctx.state.draft = None
-            if in_flow:
-                msg = N_('Baik, dibatalkan. Tidak ada yang dikirim. Ketik "menu" kapan saja.')
-            elif ctx.state.draft:
-                ctx.state.draft = None  # the unfinished report the menu was offering
-                msg = N_("Baik, laporan yang belum selesai sudah dihapus.")
-            else:
-                msg = N_("Tidak ada yang perlu dibatalkan.")
-            return [Reply(text=t(msg)), *await self.show_menu(ctx)]
-        if cmd == "back":
-            if ctx.state.stack:
-                ctx.state.step = ctx.state.stack.pop()
-                self._bump(ctx)
-                return await self.prompt(ctx)
-            return await self.show_menu(ctx, keep_draft=True)
-        if cmd == "help":
-            step = self._current_step(ctx)
-            text = (
-                t(step.help)
-                if step is not None and step.help
-                else t(
-                    N_(
-                        'Jawab dengan menekan tombol atau mengetik angkanya. Ketik "kembali" untuk '
-                        'mengubah jawaban sebelumnya, "batal" untuk berhenti, "menu" untuk menu '
-                        'utama. Bantuan petugas: pilih "Bicara dengan petugas" di menu, atau '
-                        "telepon BPJS Ketenagakerjaan di 175 (gratis)."
-                    )
-                )
-            )
-            return [Reply(text=text), *await self.prompt(ctx)]
-        if cmd == "language":
-            if flow is not None and flow.keeps_draft and ctx.state.data:
-                ctx.state.draft = self._draft_of(ctx)
-            return await self.start_flow(ctx, "settings", step="language")
-        if cmd == "optout":
-            await chat_store.update_chat(ctx.tx, ctx.chat.id, opted_out=1)
-            ctx.chat.opted_out = True
-            return [
-                Reply(
-                    text=t(
-                        N_(
-                            "Baik. Pengingat dan pengumuman tidak kami kirim lagi. Kabar klaim "
-                            "Bapak/Ibu tetap dikirim. Perlindungan Bapak/Ibu tidak berubah. "
-                            "Ketik MULAI untuk menerima pengingat lagi."
-                        )
-                    )
-                ),
-                *await self._pending_question(ctx),
-            ]
-        if cmd == "optin":
-            await chat_store.update_chat(ctx.tx, ctx.chat.id, opted_out=0)
-            ctx.chat.opted_out = False
-            return [
-                Reply(
-                    text=t(
-                        N_(
-                            "Terima kasih. Pengingat akan kami kirim lagi. Ketik BERHENTI kapan saja."
-                        )
-                    )
-                ),
-                *await self._pending_question(ctx),
-            ]
-        return await self.prompt(ctx)
-
     # -- state transitions ---------------------------------------------------------------
 
     def _bump(self, ctx: Ctx) -> None:
@@ -673,11 +461,6 @@ class Engine(EngineAsks):
             ),
         ]
 
-    async def _options(self, ctx: Ctx, step: Step) -> Sequence[Option]:
-        own = await step.choices(ctx) if callable(step.choices) else step.choices
-        remembered = self._remembered(ctx, step)
-        return [*remembered, *own] if remembered else own
-
     async def _answer(self, ctx: Ctx) -> list[Reply]:
         flow = self.flows.get(ctx.state.flow)
         step = self._current_step(ctx)
@@ -747,115 +530,6 @@ class Engine(EngineAsks):
             return await self._reask(ctx, step, _domain_invalid(err))
         return await self._apply(ctx, flow, step, outcome)
 
-    async def understand(self, ctx: Ctx) -> Meaning:
-        """What the current message means where the chat is (a global command comes first)."""
-        cmd = command_of(ctx.incoming)
-        if cmd is not None:
-            return Meaning(kind="command", command=cmd)
-        step = self._current_step(ctx)
-        if step is None:
-            return Meaning(kind="invalid", invalid=Invalid(N_("Mohon tulis jawaban Bapak/Ibu.")))
-        return await self.interpret(ctx, step)
-
-    async def interpret(self, ctx: Ctx, step: Step) -> Meaning:
-        """What the message answers to ``step``: a choice, a parsed value, a command, or why not.
-
-        Pure with respect to the conversation: nothing is stored, no step is left. The table
-        tests (tests/data/step_answers.csv) judge the bot's understanding through this.
-        """
-        from handlers import answers
-
-        inc = ctx.incoming
-        options = await self._options(ctx, step)
-        option = match_option(options, inc, ctx.t)
-        text = (inc.text or "").strip() or None
-        if option is None and inc.choice_id is not None:
-            return Meaning(kind="stale")
-        if option is None and text is not None and inc.media is None:
-            # Not literally a choice: a way out, a menu word, or a choice in the user's words.
-            wish = answers.command(text)
-            if wish is not None:
-                return Meaning(kind="command", command=wish)
-            target = answers.navigation(text)
-            if (
-                target is not None
-                and target != ctx.state.flow
-                and target in self.flows
-                and ctx.state.flow != self.menu_flow
-                and ctx.role in self.flows[target].roles
-            ):
-                return Meaning(kind="navigate", value=target)
-            option = answers.choose(options, text, step_key=f"{ctx.state.flow}.{step.name}")
-            if option is None and self._is_way_out_number(ctx, step, options, text):
-                return Meaning(kind="command", command="cancel")
-        if option is not None and option.as_text is not None:
-            # A value remembered from earlier: answered as if typed again.
-            text, option = option.as_text, None
-        # A shared contact only answers a step that asked for one.
-        contact = inc.contact_phone if step.request == "contact" else None
-        if option is None and inc.media is None and contact is None:
-            visible = [o for o in options if not o.hidden and o.as_text is None]
-            if visible and not step.free_text:
-                return Meaning(
-                    kind="invalid",
-                    invalid=Invalid(
-                        N_("Mohon pilih salah satu: tekan tombol atau ketik angka 1 sampai {n}."),
-                        n=len([o for o in options if not o.hidden]),
-                    ),
-                )
-            if text is None and inc.location is None:
-                return Meaning(
-                    kind="invalid", invalid=Invalid(N_("Mohon tulis jawaban Bapak/Ibu."))
-                )
-            if text is not None and len(text) > step.max_len:
-                return Meaning(
-                    kind="invalid",
-                    invalid=Invalid(
-                        N_(
-                            "Jawaban terlalu panjang ({got} huruf). Mohon singkat saja, paling banyak {max} huruf."
-                        ),
-                        got=len(text),
-                        max=step.max_len,
-                    ),
-                )
-        if option is not None and option.id.startswith("cmd:"):
-            return Meaning(kind="command", command=option.id[4:])
-        answer = Answer(
-            text=text,
-            option=option,
-            media=inc.media,
-            contact_phone=contact,
-            location=inc.location,
-        )
-        try:
-            value: Any = answer.value
-            if step.parse is not None:
-                value = await step.parse(ctx, answer)
-        except Invalid as bad:
-            return Meaning(kind="invalid", invalid=bad)
-        except Confirm as unsure:
-            return Meaning(kind="confirm", value=unsure.value, confirm=unsure)
-        except Choose as several:
-            return Meaning(kind="choose", choose=several)
-        except DomainError as err:
-            return Meaning(kind="invalid", invalid=_domain_invalid(err))
-        return Meaning(kind="value", value=value, option=option)
-
-    async def _reask(self, ctx: Ctx, step: Step, bad: Invalid) -> list[Reply]:
-        reason = ctx.t(bad.msgid, **bad.params)
-        options = await self._options(ctx, step)
-        choices = self._render_choices(ctx, step, options)
-        if choices or step.request:
-            return [
-                Reply(
-                    text=reason,
-                    choices=choices,
-                    request=step.request,
-                    step_token=str(ctx.state.version),
-                )
-            ]
-        return [Reply(text=reason)]
-
     async def _apply(
         self, ctx: Ctx, flow: Flow, step: Step | None, outcome: Outcome
     ) -> list[Reply]:
@@ -907,55 +581,3 @@ class Engine(EngineAsks):
             draft=ctx.state.draft,
         )
         return out
-
-
-def match_option(options: Sequence[Option], inc: Incoming, t: Translator) -> Option | None:
-    """The option a message picks: by button id, by its number, or by its label/alias."""
-    if not options:
-        return None
-    if inc.choice_id is not None:
-        for o in options:
-            if o.id == inc.choice_id:
-                return o
-        return None
-    if not inc.text:
-        return None
-    raw = normalise(inc.text)
-    if not raw:
-        return None
-    numbered = [o for o in options if not o.hidden]
-    if raw.isdigit():
-        n = int(raw)
-        return numbered[n - 1] if 1 <= n <= len(numbered) else None
-    for o in options:
-        label = normalise(t(o.label) if o.translate else o.label)
-        if raw == label or raw == normalise(o.label) or raw == normalise(o.id):
-            return o
-        if any(raw == normalise(a) for a in o.aliases):
-            return o
-    # "1." / "1)" / "no 1" typed by hand
-    m = re.fullmatch(r"(?:no|nomor|pilih)?\s*(\d{1,2})", raw)
-    if m:
-        n = int(m.group(1))
-        return numbered[n - 1] if 1 <= n <= len(numbered) else None
-    return None
-
-
-def reply_to_dict(reply: Reply) -> dict[str, Any]:
-    """A reply as JSON-able data (for replay after a crash)."""
-    return {
-        "text": reply.text,
-        "choices": [[c.id, c.label, c.description] for c in reply.choices],
-        "request": reply.request,
-        "step_token": reply.step_token,
-    }
-
-
-def reply_from_dict(data: dict[str, Any]) -> Reply:
-    """The inverse of ``reply_to_dict``."""
-    return Reply(
-        text=data["text"],
-        choices=tuple(Choice(id=i, label=lbl, description=d) for i, lbl, d in data["choices"]),
-        request=data.get("request"),
-        step_token=data.get("step_token"),
-    )

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from handlers.engine_reading import match_option
 from handlers.i18n import N_
 from handlers.steps import (
     Answer,
@@ -117,12 +118,6 @@ def pending_ask(ctx: Ctx) -> dict[str, Any] | None:
     if isinstance(asked, dict) and asked.get("step") == ctx.state.step:
         return asked
     return None
-
-
-def _engine_module() -> Any:
-    from handlers import engine
-
-    return engine
 
 
 class EngineAsks:
@@ -265,7 +260,7 @@ class EngineAsks:
         inc = ctx.incoming
         if asked["kind"] == "choose":
             listed = _choose_options(asked)
-            chosen = _engine_module().match_option(listed, inc, ctx.t)
+            chosen = match_option(listed, inc, ctx.t)
             if chosen is None and inc.choice_id is not None:
                 note = ctx.t(N_("Tombol itu sudah tidak berlaku. Silakan pilih yang baru."))
                 return [Reply(text=note, stale_press=True), *await self.prompt(ctx)]
@@ -274,7 +269,7 @@ class EngineAsks:
             if chosen is None:
                 return None  # typed something else: read it afresh
             return Meaning(kind="value", value=chosen.id.removeprefix("pick:"))
-        picked = _engine_module().match_option(ASK_CHOICES, inc, ctx.t)
+        picked = match_option(ASK_CHOICES, inc, ctx.t)
         if picked is None and inc.text and inc.choice_id is None:
             picked = answers.choose(ASK_CHOICES, inc.text, step_key=None)
         if picked is None and inc.choice_id is not None:

@@ -14,11 +14,9 @@ attempt; a lock-out says the plain time to try again and the facilitator route.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
 
-from handlers import outbound
 from handlers.common import (
     honorific,
     masked,
@@ -39,11 +37,10 @@ from handlers.engine import (
     Reply,
     Step,
 )
-from handlers.i18n import N_, Translator
+from handlers.i18n import N_
 from lingkaran_core import services
 from lingkaran_core.errors import Conflict, NotAuthorised, NotFound, RateLimited
 from lingkaran_core.identity import parse_nik
-from lingkaran_core.services.link import ATTEMPT_MSG_KEY, PHONE_CODE_MSG_KEY, VERIFIED_MSG_KEY
 from lingkaran_core.services.whatsapp_identity import chat_phone
 from lingkaran_core.storage.repos import Worker, worker_by_id
 
@@ -344,7 +341,9 @@ async def _verify_next(ctx: Ctx, value: str) -> Outcome:
     return value
 
 
-async def _factor_failed(ctx: Ctx, exc: Exception, again: str) -> Outcome:
+async def _factor_failed(
+    ctx: Ctx, exc: Exception, again: str, *, retry_step: str = "verify"
+) -> Outcome:
     if isinstance(exc, Conflict):
         return _limit(ctx)
     if isinstance(exc, NotAuthorised):
@@ -360,7 +359,41 @@ async def _factor_failed(ctx: Ctx, exc: Exception, again: str) -> Outcome:
         )
     if isinstance(exc, NotFound) and exc.code == "link.no_pending":
         return Goto("link")
-    return Next("verify", (ctx.t(again),))
+    return Next(retry_step, (ctx.t(again),))
+
+
+def _factor_next(
+    verify: Callable[..., Awaitable[Worker]],
+    field: str,
+    *,
+    again: str,
+    retry_step: str = "verify",
+    **fixed: str,
+) -> Callable[[Ctx, str], Awaitable[Outcome]]:
+    """The ``next`` of a second-factor step: the service checks the answer (as ``field``); a
+    match links the chat, a miss says why (``again``, on ``retry_step``), "Cara lain" goes back
+    to the choice of factors."""
+
+    async def _next(ctx: Ctx, value: str) -> Outcome:
+        if value == "other":
+            return "verify"
+        try:
+            worker = await verify(
+                ctx.tx,
+                chat_id=ctx.chat.id,
+                now=ctx.now,
+                channel=ctx.chat.channel,
+                user_ref=ctx.chat.user_ref,
+                max_links=ctx.engine.max_links_per_chat,
+                **{field: value},
+                **fixed,
+            )
+        except (NotFound, RateLimited, Conflict, NotAuthorised) as exc:
+            return await _factor_failed(ctx, exc, again, retry_step=retry_step)
+        ctx.chat.worker_id = ctx.chat.worker_id or worker.id
+        return _linked(ctx, worker)
+
+    return _next
 
 
 async def _phone_parse(ctx: Ctx, answer: Answer) -> str:
@@ -376,29 +409,6 @@ async def _phone_parse(ctx: Ctx, answer: Answer) -> str:
     return answer.contact_phone
 
 
-async def _phone_next(ctx: Ctx, phone: str) -> Outcome:
-    if phone == "other":
-        return "verify"
-    try:
-        worker = await services.verify_by_phone(
-            ctx.tx,
-            chat_id=ctx.chat.id,
-            phone=phone,
-            now=ctx.now,
-            channel=ctx.chat.channel,
-            user_ref=ctx.chat.user_ref,
-            max_links=ctx.engine.max_links_per_chat,
-        )
-    except (NotFound, RateLimited, Conflict) as exc:
-        return await _factor_failed(
-            ctx,
-            exc,
-            N_("Nomor HP itu tidak sama dengan nomor di data kami. Silakan pilih cara lain."),
-        )
-    ctx.chat.worker_id = ctx.chat.worker_id or worker.id
-    return _linked(ctx, worker)
-
-
 async def _code_parse(ctx: Ctx, answer: Answer) -> str:
     if answer.option is not None:
         return "other"
@@ -408,68 +418,24 @@ async def _code_parse(ctx: Ctx, answer: Answer) -> str:
     return digits
 
 
-async def _code_next(ctx: Ctx, code: str) -> Outcome:
-    if code == "other":
-        return "verify"
-    try:
-        worker = await services.verify_by_phone_code(
-            ctx.tx,
-            chat_id=ctx.chat.id,
-            code=code,
-            now=ctx.now,
-            channel=ctx.chat.channel,
-            user_ref=ctx.chat.user_ref,
-            max_links=ctx.engine.max_links_per_chat,
-        )
-    except Conflict:
-        return _limit(ctx)
-    except NotFound as exc:
-        if exc.code == "link.no_pending":
-            return Goto("link")
-        # Stay here: a typo can be typed again (five wrong codes void the code).
-        return Next(
-            "wa_code",
-            (
-                ctx.t(
-                    N_(
-                        "Kode itu salah atau sudah tidak berlaku. Ketik lagi, atau pilih Cara "
-                        "lain untuk meminta kode baru."
-                    )
-                ),
-            ),
-        )
-    except RateLimited as exc:
-        return await _factor_failed(ctx, exc, N_("Silakan pilih cara lain."))
-    ctx.chat.worker_id = ctx.chat.worker_id or worker.id
-    return _linked(ctx, worker)
-
-
-def _fact_next(kind: str) -> Callable[[Ctx, str], Awaitable[Outcome]]:
-    async def _next(ctx: Ctx, value: str) -> Outcome:
-        try:
-            worker = await services.verify_by_fact(
-                ctx.tx,
-                chat_id=ctx.chat.id,
-                kind=kind,
-                value=value,
-                now=ctx.now,
-                channel=ctx.chat.channel,
-                user_ref=ctx.chat.user_ref,
-                max_links=ctx.engine.max_links_per_chat,
-            )
-        except (NotFound, RateLimited, Conflict, NotAuthorised) as exc:
-            return await _factor_failed(
-                ctx,
-                exc,
-                N_(
-                    "Nomor itu belum cocok dengan data kami. Silakan periksa lagi, atau pilih "
-                    "cara lain."
-                ),
-            )
-        ctx.chat.worker_id = ctx.chat.worker_id or worker.id
-        return _linked(ctx, worker)
-
-    return _next
+_phone_next = _factor_next(
+    services.verify_by_phone,
+    "phone",
+    again=N_("Nomor HP itu tidak sama dengan nomor di data kami. Silakan pilih cara lain."),
+)
+# A wrong code stays here: a typo can be typed again (five wrong codes void the code).
+_code_next = _factor_next(
+    services.verify_by_phone_code,
+    "code",
+    again=N_(
+        "Kode itu salah atau sudah tidak berlaku. Ketik lagi, atau pilih Cara "
+        "lain untuk meminta kode baru."
+    ),
+    retry_step="wa_code",
+)
+_FACT_AGAIN = N_(
+    "Nomor itu belum cocok dengan data kami. Silakan periksa lagi, atau pilih cara lain."
+)
 
 
 async def _digits_parse(ctx: Ctx, answer: Answer) -> str:
@@ -570,13 +536,13 @@ LINK = Flow(
             name="kpj",
             prompt=N_("Ketik nomor KPJ di kartu BPJS Ketenagakerjaan Bapak/Ibu (11 angka)."),
             parse=_digits_parse,
-            next=_fact_next("kpj"),
+            next=_factor_next(services.verify_by_fact, "value", again=_FACT_AGAIN, kind="kpj"),
         ),
         Step(
             name="kk",
             prompt=N_("Ketik nomor KK (Kartu Keluarga) Bapak/Ibu: 16 angka di bagian atas kartu."),
             parse=_digits_parse,
-            next=_fact_next("kk"),
+            next=_factor_next(services.verify_by_fact, "value", again=_FACT_AGAIN, kind="kk"),
         ),
     ),
 )
@@ -599,52 +565,3 @@ async def link_freshness_hook(ctx: Ctx) -> list[Reply] | None:
         ctx.state.draft = None
         ctx.state.flow, ctx.state.step = ctx.engine.menu_flow, "main"
     return None
-
-
-def _render_attempt(t: Translator, p: Mapping[str, Any]) -> str:
-    return t(
-        N_(
-            "Pemberitahuan keamanan: ada yang mencoba menghubungkan NIK Bapak/Ibu dengan chat lain "
-            "({at}). Data Bapak/Ibu tidak ditampilkan tanpa bukti kedua. Jika itu bukan "
-            "Bapak/Ibu, tidak perlu melakukan apa pun; jika ragu, hubungi pendamping desa."
-        ),
-        at=t.datetime(datetime.fromisoformat(str(p["at"]))),
-    )
-
-
-def _render_verified(t: Translator, p: Mapping[str, Any]) -> str:
-    if p.get("name"):
-        title = t(N_("Ibu")) if p.get("sex") == "P" else t(N_("Bapak"))
-        return t(
-            N_(
-                "Pendamping desa sudah memastikan data {who}. Chat ini kini terhubung dengan data "
-                "itu. Ketik MENU lalu pilih Cek kepesertaan."
-            ),
-            who=f"{title} {p['name']}",
-        )
-    return t(
-        N_(
-            "Pendamping desa sudah memastikan data Bapak/Ibu. Chat ini kini terhubung. Ketik MENU "
-            "lalu pilih Cek kepesertaan."
-        )
-    )
-
-
-# The outbox texts of this use case (the lead may move them into handlers/outbound.py).
-outbound.RENDERERS.setdefault(ATTEMPT_MSG_KEY, _render_attempt)
-outbound.RENDERERS.setdefault(VERIFIED_MSG_KEY, _render_verified)
-
-
-def _render_phone_code(t: Translator, p: Mapping[str, Any]) -> str:
-    return t(
-        N_(
-            "Kode sambung Lingkaran Cinta: {code}. Ketik kode ini hanya di chat Lingkaran Cinta "
-            "yang memintanya (berlaku {minutes} menit). Jangan berikan kepada siapa pun, termasuk "
-            "yang mengaku petugas. Jika Bapak/Ibu tidak memintanya, abaikan pesan ini."
-        ),
-        code=str(p.get("code", "")),
-        minutes=int(p.get("minutes", 15)),
-    )
-
-
-outbound.RENDERERS.setdefault(PHONE_CODE_MSG_KEY, _render_phone_code)

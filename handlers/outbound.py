@@ -19,6 +19,8 @@ from handlers.i18n import N_, Translator, translator
 from handlers.my_claims import STATUS_WORDS
 from handlers.sources import states
 from lingkaran_core.rules import SELF_PAY_MONTHLY_2026
+from lingkaran_core.services.link import ATTEMPT_MSG_KEY
+from lingkaran_core.services.link_codes import PHONE_CODE_MSG_KEY, VERIFIED_MSG_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -429,6 +431,48 @@ def _jkk_deadline(t: Translator, p: Mapping[str, Any]) -> str:
     return text
 
 
+# Linking a chat to a worker (services.link).
+def _render_attempt(t: Translator, p: Mapping[str, Any]) -> str:
+    return t(
+        N_(
+            "Pemberitahuan keamanan: ada yang mencoba menghubungkan NIK Bapak/Ibu dengan chat lain "
+            "({at}). Data Bapak/Ibu tidak ditampilkan tanpa bukti kedua. Jika itu bukan "
+            "Bapak/Ibu, tidak perlu melakukan apa pun; jika ragu, hubungi pendamping desa."
+        ),
+        at=t.datetime(datetime.fromisoformat(str(p["at"]))),
+    )
+
+
+def _render_verified(t: Translator, p: Mapping[str, Any]) -> str:
+    if p.get("name"):
+        title = t(N_("Ibu")) if p.get("sex") == "P" else t(N_("Bapak"))
+        return t(
+            N_(
+                "Pendamping desa sudah memastikan data {who}. Chat ini kini terhubung dengan data "
+                "itu. Ketik MENU lalu pilih Cek kepesertaan."
+            ),
+            who=f"{title} {p['name']}",
+        )
+    return t(
+        N_(
+            "Pendamping desa sudah memastikan data Bapak/Ibu. Chat ini kini terhubung. Ketik MENU "
+            "lalu pilih Cek kepesertaan."
+        )
+    )
+
+
+def _render_phone_code(t: Translator, p: Mapping[str, Any]) -> str:
+    return t(
+        N_(
+            "Kode sambung Lingkaran Cinta: {code}. Ketik kode ini hanya di chat Lingkaran Cinta "
+            "yang memintanya (berlaku {minutes} menit). Jangan berikan kepada siapa pun, termasuk "
+            "yang mengaku petugas. Jika Bapak/Ibu tidak memintanya, abaikan pesan ini."
+        ),
+        code=str(p.get("code", "")),
+        minutes=int(p.get("minutes", 15)),
+    )
+
+
 RENDERERS: dict[str, Renderer] = {
     "claim.status_changed": _status_changed,
     "admin.new_jkk": lambda t, p: t(
@@ -472,6 +516,9 @@ RENDERERS: dict[str, Renderer] = {
     "worker.verified": lambda t, p: t(
         N_("Data Bapak/Ibu sudah dicek dan tercatat di program Lingkaran Cinta.")
     ),
+    ATTEMPT_MSG_KEY: _render_attempt,
+    VERIFIED_MSG_KEY: _render_verified,
+    PHONE_CODE_MSG_KEY: _render_phone_code,
     "reminder.missing_docs": _missing_docs,
     "reminder.coverage_ending": _coverage_ending,
     "reminder.arrears": _arrears,

@@ -3,20 +3,24 @@
 Split out of ``handlers.engine`` (which re-exports every name here, so flows keep importing
 ``from handlers.engine import Step, Option, ...``): a flow module declares ``Step``s and
 ``Option``s, parsers raise ``Invalid`` (re-ask), ``Confirm`` (ask Ya/Bukan before using a value)
-or ``Choose`` (pick one of several), and ``next`` returns an ``Outcome``.
+or ``Choose`` (pick one of several), and ``next`` returns an ``Outcome``. Every step function
+gets the ``Ctx`` of the message being handled.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from handlers.i18n import Translator
 from lingkaran_core.errors import DomainError
+from lingkaran_core.storage import Database, Tx
+from lingkaran_core.storage.chats import Chat, ConversationState
 
 if TYPE_CHECKING:
-    from handlers.engine import Ctx
+    from handlers.engine import Engine
 
 # ---------------------------------------------------------------------------------------------
 # Channel-neutral messages
@@ -68,6 +72,26 @@ class Reply:
     request: Literal["photo", "contact", "location"] | None = None
     step_token: str | None = None
     stale_press: bool = False
+
+
+def reply_to_dict(reply: Reply) -> dict[str, Any]:
+    """A reply as JSON-able data (for replay after a crash)."""
+    return {
+        "text": reply.text,
+        "choices": [[c.id, c.label, c.description] for c in reply.choices],
+        "request": reply.request,
+        "step_token": reply.step_token,
+    }
+
+
+def reply_from_dict(data: dict[str, Any]) -> Reply:
+    """The inverse of ``reply_to_dict``."""
+    return Reply(
+        text=data["text"],
+        choices=tuple(Choice(id=i, label=lbl, description=d) for i, lbl, d in data["choices"]),
+        request=data.get("request"),
+        step_token=data.get("step_token"),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -280,3 +304,56 @@ class Flow:
     def step(self, name: str) -> Step:
         """A step by name."""
         return self.by_name[name]
+
+
+# ---------------------------------------------------------------------------------------------
+# Context
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True, kw_only=True)
+class Ctx:
+    """Everything a step needs while one message is handled."""
+
+    tx: Tx
+    db: Database
+    chat: Chat
+    state: ConversationState
+    incoming: Incoming
+    now: datetime
+    t: Translator
+    engine: Engine
+    effects: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    memo: dict[Any, Any] = field(default_factory=dict)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The current flow's answers."""
+        return self.state.data
+
+    @property
+    def today(self) -> date:
+        """Today in Jember."""
+        return self.now.astimezone(self.engine.tz).date()
+
+    @property
+    def role(self) -> str:
+        """public | worker | facilitator (the menu the chat is using)."""
+        return self.chat.active_role
+
+    async def cached(self, key: Any, load: Callable[[], Awaitable[T]]) -> T:
+        """``load()`` once per render: a screen's prompt and choices share their queries.
+
+        The key includes the conversation's version, which every step change and every
+        ``Stay`` bumps, so what a step changed is read afresh for the next render.
+        """
+        full = (key, self.state.flow, self.state.version)
+        if full not in self.memo:
+            self.memo[full] = await load()
+        value: T = self.memo[full]
+        return value
+
+    def after_commit(self, fn: Callable[[], Awaitable[None]]) -> None:
+        """Run ``fn`` once the transaction committed (e.g. wake the outbox dispatcher)."""
+        self.effects.append(fn)

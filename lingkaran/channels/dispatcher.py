@@ -37,8 +37,9 @@ Environment (all optional): ``LINGKARAN_TELEGRAM_RATE`` (30/s), ``LINGKARAN_TELE
 ``LINGKARAN_OUTBOX_MAX_ATTEMPTS`` (8), ``LINGKARAN_WA_TIER`` (250; ``unlimited``),
 ``LINGKARAN_WA_TIER_SHARE`` (0.9), ``LINGKARAN_WA_TEMPLATE_PRICE_IDR`` (500).
 
-(Over 600 lines: the drain loop, its pacing and every failure path of a row read best together;
-the budget itself lives in ``lingkaran.channels.budget``.)
+What happens to a row that cannot go now (retry with backoff or dead letter, the pause for
+refused credentials, the WhatsApp tier's wait) is ``dispatch_retry.DispatchRetry``, mixed in; the
+budget itself lives in ``lingkaran.channels.budget``.
 """
 
 from __future__ import annotations
@@ -58,7 +59,6 @@ from handlers.engine import Reply
 from handlers.outbound import render
 from lingkaran.channels.base import (
     ChannelAuthFailed,
-    DeliveryError,
     HoldMessage,
     OutboundMessage,
     RetryLater,
@@ -67,9 +67,9 @@ from lingkaran.channels.base import (
     Undeliverable,
 )
 from lingkaran.channels.budget import SEND_PRIORITY, SendBudget, priority_of
+from lingkaran.channels.dispatch_retry import DispatchRetry, _err
 from lingkaran.settings import Settings
 from lingkaran_core import outbox as policy
-from lingkaran_core import services
 from lingkaran_core.logs import mask_text
 from lingkaran_core.storage import Database, admin_repo
 from lingkaran_core.storage import outbox_repo as repo
@@ -204,7 +204,7 @@ class DispatchStats:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-class Dispatcher:
+class Dispatcher(DispatchRetry):
     """Drains the outbox of every channel it has a sender for."""
 
     def __init__(
@@ -466,55 +466,6 @@ class Dispatcher:
             done(left[0])  # whatever happened, this batch holds nothing any more
         return stats
 
-    async def _apply_tier(
-        self,
-        channel: str,
-        rows: list[OutboxRow],
-        states: Mapping[int, RecipientState],
-        stats: DispatchStats,
-    ) -> list[OutboxRow]:
-        """WhatsApp: hold back business-initiated rows beyond today's budget share."""
-        if channel != "whatsapp" or policy.tier_budget(self.config) is None:
-            return rows
-        now = self.clock()
-        pending = [
-            policy.PendingBusinessMessage(outbox_id=r.id, user_ref=r.user_ref, priority=r.priority)
-            for r in rows
-            if r.msg_class != "reply"
-            and not policy.in_whatsapp_window(states[r.id].last_inbound_at, now)
-        ]
-        if not pending:
-            return rows
-        since = now - policy.WA_WINDOW
-        async with self.db.read() as r:
-            used = await repo.business_users_since(r, channel=channel, since=since)
-            oldest = await admin_repo.oldest_template_since(r, channel, since)
-        plan = policy.plan_business_initiated(pending, used_users=used, config=self.config)
-        if not plan.wait:
-            return rows
-        frees_at = (
-            datetime.fromisoformat(oldest) + policy.WA_WINDOW
-            if oldest
-            else now + timedelta(hours=1)
-        )
-        waiting = set(plan.wait)
-        async with self.db.tx() as tx:
-            for oid in plan.wait:
-                await repo.release(tx, oid, not_before=max(frees_at, now + timedelta(minutes=1)))
-        stats.waiting_tier += len(waiting)
-        logger.info(
-            "whatsapp business-initiated budget reached",
-            extra={"waiting": len(waiting), "budget": plan.budget},
-        )
-        return [r for r in rows if r.id not in waiting]
-
-    async def _release_rest(self, rest: list[OutboxRow], until: datetime) -> None:
-        if not rest:
-            return
-        async with self.db.tx() as tx:
-            for row in rest:
-                await repo.release(tx, row.id, not_before=until)
-
     async def _send_group(
         self,
         channel: str,
@@ -614,63 +565,3 @@ class Dispatcher:
             stats.sent += 1
             if self.auth_paused.pop(channel, None) is not None:
                 self._auth_retry_at.pop(channel, None)
-
-    def _probing(self, channel: str) -> bool:
-        """While paused, one row per recheck is the probe; the others wait."""
-        loop = asyncio.get_running_loop()
-        if loop.time() < self._auth_retry_at.get(channel, 0.0):
-            return False
-        self._auth_retry_at[channel] = loop.time() + self.auth_recheck
-        return True
-
-    async def _pause_for_auth(
-        self, channel: str, exc: ChannelAuthFailed, rows: list[OutboxRow]
-    ) -> None:
-        """Credentials refused: every row stays queued, the OPD is told once per pause."""
-        loop = asyncio.get_running_loop()
-        first = channel not in self.auth_paused
-        self.auth_paused[channel] = exc.reason
-        self._auth_retry_at[channel] = loop.time() + self.auth_recheck
-        await self._release_rest(rows, self.clock())
-        if first:
-            logger.error(
-                "outbox paused: the channel refused our credentials; renew the token and "
-                "restart (rows stay queued)",
-                extra={"channel": channel, "code": str(exc.code), "reason": exc.reason},
-            )
-            async with self.db.tx() as tx:
-                await services.alert_admin(
-                    tx,
-                    now=self.clock(),
-                    msg_key="admin.channel_auth_failed",
-                    params={"channel": channel, "code": str(exc.code)},
-                    dedupe_key=f"auth-failed:{channel}:{self.clock():%Y-%m-%d}",
-                )
-
-    async def _retry(self, row: OutboxRow, exc: RetryLater, stats: DispatchStats) -> None:
-        attempts = row.attempts + 1
-        if exc.retry_after:
-            stats.throttled += 1
-            if row.channel not in self._paced_by_sender:
-                # A sender that takes its own permits told the budget already.
-                self.budget(row.channel).throttled(min(exc.retry_after, 60.0), chat=row.user_ref)
-        async with self.db.tx() as tx:
-            if policy.should_dead_letter(attempts, self.config):
-                await repo.mark_dead(tx, row.id, attempts=attempts, error=_err(exc))
-                stats.dead += 1
-                logger.warning("outbox row dead-lettered", extra={"outbox_id": row.id})
-                return
-            delay = policy.backoff(attempts, exc.retry_after, self.rng, self.config)
-            await repo.mark_retry(
-                tx,
-                row.id,
-                attempts=attempts,
-                not_before=self.clock() + timedelta(seconds=delay),
-                error=_err(exc),
-            )
-        stats.retried += 1
-
-
-def _err(exc: DeliveryError) -> str:
-    code = f" [{exc.code}]" if exc.code is not None else ""
-    return mask_text(f"{type(exc).__name__}: {exc.reason}{code}")

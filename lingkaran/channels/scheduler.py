@@ -1,6 +1,6 @@
 """Periodic reminder sweeps (APScheduler 3.11, Asia/Jakarta) and ``run_sweep`` for the CLI.
 
-A sweep loads records in chunks (``outbox_repo.iter_*``), asks the pure policy
+A sweep loads records in chunks (``sweeps_repo.iter_*``), asks the pure policy
 (``lingkaran_core.reminders``) what is due and writes outbox rows keyed by dedupe key: running it
 twice, or every hour, never doubles a message. Jobs:
 
@@ -37,7 +37,7 @@ from lingkaran_core import reminders as policy
 from lingkaran_core.reminders import CoverageTally, DueReminder, Kind
 from lingkaran_core.rules import SCHOLARSHIP_REMINDER_MONTH
 from lingkaran_core.services import leases
-from lingkaran_core.storage import Database, funding_repo
+from lingkaran_core.storage import Database, funding_repo, sweeps_repo
 from lingkaran_core.storage import outbox_repo as repo
 
 logger = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ async def run_sweep(
     *,
     kinds: Collection[Kind] | None = None,
     whatsapp_enabled: bool,
-    chunk: int = repo.CHUNK,
+    chunk: int = sweeps_repo.CHUNK,
 ) -> dict[str, int]:
     """Queue every reminder due at ``now``; return how many new rows per kind.
 
@@ -65,7 +65,7 @@ async def run_sweep(
     wanted = set(ALL_KINDS if kinds is None else kinds)
     wa = whatsapp_enabled
     counts: dict[str, int] = {str(k): 0 for k in ALL_KINDS if k in wanted}
-    facilitators = await repo.load_facilitators(db)
+    facilitators = await sweeps_repo.load_facilitators(db)
     funding = await funding_repo.load_periods(db)
 
     async def write(due: Sequence[DueReminder]) -> None:
@@ -85,14 +85,14 @@ async def run_sweep(
             counts[str(d.kind)] += 1
 
     if Kind.MISSING_DOCS in wanted:
-        async for claims in repo.iter_missing_docs_claims(db, chunk=chunk):
+        async for claims in sweeps_repo.iter_missing_docs_claims(db, chunk=chunk):
             await write(policy.due_missing_docs(claims, facilitators, now))
     if Kind.JKK_DEADLINE in wanted:
-        async for jkk in repo.iter_jkk_claims(db, chunk=chunk):
+        async for jkk in sweeps_repo.iter_jkk_claims(db, chunk=chunk):
             await write(policy.due_jkk_deadline(jkk, now))
     if Kind.COVERAGE in wanted or Kind.PROTECTED_NOTICE in wanted:
         tally = CoverageTally(today=now.astimezone(policy.TZ).date())
-        async for part in repo.iter_worker_chunks(db, today=tally.today):
+        async for part in sweeps_repo.iter_worker_chunks(db, today=tally.today):
             due: list[DueReminder] = []
             if Kind.COVERAGE in wanted:
                 for g in part.groups:
@@ -110,10 +110,10 @@ async def run_sweep(
     if Kind.SCHOLARSHIP in wanted and now.astimezone(policy.TZ).month == (
         SCHOLARSHIP_REMINDER_MONTH
     ):
-        async for sch in repo.iter_scholarship_claims(db, chunk=chunk):
+        async for sch in sweeps_repo.iter_scholarship_claims(db, chunk=chunk):
             await write(policy.due_scholarship(sch, now))
     if Kind.DIGEST in wanted and policy.digest_due_now(now):
-        per_desa = await repo.load_digest_counts(db, now=now)
+        per_desa = await sweeps_repo.load_digest_counts(db, now=now)
         await write(policy.due_digest(facilitators, per_desa, now))
     logger.info(
         "reminder sweep", extra={"dry_run": dry_run, **{f"n_{k}": v for k, v in counts.items()}}

@@ -13,6 +13,7 @@ One module per use case; everything is re-exported here (``services.submit_claim
     claim_stages    JKK tahap I/II, the notice forwarded, reports of the same event
     documents       claim documents on disk
     link            link a chat to a worker (NIK + date of birth), with a cool-down
+    link_codes      the code factors of a link: a WhatsApp code, the facilitator's desk code
     household       the several workers one chat is linked to; unlinking (issue 22)
     tickets         the human inbox, replies, closing, escalation
     leads           self-screened people for the facilitator
@@ -94,19 +95,21 @@ from lingkaran_core.services.link import (
     LOCKOUT,
     MAX_LINK_FAILURES,
     LinkMatch,
-    PendingLink,
-    confirm_by_facilitator,
     filed_by_this_owner,
     forget_link,
-    issue_desk_code,
     link_account,
     link_locked_until,
-    pending_for_desk,
     pending_worker,
     refresh_link,
-    send_phone_code,
     verify_by_fact,
     verify_by_phone,
+)
+from lingkaran_core.services.link_codes import (
+    PendingLink,
+    confirm_by_facilitator,
+    issue_desk_code,
+    pending_for_desk,
+    send_phone_code,
     verify_by_phone_code,
 )
 from lingkaran_core.services.notify import (

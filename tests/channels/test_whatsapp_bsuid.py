@@ -287,6 +287,8 @@ async def test_a_code_to_the_roster_phone_links_and_its_status_merges_the_chats(
     (code_msg,) = h.graph.sent_to(USER)
     assert code_msg["template"]["name"] == "lc_kode_sambung"  # a new chat: no window
     code = code_msg["template"]["components"][0]["parameters"][0]["text"]
+    await user.say("000000" if code != "000000" else "111111")  # a typo: asked again, here
+    user.expect("Kode itu salah atau sudah tidak berlaku")
     await user.say(code)
     user.expect("Sutrisno")
     assert len(await wa_chats(h)) == 2  # the code's chat (by number) and the user's (by BSUID)

@@ -869,10 +869,10 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("lingkaran_core/storage/db.py", "name"): "migrate(): a migration file name of the package",
     ("lingkaran_core/storage/db.py", "sql"): "migrate(): the package's own migration file",
     ("lingkaran_core/storage/outbox_repo.py", "','.join('?' * len(part))"): _PLACEHOLDERS,
-    ("lingkaran_core/storage/outbox_repo.py", "','.join('?' * len(ids))"): _PLACEHOLDERS,
+    ("lingkaran_core/storage/sweeps_repo.py", "','.join('?' * len(ids))"): _PLACEHOLDERS,
     ("lingkaran_core/storage/workers_repo.py", "','.join('?' * len(ids))"): _PLACEHOLDERS,
-    ("lingkaran_core/storage/outbox_repo.py", "table"): "_max_id(): callers pass literal names",
-    ("lingkaran_core/storage/outbox_repo.py", "where"): "_claim_chunks(): literal conditions",
+    ("lingkaran_core/storage/sweeps_repo.py", "table"): "_max_id(): callers pass literal names",
+    ("lingkaran_core/storage/sweeps_repo.py", "where"): "_claim_chunks(): literal conditions",
     ("lingkaran_core/storage/chats.py", "sets"): "update_chat(): '{k} = ?' for allow-listed keys",
     ("lingkaran_core/storage/roster_repo.py", "int(old_cache)"): (
         "an integer read back from PRAGMA cache_size"

@@ -10,6 +10,8 @@ Modules, along the path of an update::
                  facts we use
     channel.py   TelegramChannel: Update.de_json -> Application.process_update -> TypeHandler
                  -> the engine -> replies via ExtBot; edits, blocks, groups
+    replies.py   TelegramReplies (mixed into TelegramChannel): sendMessage in order, retries,
+                 open request keyboards, index choices; press answers, stale keyboards
     inbound.py   a message -> the engine's Incoming (files downloaded and checked)
     render.py    replies -> messages: split text, callback data, keyboards (pure)
     sender.py    TelegramSender, the outbox dispatcher's sender

@@ -26,9 +26,9 @@ pressed choice is shown as ``✓ label`` on the first line of the next message i
 of the old one. A press on a stale keyboard costs the toast and one edit removing that keyboard.
 A reply longer than 4,096 characters costs one send per part.
 
-(About 700 lines: one class whose handlers share its per-chat memory - index choices, open
-request keyboards, offered corrections; the pure parts already live in render.py, inbound.py
-and updates.py. The next seam to cut is the outbound half, ``send_replies`` and below.)
+Replies go out through ``replies.TelegramReplies`` (mixed in): ``send_replies`` and the calls
+below it, with the per-chat memory of index choices and open request keyboards; the pure parts
+live in render.py, inbound.py and updates.py.
 """
 
 from __future__ import annotations
@@ -38,60 +38,48 @@ import contextlib
 import hmac
 import json
 import logging
-import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 from telegram import (
     BotCommand,
-    InlineKeyboardMarkup,
-    KeyboardButton,
-    LinkPreviewOptions,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
     ReplyParameters,
     Update,
 )
 from telegram.ext import ContextTypes, ExtBot, TypeHandler
 from telegram.request import BaseRequest
 
-from handlers.engine import Engine, Incoming, Reply, reply_from_dict
+from handlers.engine import Engine, Incoming, reply_from_dict
 from handlers.i18n import N_, translator
-from lingkaran.channels.base import BodyTooLarge, coalesce, read_body
+from lingkaran.channels.base import BodyTooLarge, read_body
 from lingkaran.channels.budget import SEND_PRIORITY, SendBudget
 from lingkaran_core.storage import Database, channel_repo
 from lingkaran_core.storage import chats as chat_store
 
-from .botapi import BadRequest, BotAPI, BotAPIError, InvalidToken, NetworkError, RetryAfter
+from .botapi import BotAPI, BotAPIError, InvalidToken
 from .config import ALLOWED_UPDATES, CHANNEL, DEFAULT_WEBHOOK_PATH, TelegramConfig, redact_in_logs
 from .inbound import incoming_from_message
 from .intake import Intake, Poller
 from .render import (
     MAX_TEXT,
-    REMOVE_KEYBOARD,
-    Markup,
     decode_callback,
     pressed_label,
-    render_reply,
     utf16_len,
     with_check,
 )
+from .replies import TelegramReplies
 from .updates import TgMemberChange, TgMessage, TgPress, TgUpdate, update_from_ptb
-
-if TYPE_CHECKING:
-    from telegram._utils.types import ReplyMarkup as PtbMarkup  # the union PTB's methods take
 
 logger = logging.getLogger(__name__)
 
 MAX_TOAST = 200  # Bot API answerCallbackQuery text limit
 REPLAY_WITHIN = timedelta(days=1)
 EDIT_PREFIX = "edit:"
-THROTTLE_RETRIES = 3  # a reply refused with 429 is sent again after retry_after, this often
 
 EDIT_OFFER = N_(
     "Bapak/Ibu mengubah pesan menjadi:\n\n{text}\n\nPakai teks yang sudah diubah ini sebagai "
@@ -123,7 +111,6 @@ COMMAND_WORDS = {
     "bahasa": "bahasa",
     "language": "bahasa",
 }
-LINK_PREVIEW_OFF = LinkPreviewOptions(is_disabled=True)
 BLOCKED = ("kicked", "left")
 UNBLOCKED = ("member", "administrator", "creator")
 
@@ -140,30 +127,12 @@ def command_text(text: str) -> str:
     return COMMAND_WORDS.get(word, text)
 
 
-def ptb_markup(markup: Markup | None) -> PtbMarkup | None:
-    """A keyboard from ``render`` (Bot API JSON) as PTB's ``ReplyMarkup``."""
-    if markup is None:
-        return None
-    if "inline_keyboard" in markup:
-        return InlineKeyboardMarkup.de_json(markup, None)
-    if "keyboard" in markup:
-        rows = [[KeyboardButton.de_json(b, None) for b in row] for row in markup["keyboard"]]
-        return ReplyKeyboardMarkup(
-            rows,
-            one_time_keyboard=markup.get("one_time_keyboard"),
-            resize_keyboard=markup.get("resize_keyboard"),
-        )
-    if markup.get("remove_keyboard"):
-        return ReplyKeyboardRemove()
-    raise ValueError(f"not a keyboard: {sorted(markup)}")
-
-
 def _lang_of(message: TgMessage) -> str:
     code = (message.sender.language_code if message.sender else None) or "id"
     return "en" if code.startswith("en") else "id"
 
 
-class TelegramChannel:
+class TelegramChannel(TelegramReplies):
     """The Bot API, the durable intake and the engine, wired; start/stop it in a running loop."""
 
     def __init__(
@@ -563,33 +532,6 @@ class TelegramChannel:
         replies = await self.engine.handle(inc)
         await asyncio.gather(self._answer(press.id), self._deliver(chat_id, inc, replies))
 
-    async def _answer(self, press_id: str, text: str | None = None) -> None:
-        with contextlib.suppress(BotAPIError):
-            await self.api.run(
-                self.bot.answer_callback_query(press_id, text=text or None),
-                method="answerCallbackQuery",
-            )
-
-    async def _drop_keyboard(self, press: TgPress) -> None:
-        """Remove the inline keyboard of a message whose buttons no longer count."""
-        message = press.message
-        if message is None or message.keyboard is None:
-            return
-        try:
-            await self.api.run(
-                self.bot.edit_message_reply_markup(
-                    chat_id=message.chat_id,
-                    message_id=message.message_id,
-                    rate_limit_args=SEND_PRIORITY.get(),
-                ),
-                method="editMessageReplyMarkup",
-            )
-        except BadRequest as exc:
-            # "message is not modified" after a double press, or a message too old to edit.
-            logger.debug("keyboard not edited", extra={"error": exc.message})
-        except BotAPIError as exc:
-            logger.info("keyboard not edited", extra={"error": type(exc).__name__})
-
     # -- inbound messages ----------------------------------------------------------------
 
     async def incoming_from_message(
@@ -603,98 +545,6 @@ class TelegramChannel:
     async def _process(self, chat_id: int, inc: Incoming) -> None:
         replies = await self.engine.handle(inc)
         await self._deliver(chat_id, inc, replies)
-
-    async def _deliver(self, chat_id: int, inc: Incoming, replies: Sequence[Reply]) -> None:
-        try:
-            await self.send_replies(
-                chat_id, replies, retries=self.config.network_retries, throttle=THROTTLE_RETRIES
-            )
-        except BotAPIError as exc:
-            # The replies stay recorded as unsent; the next start replays them.
-            logger.warning(
-                "telegram replies not sent",
-                extra={"error": type(exc).__name__, "correlation_id": uuid.uuid4().hex[:10]},
-            )
-            return
-        await self.engine.replies_sent(inc)
-
-    async def send_replies(
-        self,
-        chat_id: int,
-        replies: Sequence[Reply],
-        *,
-        lang: str | None = None,
-        retries: int = 0,
-        throttle: int = 0,
-    ) -> list[int]:
-        """Send replies in order; the Telegram message ids sent.
-
-        ``retries``: network errors retried; ``throttle``: 429s waited out and retried.
-        """
-        sent: list[int] = []
-        for reply in coalesce(replies, max_len=MAX_TEXT):
-            if reply.request in ("contact", "location") and lang is None:
-                lang = await self._language(chat_id)
-            for out in render_reply(reply, lang=lang or "id"):
-                markup = out.markup
-                if markup is None and chat_id in self._request_keyboard_open:
-                    markup = REMOVE_KEYBOARD
-                message_id = await self._send_one(
-                    chat_id, out.text, markup, retries=retries, throttle=throttle
-                )
-                sent.append(message_id)
-                if out.markup is not None and "keyboard" in out.markup:
-                    self._request_keyboard_open.add(chat_id)
-                elif markup is REMOVE_KEYBOARD:
-                    self._request_keyboard_open.discard(chat_id)
-                if out.choice_ids and out.uses_index:
-                    self._remember_choices(chat_id, message_id, out.choice_ids)
-        return sent
-
-    async def _send_one(
-        self, chat_id: int, text: str, markup: Markup | None, *, retries: int, throttle: int = 0
-    ) -> int:
-        reply_markup = ptb_markup(markup)
-        delay = 0.5
-        failures = throttles = 0
-        while True:
-            try:
-                sent = await self.api.run(
-                    self.bot.send_message(
-                        chat_id=chat_id,
-                        text=text,
-                        reply_markup=reply_markup,
-                        link_preview_options=LINK_PREVIEW_OFF,
-                        rate_limit_args=SEND_PRIORITY.get(),
-                    ),
-                    method="sendMessage",
-                )
-            except RetryAfter:
-                # The budget now holds this chat (or everyone) for retry_after: the next
-                # call waits for it.
-                if throttles >= throttle:
-                    raise
-                throttles += 1
-                continue
-            except NetworkError as exc:
-                if failures >= retries:
-                    raise
-                failures += 1
-                logger.info("telegram send retried", extra={"error": type(exc).__name__})
-                await asyncio.sleep(delay)
-                delay *= 2
-                continue
-            return int(sent.message_id)
-
-    def _remember_choices(self, chat_id: int, message_id: int, ids: tuple[str, ...]) -> None:
-        self._index_choices[(chat_id, message_id)] = ids
-        if len(self._index_choices) > 20_000:
-            self._index_choices.popitem(last=False)
-
-    async def _language(self, chat_id: int) -> str:
-        async with self.db.read() as r:
-            chat = await chat_store.get_chat(r, CHANNEL, str(chat_id))
-        return chat.language if chat is not None else "id"
 
 
 __all__ = ["COMMANDS", "COMMAND_WORDS", "TelegramChannel", "command_text"]
