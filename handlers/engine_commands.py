@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from handlers.i18n import N_
+from handlers.sources import states
 from handlers.steps import Flow, Outcome, Reply, Step
 from lingkaran_core.storage import chats as chat_store
 
@@ -19,6 +20,32 @@ if TYPE_CHECKING:
     from handlers.engine import Ctx
 
 STALE_AFTER = timedelta(hours=24)
+STOPPED = states(
+    N_(
+        "Baik. Pengingat dan pengumuman tidak kami kirim lagi. Kabar klaim "
+        "Bapak/Ibu tetap dikirim. Perlindungan Bapak/Ibu tidak berubah. "
+        "Ketik MULAI untuk menerima pengingat lagi."
+    ),
+    "protected_while_paid",
+)
+HELP = states(
+    N_(
+        'Jawab dengan menekan tombol atau mengetik angkanya. Ketik "kembali" untuk '
+        'mengubah jawaban sebelumnya, "batal" untuk berhenti, "menu" untuk menu '
+        'utama. Bantuan petugas: pilih "Bicara dengan petugas" di menu, atau '
+        "telepon BPJS Ketenagakerjaan di 175 (gratis)."
+    ),
+    "official_checks",
+    "official_services_free",
+)
+FREE_WARNING = states(
+    N_(
+        "Penting: layanan ini GRATIS. Kami tidak pernah meminta uang, kata sandi, "
+        "PIN, atau kode OTP lewat telepon atau orang lain. Kode dari kami hanya "
+        "Bapak/Ibu ketik sendiri di chat ini. Jika ada yang meminta, itu penipuan."
+    ),
+    "service_free",
+)
 
 
 class EngineCommands:
@@ -60,15 +87,7 @@ class EngineCommands:
                     )
                 )
             ),
-            Reply(
-                text=t(
-                    N_(
-                        "Penting: layanan ini GRATIS. Kami tidak pernah meminta uang, kata sandi, "
-                        "PIN, atau kode OTP lewat telepon atau orang lain. Kode dari kami hanya "
-                        "Bapak/Ibu ketik sendiri di chat ini. Jika ada yang meminta, itu penipuan."
-                    )
-                )
-            ),
+            Reply(text=t(FREE_WARNING)),
         ]
 
     def _is_stale(self, ctx: Ctx) -> bool:
@@ -120,18 +139,7 @@ class EngineCommands:
             return await self.show_menu(ctx, keep_draft=True)
         if cmd == "help":
             step = self._current_step(ctx)
-            text = (
-                t(step.help)
-                if step is not None and step.help
-                else t(
-                    N_(
-                        'Jawab dengan menekan tombol atau mengetik angkanya. Ketik "kembali" untuk '
-                        'mengubah jawaban sebelumnya, "batal" untuk berhenti, "menu" untuk menu '
-                        'utama. Bantuan petugas: pilih "Bicara dengan petugas" di menu, atau '
-                        "telepon BPJS Ketenagakerjaan di 175 (gratis)."
-                    )
-                )
-            )
+            text = t(step.help) if step is not None and step.help else t(HELP)
             return [Reply(text=text), *await self.prompt(ctx)]
         if cmd == "language":
             if flow is not None and flow.keeps_draft and ctx.state.data:
@@ -141,15 +149,7 @@ class EngineCommands:
             await chat_store.update_chat(ctx.tx, ctx.chat.id, opted_out=1)
             ctx.chat.opted_out = True
             return [
-                Reply(
-                    text=t(
-                        N_(
-                            "Baik. Pengingat dan pengumuman tidak kami kirim lagi. Kabar klaim "
-                            "Bapak/Ibu tetap dikirim. Perlindungan Bapak/Ibu tidak berubah. "
-                            "Ketik MULAI untuk menerima pengingat lagi."
-                        )
-                    )
-                ),
+                Reply(text=t(STOPPED)),
                 *await self._pending_question(ctx),
             ]
         if cmd == "optin":

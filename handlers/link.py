@@ -38,6 +38,7 @@ from handlers.engine import (
     Step,
 )
 from handlers.i18n import N_
+from handlers.sources import states
 from lingkaran_core import services
 from lingkaran_core.errors import Conflict, NotAuthorised, NotFound, RateLimited
 from lingkaran_core.identity import parse_nik
@@ -85,9 +86,12 @@ def _locked_message(ctx: Ctx, until: datetime) -> str:
     )
 
 
-LIMIT = N_(
-    "Nomor ini sudah terhubung dengan {max} orang, batas paling banyak. Untuk menambah orang "
-    'lain, lepaskan dulu salah satu lewat "Pengaturan", lalu "Lepaskan nomor ini".'
+LIMIT = states(
+    N_(
+        "Nomor ini sudah terhubung dengan {max} orang, batas paling banyak. Untuk menambah orang "
+        'lain, lepaskan dulu salah satu lewat "Pengaturan", lalu "Lepaskan nomor ini".'
+    ),
+    "max_links_per_chat",
 )
 OTHER_HOUSEHOLD = N_(
     "Nomor KK hanya bisa dipakai untuk keluarga yang satu KK dengan data yang sudah terhubung di "

@@ -487,13 +487,8 @@ RULE_MARKERS = re.compile(
     r"\{amount\}|\{rate\}",
     re.IGNORECASE,
 )
-# Modules other helpers own (issue 14's split): their rule sentences are tied by their owners.
-# Untied there at the time of writing: engine.py (the help text's "175 (gratis)": official_checks,
-# official_services_free; "Penting: layanan ini GRATIS...": service_free; "Perlindungan Bapak/Ibu
-# tidak berubah": protected_while_paid), link.py ("batas paling banyak": max_links_per_chat).
-OWNED_ELSEWHERE = frozenset(
-    {"handlers/engine.py", "handlers/link.py"}
-)
+# Every module is scanned (the last owners tied theirs after the issue-14 merges).
+OWNED_ELSEWHERE = frozenset(set())
 # Sentences that carry a marker word but state no rule, each with the reason.
 NOT_RULES: dict[str, str] = {
     # Button labels and topic titles: the answer behind them states (and ties) the rule.
@@ -501,6 +496,13 @@ NOT_RULES: dict[str, str] = {
     "JKM: santunan untuk keluarga": "topic button",
     "Santunan untuk keluarga": "topic button",
     "Manfaat & santunan": "main menu entry",
+    "Selamat datang, Bapak/Ibu. Ini layanan Lingkaran Cinta dari Pemkab Jember: cek perlindungan "
+    "BPJS Ketenagakerjaan, lapor kecelakaan kerja atau kematian, dan melihat kabar klaim.": (
+        "the welcome: names what the service does"
+    ),
+    "Jawaban terlalu panjang ({got} huruf). Mohon singkat saja, paling banyak {max} huruf.": (
+        "an input length limit of a step, not a programme rule"
+    ),
     "Apakah saya dilindungi?": "main menu entry: the question the coverage check answers",
     "Kantor BPJS, telepon 175": "topic button",
     "Manfaat dan santunan untuk peserta. Pilih yang ingin diketahui.": "menu prompt",
