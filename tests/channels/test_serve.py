@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import FixedClock, settings_for
+from killing import STOP_BOUND
 
 from lingkaran.app import STOP_GRACE, run_server
 from lingkaran.channels import admin_cli
@@ -36,12 +37,6 @@ def _env() -> dict[str, str]:
     return env
 
 
-# How long a stop may take. The graces add up to 0.5 s (channels and the dispatcher
-# ``STOP_GRACE`` in parallel with the web server's ``STOP_GRACE + 0.2``); a stop that waited on
-# something unbounded instead would take at least the dispatcher's 5 s idle interval, or
-# httpx's 15 s request timeout. 3 s catches that, and leaves a loaded machine (2 cores shared)
-# six times the graces. Issue #16's < 1 s with 1,000 updates queued is measured by the bench.
-STOP_BOUND = 3.0
 assert STOP_GRACE + 0.2 < STOP_BOUND < 5.0
 
 
