@@ -31,11 +31,36 @@ def _travel_target(spec: str) -> datetime:
     return when
 
 
+ROOT = Path(__file__).resolve().parents[1]
+# A PostgreSQL database keeps its documents in LINGKARAN_FILES_DIR, by default ``data/files``
+# relative to the working directory: the checkout, in a test run. No test may write there.
+CHECKOUT_FILES = ROOT / "data" / "files"
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "sqlite_only: needs the SQLite file itself (skipped on PostgreSQL)"
     )
+    config.stash[_FILES_BEFORE] = CHECKOUT_FILES.exists()
     _travel(config)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when it created ``./data/files`` in the checkout (it was not there before)."""
+    if hasattr(session.config, "workerinput"):  # xdist: the controller checks once, at the end
+        return
+    if session.config.stash.get(_FILES_BEFORE, True) or not CHECKOUT_FILES.exists():
+        return
+    found = sorted(str(p.relative_to(ROOT)) for p in CHECKOUT_FILES.rglob("*"))[:10]
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.ensure_newline()
+        reporter.write_line(
+            f"FAILED: the run wrote into the checkout's {CHECKOUT_FILES.relative_to(ROOT)}/ "
+            f"(a PostgreSQL database without a files_dir): {found}",
+            red=True,
+        )
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -45,6 +70,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "sqlite_only" in item.keywords:
             item.add_marker(skip)
+
+
+_FILES_BEFORE = pytest.StashKey[bool]()
 
 
 def _travel(config: pytest.Config) -> None:
@@ -218,8 +246,23 @@ class ChatDriver:
 
 
 def settings_for(**env: str) -> Settings:
-    """Settings from ``env`` alone: the test process's environment never leaks in."""
+    """Settings from ``env`` alone: the test process's environment never leaks in.
+
+    In the PostgreSQL pass a test's settings keep documents in its own temporary folder
+    (unless ``LINGKARAN_FILES_DIR`` or a SQLite ``LINGKARAN_DB`` is given): a PostgreSQL
+    database's default folder is relative to the working directory, the checkout.
+    """
+    db = env.get("LINGKARAN_DB", "")
+    if (
+        _TEST_FILES_DIR is not None
+        and "LINGKARAN_FILES_DIR" not in env
+        and (not db or db.startswith(("postgresql:", "postgres:")))
+    ):
+        env["LINGKARAN_FILES_DIR"] = str(_TEST_FILES_DIR)
     return Settings.from_mapping(env)
+
+
+_TEST_FILES_DIR: Path | None = None
 
 
 def admin_args(argv: list[str], clock: FixedClock, **env: str) -> argparse.Namespace:
@@ -266,6 +309,28 @@ def db_path(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
     url = server.fresh_database()
     yield url  # type: ignore[misc]
     server.drop(url)  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _files_dir_in_tmp(request: pytest.FixtureRequest) -> Iterator[None]:
+    """PostgreSQL pass: every test's documents folder is a temporary one, never ./data/files.
+
+    ``settings_for`` and the environment (``LINGKARAN_FILES_DIR``, for the ``bot.py`` processes
+    a test starts and the settings a command reads) name it; a test opening a PostgreSQL
+    ``Database`` itself passes ``files_dir`` (the ``db`` fixture does).
+    """
+    global _TEST_FILES_DIR
+    if not ON_POSTGRES:
+        yield
+        return
+    folder = request.getfixturevalue("tmp_path") / "files"
+    monkeypatch = request.getfixturevalue("monkeypatch")
+    monkeypatch.setenv("LINGKARAN_FILES_DIR", str(folder))
+    _TEST_FILES_DIR = folder
+    try:
+        yield
+    finally:
+        _TEST_FILES_DIR = None
 
 
 @pytest.fixture

@@ -3,7 +3,9 @@
 One use case for the admin CLI (``admin broadcast``) and the console's composer:
 
 1. ``plan_broadcast`` picks the recipients (chats linked to verified, living workers that have not
-   opted out; roster phone numbers without a chat are never broadcast to) and estimates the
+   opted out: the chat's own link or a household link, one message per chat however many of its
+   people match; the sector and the place must be those of one person; roster phone numbers
+   without a chat are never broadcast to) and estimates the
    WhatsApp template cost: recipients outside the 24 h window need a paid template and are spread
    over days under the configured share of the messaging tier;
 2. ``send_broadcast`` queues the plan as class ``broadcast`` (never sent after an opt-out, deferred

@@ -185,8 +185,11 @@ async def broadcast_recipients(
     """Chats linked to verified, living workers that have not opted out, by the filters.
 
     Any of the sectors (when given) and any of the places: a desa, or a kecamatan by code
-    prefix (``35.09.27`` covers ``35.09.27.2002``). ``ValueError`` without any filter: a
-    broadcast to everybody is never an accident.
+    prefix (``35.09.27`` covers ``35.09.27.2002``). A chat is any chat linked to such a worker:
+    its own link or a household link (``chat_links``; one phone for several family members),
+    and it is listed once however many of its workers match, so a household phone gets one
+    message per broadcast. ``ValueError`` without any filter: a broadcast to everybody is
+    never an accident.
     """
     clauses: list[str] = []
     params: list[Any] = []
@@ -201,13 +204,20 @@ async def broadcast_recipients(
         clauses.append("(" + " OR ".join(places) + ")")
     if not clauses:
         raise ValueError("choose recipients with --sector, --desa or --kecamatan")
-    where = (" AND " + " AND ".join(clauses)) if clauses else ""
+    workers = " AND ".join(
+        ["w.registration_status = 'verified'", "w.deceased_on IS NULL", *clauses]
+    )
+    # chats.worker_id is the chat's first link and is in chat_links too (migration 014); the
+    # UNION keeps a chat linked by an older path (as identity_repo.linked_chat_ids does).
     return await tx.all(
-        "SELECT DISTINCT c.id, c.channel, c.user_ref, c.last_inbound_at FROM chats c "
-        "JOIN workers w ON w.id = c.worker_id WHERE c.opted_out = 0 "
-        "AND w.registration_status = 'verified' AND w.deceased_on IS NULL" + where + " "
-        "ORDER BY c.id",
-        params,
+        "SELECT c.id, c.channel, c.user_ref, c.last_inbound_at FROM chats c "
+        "WHERE c.opted_out = 0 AND c.id IN ("
+        "SELECT l.chat_id FROM chat_links l JOIN workers w ON w.id = l.worker_id WHERE "
+        + workers
+        + " UNION SELECT o.id FROM chats o JOIN workers w ON w.id = o.worker_id WHERE "
+        + workers
+        + ") ORDER BY c.id",
+        [*params, *params],
     )
 
 

@@ -19,7 +19,6 @@ Marked ``slow``: it runs once in ``make test``'s main pass, not in the time-shif
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 import random
 import re
@@ -29,24 +28,29 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from fake_telegram import TOKEN, Call, FakeTelegram
+from killing import (
+    PY,
+    ROOT,
+    SEED,
+    STOP_BOUND,
+    assert_no_errors,
+    assert_sound,
+    claim_scripts,
+    claims_with_documents,
+    kill_points,
+    seed_db,
+    sigkill,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-PY = sys.executable
-WIB = ZoneInfo("Asia/Jakarta")
-KILL_POINTS = int(os.environ.get("LINGKARAN_KILL_POINTS", "30"))
-SEED = int(os.environ.get("LINGKARAN_CRASH_SEED") or random.randrange(2**32))
+KILL_POINTS = kill_points(30)
 REPLY_WITHIN = 40.0
 MODES = ("queued", "fetched", "replying", "idle", "startup")
 
-NIK = "3509271505780001"
-HEIR_NIK = "3509274407850003"
 JKK_CHAT = 7001
 JKM_CHAT = 7002
 REF = re.compile(r"LC-\d{4}-\d{6}")
@@ -64,74 +68,8 @@ def jpeg(name: str) -> bytes:
 
 
 def scripts() -> dict[int, list[str]]:
-    died = (datetime.now(WIB).date() - timedelta(days=10)).strftime("%d-%m-%Y")
-    jkk = [
-        "/start",
-        "2",  # Lapor kecelakaan
-        "2",  # Orang lain
-        NIK,
-        "Sutrisno",
-        "2",  # Kemarin
-        "1",  # Pagi
-        "sawah di Sukoreno",
-        "2",  # not a traffic accident
-        "jatuh dari pohon, kaki patah",
-        "2",  # Rawat jalan
-        "Puskesmas Kalisat",
-        "081234567890",
-        "1",  # Kirim
-        "/photo jkk1",
-        "/photo jkk2",
-        "menu",
-        "4",  # Klaim saya
-        "menu",
-    ]
-    jkm = [
-        "/start",
-        "3",  # Lapor kematian
-        "2",  # not a work accident
-        died,
-        "1",  # Anak
-        NIK,
-        "Sutrisno",
-        "1",  # the heir is me
-        "Siti Aminah",
-        HEIR_NIK,
-        "2",  # no school children
-        "081234567891",
-        "1",  # Kirim
-        "/photo jkm1",
-        "/photo jkm2",
-        "menu",
-        "4",
-        "menu",
-    ]
-    return {JKK_CHAT: jkk, JKM_CHAT: jkm}
-
-
-def seed_db(path: Path) -> None:
-    """Migrate through the product's own opener, then add one worker with plain SQL."""
-    subprocess.run(
-        [
-            PY,
-            "-c",
-            "import asyncio; from lingkaran_core.storage import Database\n"
-            "async def m():\n"
-            f"    db = await Database.open({str(path)!r}); await db.close()\n"
-            "asyncio.run(m())",
-        ],
-        cwd=ROOT,
-        check=True,
-    )
-    con = sqlite3.connect(path)
-    with con:
-        con.execute(
-            "INSERT INTO workers (nik, name, birth_date, sex, desa_code, sector, coverage_start, "
-            "paid_through, created_at, updated_at) VALUES (?, 'Sutrisno', '1978-05-15', 'L', "
-            "'35.09.27.2002', 'buruh_tani_tembakau', '2025-12-01', '2026-12-31', 'x', 'x')",
-            (NIK,),
-        )
-    con.close()
+    plan = claim_scripts("/start", lambda name: f"/photo {name}")
+    return {JKK_CHAT: plan["jkk"], JKM_CHAT: plan["jkm"]}
 
 
 class Bot:
@@ -169,10 +107,7 @@ class Bot:
 
     def kill(self) -> None:
         assert self.proc is not None
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-        assert self.proc.returncode in (-signal.SIGKILL, 0), self.proc.returncode
+        sigkill(self.proc)
         self.proc = None
 
     async def stop(self) -> float:
@@ -364,29 +299,10 @@ async def play(
     return {c: u.answers for c, u in users.items()}, done
 
 
-CLAIM_COLS = (
-    "type, status, event_date, late_report, worker_id, subject_nik, subject_name, desa_code, "
-    "claimant_name, claimant_nik, claimant_phone, relation, answers, checklist"
-)
-
-
 def facts(db: Path) -> dict[str, Any]:
     con = sqlite3.connect(db)
     try:
-        claims = con.execute(f"SELECT id, {CLAIM_COLS} FROM claims ORDER BY type").fetchall()
-        out: dict[str, Any] = {"claims": []}
-        for c in claims:
-            docs = con.execute(
-                "SELECT kind, sha256, mime, size FROM claim_documents WHERE claim_id = ? "
-                "ORDER BY kind, sha256",
-                (c[0],),
-            ).fetchall()
-            events = con.execute(
-                "SELECT from_status, to_status, actor, channel FROM claim_events "
-                "WHERE claim_id = ? ORDER BY id",
-                (c[0],),
-            ).fetchall()
-            out["claims"].append({"claim": c[1:], "docs": docs, "events": events})
+        out: dict[str, Any] = {"claims": claims_with_documents(con)}
         out["conversations"] = sorted(
             con.execute(
                 "SELECT c.user_ref, v.flow, v.step, v.data, v.stack, v.draft FROM conversations v "
@@ -407,20 +323,6 @@ def ledger(db: Path) -> dict[str, int]:
             "WHERE channel = 'telegram' GROUP BY 1, 2"
         ).fetchall()
         return {f"{status}{'' if forgotten else '+payload'}": n for status, forgotten, n in rows}
-    finally:
-        con.close()
-
-
-def assert_sound(db: Path) -> None:
-    con = sqlite3.connect(db)
-    try:
-        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert con.execute("PRAGMA foreign_key_check").fetchall() == []
-        rows = con.execute("SELECT path, sha256 FROM claim_documents").fetchall()
-        want = {hashlib.sha256(jpeg(n)).hexdigest() for n in ("jkk1", "jkk2", "jkm1", "jkm2")}
-        assert sorted(sha for _, sha in rows) == sorted(want), "each photo stored exactly once"
-        for path, sha in rows:
-            assert hashlib.sha256(Path(path).read_bytes()).hexdigest() == sha
     finally:
         con.close()
 
@@ -457,8 +359,8 @@ async def test_telegram_survives_sigkill_at_random_points(tmp_path: Path) -> Non
     # 0 duplicated, and the same claims, documents, events and conversations as the reference.
     assert facts(db) == facts(ref_db)
     assert len(facts(db)["claims"]) == 2
-    assert_sound(db)
-    assert took < 1.0
+    assert_sound(db, [jpeg(n) for n in ("jkk1", "jkk2", "jkm1", "jkm2")])
     assert throttled == 0
-    text = log.read_text(encoding="utf-8", errors="replace")
-    assert "Traceback" not in text, text[-3000:]
+    assert_no_errors(log)
+    assert "did not stop in time" not in log.read_text(encoding="utf-8", errors="replace")
+    assert took < STOP_BOUND, f"{took:.1f} s: the stop waited for a timeout"

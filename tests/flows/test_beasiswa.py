@@ -320,7 +320,7 @@ async def test_request_resumes_after_the_database_is_reopened(
 ) -> None:
     await answer(chat, STEP["child_name"])
     await db.close()
-    reopened = await Database.open(db_path)
+    reopened = await Database.open(db_path, files_dir=db.files_dir)
     try:
         resumed = ChatDriver(engine=build_engine(reopened, clock=clock), clock=clock, _n=chat._n)
         await resumed.send("Dewi Lestari")

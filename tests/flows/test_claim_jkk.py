@@ -490,7 +490,7 @@ async def test_report_resumes_after_the_database_is_reopened(
     await answer(chat, STEP["place"])
     chat.expect("Di mana kejadiannya?")
     await db.close()
-    reopened = await Database.open(db_path)
+    reopened = await Database.open(db_path, files_dir=db.files_dir)
     try:
         resumed = ChatDriver(engine=build_engine(reopened, clock=clock), clock=clock, _n=chat._n)
         await resumed.send(PATH[STEP["place"]][0])

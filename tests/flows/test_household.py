@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from conftest import ChatDriver, FixedClock
@@ -53,15 +54,6 @@ async def seed(
         )
 
 
-async def seed_household(db: Database) -> tuple[int, int]:
-    husband = await seed(db, nik=SUTRISNO, name="Sutrisno", birth="1978-05-15", sex="L")
-    # Her cover ends with November: the coverage reminder is due this week.
-    wife = await seed(
-        db, nik=SITI, name="Siti Aminah", birth="1982-03-12", sex="P", paid_through="2026-11-01"
-    )
-    return husband, wife
-
-
 async def link_self(chat: ChatDriver) -> None:
     """The husband links his own data: NIK + date of birth, then the roster phone."""
     await chat.send("menu")
@@ -88,12 +80,37 @@ async def add_person(chat: ChatDriver, nik: str, birth: str, *, phone: str = PHO
     await chat.contact(phone)
 
 
-async def household(chat: ChatDriver, db: Database) -> tuple[int, int]:
-    ids = await seed_household(db)
+class Household(NamedTuple):
+    """The worker ids of the husband and the wife whose roster phone is the household's."""
+
+    husband: int
+    wife: int
+
+
+@pytest.fixture
+async def workers(db: Database) -> Household:
+    """Sutrisno and Siti Aminah on the roster, both with the household's phone and family card."""
+    husband = await seed(db, nik=SUTRISNO, name="Sutrisno", birth="1978-05-15", sex="L")
+    # Her cover ends with November: the coverage reminder is due this week.
+    wife = await seed(
+        db, nik=SITI, name="Siti Aminah", birth="1982-03-12", sex="P", paid_through="2026-11-01"
+    )
+    return Household(husband, wife)
+
+
+@pytest.fixture
+async def his_phone(chat: ChatDriver, workers: Household) -> Household:
+    """The household's phone, linked to the husband alone."""
     await link_self(chat)
+    return workers
+
+
+@pytest.fixture
+async def household(chat: ChatDriver, his_phone: Household) -> Household:
+    """The household's phone, linked to the husband and then to his wife."""
     await add_person(chat, SITI, "12-03-1982")
     chat.expect("Nomor ini kini juga terhubung dengan data Ibu Siti Aminah")
-    return ids
+    return his_phone
 
 
 class TerminalInbox:
@@ -148,9 +165,9 @@ async def file_jkk_for_wife(chat: ChatDriver) -> None:
 
 
 async def test_a_husbands_phone_checks_both_coverages_files_for_his_wife_and_gets_her_reminder(
-    chat: ChatDriver, db: Database, clock: FixedClock
+    chat: ChatDriver, db: Database, clock: FixedClock, household: Household
 ) -> None:
-    husband, wife = await household(chat, db)
+    husband, wife = household
 
     # Coverage: "Untuk siapa?" with both names, and the answer speaks of that person by name.
     await chat.send("menu")
@@ -202,9 +219,8 @@ async def test_a_husbands_phone_checks_both_coverages_files_for_his_wife_and_get
 
 
 async def test_her_reminder_goes_to_every_chat_linked_to_her_once_each_and_respects_opt_out(
-    chat: ChatDriver, db: Database, clock: FixedClock
+    chat: ChatDriver, db: Database, clock: FixedClock, household: Household
 ) -> None:
-    await household(chat, db)
     # Her own phone (another chat) is linked to her too, and typed BERHENTI.
     own = ChatDriver(engine=chat.engine, clock=clock, user="siti")
     await own.send("menu")
@@ -229,9 +245,9 @@ async def test_her_reminder_goes_to_every_chat_linked_to_her_once_each_and_respe
     assert inbox.texts("siti") == []  # her opt-out holds on her chat
 
 
-async def test_one_link_asks_nothing_and_names_nobody_else(chat: ChatDriver, db: Database) -> None:
-    await seed_household(db)
-    await link_self(chat)
+async def test_one_link_asks_nothing_and_names_nobody_else(
+    chat: ChatDriver, db: Database, his_phone: Household
+) -> None:
     for entry in ("Cek kepesertaan", "Bisa ikut program?"):
         await chat.send("menu")
         await chat.tap(entry)
@@ -243,9 +259,8 @@ async def test_one_link_asks_nothing_and_names_nobody_else(chat: ChatDriver, db:
 
 
 async def test_eligibility_on_a_household_phone_speaks_of_the_person_chosen(
-    chat: ChatDriver, db: Database
+    chat: ChatDriver, db: Database, household: Household
 ) -> None:
-    await household(chat, db)
     await chat.send("menu")
     await chat.tap("Bisa ikut program?")
     chat.expect(WHOM)
@@ -260,10 +275,8 @@ async def test_eligibility_on_a_household_phone_speaks_of_the_person_chosen(
 
 
 async def test_cek_istri_saya_on_his_phone_alone_offers_to_link_her_then_shows_her(
-    chat: ChatDriver, db: Database
+    chat: ChatDriver, db: Database, his_phone: Household
 ) -> None:
-    await seed_household(db)
-    await link_self(chat)
     await chat.send("cek istri saya")
     chat.expect("Data istri belum terhubung dengan nomor ini")
     await chat.tap("Hubungkan")
@@ -276,9 +289,9 @@ async def test_cek_istri_saya_on_his_phone_alone_offers_to_link_her_then_shows_h
 
 
 async def test_my_claims_and_data_correction_are_for_the_person_chosen(
-    chat: ChatDriver, db: Database
+    chat: ChatDriver, db: Database, household: Household
 ) -> None:
-    _husband, wife = await household(chat, db)
+    _husband, wife = household
     await file_jkk_for_wife(chat)
     await chat.send("menu")
     await chat.tap("Klaim saya")
@@ -304,9 +317,9 @@ async def test_my_claims_and_data_correction_are_for_the_person_chosen(
 
 
 async def test_unlinking_one_leaves_the_other_and_she_can_link_again_later(
-    chat: ChatDriver, db: Database
+    chat: ChatDriver, db: Database, household: Household
 ) -> None:
-    _husband, wife = await household(chat, db)
+    _husband, wife = household
     await chat.send("menu")
     await chat.tap("Pengaturan")
     await chat.tap("Lepaskan nomor ini")
@@ -332,9 +345,8 @@ async def test_unlinking_one_leaves_the_other_and_she_can_link_again_later(
 
 
 async def test_unlinking_everyone_returns_the_phone_to_a_stranger_state(
-    chat: ChatDriver, db: Database
+    chat: ChatDriver, db: Database, household: Household
 ) -> None:
-    await household(chat, db)
     await file_jkk_for_wife(chat)
     await chat.send("menu")
     await chat.tap("Pengaturan")
@@ -375,9 +387,10 @@ async def test_a_seventh_link_is_refused_in_plain_words(chat: ChatDriver, db: Da
 
 
 @pytest.mark.parametrize("limit", [2])
-async def test_the_limit_is_the_setting(chat: ChatDriver, db: Database, limit: int) -> None:
+async def test_the_limit_is_the_setting(
+    chat: ChatDriver, db: Database, limit: int, household: Household
+) -> None:
     chat.engine.max_links_per_chat = limit
-    await household(chat, db)
     await seed(db, nik=NEIGHBOUR, name="Suwarni", birth="1985-07-04", sex="P")
     await chat.send("menu")
     await chat.tap("Pengaturan")
@@ -488,6 +501,7 @@ async def test_staff_list_and_remove_links_with_the_admin_command_line(
     db_path: Path,
     clock: FixedClock,
     capsys: pytest.CaptureFixture[str],
+    household: Household,
 ) -> None:
     import asyncio
 
@@ -503,7 +517,7 @@ async def test_staff_list_and_remove_links_with_the_admin_command_line(
         assert "Traceback" not in captured.err
         return code, captured.out + captured.err
 
-    _husband, wife = await household(chat, db)
+    _husband, wife = household
     code, text = await admin("links", "show", SITI)
     assert code == 0
     assert "Siti Aminah" in text
@@ -536,10 +550,8 @@ async def test_staff_list_and_remove_links_with_the_admin_command_line(
 
 
 async def test_the_only_link_can_be_released_and_the_prompt_says_what_goes(
-    chat: ChatDriver, db: Database
+    chat: ChatDriver, db: Database, his_phone: Household
 ) -> None:
-    await seed_household(db)
-    await link_self(chat)
     await chat.send("menu")
     await chat.tap("Pengaturan")
     await chat.tap("Lepaskan nomor ini")
@@ -560,9 +572,8 @@ async def test_the_only_link_can_be_released_and_the_prompt_says_what_goes(
 
 
 async def test_on_whatsapp_the_roster_phone_proves_everyone_whose_roster_phone_it_is(
-    engine: Engine, db: Database, clock: FixedClock
+    engine: Engine, db: Database, clock: FixedClock, workers: Household
 ) -> None:
-    await seed_household(db)  # both have the household's phone on the roster
     wa = ChatDriver(engine=engine, clock=clock, channel="whatsapp", user=PHONE.lstrip("+"))
     await wa.send("menu")
     await wa.tap("Cek kepesertaan")

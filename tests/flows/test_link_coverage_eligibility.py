@@ -462,7 +462,7 @@ async def test_conversation_resumes_after_the_database_is_reopened(
     await chat.send("47")
     chat.expect("tinggal di desa apa?")
     await db.close()
-    reopened = await Database.open(db_path)
+    reopened = await Database.open(db_path, files_dir=db.files_dir)
     try:
         resumed = ChatDriver(engine=build_engine(reopened, clock=clock), clock=clock, _n=chat._n)
         await resumed.send("puger kulun")

@@ -22,7 +22,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import queue
@@ -34,27 +33,34 @@ import sys
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from killing import (
+    PY,
+    ROOT,
+    SEED,
+    assert_no_errors,
+    assert_sound,
+    claim_scripts,
+    claims_with_documents,
+    kill_points,
+    seed_db,
+    sigkill,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-PY = sys.executable
 WORKER = ROOT / "tests" / "reliability" / "dispatch_worker.py"
 WIB = ZoneInfo("Asia/Jakarta")
 
-KILL_POINTS = int(os.environ.get("LINGKARAN_KILL_POINTS", "50"))
-SEED = int(os.environ.get("LINGKARAN_CRASH_SEED") or random.randrange(2**32))
+KILL_POINTS = kill_points(50)
 CHAT_SHARE = round(KILL_POINTS * 0.4)  # per chat scenario (JKK, JKM); the rest: dispatcher
 DISPATCH_KILLS = max(0, KILL_POINTS - 2 * CHAT_SHARE)
 REPLY_TIMEOUT = 20.0
 
-NIK = "3509271505780001"  # seeded worker, Kalisat
-HEIR_NIK = "3509274407850003"
 USER = "crash-user"
 
 # Where a kill lands relative to one scripted message.
@@ -64,6 +70,8 @@ MODES = ("between", "after_write", "after_write_delay", "after_echo", "startup")
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("LINGKARAN_LOG_LEVEL", None)
+    # Each run's documents beside its own SQLite file (the reference's apart from the crash run's).
+    env.pop("LINGKARAN_FILES_DIR", None)
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
@@ -78,92 +86,17 @@ def seed() -> int:
 # The scripted user
 
 
-def _photos(tmp: Path, names: tuple[str, ...]) -> dict[str, Path]:
-    out = {}
-    for n in names:
-        p = tmp / f"{n}.jpg"
-        p.write_bytes(b"\xff\xd8\xff\xe0 crash test " + n.encode() * 50)
-        out[n] = p
-    return out
+def script(flow: str, tmp: Path) -> tuple[list[str], list[Path]]:
+    """The ``flow`` report typed in the terminal chat; its photos are files ``/photo`` sends."""
+    photos: dict[str, Path] = {}
 
+    def photo(name: str) -> str:
+        photos[name] = p = tmp / f"{name}.jpg"
+        p.write_bytes(b"\xff\xd8\xff\xe0 crash test " + name.encode() * 50)
+        return f"/photo {p}"
 
-def jkk_script(tmp: Path) -> tuple[list[str], list[Path]]:
-    ph = _photos(tmp, ("jkk1", "jkk2"))
-    return [
-        "menu",
-        "2",  # Lapor kecelakaan
-        "2",  # Orang lain
-        NIK,  # on the roster or not, an unlinked chat types the name (no roster echo)
-        "Sutrisno",
-        "2",  # Kemarin
-        "1",  # Pagi
-        "sawah di Sukoreno",
-        "2",  # not a traffic accident
-        "jatuh dari pohon, kaki patah",
-        "2",  # Rawat jalan
-        "Puskesmas Kalisat",
-        "081234567890",
-        "1",  # Kirim
-        f"/photo {ph['jkk1']}",
-        f"/photo {ph['jkk2']}",
-        "menu",
-        "4",  # Klaim saya: shows the claim and what is still missing
-        "menu",
-    ], list(ph.values())
-
-
-def jkm_script(tmp: Path) -> tuple[list[str], list[Path]]:
-    ph = _photos(tmp, ("jkm1", "jkm2"))
-    died = (datetime.now(WIB).date() - timedelta(days=10)).strftime("%d-%m-%Y")
-    return [
-        "menu",
-        "3",  # Lapor kematian
-        "2",  # not a work accident
-        died,
-        "1",  # Anak
-        NIK,
-        "Sutrisno",  # the name is typed: the roster is not read back to an unlinked chat
-        "1",  # the heir is me
-        "Siti Aminah",
-        HEIR_NIK,
-        "2",  # no school children
-        "081234567891",
-        "1",  # Kirim
-        f"/photo {ph['jkm1']}",
-        f"/photo {ph['jkm2']}",
-        "menu",
-        "4",
-        "menu",
-    ], list(ph.values())
-
-
-SCRIPTS = {"jkk": jkk_script, "jkm": jkm_script}
-
-
-def seed_db(path: Path) -> None:
-    """Migrate through the product's own opener, then add one worker with plain SQL."""
-    subprocess.run(
-        [
-            PY,
-            "-c",
-            "import asyncio; from lingkaran_core.storage import Database\n"
-            "async def m():\n"
-            f"    db = await Database.open({str(path)!r}); await db.close()\n"
-            "asyncio.run(m())",
-        ],
-        cwd=ROOT,
-        check=True,
-        env=_env(),
-    )
-    con = sqlite3.connect(path)
-    with con:
-        con.execute(
-            "INSERT INTO workers (nik, name, birth_date, sex, desa_code, sector, coverage_start, "
-            "paid_through, created_at, updated_at) VALUES (?, 'Sutrisno', '1978-05-15', 'L', "
-            "'35.09.27.2002', 'buruh_tani_tembakau', '2025-12-01', '2026-12-31', 'x', 'x')",
-            (NIK,),
-        )
-    con.close()
+    lines = claim_scripts("menu", photo)[flow]
+    return lines, [p for p in photos.values() if f"/photo {p}" in lines]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -220,10 +153,7 @@ class ChatProcess:
         return [self.next_line() for _ in range(n_lines)]
 
     def kill(self) -> None:
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-        assert self.proc.returncode in (-signal.SIGKILL, 0), self.proc.returncode
+        sigkill(self.proc)
         self.close()
 
     def finish(self) -> None:
@@ -356,37 +286,12 @@ def _diff(pos: int, line: str, got: list[str], want: list[str]) -> str:
 # What the database holds
 
 
-CLAIM_COLS = (
-    "type, status, event_date, event_at, late_report, worker_id, subject_nik, subject_name, "
-    "desa_code, claimant_name, claimant_nik, claimant_phone, relation, answers, checklist"
-)
-
-
 def facts(db: Path) -> dict[str, Any]:
     """Everything the run should have produced, without ids, refs and timestamps."""
     con = sqlite3.connect(db)
     con.row_factory = sqlite3.Row
     try:
-        claims = con.execute(f"SELECT id, {CLAIM_COLS} FROM claims ORDER BY id").fetchall()
-        out: dict[str, Any] = {"claims": []}
-        for c in claims:
-            docs = con.execute(
-                "SELECT kind, sha256, mime, size FROM claim_documents WHERE claim_id = ? "
-                "ORDER BY kind, sha256",
-                (c["id"],),
-            ).fetchall()
-            events = con.execute(
-                "SELECT from_status, to_status, actor, channel FROM claim_events "
-                "WHERE claim_id = ? ORDER BY id",
-                (c["id"],),
-            ).fetchall()
-            out["claims"].append(
-                {
-                    "claim": tuple(c)[1:],
-                    "docs": [tuple(d) for d in docs],
-                    "events": [tuple(e) for e in events],
-                }
-            )
+        out: dict[str, Any] = {"claims": claims_with_documents(con)}
         out["outbox"] = sorted(
             tuple(r)
             for r in con.execute("SELECT channel, msg_key, class, status FROM outbox").fetchall()
@@ -409,33 +314,6 @@ def facts(db: Path) -> dict[str, Any]:
         con.close()
 
 
-def assert_sound(db: Path, photos: list[Path]) -> None:
-    """integrity_check ok, no foreign-key violation, every document row has its file."""
-    con = sqlite3.connect(db)
-    try:
-        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert con.execute("PRAGMA foreign_key_check").fetchall() == []
-        orphans = con.execute(
-            "SELECT d.id FROM claim_documents d LEFT JOIN claims c ON c.id = d.claim_id "
-            "WHERE c.id IS NULL"
-        ).fetchall()
-        assert orphans == []
-        rows = con.execute("SELECT path, sha256, size FROM claim_documents").fetchall()
-        want = {hashlib.sha256(p.read_bytes()).hexdigest() for p in photos}
-        assert {sha for _, sha, _ in rows} == want, "each photo stored exactly once"
-        for path, sha, size in rows:
-            data = Path(path).read_bytes()
-            assert (hashlib.sha256(data).hexdigest(), len(data)) == (sha, size), path
-    finally:
-        con.close()
-
-
-def assert_no_errors(log: Path) -> None:
-    text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
-    assert "Traceback" not in text, text[-3000:]
-    assert "level=ERROR" not in text, text[-3000:]
-
-
 # ---------------------------------------------------------------------------------------------
 # (a) terminal chat
 
@@ -445,27 +323,28 @@ def test_terminal_chat_survives_sigkill_at_random_points(
     flow: str, tmp_path: Path, seed: int
 ) -> None:
     rng = random.Random(f"{seed}-{flow}")
-    script, photos = SCRIPTS[flow](tmp_path)
+    lines, photo_files = script(flow, tmp_path)
+    photos = [p.read_bytes() for p in photo_files]
 
     ref_db = tmp_path / "ref" / "lingkaran.db"
     ref_db.parent.mkdir()
-    seed_db(ref_db)
+    seed_db(ref_db, _env())
     ref_log = tmp_path / "ref.log"
-    ref = reference_run(ref_db, script, ref_log)
+    ref = reference_run(ref_db, lines, ref_log)
     assert any("Nomor laporan: LC-" in line for block in ref for line in block)
 
     db = tmp_path / "crash" / "lingkaran.db"
     db.parent.mkdir()
-    seed_db(db)
+    seed_db(db, _env())
     log = tmp_path / "crash.log"
-    done = crash_run(db, script, ref, CHAT_SHARE, rng, log)
+    done = crash_run(db, lines, ref, CHAT_SHARE, rng, log)
     sys.stdout.write(f"{flow}: {dict(done)}\n")
     assert sum(n for m, n in done.items() if not m.startswith("(")) == CHAT_SHARE
 
     want, got = facts(ref_db), facts(db)
     assert len(want["claims"]) == 1
     assert got == want
-    assert got["inbound"] == len(script)
+    assert got["inbound"] == len(lines)
     assert_sound(ref_db, photos)
     assert_sound(db, photos)
     assert_no_errors(ref_log)
@@ -565,7 +444,7 @@ def add_outbox_rows(db: Path, n: int) -> None:
 @pytest.fixture
 def outbox_db(tmp_path: Path) -> Path:
     db = tmp_path / "lingkaran.db"
-    seed_db(db)
+    seed_db(db, _env())
     add_outbox_rows(db, DISPATCH_ROWS)
     return db
 
