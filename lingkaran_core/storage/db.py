@@ -112,6 +112,14 @@ class Tx:
         self.committed = True
         return result
 
+    async def write_and_commit(self, sql: str, params: Params = ()) -> None:
+        """One write whose result nobody reads, and the commit: a unit's last statement.
+
+        On PostgreSQL ``BEGIN``, the write and ``COMMIT`` travel together (one round trip, one
+        hop); on SQLite it is one hop, as ``run_and_commit``.
+        """
+        await self.run_and_commit(_write_later, sql, params)
+
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; return the last row id (inserts) or 0."""
         return await self.run(_execute_lastrowid, sql, params)
@@ -186,6 +194,14 @@ def _execute_lastrowid(conn: sqlite3.Connection, sql: str, params: Params) -> in
         return cur.lastrowid or 0
     finally:
         cur.close()
+
+
+def _write_later(conn: sqlite3.Connection, sql: str, params: Params) -> None:
+    defer = getattr(conn, "defer", None)  # PostgreSQL's CompatConnection: sent with the COMMIT
+    if defer is not None:
+        defer(sql, params)
+    else:
+        conn.execute(sql, params).close()
 
 
 def _execute_rowcount(conn: sqlite3.Connection, sql: str, params: Params) -> int:

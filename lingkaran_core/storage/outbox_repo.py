@@ -105,8 +105,8 @@ async def mark_sent(
     message_ids: Sequence[str],
     via_template: str | None = None,
 ) -> None:
-    """Record a successful send."""
-    await tx.execute(
+    """Record a successful send, and commit (the dispatcher's unit for a sent row)."""
+    await tx.write_and_commit(
         "UPDATE outbox SET status = 'sent', sent_at = ?, channel_message_id = ?, "
         "via_template = ?, last_error = NULL WHERE id = ?",
         (now.isoformat(), ",".join(message_ids) or None, via_template, outbox_id),
