@@ -3,17 +3,13 @@
 Every repository is written once, in the SQL both engines share (see ``docs/storage.md``). This
 module makes PostgreSQL speak to them the way ``sqlite3`` does:
 
-* one psycopg connection per process, driven from one worker thread (as aiosqlite drives its
-  connection), so a unit of work is still ``Database.tx()`` / ``read()`` under one asyncio lock
-  and a repository function ``fn(conn, *args)`` can batch several statements in one hop;
-* ``CompatConnection`` gives that thread the subset of the ``sqlite3.Connection`` interface the
-  repositories use (``execute``/``executemany``/``commit``/``rollback``, cursors with
-  ``fetchone``/``fetchall``/``rowcount``/``lastrowid``, rows indexable by position and name);
-* ``translate`` rewrites the few spellings that differ: ``?`` placeholders, ``INSERT OR IGNORE``,
-  ``BEGIN IMMEDIATE``, and ``lastrowid`` (a ``RETURNING id`` added to an INSERT into a table with
-  an ``id`` identity column);
-* values adapt like SQLite's: integers are sent untyped so they compare with TEXT and INTEGER
-  columns alike, booleans as 0/1, sums come back as ``int`` rather than ``Decimal``.
+* a pool of psycopg connections per process (``LINGKARAN_DB_POOL``), each driven from its own
+  worker thread (as aiosqlite drives its connection): a unit of work, ``Database.tx()`` /
+  ``read()``, takes a free one, and a repository function ``fn(conn, *args)`` can batch several
+  statements in one hop;
+* ``CompatConnection`` (``pg_compat``) gives that thread the subset of the ``sqlite3.Connection``
+  interface the repositories use, ``translate`` rewrites the few spellings that differ, and values
+  adapt like SQLite's; see ``lingkaran_core.storage.pg_compat``.
 
 Schema: ``migrations_pg/`` holds the PostgreSQL twin of every SQLite migration, same names, same
 tables and constraints (``INTEGER`` becomes ``BIGINT``, an ``id INTEGER PRIMARY KEY`` an identity
@@ -25,22 +21,23 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import re
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
-from psycopg.adapt import Dumper, Loader
-from psycopg.pq import TransactionStatus
-from psycopg.rows import RowMaker
 
-from lingkaran_core.storage.db import Database, Params, Tx
+from lingkaran_core.storage.db import Database, Tx
+from lingkaran_core.storage.pg_compat import (
+    CompatConnection,
+    configure,
+    row_factory,
+    translate,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -74,307 +71,6 @@ def redact_url(url: str) -> str:
 
 
 # --- SQL spelling -----------------------------------------------------------------------------
-
-_INSERT_OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
-_INSERT_TABLE = re.compile(r"^\s*INSERT\s+INTO\s+(?:main\.)?([A-Za-z_][A-Za-z0-9_]*)", re.I)
-_RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
-_BEGIN_IMMEDIATE = re.compile(r"^\s*BEGIN\s+IMMEDIATE\s*;?\s*$", re.IGNORECASE)
-
-
-def _placeholders(sql: str) -> str:
-    """``?`` -> ``%s``, ``:name`` -> ``%(name)s``, ``%`` -> ``%%``, outside and inside quotes."""
-    out: list[str] = []
-    i, n = 0, len(sql)
-    quote = ""
-    while i < n:
-        ch = sql[i]
-        if ch == "%":
-            out.append("%%")
-        elif quote:
-            out.append(ch)
-            if ch == quote:
-                quote = ""
-        elif ch in ("'", '"'):
-            quote = ch
-            out.append(ch)
-        elif ch == "?":
-            out.append("%s")
-        elif ch == ":" and i + 1 < n and (sql[i + 1].isalpha() or sql[i + 1] == "_"):
-            if i > 0 and sql[i - 1] == ":":
-                out.append(ch)  # a ``::type`` cast
-            else:
-                j = i + 1
-                while j < n and (sql[j].isalnum() or sql[j] == "_"):
-                    j += 1
-                out.append(f"%({sql[i + 1 : j]})s")
-                i = j
-                continue
-        else:
-            out.append(ch)
-        i += 1
-    return "".join(out)
-
-
-@functools.lru_cache(maxsize=8192)
-def translate(sql: str, id_tables: frozenset[str] = frozenset()) -> tuple[str, bool]:
-    """(PostgreSQL text, whether a ``RETURNING id`` was added for ``lastrowid``)."""
-    if _BEGIN_IMMEDIATE.match(sql):
-        return "BEGIN", False
-    ignore = bool(_INSERT_OR_IGNORE.match(sql))
-    if ignore:
-        sql = _INSERT_OR_IGNORE.sub("INSERT INTO", sql, count=1)
-    text = _placeholders(sql).rstrip().rstrip(";")
-    returning = _RETURNING.search(text)
-    if ignore:
-        if returning:
-            text = f"{text[: returning.start()]}ON CONFLICT DO NOTHING {text[returning.start() :]}"
-        else:
-            text += " ON CONFLICT DO NOTHING"
-    added = False
-    if not returning:
-        m = _INSERT_TABLE.match(text)
-        if m and m.group(1) in id_tables:
-            text += " RETURNING id"
-            added = True
-    return text, added
-
-
-# --- values -----------------------------------------------------------------------------------
-
-
-class _UntypedIntDumper(Dumper):
-    """Integers sent as untyped literals: PostgreSQL infers the column's type, as SQLite does."""
-
-    oid = 0
-
-    def dump(self, obj: Any) -> bytes:
-        return str(int(obj)).encode()
-
-
-class _BoolAsIntDumper(Dumper):
-    """SQLite stores True/False as 1/0; so do our INTEGER flag columns here."""
-
-    oid = 0
-
-    def dump(self, obj: Any) -> bytes:
-        return b"1" if obj else b"0"
-
-
-class _IsoDumper(Dumper):
-    """Dates and times as the ISO text sqlite3's default adapters wrote (TEXT columns)."""
-
-    oid = 0
-
-    def dump(self, obj: Any) -> bytes:
-        text: str = obj.isoformat(" ") if hasattr(obj, "hour") else obj.isoformat()
-        return text.encode()
-
-
-class _NumericLoader(Loader):
-    """SUM/AVG come back as numeric: an ``int`` when whole (SQLite's answer), else ``float``."""
-
-    def load(self, data: Any) -> Any:
-        value = Decimal(bytes(data).decode())
-        return int(value) if value == value.to_integral_value() else float(value)
-
-
-def _configure(conn: psycopg.Connection[Any]) -> None:
-    import datetime as _dt
-
-    adapters = conn.adapters
-    adapters.register_dumper(int, _UntypedIntDumper)
-    adapters.register_dumper(bool, _BoolAsIntDumper)
-    adapters.register_dumper(_dt.date, _IsoDumper)
-    adapters.register_dumper(_dt.datetime, _IsoDumper)
-    adapters.register_loader("numeric", _NumericLoader)
-
-
-class _RowBase(tuple):  # type: ignore[type-arg]
-    """A result row like ``sqlite3.Row``: by position, by column name, ``keys()``, ``dict()``."""
-
-    __slots__ = ()
-    _index: ClassVar[dict[str, int]] = {}
-    _names: ClassVar[tuple[str, ...]] = ()
-
-    def __getitem__(self, key: Any) -> Any:
-        if isinstance(key, str):
-            return tuple.__getitem__(self, self._index[key])
-        return tuple.__getitem__(self, key)
-
-    def keys(self) -> list[str]:
-        return list(self._names)
-
-
-@functools.lru_cache(maxsize=1024)
-def _row_class(names: tuple[str, ...]) -> type[_RowBase]:
-    index = {name: i for i, name in enumerate(names)}
-    return type("Row", (_RowBase,), {"__slots__": (), "_index": index, "_names": names})
-
-
-def _row_factory(cursor: Any) -> RowMaker[Any]:
-    # The names straight from the result (``cursor.description`` builds a Column per column,
-    # per query: measurable at a few statements per chat message).
-    res = cursor.pgresult
-    n = 0 if res is None else res.nfields
-    if not n:
-        return tuple
-    return _row_class(tuple((res.fname(i) or b"").decode() for i in range(n)))
-
-
-# --- the sqlite3-shaped connection ------------------------------------------------------------
-
-
-class CompatCursor:
-    """What ``conn.execute`` returns: the cursor subset the repositories use."""
-
-    __slots__ = ("_cur", "lastrowid", "rowcount")
-
-    def __init__(self, cur: psycopg.Cursor[Any], lastrowid: int | None, rowcount: int) -> None:
-        self._cur = cur
-        self.lastrowid = lastrowid
-        self.rowcount = rowcount
-
-    @property
-    def description(self) -> Any:
-        return self._cur.description
-
-    def _has_rows(self) -> bool:
-        # Not ``description``: that builds a Column object per column on every call.
-        res = self._cur.pgresult
-        return res is not None and res.nfields > 0
-
-    def fetchone(self) -> Any:
-        if not self._has_rows():
-            return None
-        return self._cur.fetchone()
-
-    def fetchall(self) -> list[Any]:
-        if not self._has_rows():
-            return []
-        return self._cur.fetchall()
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self.fetchall())
-
-    def close(self) -> None:
-        self._cur.close()
-
-
-class CompatConnection:
-    """The ``sqlite3.Connection`` subset the repositories call, on a psycopg connection.
-
-    Round trips are what a unit of work costs here (SQLite runs in-process), so two kinds of
-    statement wait to travel with the next one, in one pipeline (psycopg's pipeline mode: the
-    statements go out together and their results come back together):
-
-    * ``BEGIN``: a transaction's first statement carries it;
-    * ``defer(sql, params)``: a write whose result nobody reads (a touched timestamp, the saved
-      conversation state) goes out with the next statement or with the ``COMMIT``. An error in
-      it surfaces there, inside the same unit of work, which then rolls back as usual.
-    """
-
-    dialect = "postgresql"
-
-    def __init__(self, raw: psycopg.Connection[Any], id_tables: frozenset[str]) -> None:
-        self._raw = raw
-        self.id_tables = id_tables
-        self._pending: list[tuple[bytes, Any]] = []  # (statement, params) not yet sent
-
-    @property
-    def raw(self) -> psycopg.Connection[Any]:
-        """The psycopg connection, with whatever waits already sent (COPY, transfers)."""
-        if self._pending:
-            with self._raw.pipeline():
-                self._send_pending()
-        return self._raw
-
-    @property
-    def in_transaction(self) -> bool:
-        return bool(self._pending) or self._raw.info.transaction_status != TransactionStatus.IDLE
-
-    def _send_pending(self) -> None:
-        pending, self._pending = self._pending, []
-        for text, params in pending:
-            self._raw.cursor().execute(text, params)
-
-    def defer(self, sql: str, params: Params = ()) -> None:
-        """Send this write with the next statement (or the commit); its result is not read."""
-        text, _ = translate(sql)
-        if not self._pending and self._raw.info.transaction_status == TransactionStatus.IDLE:
-            self.execute(sql, params)  # outside a transaction it commits at once, as it would
-            return
-        self._pending.append((text.encode(), _params(params)))
-
-    def execute(self, sql: str, params: Params = ()) -> CompatCursor:
-        text, added = translate(sql, self.id_tables)
-        if text == "BEGIN" and not self.in_transaction:
-            self._pending.append((b"BEGIN", None))
-            return cast(CompatCursor, _NO_CURSOR)
-        cur = self._raw.cursor()
-        if self._pending:
-            with self._raw.pipeline():
-                self._send_pending()
-                cur.execute(text.encode(), _params(params))
-        else:
-            cur.execute(text.encode(), _params(params))  # bytes: no re-parse cache of its own
-        rowcount = cur.rowcount
-        lastrowid = None
-        if added:
-            rows = cur.fetchall()
-            lastrowid = int(rows[-1][0]) if rows else None
-        return CompatCursor(cur, lastrowid, rowcount)
-
-    def executemany(self, sql: str, rows: Iterable[Params]) -> CompatCursor:
-        text, _ = translate(sql)
-        cur = self.raw.cursor()
-        cur.executemany(text.encode(), [_params(r) for r in rows])
-        return CompatCursor(cur, None, cur.rowcount)
-
-    def commit(self) -> None:
-        if self._pending == [(b"BEGIN", None)]:
-            self._pending = []  # a transaction that wrote nothing: nothing to send
-        elif self._pending:
-            with self._raw.pipeline():
-                self._send_pending()
-                self._raw.execute(b"COMMIT")
-        elif self.in_transaction:
-            self._raw.execute(b"COMMIT")
-
-    def rollback(self) -> None:
-        self._pending = []  # never sent: nothing of it reached the server
-        if self.in_transaction:
-            self._raw.execute(b"ROLLBACK")
-
-    def close(self) -> None:
-        self._pending = []
-        self._raw.close()
-
-
-class _NoCursor:
-    """What a deferred ``BEGIN`` returns: a cursor with nothing in it."""
-
-    lastrowid = None
-    rowcount = -1
-    description = None
-
-    def fetchone(self) -> None:
-        return None
-
-    def fetchall(self) -> list[Any]:
-        return []
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(())
-
-    def close(self) -> None:
-        return None
-
-
-_NO_CURSOR: Any = _NoCursor()  # duck-typed as a CompatCursor
-
-
-def _params(params: Params) -> Any:
-    return params if isinstance(params, dict) else tuple(params)
 
 
 class _Handle:
@@ -553,8 +249,8 @@ class PgDatabase(Database):
 
 
 def _connect_sync(url: str) -> psycopg.Connection[Any]:
-    raw = psycopg.connect(url, autocommit=True, row_factory=_row_factory)
-    _configure(raw)
+    raw = psycopg.connect(url, autocommit=True, row_factory=row_factory)
+    configure(raw)
     raw.execute(f"SET lock_timeout = {LOCK_TIMEOUT_MS}".encode())
     raw.execute(b"SET TIME ZONE 'UTC'")
     return raw
