@@ -19,10 +19,7 @@ from datetime import datetime
 
 from handlers.common import (
     honorific,
-    masked,
     parse_nik_answer,
-    place_of,
-    sector_label,
 )
 from handlers.engine import (
     Answer,
@@ -44,23 +41,6 @@ from lingkaran_core.errors import Conflict, NotAuthorised, NotFound, RateLimited
 from lingkaran_core.identity import parse_nik
 from lingkaran_core.services.whatsapp_identity import chat_phone
 from lingkaran_core.storage.repos import Worker, worker_by_id
-
-
-def summary(ctx: Ctx, worker: Worker) -> str:
-    """Who the chat is linked to: masked NIK, KPJ, desa, sector."""
-    desa, kec = place_of(worker.desa_code)
-    return ctx.t(
-        N_(
-            "Data Bapak/Ibu: {who}, NIK {nik}, nomor kartu (KPJ) {kpj}, Desa {desa}, Kec. {kec}, "
-            "pekerjaan {sector}."
-        ),
-        who=honorific(ctx, worker),
-        nik=masked(worker.nik),
-        kpj=worker.kpj or ctx.t(N_("belum ada")),
-        desa=desa,
-        kec=kec,
-        sector=sector_label(ctx, worker.sector),
-    )
 
 
 def _plain_time(ctx: Ctx, until: datetime) -> str:

@@ -13,15 +13,21 @@ from handlers.i18n import N_
 from lingkaran_core import services
 from lingkaran_core.storage.repos import Worker, worker_by_id
 
+OWN_DATA = N_(
+    "Data Bapak/Ibu: {who}, NIK {nik}, nomor kartu (KPJ) {kpj}, Desa {desa}, Kec. {kec}, "
+    "pekerjaan {sector}."
+)
+# On a household's phone: whose data this is, by name (issue 22).
+NAMED_DATA = N_(
+    "Data {who}: NIK {nik}, nomor kartu (KPJ) {kpj}, Desa {desa}, Kec. {kec}, pekerjaan {sector}."
+)
 
-def summary(ctx: Ctx, worker: Worker) -> str:
-    """Who the chat is linked to: masked NIK, KPJ, desa, sector."""
+
+def summary(ctx: Ctx, worker: Worker, *, named: bool = False) -> str:
+    """Who the chat is linked to: masked NIK, KPJ, desa, sector (``named``: by name)."""
     desa, kec = place_of(worker.desa_code)
     return ctx.t(
-        N_(
-            "Data Bapak/Ibu: {who}, NIK {nik}, nomor kartu (KPJ) {kpj}, Desa {desa}, Kec. {kec}, "
-            "pekerjaan {sector}."
-        ),
+        NAMED_DATA if named else OWN_DATA,
         who=honorific(ctx, worker),
         nik=masked(worker.nik),
         kpj=worker.kpj or ctx.t(N_("belum ada")),
@@ -38,25 +44,8 @@ async def _my_data_prompt(ctx: Ctx) -> Reply:
     if worker is None:
         return Reply(text=ctx.t(N_("Nomor ini belum terhubung dengan data pekerja.")))
     household = len(await whom.linked(ctx)) > 1
-    text = _named_summary(ctx, worker) if household else summary(ctx, worker)
+    text = summary(ctx, worker, named=household)
     return Reply(text=text + "\n" + ctx.t(N_("Ada yang perlu dilakukan?")))
-
-
-def _named_summary(ctx: Ctx, worker: Worker) -> str:
-    """``summary`` on a household's phone: whose data this is, by name (issue 22)."""
-    desa, kec = place_of(worker.desa_code)
-    return ctx.t(
-        N_(
-            "Data {who}: NIK {nik}, nomor kartu (KPJ) {kpj}, Desa {desa}, Kec. {kec}, pekerjaan "
-            "{sector}."
-        ),
-        who=honorific(ctx, worker),
-        nik=masked(worker.nik),
-        kpj=worker.kpj or ctx.t(N_("belum ada")),
-        desa=desa,
-        kec=kec,
-        sector=sector_label(ctx, worker.sector),
-    )
 
 
 async def _my_data_start(ctx: Ctx) -> Outcome | None:
