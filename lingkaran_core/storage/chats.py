@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from lingkaran_core.storage.db import Tx, dumps, loads
+from lingkaran_core.storage.db import Tx, dumps, loads, write_later
 
 
 @dataclass(slots=True, kw_only=True)
@@ -253,7 +253,7 @@ def begin_message_sync(
             row = None
         elif fresh_inbound:
             chat = _chat(row)
-            _later(conn, _TOUCH_INBOUND, (now_iso, display_name, chat.id))
+            write_later(conn, _TOUCH_INBOUND, (now_iso, display_name, chat.id))
             chat.last_inbound_at = now_iso
             return MessageStart(duplicate=False, chat=chat, state=_state(row, 15))
     else:
@@ -319,15 +319,6 @@ def _state(row: Any, at: int) -> ConversationState | None:
     )
 
 
-def _later(conn: Any, sql: str, params: tuple[Any, ...]) -> None:
-    """A write whose result is not read: on PostgreSQL it travels with the next statement."""
-    defer = getattr(conn, "defer", None)
-    if defer is not None:
-        defer(sql, params)
-    else:
-        conn.execute(sql, params).close()
-
-
 def finish_message_sync(
     conn: sqlite3.Connection,
     chat_id: int,
@@ -337,7 +328,7 @@ def finish_message_sync(
     replies: list[dict[str, Any]] | None,
 ) -> None:
     """Save the state (and the replies to replay if the send never happens): one hop."""
-    _later(
+    write_later(
         conn,
         "INSERT INTO conversations (chat_id, flow, step, data, stack, version, draft, updated_at, "
         "last_message_id, last_replies, replies_sent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "

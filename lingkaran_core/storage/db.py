@@ -118,7 +118,7 @@ class Tx:
         On PostgreSQL ``BEGIN``, the write and ``COMMIT`` travel together (one round trip, one
         hop); on SQLite it is one hop, as ``run_and_commit``.
         """
-        await self.run_and_commit(_write_later, sql, params)
+        await self.run_and_commit(write_later, sql, params)
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; return the last row id (inserts) or 0."""
@@ -196,8 +196,10 @@ def _execute_lastrowid(conn: sqlite3.Connection, sql: str, params: Params) -> in
         cur.close()
 
 
-def _write_later(conn: sqlite3.Connection, sql: str, params: Params) -> None:
-    defer = getattr(conn, "defer", None)  # PostgreSQL's CompatConnection: sent with the COMMIT
+def write_later(conn: sqlite3.Connection, sql: str, params: Params) -> None:
+    """A write whose result is not read: on PostgreSQL it travels with the next statement or
+    the COMMIT (``CompatConnection.defer``); on SQLite it runs now."""
+    defer = getattr(conn, "defer", None)
     if defer is not None:
         defer(sql, params)
     else:

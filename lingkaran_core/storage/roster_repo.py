@@ -269,10 +269,15 @@ def _pg_switch(conn: Any, stamp: str) -> tuple[int, int]:
     cur = conn.execute(_PG_SWITCH_UPDATE, (stamp,))
     updated = int(cur.rowcount)
     cur.close()
+    return _pg_insert_new(conn, stamp), updated
+
+
+def _pg_insert_new(conn: Any, stamp: str) -> int:
+    """Insert the stage's new rows into ``workers``; how many went in."""
     cur = conn.execute(_PG_SWITCH_INSERT, (stamp, stamp))
     inserted = int(cur.rowcount)
     cur.close()
-    return inserted, updated
+    return inserted
 
 
 _PG_COPY_WORKERS = f"COPY workers (nik, {_COLS}, created_at, updated_at) FROM STDIN"
@@ -296,9 +301,7 @@ def _pg_add_direct(conn: Any, batch: list[tuple[str, tuple[Any, ...]]], stamp: s
     except psycopg.errors.UniqueViolation:
         pass
     _pg_add(conn, batch)
-    cur = conn.execute(_PG_SWITCH_INSERT, (stamp, stamp))
-    inserted = int(cur.rowcount)
-    cur.close()
+    inserted = _pg_insert_new(conn, stamp)
     conn.execute("TRUNCATE roster_stage").close()
     return inserted
 
