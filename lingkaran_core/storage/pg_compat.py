@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from collections.abc import Iterable, Iterator
@@ -244,27 +245,32 @@ class CompatConnection:
     @property
     def raw(self) -> psycopg.Connection[Any]:
         """The psycopg connection, with whatever waits already sent (COPY, transfers)."""
-        if self._pending:
-            with self._raw.pipeline():
-                self._send_pending()
+        with self._pending_sent():
+            pass
         return self._raw
 
     @property
     def in_transaction(self) -> bool:
         return bool(self._pending) or self._raw.info.transaction_status != TransactionStatus.IDLE
 
-    def _send_pending(self) -> None:
+    @contextlib.contextmanager
+    def _pending_sent(self) -> Iterator[None]:
+        """Whatever waits goes out in one pipeline with what the block sends."""
+        if not self._pending:
+            yield
+            return
         pending, self._pending = self._pending, []
-        for text, params in pending:
-            self._raw.cursor().execute(text, params)
+        with self._raw.pipeline():
+            for text, params in pending:
+                self._raw.cursor().execute(text, params)
+            yield
 
     def defer(self, sql: str, params: Params = ()) -> None:
         """Send this write with the next statement (or the commit); its result is not read."""
-        text, _ = translate(sql)
-        if not self._pending and self._raw.info.transaction_status == TransactionStatus.IDLE:
+        if not self.in_transaction:
             self.execute(sql, params)  # outside a transaction it commits at once, as it would
             return
-        self._pending.append((text.encode(), sql_params(params)))
+        self._pending.append((translate(sql)[0].encode(), sql_params(params)))
 
     def execute(self, sql: str, params: Params = ()) -> CompatCursor:
         text, added = translate(sql, self.id_tables)
@@ -272,11 +278,7 @@ class CompatConnection:
             self._pending.append((b"BEGIN", None))
             return cast(CompatCursor, _NO_CURSOR)
         cur = self._raw.cursor()
-        if self._pending:
-            with self._raw.pipeline():
-                self._send_pending()
-                cur.execute(text.encode(), sql_params(params))
-        else:
+        with self._pending_sent():
             cur.execute(text.encode(), sql_params(params))  # bytes: no re-parse cache of its own
         rowcount = cur.rowcount
         lastrowid = None
@@ -294,12 +296,9 @@ class CompatConnection:
     def commit(self) -> None:
         if self._pending == [(b"BEGIN", None)]:
             self._pending = []  # a transaction that wrote nothing: nothing to send
-        elif self._pending:
-            with self._raw.pipeline():
-                self._send_pending()
-                self._raw.execute(b"COMMIT")
         elif self.in_transaction:
-            self._raw.execute(b"COMMIT")
+            with self._pending_sent():
+                self._raw.execute(b"COMMIT")
 
     def rollback(self) -> None:
         self._pending = []  # never sent: nothing of it reached the server
