@@ -10,6 +10,7 @@ import asyncio
 import os
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -279,3 +280,59 @@ async def test_deferred_writes_travel_with_the_next_statement_and_fail_inside_th
     async with db.tx() as tx:  # a unit that began and wrote nothing sends nothing, fails nothing
         await tx.run_and_commit(lambda conn: None)
         assert await tx.scalar("SELECT COUNT(*) FROM facilitators") == 1
+
+
+@needs_server
+async def test_held_back_statements_are_prepared_once_and_carry_values_exactly(
+    db: Database,
+) -> None:
+    """What travels held back is ``EXECUTE`` of a statement the session prepared once; its
+    values reach the server exactly as bound parameters would, and a failed query leaves the
+    session able to go on (no half-remembered prepared name)."""
+    tricky = [
+        'O\'Brien \\ "x"; DROP TABLE workers; --',
+        "100% %s %% $1",
+        "",
+        "Ñgòmé 🌾\n\t",
+        None,
+    ]
+
+    def write(conn: Any, name: str, phone: str | None) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.defer(
+            "INSERT INTO facilitators (name, phone, scope_kind, scope_code, created_at) "
+            "VALUES (?, ?, 'desa', '3509272002', '2026-12-01')",
+            (name, phone),
+        )
+        conn.defer(
+            "UPDATE facilitators SET bound_at = 'h' WHERE name LIKE '%' AND id > ?", (-(2**40),)
+        )
+
+    async with db.pinned() as one:
+        for value in tricky:
+            async with one.tx() as tx:
+                await tx.run_and_commit(write, value or "-", value)
+        async with one.read() as r:
+            rows = await r.all("SELECT name, phone, bound_at FROM facilitators ORDER BY id")
+            prepared = await r.all(
+                "SELECT name FROM pg_prepared_statements WHERE name LIKE 'lc%' ORDER BY name"
+            )
+        assert [tuple(row) for row in rows] == [(v or "-", v, "h") for v in tricky]
+        assert len(prepared) == 2  # the insert and the update, once each, for five units
+
+        def duplicate(conn: Any) -> None:  # fails at its COMMIT: the id is taken
+            conn.execute("BEGIN IMMEDIATE")
+            conn.defer(
+                "INSERT INTO facilitators (id, name, scope_kind, scope_code, created_at) "
+                "VALUES (?, 'again', 'desa', '3509272002', 'x')",
+                (1,),
+            )
+
+        for _ in range(2):  # the same failing statement twice: a new name each time, no clash
+            with pytest.raises(psycopg.errors.UniqueViolation):
+                async with one.tx() as tx:
+                    await tx.run_and_commit(duplicate)
+        async with one.tx() as tx:  # and the session goes on with what it had prepared
+            await tx.run_and_commit(write, "after", None)
+        async with one.read() as r:
+            assert await r.scalar("SELECT COUNT(*) FROM facilitators") == len(tricky) + 1
