@@ -10,6 +10,7 @@ records who answered what, and how long each answer took end to end.
 
 from __future__ import annotations
 
+import heapq
 import json
 import os
 import random
@@ -36,8 +37,32 @@ class _Instance:
     alive: bool = True
 
 
+class _Run:
+    """One ``run_users`` call: which users are still walking, and what is due or outstanding."""
+
+    def __init__(self, fleet: Fleet, scripts: dict[str, list[str]], think: float) -> None:
+        self.cond = threading.Condition(fleet._mutex)  # only the run's caller waits on it
+        self.scripts = scripts
+        self.think = think
+        self.left = sum(1 for s in scripts.values() if s)  # users not finished yet
+        # Sent and not answered yet, in sending order, so the first one is the oldest: id -> deadline.
+        self.outstanding: dict[str, float] = {}
+        self.due: list[tuple[float, int, str, int]] = []  # think time: (when, seq, user, step)
+        self.seq = 0
+        self.error: BaseException | None = None
+        self.over = False
+
+
 class Fleet:
-    """``n`` instances on ``db_url``; see the module docstring."""
+    """``n`` instances on ``db_url``; see the module docstring.
+
+    The driver costs little CPU (it shares the machine with what it measures): no thread per
+    user. Each instance has one reader thread; when it reads a message's first answer it sends
+    that user's next message itself (or queues it for ``think`` seconds later), and the caller of
+    ``run_users`` sleeps on one condition until every user is done or a message times out.
+    """
+
+    TIMEOUT = 60.0  # seconds a message may stay unanswered
 
     def __init__(
         self,
@@ -50,11 +75,14 @@ class Fleet:
         seed: int = 0,
     ) -> None:
         self.rng = random.Random(seed)
-        self.lock = threading.Condition()
+        # Re-entrant: a reader thread holding it sends the user's next message through send().
+        self._mutex = threading.RLock()
+        self.lock = threading.Condition(self._mutex)  # wait_answered() waits on it
         self.answers: Counter[str] = Counter()
         self.latencies: list[float] = []
         self.errors: list[str] = []
         self.instances: list[_Instance] = []
+        self._chain: dict[str, tuple[_Run, str, int]] = {}  # run_users' id -> run, user, step
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         env.pop("LINGKARAN_LOG_LEVEL", None)
         argv = [sys.executable, str(WORKER), "--db", db_url, "--epoch", repr(time.monotonic())]
@@ -89,12 +117,16 @@ class Fleet:
             got = json.loads(line)
             with self.lock:
                 sent = inst.pending.pop(got["id"], None)
-                if sent is not None:
-                    self.answers[got["id"]] += 1
-                    self.latencies.append(time.perf_counter() - sent[2])
-                    if got["replies"] == 0:
-                        self.errors.append(f"no reply to {got['id']}")
-                self.lock.notify_all()
+                if sent is None:
+                    continue
+                self.answers[got["id"]] += 1
+                self.latencies.append(time.perf_counter() - sent[2])
+                if got["replies"] == 0:
+                    self.errors.append(f"no reply to {got['id']}")
+                # Only the first answer goes on to the user's next message (pop: once).
+                if (step := self._chain.pop(got["id"], None)) is not None:
+                    self._answered(got["id"], *step)
+                self.lock.notify_all()  # wait_answered(); nobody waits during run_users
 
     def _live(self) -> list[_Instance]:
         return [i for i in self.instances if i.alive]
@@ -134,21 +166,64 @@ class Fleet:
         return inst.proc.pid
 
     def run_users(self, scripts: dict[str, list[str]], *, think: float = 0.0) -> None:
-        """Every user's script, users in parallel, each message after the previous answer."""
+        """Every user's script, users in parallel, each message after the previous answer.
 
-        def user(name: str, lines: list[str]) -> None:
-            for k, text in enumerate(lines):
-                msg_id = f"{name}-{k}"
-                self.send(msg_id, name, text)
-                self.wait_answered(msg_id)
-                if think:
-                    time.sleep(think)
+        Raises ``TimeoutError`` naming a message left unanswered for ``TIMEOUT`` seconds.
+        """
+        run = _Run(self, scripts, think)
+        with self.lock:
+            try:
+                for name, lines in scripts.items():
+                    if lines:
+                        self._step(run, name, 0)
+                while run.left:
+                    if run.error is not None:
+                        raise run.error
+                    now = time.monotonic()
+                    while run.due and run.due[0][0] <= now:
+                        _, _, name, k = heapq.heappop(run.due)
+                        self._step(run, name, k)
+                    wake = now + self.TIMEOUT
+                    if run.outstanding:
+                        msg_id, deadline = next(iter(run.outstanding.items()))
+                        if deadline <= now:
+                            raise TimeoutError(f"{msg_id} never answered")
+                        wake = min(wake, deadline)
+                    if run.due:
+                        wake = min(wake, run.due[0][0])
+                    if run.left:
+                        run.cond.wait(wake - now)
+            finally:
+                run.over = True
+                for msg_id in run.outstanding:
+                    self._chain.pop(msg_id, None)
 
-        threads = [threading.Thread(target=user, args=(u, s)) for u, s in scripts.items()]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+    def _step(self, run: _Run, name: str, k: int) -> None:
+        """Send step ``k`` of user ``name`` (lock held)."""
+        msg_id = f"{name}-{k}"
+        self._chain[msg_id] = (run, name, k)
+        run.outstanding[msg_id] = time.monotonic() + self.TIMEOUT
+        self.send(msg_id, name, run.scripts[name][k])
+
+    def _answered(self, msg_id: str, run: _Run, name: str, k: int) -> None:
+        """First answer to ``msg_id`` (lock held, in a reader thread): on to the user's next."""
+        run.outstanding.pop(msg_id, None)
+        if run.over:
+            return
+        try:
+            if k + 1 == len(run.scripts[name]):
+                run.left -= 1
+                if not run.left:
+                    run.cond.notify()
+            elif run.think:
+                heapq.heappush(run.due, (time.monotonic() + run.think, run.seq, name, k + 1))
+                run.seq += 1
+                run.cond.notify()  # the caller sends it when it is due
+            else:
+                self._step(run, name, k + 1)
+        except Exception as e:  # e.g. no live instance left: the caller raises it
+            run.error = e
+            run.cond.notify()
 
     def close(self, timeout: float = 120.0) -> list[int]:
         """End input, let every live instance finish and drain; their exit codes."""
