@@ -336,3 +336,35 @@ async def test_held_back_statements_are_prepared_once_and_carry_values_exactly(
             await tx.run_and_commit(write, "after", None)
         async with one.read() as r:
             assert await r.scalar("SELECT COUNT(*) FROM facilitators") == len(tricky) + 1
+
+
+@needs_server
+async def test_a_unit_cancelled_mid_statement_rolls_back_and_its_connection_goes_on(
+    db: Database,
+) -> None:
+    """A cancelled unit of work (a stopping bot) waits for its connection's thread to finish the
+    statement in hand, rolls back, and leaves the connection usable for the next unit."""
+    async with db.pinned() as one:
+
+        async def slow() -> None:
+            async with one.tx() as tx:
+                await tx.execute(
+                    "INSERT INTO facilitators (name, scope_kind, scope_code, created_at) "
+                    "VALUES ('Bu Ani', 'desa', '3509272002', 'x')"
+                )
+                await tx.scalar("SELECT pg_sleep(0.3)")
+                await tx.execute("UPDATE facilitators SET name = 'never'")
+
+        task = asyncio.create_task(slow())
+        await asyncio.sleep(0.1)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        async with one.tx() as tx:
+            assert await tx.scalar("SELECT COUNT(*) FROM facilitators") == 0
+            await tx.execute(
+                "INSERT INTO facilitators (name, scope_kind, scope_code, created_at) "
+                "VALUES ('Bu Siti', 'desa', '3509272002', 'x')"
+            )
+        async with one.read() as r:
+            assert await r.scalar("SELECT name FROM facilitators") == "Bu Siti"
