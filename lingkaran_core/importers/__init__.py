@@ -174,6 +174,7 @@ class _Validator:
         self.width = len(header)
         self.pick = operator.itemgetter(*(index.get(c, self.width) for c in COLUMNS))
         self.complete = all(c in index for c in COLUMNS)
+        self.pads = [[""] * (n + 1) for n in range(self.width + 1)]  # n cells short, + absent
         self.today = today
         self.today_iso = today.isoformat()
         self.seen: set[int] = set()
@@ -185,11 +186,15 @@ class _Validator:
 
         Written as one straight function: it runs for every row of 100k-row files.
         """
-        if len(record) == self.width:
+        # Pad so every position reads a cell: an absent column, or a short (ragged) row's
+        # missing ones, read "" (a long row's extra cells are ignored).
+        length = len(record)
+        if length == self.width:
             cells = record if self.complete else record + _PAD
+        elif length < self.width:
+            cells = record + self.pads[self.width - length]
         else:
-            # Ragged row: pad so every position reads a cell (an absent column reads "").
-            cells = record[: self.width] + [""] * (self.width + 1 - min(len(record), self.width))
+            cells = record[: self.width] + _PAD
         (
             nik_raw,
             name_raw,
