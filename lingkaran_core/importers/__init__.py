@@ -178,6 +178,7 @@ class _Validator:
         self.today = today
         self.today_iso = today.isoformat()
         self.seen: set[int] = set()
+        self.nik_dates: dict[str, tuple[str, str]] = {}  # DDMMYY: (birth, sex); <= 74,400 valid ones
 
     def validate(
         self, record: list[str], line: int
@@ -225,8 +226,12 @@ class _Validator:
                 and digits[12:] != "0000"
                 and digits[:2] != "00"
                 and digits[2:4] != "00"
-            ):  # cells._nik's cached path, inlined: it runs for every row
-                nik_birth, nik_sex = _nik_birth(digits[6:12], self.today)
+            ):  # cells._nik's cached path, inlined (and its cache read first): every row
+                ddmmyy = digits[6:12]
+                decoded = self.nik_dates.get(ddmmyy)
+                if decoded is None:
+                    decoded = self.nik_dates[ddmmyy] = _nik_birth(ddmmyy, self.today)
+                nik_birth, nik_sex = decoded
             else:
                 nik_birth, nik_sex = _nik(digits, self.today)
         except InvalidNIK as err:

@@ -186,7 +186,11 @@ def _nik_birth(ddmmyy: str, today: date) -> tuple[str, str]:
     """
     birth = _nik_birth_date(f"350901{ddmmyy}0001", today=today)
     female = int(ddmmyy[:2]) > FEMALE_DAY_OFFSET
-    return birth.isoformat(), (Sex.FEMALE if female else Sex.MALE).value
+    return birth.isoformat(), _FEMALE if female else _MALE
+
+
+_FEMALE: Final = Sex.FEMALE.value
+_MALE: Final = Sex.MALE.value
 
 
 def _nik(digits: str, today: date) -> tuple[str, str]:
