@@ -1,8 +1,8 @@
 """The roster import's fast paths give exactly what the slow, general ones give.
 
-The validator inlines the common NIK and phone shapes, decodes NIK dates without building a
-``NIK``, and on PostgreSQL each batch goes to COPY as text built by ``roster_repo.copy_text``
-instead of psycopg's ``write_row``: each is checked here against the general path.
+The validator inlines the common NIK and phone shapes and decodes NIK dates without building
+a ``NIK``: each is checked here against the general path. A first import on PostgreSQL COPYs
+each batch in NIK order: names COPY has to escape still arrive exactly.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from lingkaran_core.errors import InvalidNIK
 from lingkaran_core.identity import normalize_phone, parse_nik
 from lingkaran_core.importers import cells, import_roster
 from lingkaran_core.storage import Database
-from lingkaran_core.storage.roster_repo import copy_text
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 25)
@@ -105,39 +104,12 @@ def test_deciles_and_ragged_rows_read_as_before() -> None:
     assert values[4] == "buruh_tani_tembakau"
 
 
-def _escaped(value: object) -> str:
-    """PostgreSQL's COPY text format for one value (the documented escapes)."""
-    if value is None:
-        return "\\N"
-    text = str(value)
-    for raw, esc in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r")):
-        text = text.replace(raw, esc)
-    return text
-
-
-def test_copy_text_writes_plain_rows_and_refuses_anything_that_needs_escaping() -> None:
-    batch: list[tuple[str, tuple[object, ...]]] = [
-        ("3509271505780001", ("Sutrisno", "1978-05-15", None, 4, "é ü")),
-        ("3509275208850002", ("Siti", None, None, 10, "x")),
-    ]
-    data = copy_text(batch, ("stamp", "stamp"), "utf-8")
-    expected = "".join(
-        "\t".join(_escaped(v) for v in (nik, *values, "stamp", "stamp")) + "\n"
-        for nik, values in batch
-    )
-    assert data == expected.encode()
-    for odd in ["a\\b", "\\N", "a\tb", "a\nb", "a\rb", "a\x00b", True, 1.5, date(2026, 1, 1)]:
-        assert copy_text([("1", ("x", odd))], (), "utf-8") is None, odd
-    assert copy_text([("1", ("x",)), ("2", ("x", "y"))], (), "utf-8") is None  # ragged
-    assert copy_text([], (), "utf-8") is None
-
-
-async def test_names_that_copy_must_escape_are_stored_exactly(
+async def test_names_that_copy_must_escape_are_stored_exactly_in_nik_order(
     db: Database, tmp_path: Path
 ) -> None:
     names = ["Back\\slash", "\\N", "Tab\\tName", "Plain"]
     lines = [",".join(HEADER[:6])]
-    for i, name in enumerate(names):
+    for i, name in reversed(list(enumerate(names))):  # the file out of NIK order
         lines.append(f"350927150578{i + 1:04d},{name},1978-05-15,L,35.09.27.2002,nelayan")
     path = tmp_path / "odd.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
