@@ -178,7 +178,8 @@ class _Validator:
         self.today = today
         self.today_iso = today.isoformat()
         self.seen: set[int] = set()
-        self.nik_dates: dict[str, tuple[str, str]] = {}  # DDMMYY: (birth, sex); <= 74,400 valid ones
+        # DDMMYY: (birth, sex), read before the lru_cache; at most 74,400 valid ones.
+        self.nik_dates: dict[str, tuple[str, str]] = {}
 
     def validate(
         self, record: list[str], line: int
