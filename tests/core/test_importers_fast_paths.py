@@ -94,14 +94,14 @@ def test_deciles_and_ragged_rows_read_as_before() -> None:
         assert bool(errors) == (decile is None), text
     validator = importers._Validator(HEADER[:6], today=TODAY)  # the optional columns absent
     short = [ROW[c] for c in HEADER[:5]]  # and the sektor cell missing: a ragged row
-    _, values, errors, _ = validator.validate(short, 2)
-    assert values is None
-    assert [e.code for e in errors] == ["sector.empty"]
+    _, short_values, issues, _ = validator.validate(short, 2)
+    assert short_values is None
+    assert [e.code for e in issues] == ["sector.empty"]
     long = [*(ROW[c] for c in HEADER[:6]), "extra", "cells"]
-    _, values, errors, _ = importers._Validator(HEADER[:6], today=TODAY).validate(long, 3)
-    assert errors == []
-    assert values is not None
-    assert values[4] == "buruh_tani_tembakau"
+    _, long_values, issues, _ = importers._Validator(HEADER[:6], today=TODAY).validate(long, 3)
+    assert issues == []
+    assert long_values is not None
+    assert long_values[4] == "buruh_tani_tembakau"
 
 
 async def test_names_that_copy_must_escape_are_stored_exactly_in_nik_order(
