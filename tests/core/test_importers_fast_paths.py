@@ -2,7 +2,7 @@
 
 The validator inlines the common NIK and phone shapes and decodes NIK dates without building
 a ``NIK``: each is checked here against the general path. A first import on PostgreSQL COPYs
-each batch in NIK order: names COPY has to escape still arrive exactly.
+each batch in (desa, sector, NIK) order: names COPY has to escape still arrive exactly.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def test_deciles_and_ragged_rows_read_as_before() -> None:
     assert long_values[4] == "buruh_tani_tembakau"
 
 
-async def test_names_that_copy_must_escape_are_stored_exactly_in_nik_order(
+async def test_names_that_copy_must_escape_are_stored_exactly_in_any_order(
     db: Database, tmp_path: Path
 ) -> None:
     names = ["Back\\slash", "\\N", "Tab\\tName", "Plain"]
