@@ -56,8 +56,10 @@ from lingkaran_core.importers.cells import (
     _desa,
     _detail,
     _nik,
+    _nik_birth,
     _paid_through,
     _phone,
+    _phone_prefix_ok,
     _sex,
     parse_sector,
 )
@@ -159,6 +161,8 @@ class ImportReport:
 _FIELDS: Final = roster_repo.FIELDS
 _KEEP_WHEN_EMPTY: Final = roster_repo.KEEP_WHEN_EMPTY
 _Values = tuple[Any, ...]
+_PAD: Final = [""]  # the cell an absent column reads (after the last real one)
+_DECILES: Final = {str(i): i for i in range(1, 11)}
 
 
 class _Validator:
@@ -170,9 +174,12 @@ class _Validator:
         self.width = len(header)
         self.pick = operator.itemgetter(*(index.get(c, self.width) for c in COLUMNS))
         self.complete = all(c in index for c in COLUMNS)
+        self.pads = [[""] * (n + 1) for n in range(self.width + 1)]  # n cells short, + absent
         self.today = today
         self.today_iso = today.isoformat()
         self.seen: set[int] = set()
+        # DDMMYY: (birth, sex), read before the lru_cache; at most 74,400 valid ones.
+        self.nik_dates: dict[str, tuple[str, str]] = {}
 
     def validate(
         self, record: list[str], line: int
@@ -181,9 +188,15 @@ class _Validator:
 
         Written as one straight function: it runs for every row of 100k-row files.
         """
-        if len(record) != self.width or not self.complete:
-            # Ragged row or absent optional columns: pad so every position reads a cell.
-            record = record[: self.width] + [""] * (self.width + 1 - min(len(record), self.width))
+        # Pad so every position reads a cell: an absent column, or a short (ragged) row's
+        # missing ones, read "" (a long row's extra cells are ignored).
+        length = len(record)
+        if length == self.width:
+            cells = record if self.complete else record + _PAD
+        elif length < self.width:
+            cells = record + self.pads[self.width - length]
+        else:
+            cells = record[: self.width] + _PAD
         (
             nik_raw,
             name_raw,
@@ -198,7 +211,7 @@ class _Validator:
             start_text,
             paid_text,
             kk_raw,
-        ) = [c.strip() for c in self.pick(record)]
+        ) = map(str.strip, self.pick(cells))
         errors: list[RowIssue] = []
         bad = errors.append
 
@@ -207,7 +220,21 @@ class _Validator:
         nik_birth: str | None = None
         nik_sex: str | None = None
         try:
-            nik_birth, nik_sex = _nik(digits, self.today)
+            if (
+                len(digits) == 16
+                and digits.isascii()
+                and digits.isdigit()
+                and digits[12:] != "0000"
+                and digits[:2] != "00"
+                and digits[2:4] != "00"
+            ):  # cells._nik's cached path, inlined (and its cache read first): every row
+                ddmmyy = digits[6:12]
+                decoded = self.nik_dates.get(ddmmyy)
+                if decoded is None:
+                    decoded = self.nik_dates[ddmmyy] = _nik_birth(ddmmyy, self.today)
+                nik_birth, nik_sex = decoded
+            else:
+                nik_birth, nik_sex = _nik(digits, self.today)
         except InvalidNIK as err:
             bad(RowIssue(line=line, column="nik", code=err.code, detail=_detail(err)))
         else:
@@ -251,16 +278,25 @@ class _Validator:
 
         phone: str | None = None
         if phone_text:
-            try:
-                phone = _phone(phone_text)
-            except _Bad as err:
-                bad(RowIssue(line=line, column="no_hp", code=err.code, detail=err.detail))
+            if (
+                phone_text.startswith("08")
+                and phone_text.isdigit()
+                and 10 <= len(phone_text) <= 13
+                and _phone_prefix_ok(phone_text[1:5], len(phone_text) - 1) is None
+            ):  # cells._phone's common shape, inlined
+                phone = "+62" + phone_text[1:]
+            else:
+                try:
+                    phone = _phone(phone_text)
+                except _Bad as err:
+                    bad(RowIssue(line=line, column="no_hp", code=err.code, detail=err.detail))
 
         decile: int | None = None
         if decile_text:
-            if decile_text.isdigit() and 1 <= int(decile_text) <= 10:
-                decile = int(decile_text)
-            else:
+            decile = _DECILES.get(decile_text)
+            if decile is None and decile_text.isdigit() and 1 <= int(decile_text) <= 10:
+                decile = int(decile_text)  # "007": digits, in range, not a plain spelling
+            if decile is None:
                 bad(RowIssue(line=line, column="desil_dtsen", code="decile.out_of_range"))
 
         kpj: str | None = None

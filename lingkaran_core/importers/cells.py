@@ -13,7 +13,13 @@ from typing import Final
 from lingkaran_core.coverage import month_end
 from lingkaran_core.dates import parse_date_strict
 from lingkaran_core.errors import DomainError, InvalidDate, InvalidPhone
-from lingkaran_core.identity import normalize_phone, parse_nik
+from lingkaran_core.identity import (
+    FEMALE_DAY_OFFSET,
+    Sex,
+    _nik_birth_date,
+    normalize_phone,
+    parse_nik,
+)
 from lingkaran_core.regions import load_regions
 from lingkaran_core.rules import SECTOR_CODES
 
@@ -173,9 +179,18 @@ _DIGITS_JUNK = re.compile(r"[\s.\-']+")
 
 @functools.lru_cache(maxsize=65_536)
 def _nik_birth(ddmmyy: str, today: date) -> tuple[str, str]:
-    """Birth date (ISO) and sex for a NIK's digits 7-12, by ``parse_nik`` itself (cached)."""
-    parsed = parse_nik(f"350901{ddmmyy}0001", today=today)
-    return parsed.birth_date.isoformat(), parsed.sex.value
+    """Birth date (ISO) and sex for a NIK's digits 7-12, by ``parse_nik``'s own decoder (cached).
+
+    The caller has checked everything else ``parse_nik`` checks (``_nik``), so only the date
+    can fail, with ``parse_nik``'s error; the sex is ``NIK.sex``'s rule (women's day + 40).
+    """
+    birth = _nik_birth_date(f"350901{ddmmyy}0001", today=today)
+    female = int(ddmmyy[:2]) > FEMALE_DAY_OFFSET
+    return birth.isoformat(), _FEMALE if female else _MALE
+
+
+_FEMALE: Final = Sex.FEMALE.value
+_MALE: Final = Sex.MALE.value
 
 
 def _nik(digits: str, today: date) -> tuple[str, str]:

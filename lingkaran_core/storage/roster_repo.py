@@ -280,6 +280,14 @@ def _pg_insert_new(conn: Any, stamp: str) -> int:
     return inserted
 
 
+_DESA, _SECTOR = FIELDS.index("desa_code"), FIELDS.index("sector")
+
+
+def _insert_order(row: tuple[str, tuple[Any, ...]]) -> tuple[str, str, str]:
+    nik, values = row
+    return values[_DESA], values[_SECTOR], nik
+
+
 _PG_COPY_WORKERS = f"COPY workers (nik, {_COLS}, created_at, updated_at) FROM STDIN"
 
 
@@ -350,6 +358,11 @@ class PgRosterStage(RosterStage):
         if not batch:
             return
         if self._switch_tx is not None:
+            # In (desa, sector, NIK) order: the server then adds to the desa index, and
+            # largely to the nik one (a NIK starts with its kecamatan), along their leaf pages
+            # instead of at random places: measured 0.2-0.4 s less server CPU over 100k rows
+            # than file order (NIK order alone: 0.1-0.2 s).
+            batch = sorted(batch, key=_insert_order)
             self._inserted += await self._switch_tx.run(_pg_add_direct, batch, self._stamp)
         else:
             await self._pg(_pg_add, batch)
