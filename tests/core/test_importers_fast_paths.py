@@ -120,3 +120,45 @@ async def test_names_that_copy_must_escape_are_stored_exactly_in_any_order(
             rows = await r.all("SELECT name FROM workers ORDER BY nik")
         assert [row[0] for row in rows] == names
     assert (report.inserted, report.unchanged) == (0, 4)
+
+
+async def test_imports_hand_the_gil_over_quickly_and_restore_the_interval(
+    db: Database, tmp_path: Path
+) -> None:
+    """While an import runs the switch interval is 0.5 ms; after the last one running (failed
+    or not) it is what it was."""
+    import sys
+
+    import pytest
+
+    good = tmp_path / "good.csv"
+    good.write_text(
+        ",".join(HEADER[:6]) + "\n3509271505780001,Siti,1978-05-15,P,35.09.27.2002,nelayan\n",
+        encoding="utf-8",
+    )
+    seen: list[float] = []
+    real = importers._import
+
+    async def watching(*args: object) -> importers.ImportReport:
+        seen.append(sys.getswitchinterval())
+        return await real(*args)  # type: ignore[arg-type]
+
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(0.004)
+    try:
+        importers._import = watching  # type: ignore[assignment]
+        assert (await import_roster(db, good, now=NOW, today=TODAY)).committed
+        importers._import = real
+        assert seen == [importers.IMPORT_SWITCH_INTERVAL]
+        assert sys.getswitchinterval() == 0.004
+        with pytest.raises(importers.RosterFormatError):
+            await import_roster(db, tmp_path / "missing.csv", now=NOW, today=TODAY)
+        assert sys.getswitchinterval() == 0.004
+        with importers._handoffs():  # two imports at once in one process (two databases)
+            with importers._handoffs():
+                assert sys.getswitchinterval() == importers.IMPORT_SWITCH_INTERVAL
+            assert sys.getswitchinterval() == importers.IMPORT_SWITCH_INTERVAL
+        assert sys.getswitchinterval() == 0.004
+    finally:
+        importers._import = real
+        sys.setswitchinterval(before)
