@@ -3,10 +3,11 @@
 Every repository is written once, in the SQL both engines share (see ``docs/storage.md``). This
 module makes PostgreSQL speak to them the way ``sqlite3`` does:
 
-* a pool of psycopg connections per process (``LINGKARAN_DB_POOL``), each driven from its own
-  worker thread (as aiosqlite drives its connection): a unit of work, ``Database.tx()`` /
-  ``read()``, takes a free one, and a repository function ``fn(conn, *args)`` can batch several
-  statements in one hop;
+* a pool of psycopg connections per process (``LINGKARAN_DB_POOL``): a unit of work,
+  ``Database.tx()`` / ``read()``, takes a free one. Its statements run on the event loop's
+  thread with their network waits awaited (``loop_bridge``: a greenlet per call, as SQLAlchemy's
+  asyncio support does); a repository function ``fn(conn, *args)`` of several statements, COPY
+  and transfers run on the connection's own worker thread (as aiosqlite drives its connection);
 * ``CompatConnection`` (``pg_compat``) gives that thread the subset of the ``sqlite3.Connection``
   interface the repositories use, ``translate`` rewrites the few spellings that differ, and values
   adapt like SQLite's; see ``lingkaran_core.storage.pg_compat``.
@@ -32,7 +33,19 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
-from lingkaran_core.storage.db import Database, Tx
+from lingkaran_core.storage.db import (
+    Database,
+    Params,
+    Tx,
+    _begun,
+    _execute_lastrowid,
+    _execute_rowcount,
+    _fetchall,
+    _fetchone,
+    _then_commit,
+    write_later,
+)
+from lingkaran_core.storage.loop_bridge import LoopConnection, on_loop
 from lingkaran_core.storage.pg_compat import (
     CompatConnection,
     configure,
@@ -148,21 +161,49 @@ def _set(future: asyncio.Future[Any], result: Any, exc: BaseException | None) ->
 
 
 class PgTx(Tx):
-    """A unit of work on PostgreSQL: every call goes through the connection's thread.
+    """A unit of work on PostgreSQL.
 
-    SQLite's ``run_inline`` shortcut (tiny statements on the loop's thread) would block the
-    event loop on a network round trip here, so both inline variants take the thread.
+    Statements run on the event loop's own thread, their network waits awaited there
+    (``loop_bridge``): the chat step's two units (``run_inline`` / ``commit_inline``, as on
+    SQLite) and ``one``/``scalar``/``all``/``execute``/``execute_rowcount``. A repository's
+    ``run`` (COPY, transfers, the import stage, several statements in one call) and
+    ``executemany`` take the connection's worker thread. A unit uses its connection one call
+    at a time, so the two never overlap on it. Parsing a large result holds the loop while it
+    lasts; in the worker thread it held the GIL just the same.
     """
 
     __slots__ = ()
 
     dialect = "postgresql"
 
+    async def _on_loop(self, fn: Callable[..., T], /, *args: Any) -> T:
+        if not self.begun and not self.read_only:
+            self.begun = True
+            fn = _begun(fn)
+        return await on_loop(fn, self.conn._conn, *args)
+
     async def run_inline(self, fn: Callable[..., T], /, *args: Any) -> T:
-        return await self.run(fn, *args)
+        return await self._on_loop(fn, *args)
 
     async def commit_inline(self, fn: Callable[..., T], /, *args: Any) -> T:
-        return await self.run_and_commit(fn, *args)
+        result = await self._on_loop(_then_commit(fn), *args)
+        self.committed = True
+        return result
+
+    async def write_and_commit(self, sql: str, params: Params = ()) -> None:
+        await self.commit_inline(write_later, sql, params)
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        return await self._on_loop(_execute_lastrowid, sql, params)
+
+    async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
+        return await self._on_loop(_execute_rowcount, sql, params)
+
+    async def one(self, sql: str, params: Params = ()) -> Any:
+        return await self._on_loop(_fetchone, sql, params)
+
+    async def all(self, sql: str, params: Params = ()) -> Any:
+        return await self._on_loop(_fetchall, sql, params)
 
 
 class PgDatabase(Database):
@@ -300,7 +341,7 @@ class PgDatabase(Database):
 
 
 def _connect_sync(url: str) -> psycopg.Connection[Any]:
-    raw = psycopg.connect(url, autocommit=True, row_factory=row_factory)
+    raw = LoopConnection.connect(url, autocommit=True, row_factory=row_factory)
     configure(raw)
     raw.execute(f"SET lock_timeout = {LOCK_TIMEOUT_MS}".encode())
     raw.execute(b"SET TIME ZONE 'UTC'")
