@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any, ClassVar, cast
 
 import psycopg
-from psycopg.adapt import Dumper, Loader
+from psycopg.adapt import Dumper, Loader, Transformer
 from psycopg.pq import TransactionStatus
 from psycopg.rows import RowMaker
 
@@ -243,7 +243,7 @@ class CompatConnection:
     this session: ``PREPARE lcN AS ...`` the first time, in the same query, then
     ``EXECUTE lcN(values)``, so the server parses and plans it once per connection, as psycopg
     does for the statements it sends itself. The values are quoted by psycopg
-    (``ClientCursor.mogrify``, PostgreSQL's literal quoting) as untyped literals, as the
+    (its ``Transformer.as_literal``, as ``ClientCursor`` does) as untyped literals, as the
     server-side parameters are untyped (see the dumpers above), so the server infers the same
     types. A prepared statement outlives a rolled-back transaction, but a name is only
     remembered once its query succeeded, so a failed query leaves nothing half-known. The
@@ -255,7 +255,8 @@ class CompatConnection:
 
     def __init__(self, raw: psycopg.Connection[Any], id_tables: frozenset[str]) -> None:
         self._raw = raw
-        self._binder = psycopg.ClientCursor(raw)  # only to quote values (mogrify)
+        self._binder = psycopg.ClientCursor(raw)  # only to bind a statement it cannot prepare
+        self._literal = Transformer.from_context(raw).as_literal  # one value, quoted
         self._prepared: dict[bytes, bytes] = {}  # statement -> its prepared name on this session
         self._names = 0
         self.id_tables = id_tables
@@ -299,8 +300,9 @@ class CompatConnection:
                 name = new[sql] = b"lc%d" % self._names
                 parts.append(b"PREPARE " + name + b" AS " + dollars)
             if values:
-                call = b"EXECUTE " + name + b"(" + b", ".join([b"%s"] * len(values)) + b")"
-                parts.append(self._binder.mogrify(call, values).encode())
+                parts.append(
+                    b"EXECUTE " + name + b"(" + b", ".join(map(self._literal, values)) + b")"
+                )
             else:
                 parts.append(b"EXECUTE " + name)
         cur.execute(b";\n".join(parts))
