@@ -52,16 +52,23 @@ class Tx:
         self.begun = False
         self.committed = False
 
+    def _opening(self, fn: Callable[..., T]) -> Callable[..., T]:
+        """``fn``, preceded by the transaction's BEGIN when it is the unit's first write call."""
+        if self.begun or self.read_only:
+            return fn
+        self.begun = True
+        return _begun(fn)
+
     async def run(self, fn: Callable[..., T], /, *args: Any) -> T:
         """Run ``fn(sqlite3_connection, *args)`` in the database thread (one hop)."""
-        raw = self.conn._conn
-        if not self.begun and not self.read_only:
-            self.begun = True
-            call: Callable[..., T] = _begun(fn)
-        else:
-            call = fn
-        result: T = await self.conn._execute(call, raw, *args)  # type: ignore[no-untyped-call]
+        call = self._opening(fn)
+        result: T = await self.conn._execute(call, self.conn._conn, *args)  # type: ignore[no-untyped-call]
         return result
+
+    async def _statement(self, fn: Callable[..., T], /, *args: Any) -> T:
+        """Where ``execute``, ``one``, ``all``... run their one statement: here the thread
+        (``run``); PostgreSQL's ``PgTx`` runs them on the event loop."""
+        return await self.run(fn, *args)
 
     async def run_inline(self, fn: Callable[..., T], /, *args: Any) -> T:
         """Run a few small indexed statements on the event loop's thread (no hop at all).
@@ -122,11 +129,11 @@ class Tx:
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; return the last row id (inserts) or 0."""
-        return await self.run(_execute_lastrowid, sql, params)
+        return await self._statement(_execute_lastrowid, sql, params)
 
     async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
         """Run one statement; return how many rows it changed."""
-        return await self.run(_execute_rowcount, sql, params)
+        return await self._statement(_execute_rowcount, sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         """Run one statement for many parameter rows."""
@@ -134,11 +141,11 @@ class Tx:
 
     async def one(self, sql: str, params: Params = ()) -> Row | None:
         """Fetch the first row or None."""
-        return await self.run(_fetchone, sql, params)
+        return await self._statement(_fetchone, sql, params)
 
     async def all(self, sql: str, params: Params = ()) -> list[Row]:
         """Fetch every row."""
-        return await self.run(_fetchall, sql, params)
+        return await self._statement(_fetchall, sql, params)
 
     async def scalar(self, sql: str, params: Params = ()) -> Any:
         """Fetch the first column of the first row, or None."""

@@ -33,18 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
-from lingkaran_core.storage.db import (
-    Database,
-    Params,
-    Tx,
-    _begun,
-    _execute_lastrowid,
-    _execute_rowcount,
-    _fetchall,
-    _fetchone,
-    _then_commit,
-    write_later,
-)
+from lingkaran_core.storage.db import Database, Params, Tx, _then_commit, write_later
 from lingkaran_core.storage.loop_bridge import LoopConnection, on_loop
 from lingkaran_core.storage.pg_compat import (
     CompatConnection,
@@ -165,9 +154,9 @@ class PgTx(Tx):
 
     Statements run on the event loop's own thread, their network waits awaited there
     (``loop_bridge``): the chat step's two units (``run_inline`` / ``commit_inline``, as on
-    SQLite) and ``one``/``scalar``/``all``/``execute``/``execute_rowcount``. A repository's
-    ``run`` (COPY, transfers, the import stage, several statements in one call) and
-    ``executemany`` take the connection's worker thread. A unit uses its connection one call
+    SQLite) and, through ``_statement``, ``one``/``scalar``/``all``/``execute``/
+    ``execute_rowcount``. A repository's ``run`` (COPY, transfers, the import stage, several
+    statements in one call) and ``executemany`` take the connection's worker thread. A unit uses its connection one call
     at a time, so the two never overlap on it. Parsing a large result holds the loop while it
     lasts; in the worker thread it held the GIL just the same.
     """
@@ -176,34 +165,19 @@ class PgTx(Tx):
 
     dialect = "postgresql"
 
-    async def _on_loop(self, fn: Callable[..., T], /, *args: Any) -> T:
-        if not self.begun and not self.read_only:
-            self.begun = True
-            fn = _begun(fn)
-        return await on_loop(fn, self.conn._conn, *args)
+    async def _statement(self, fn: Callable[..., T], /, *args: Any) -> T:
+        return await on_loop(self._opening(fn), self.conn._conn, *args)
 
     async def run_inline(self, fn: Callable[..., T], /, *args: Any) -> T:
-        return await self._on_loop(fn, *args)
+        return await self._statement(fn, *args)
 
     async def commit_inline(self, fn: Callable[..., T], /, *args: Any) -> T:
-        result = await self._on_loop(_then_commit(fn), *args)
+        result = await self._statement(_then_commit(fn), *args)
         self.committed = True
         return result
 
     async def write_and_commit(self, sql: str, params: Params = ()) -> None:
         await self.commit_inline(write_later, sql, params)
-
-    async def execute(self, sql: str, params: Params = ()) -> int:
-        return await self._on_loop(_execute_lastrowid, sql, params)
-
-    async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
-        return await self._on_loop(_execute_rowcount, sql, params)
-
-    async def one(self, sql: str, params: Params = ()) -> Any:
-        return await self._on_loop(_fetchone, sql, params)
-
-    async def all(self, sql: str, params: Params = ()) -> Any:
-        return await self._on_loop(_fetchall, sql, params)
 
 
 class PgDatabase(Database):
