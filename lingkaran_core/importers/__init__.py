@@ -58,6 +58,7 @@ from lingkaran_core.importers.cells import (
     _detail,
     _nik,
     _nik_birth,
+    _nik_sound,
     _paid_through,
     _phone,
     _phone_prefix_ok,
@@ -221,14 +222,7 @@ class _Validator:
         nik_birth: str | None = None
         nik_sex: str | None = None
         try:
-            if (
-                len(digits) == 16
-                and digits.isascii()
-                and digits.isdigit()
-                and digits[12:] != "0000"
-                and digits[:2] != "00"
-                and digits[2:4] != "00"
-            ):  # cells._nik's cached path, inlined (and its cache read first): every row
+            if _nik_sound(digits):  # cells._nik's cached path, its per-import dict read first
                 ddmmyy = digits[6:12]
                 decoded = self.nik_dates.get(ddmmyy)
                 if decoded is None:
@@ -402,9 +396,7 @@ def _open_text(path: str | Path, mode: str) -> TextIO:
 # CPython hands the GIL to a waiting thread after this long (its default: 5 ms); see _handoffs.
 IMPORT_SWITCH_INTERVAL: Final = 0.0005
 _importing = 0  # imports running in this process (the interval is the process's)
-
-
-_saved_interval = 0.005
+_saved_interval = 0.005  # the interval before the first of them began
 
 
 @contextlib.contextmanager

@@ -193,21 +193,26 @@ _FEMALE: Final = Sex.FEMALE.value
 _MALE: Final = Sex.MALE.value
 
 
-def _nik(digits: str, today: date) -> tuple[str, str]:
-    """``parse_nik`` with its date decoding cached per DDMMYY (100k rows share ~20k of them).
-
-    Only NIKs that pass every other check of ``parse_nik`` (16 ASCII digits, serial and
-    region codes not zero) take the cached path; anything else goes to ``parse_nik`` whole, so
-    the error codes stay its own.
-    """
-    if (
+def _nik_sound(digits: str) -> bool:
+    """True when ``digits`` pass every check of ``parse_nik`` but the date (16 ASCII digits,
+    serial and region codes not zero): only the date's decoding is left, cacheable by DDMMYY."""
+    return (
         len(digits) == 16
         and digits.isascii()
         and digits.isdigit()
         and digits[12:] != "0000"
         and digits[:2] != "00"
         and digits[2:4] != "00"
-    ):
+    )
+
+
+def _nik(digits: str, today: date) -> tuple[str, str]:
+    """``parse_nik`` with its date decoding cached per DDMMYY (100k rows share ~20k of them).
+
+    Only NIKs that pass every other check of ``parse_nik`` (``_nik_sound``) take the cached
+    path; anything else goes to ``parse_nik`` whole, so the error codes stay its own.
+    """
+    if _nik_sound(digits):
         return _nik_birth(digits[6:12], today)
     parsed = parse_nik(digits, today=today)
     return parsed.birth_date.isoformat(), parsed.sex.value
