@@ -376,7 +376,7 @@ class _NoCursor:
 _NO_CURSOR: Any = _NoCursor()  # duck-typed as a CompatCursor
 
 
-_PLACEHOLDER = re.compile(rb"%%|%s|%\(")
+_PLACEHOLDER = re.compile(rb"%%|%s")
 _PREPARABLE = re.compile(rb"\s*(?:WITH|SELECT|INSERT|UPDATE|DELETE|VALUES)\b", re.IGNORECASE)
 
 
@@ -384,7 +384,7 @@ def _dollar_placeholders(sql: bytes, values: Any) -> bytes | None:
     """``sql`` with ``%s`` as ``$1, $2...`` and ``%%`` as ``%`` (PREPARE's spelling); None when
     it cannot be prepared so (not a query PREPARE takes, named ``%(x)s`` placeholders, or a
     count that does not match)."""
-    if not isinstance(values, tuple) or not _PREPARABLE.match(sql):
+    if not isinstance(values, tuple) or not _PREPARABLE.match(sql) or b"%(" in sql:
         return None
     count = 0
 
@@ -392,15 +392,10 @@ def _dollar_placeholders(sql: bytes, values: Any) -> bytes | None:
         nonlocal count
         if m.group() == b"%%":
             return b"%"
-        if m.group() == b"%(":
-            raise ValueError
         count += 1
         return b"$%d" % count
 
-    try:
-        out = _PLACEHOLDER.sub(one, sql)
-    except ValueError:
-        return None
+    out = _PLACEHOLDER.sub(one, sql)
     return out if count == len(values) else None
 
 
