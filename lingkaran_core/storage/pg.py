@@ -119,6 +119,9 @@ class _Handle:
         if self._closed:
             return
         self._closed = True
+        raw = self._conn.raw
+        if isinstance(raw, LoopConnection):  # off the loop's selector before its socket closes
+            raw.unwatch()
         try:
             await self._execute(CompatConnection.close, self._conn)
         finally:

@@ -409,3 +409,76 @@ async def test_statements_run_on_the_loop_and_their_waits_let_other_work_run(
     assert threads == {threading.get_ident()}
     assert took < 0.8, took  # not 3 x 0.3 s one after the other
     assert ticks >= 10, ticks  # the loop was free while the server slept
+
+
+@needs_server
+async def test_a_connection_stays_on_the_selector_and_its_greenlets_serve_call_after_call(
+    db: Database,
+) -> None:
+    """Statement after statement on one connection registers its socket with the loop once,
+    not at every wait, and the calls run in a few reused greenlets, not one new each (each new
+    one maps and unmaps its own Python stack). An error in a call reaches the caller as raised,
+    and the next call runs as usual."""
+    import greenlet
+
+    loop = asyncio.get_running_loop()
+    added: list[int] = []
+    real_add = loop.add_reader
+
+    def counting_add(fd: int, callback: Any, *args: Any) -> Any:
+        added.append(fd)
+        return real_add(fd, callback, *args)
+
+    seen: set[int] = set()
+
+    def whose(conn: Any) -> int:
+        seen.add(id(greenlet.getcurrent()))
+        return int(conn.execute("SELECT 1").fetchone()[0])
+
+    def broken(conn: Any) -> None:
+        conn.execute("SELECT no_such_column FROM facilitators")
+
+    async with db.pinned() as one:
+        async with one.read() as r:
+            await r.scalar("SELECT 1")  # the socket is registered from here on
+        loop.add_reader = counting_add  # type: ignore[method-assign]
+        try:
+            for _ in range(30):
+                async with one.read() as r:
+                    assert await r.run_inline(whose) == 1
+                    assert await r.scalar("SELECT 2") == 2
+            with pytest.raises(psycopg.errors.UndefinedColumn):
+                async with one.read() as r:
+                    await r.run_inline(broken)
+            async with one.read() as r:
+                assert await r.run_inline(whose) == 1
+        finally:
+            del loop.add_reader
+    assert added == []
+    assert len(seen) <= 2, len(seen)
+
+
+@needs_server
+async def test_a_connection_dropped_by_the_server_leaves_the_selector_and_fails_cleanly(
+    db: Database,
+) -> None:
+    """The server ends an idle connection (a restart, an administrator): its socket turns
+    readable with nobody waiting. It unregisters itself at once instead of waking the loop at
+    every turn, and the next statement on it fails with psycopg's OperationalError."""
+    loop = asyncio.get_running_loop()
+    async with db.pinned() as one:
+        async with one.read() as r:
+            pid = await r.scalar("SELECT pg_backend_pid()")
+        raw = one._handles[0]._conn.raw  # type: ignore[attr-defined]
+        fd = raw.pgconn.socket
+        assert fd in loop._selector.get_map()  # type: ignore[attr-defined]
+        async with db.read() as other:
+            assert await other.scalar("SELECT pg_terminate_backend(?)", (pid,)) is True
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if fd not in loop._selector.get_map():  # type: ignore[attr-defined]
+                break
+        assert fd not in loop._selector.get_map()  # type: ignore[attr-defined]
+        with pytest.raises(psycopg.OperationalError):
+            async with one.read() as r:
+                await r.scalar("SELECT 1")
