@@ -86,12 +86,18 @@ async def claim_due(tx: Tx, *, channel: str, now: datetime, limit: int) -> list[
     # Several instances may claim at once on PostgreSQL: SKIP LOCKED gives each its own rows,
     # and the outer ``status = 'queued'`` keeps a row another claim took in between from being
     # taken twice (SQLite serialises writers, so there the clause is merely true).
+    # The pick is a MATERIALIZED CTE, run once: as a plain ``IN (SELECT ... LIMIT)`` PostgreSQL
+    # may rescan the subquery for every outer row (a nested loop, as the generic plan of a
+    # statement prepared while the outbox was empty chooses), each rescan taking another
+    # ``limit`` rows, so one claim took 1,982 rows of 2,000 in hand at once; the other instance
+    # then found them stale and sent them again (round 2, session 5, the fleet benchmark).
     skip_locked = " FOR UPDATE SKIP LOCKED" if tx.dialect == "postgresql" else ""
     rows = await tx.all(
-        "UPDATE outbox SET status = 'sending', claimed_at = ? WHERE status = 'queued' AND id IN ("
-        "SELECT id FROM outbox WHERE channel = ? AND status = 'queued' AND not_before <= ? "
-        f"ORDER BY priority, id LIMIT ?{skip_locked}) RETURNING {_ROW_COLS}",
-        (now.isoformat(), channel, now.isoformat(), limit),
+        "WITH picked AS MATERIALIZED (SELECT id AS pick FROM outbox WHERE channel = ? "
+        f"AND status = 'queued' AND not_before <= ? ORDER BY priority, id LIMIT ?{skip_locked}) "
+        "UPDATE outbox SET status = 'sending', claimed_at = ? WHERE status = 'queued' AND id IN "
+        f"(SELECT pick FROM picked) RETURNING {_ROW_COLS}",
+        (channel, now.isoformat(), limit, now.isoformat()),
     )
     # RETURNING gives no order guarantee.
     return sorted((_row(r) for r in rows), key=lambda r: (r.priority, r.id))

@@ -482,3 +482,39 @@ async def test_a_connection_dropped_by_the_server_leaves_the_selector_and_fails_
         with pytest.raises(psycopg.OperationalError):
             async with one.read() as r:
                 await r.scalar("SELECT 1")
+
+
+@needs_server
+async def test_a_claim_takes_at_most_its_limit_whatever_plan_it_was_prepared_with(
+    db: Database,
+) -> None:
+    """A dispatcher starts with an empty outbox, so its claim statement gets prepared (and
+    planned) for an empty table; then a broadcast queues thousands of rows. Each claim must
+    still take at most ``limit`` of them: a claim that took them all would hold them
+    ``sending`` until another instance finds them stale and sends them a second time."""
+    from datetime import UTC, datetime
+
+    from lingkaran_core.storage import outbox_repo
+
+    now = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+    async with db.pinned() as one:
+        async with one.tx() as tx:  # the plan a long-running instance may hold, every time
+            await tx.execute("SET plan_cache_mode = force_generic_plan")
+        for _ in range(8):  # prepared by psycopg (5th use) and on the server, on no rows
+            async with one.tx() as tx:
+                assert await outbox_repo.claim_due(tx, channel="telegram", now=now, limit=20) == []
+        async with one.tx() as tx:
+            await tx.executemany(
+                "INSERT INTO outbox (channel, user_ref, msg_key, params, class, not_before, "
+                "created_at) VALUES ('telegram', ?, 'claim.status_changed', '{}', 'broadcast', "
+                "?, ?)",
+                [(f"u{i}", now.isoformat(), now.isoformat()) for i in range(300)],
+            )
+        for taken in (20, 40, 60):
+            async with one.tx() as tx:
+                rows = await outbox_repo.claim_due(tx, channel="telegram", now=now, limit=20)
+            assert len(rows) == 20
+            async with one.read() as r:
+                assert await r.scalar("SELECT COUNT(*) FROM outbox WHERE status = 'sending'") == (
+                    taken
+                )
