@@ -71,6 +71,13 @@ _PG_BEGIN_MESSAGE = (
     "s.version, s.draft, s.updated_at FROM (SELECT 1) AS one LEFT JOIN c ON TRUE "
     "LEFT JOIN conversations s ON s.chat_id = c.id"
 )
+# PostgreSQL only: a chat seen for the first time, created and read back in one round trip
+# (RETURNING evaluates the columns on the new row). No row back: another instance created it
+# a moment ago, and the general path locks and reads that one.
+_PG_NEW_CHAT = (
+    "INSERT INTO chats (channel, user_ref, language, created_at) VALUES (?, ?, 'id', ?) "
+    f"ON CONFLICT (channel, user_ref) DO NOTHING RETURNING {_CHAT_COLS}"
+)
 _TOUCH_INBOUND = (
     "UPDATE chats SET last_inbound_at = ?, display_name = COALESCE(?, display_name) WHERE id = ?"
 )
@@ -251,6 +258,13 @@ def begin_message_sync(
         fresh_inbound = bool(row[0])
         if row["id"] is None:
             row = None
+            if fresh_inbound:  # a first message: no state to read, the touch sent later
+                made = conn.execute(_PG_NEW_CHAT, (channel, user_ref, now_iso)).fetchone()
+                if made is not None:
+                    chat = _chat(made, created=True)
+                    write_later(conn, _TOUCH_INBOUND, (now_iso, display_name, chat.id))
+                    chat.last_inbound_at = now_iso
+                    return MessageStart(duplicate=False, chat=chat, state=None)
         elif fresh_inbound:
             chat = _chat(row)
             write_later(conn, _TOUCH_INBOUND, (now_iso, display_name, chat.id))

@@ -518,3 +518,37 @@ async def test_a_claim_takes_at_most_its_limit_whatever_plan_it_was_prepared_wit
                 assert await r.scalar("SELECT COUNT(*) FROM outbox WHERE status = 'sending'") == (
                     taken
                 )
+
+
+@needs_server
+async def test_first_messages_of_one_user_on_two_instances_at_once_make_one_chat(
+    db_path: str, tmp_path: Path, clock: FixedClock
+) -> None:
+    """A new user's first two messages reach two instances at the same moment: both are
+    answered, the chat is created once (by one of them, the other reading it back), and the
+    two steps take turns on it."""
+    from handlers.engine import Incoming
+    from handlers.registry import build_engine
+
+    first = await Database.open(db_path, files_dir=tmp_path / "files")
+    second = await Database.open(db_path, files_dir=tmp_path / "files")
+    try:
+        engines = [build_engine(first, clock=clock), build_engine(second, clock=clock)]
+        users = [f"new{i}" for i in range(20)]
+        answers = await asyncio.gather(
+            *(
+                engines[k].handle(
+                    Incoming(channel="telegram", user_ref=u, message_id=f"{u}-{k}", text="menu")
+                )
+                for u in users
+                for k in (0, 1)
+            )
+        )
+        assert all(answers), "every message answered"
+        async with first.read() as r:
+            assert await r.scalar("SELECT COUNT(*) FROM chats") == len(users)
+            assert await r.scalar("SELECT COUNT(*) FROM inbound_messages") == 2 * len(users)
+            assert await r.scalar("SELECT COUNT(*) FROM chats WHERE last_inbound_at IS NULL") == 0
+    finally:
+        await first.close()
+        await second.close()
