@@ -186,39 +186,57 @@ def row_factory(cursor: Any) -> RowMaker[Any]:
 
 
 class CompatCursor:
-    """What ``conn.execute`` returns: the cursor subset the repositories use."""
+    """What ``conn.execute`` returns: the cursor subset the repositories use.
 
-    __slots__ = ("_cur", "lastrowid", "rowcount")
+    The rows are read out at once, so the connection's one psycopg cursor is free for the next
+    statement (creating a psycopg cursor per statement, with its own adapters map and
+    transformer, was a tenth of a chat step's statement time on PostgreSQL).
+    """
 
-    def __init__(self, cur: psycopg.Cursor[Any], lastrowid: int | None, rowcount: int) -> None:
-        self._cur = cur
+    __slots__ = ("_at", "_res", "_rows", "lastrowid", "rowcount")
+
+    def __init__(self, rows: list[Any], res: Any, lastrowid: int | None, rowcount: int) -> None:
+        self._rows = rows
+        self._at = 0
+        self._res = res  # the result, for ``description`` only
         self.lastrowid = lastrowid
         self.rowcount = rowcount
 
     @property
     def description(self) -> Any:
-        return self._cur.description
-
-    def _has_rows(self) -> bool:
-        # Not ``description``: that builds a Column object per column on every call.
-        res = self._cur.pgresult
-        return res is not None and res.nfields > 0
+        res = self._res
+        if res is None or not res.nfields:
+            return None
+        return tuple(
+            ((res.fname(i) or b"").decode(), None, None, None, None, None, None)
+            for i in range(res.nfields)
+        )
 
     def fetchone(self) -> Any:
-        if not self._has_rows():
+        at = self._at
+        if at >= len(self._rows):
             return None
-        return self._cur.fetchone()
+        self._at = at + 1
+        return self._rows[at]
 
     def fetchall(self) -> list[Any]:
-        if not self._has_rows():
-            return []
-        return self._cur.fetchall()
+        rows = self._rows[self._at :] if self._at else self._rows
+        self._rows, self._at = [], 0
+        return rows
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.fetchall())
 
     def close(self) -> None:
-        self._cur.close()
+        self._rows, self._at = [], 0
+
+
+def _read_out(cur: psycopg.Cursor[Any]) -> list[Any]:
+    """Every row of ``cur``'s current result (none for a statement without rows)."""
+    res = cur.pgresult
+    if res is None or not res.nfields:
+        return []
+    return cur.fetchall()
 
 
 # Named prepared statements per connection for what travels held back (a handful in practice);
@@ -261,17 +279,21 @@ class CompatConnection:
         self._names = 0
         self.id_tables = id_tables
         self._pending: list[tuple[bytes, Any]] = []  # (statement, params) not yet sent
+        # One psycopg cursor serves statement after statement (``CompatCursor`` reads the rows
+        # out): a unit of work uses its connection one statement at a time.
+        self._cur = raw.cursor()
 
     @property
     def raw(self) -> psycopg.Connection[Any]:
         """The psycopg connection, with whatever waits already sent (COPY, transfers)."""
         if self._pending:
-            self._send(self._raw.cursor(), None, None)
+            self._send(self._cur, None, None)
         return self._raw
 
     @property
     def in_transaction(self) -> bool:
-        return bool(self._pending) or self._raw.info.transaction_status != TransactionStatus.IDLE
+        # The libpq status itself: ``info.transaction_status`` builds an object and an enum.
+        return bool(self._pending) or self._raw.pgconn.transaction_status != _IDLE
 
     def _send(self, cur: psycopg.Cursor[Any], text: bytes | None, params: Any) -> None:
         """Run ``text`` on ``cur``, after whatever waits, in one round trip (class docstring).
@@ -322,26 +344,27 @@ class CompatConnection:
         if text == "BEGIN" and not self.in_transaction:
             self._pending.append((b"BEGIN", None))
             return cast(CompatCursor, _NO_CURSOR)
-        cur = self._raw.cursor()
+        cur = self._cur
         self._send(cur, text.encode(), sql_params(params))  # bytes: no re-parse cache of its own
         rowcount = cur.rowcount
-        lastrowid = None
-        if added:
-            rows = cur.fetchall()
-            lastrowid = int(rows[-1][0]) if rows else None
-        return CompatCursor(cur, lastrowid, rowcount)
+        rows = _read_out(cur)
+        if added:  # the RETURNING id this module added: the caller wants lastrowid, not rows
+            return CompatCursor([], None, int(rows[-1][0]) if rows else None, rowcount)
+        return CompatCursor(rows, cur.pgresult, None, rowcount)
 
     def executemany(self, sql: str, rows: Iterable[Params]) -> CompatCursor:
         text, _ = translate(sql)
-        cur = self.raw.cursor()
+        cur = self._cur
+        if self._pending:
+            self._send(cur, None, None)
         cur.executemany(text.encode(), [sql_params(r) for r in rows])
-        return CompatCursor(cur, None, cur.rowcount)
+        return CompatCursor([], None, None, cur.rowcount)
 
     def commit(self) -> None:
         if self._pending == [(b"BEGIN", None)]:
             self._pending = []  # a transaction that wrote nothing: nothing to send
         elif self.in_transaction:
-            self._send(self._raw.cursor(), b"COMMIT", None)
+            self._send(self._cur, b"COMMIT", None)
 
     def rollback(self) -> None:
         self._pending = []  # never sent: nothing of it reached the server
@@ -376,6 +399,7 @@ class _NoCursor:
 _NO_CURSOR: Any = _NoCursor()  # duck-typed as a CompatCursor
 
 
+_IDLE = TransactionStatus.IDLE
 _PLACEHOLDER = re.compile(rb"%%|%s")
 _PREPARABLE = re.compile(rb"\s*(?:WITH|SELECT|INSERT|UPDATE|DELETE|VALUES)\b", re.IGNORECASE)
 
