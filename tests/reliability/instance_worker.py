@@ -37,7 +37,11 @@ from lingkaran_core.storage import Database  # noqa: E402
 
 
 async def main(
-    db_url: str, send_url: str | None, files: str | None, epoch: float | None = None
+    db_url: str,
+    send_url: str | None,
+    files: str | None,
+    epoch: float | None = None,
+    send_rate: float = 5000.0,
 ) -> int:
     db = await Database.open(db_url, files_dir=files)
     loop = asyncio.get_running_loop()
@@ -57,7 +61,9 @@ async def main(
             {"telegram": HttpSender(send_url)},
             clock=clock,
             limits={
-                "telegram": ChannelLimits(rate=5000, per_user_interval=0.0, batch=20, concurrency=8)
+                "telegram": ChannelLimits(
+                    rate=send_rate, per_user_interval=0.0, batch=20, concurrency=8
+                )
             },
             idle_interval=0.05,
             stale_claim=timedelta(seconds=3),  # the test's sends take milliseconds
@@ -115,5 +121,6 @@ if __name__ == "__main__":
     p.add_argument("--send-url", default=None)
     p.add_argument("--files", default=None)
     p.add_argument("--epoch", type=float, default=None, help="the fleet's time.monotonic() zero")
+    p.add_argument("--send-rate", type=float, default=5000.0, help="this instance's msg/s")
     a = p.parse_args()
-    sys.exit(asyncio.run(main(a.db, a.send_url, a.files, a.epoch)))
+    sys.exit(asyncio.run(main(a.db, a.send_url, a.files, a.epoch, a.send_rate)))

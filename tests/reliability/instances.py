@@ -70,6 +70,7 @@ class Fleet:
         n: int,
         *,
         send_url: str | None = None,
+        send_rate: float | None = None,
         files: Path | None = None,
         log: Path | None = None,
         seed: int = 0,
@@ -88,6 +89,8 @@ class Fleet:
         argv = [sys.executable, str(WORKER), "--db", db_url, "--epoch", repr(time.monotonic())]
         if send_url:
             argv += ["--send-url", send_url]
+        if send_rate:
+            argv += ["--send-rate", repr(send_rate)]
         if files:
             argv += ["--files", str(files)]
         err = log.open("ab") if log else subprocess.DEVNULL
