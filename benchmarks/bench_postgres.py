@@ -78,9 +78,8 @@ def _scripts(crowd: str = "b") -> dict[str, list[str]]:
 def _seed(db_url: str, *, outbox: bool) -> None:
     """The workers both crowds claim for (``outbox=False``), or the outbox rows to drain."""
     import asyncio
-    import json
 
-    from dispatch_worker import DAY
+    from dispatch_worker import notice_rows
 
     from lingkaran_core.storage import Database
 
@@ -107,15 +106,7 @@ def _seed(db_url: str, *, outbox: bool) -> None:
         await tx.executemany(
             "INSERT INTO outbox (channel, user_ref, msg_key, params, class, not_before, "
             "created_at) VALUES ('telegram', ?, 'claim.status_changed', ?, 'broadcast', ?, ?)",
-            [
-                (
-                    f"r{i}",
-                    json.dumps({"ref": f"LC-2026-9{i:05d}", "status": "in_review", "note": ""}),
-                    DAY.isoformat(),
-                    DAY.isoformat(),
-                )
-                for i in range(OUTBOX)
-            ],
+            notice_rows(OUTBOX),
         )
 
     asyncio.run(go())

@@ -33,6 +33,20 @@ from lingkaran_core.storage import Database  # noqa: E402
 DAY = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
 
 
+def notice_rows(count: int) -> list[tuple[str, str, str, str]]:
+    """``count`` claim-status notices to queue, one per recipient ``r0``, ``r1``...: the
+    (user_ref, params, not_before, created_at) of each outbox row, due at ``DAY``."""
+    return [
+        (
+            f"r{i}",
+            json.dumps({"ref": f"LC-2026-9{i:05d}", "status": "in_review", "note": ""}),
+            DAY.isoformat(),
+            DAY.isoformat(),
+        )
+        for i in range(count)
+    ]
+
+
 class HttpSender:
     """POSTs each outbox row to the test's server (a blocking call in a worker thread)."""
 

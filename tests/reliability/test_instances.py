@@ -10,7 +10,6 @@ sent twice, except, after a SIGKILL of one instance mid-load, a row that instanc
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import Counter
@@ -19,7 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from conftest import ON_POSTGRES
-from dispatch_worker import DAY
+from dispatch_worker import notice_rows
 from instances import Fleet
 from test_crash_recovery import Endpoint
 
@@ -53,15 +52,7 @@ def queue_outbox(url: str) -> None:
             "INSERT INTO outbox (channel, user_ref, msg_key, params, class, not_before, "
             "created_at) VALUES ('telegram', %s, 'claim.status_changed', %s, 'transactional', "
             "%s, %s)",
-            [
-                (
-                    f"r{i}",
-                    json.dumps({"ref": f"LC-2026-9{i:05d}", "status": "in_review", "note": ""}),
-                    DAY.isoformat(),
-                    DAY.isoformat(),
-                )
-                for i in range(OUTBOX_ROWS)
-            ],
+            notice_rows(OUTBOX_ROWS),
         )
 
 
