@@ -10,8 +10,8 @@ it ended with the thread queueing for the GIL behind the loop (CPython hands it 
 technique SQLAlchemy's asyncio support uses). psycopg does all of its network I/O through one
 method, ``Connection.wait(gen)``, which drives a generator of "wait until the socket is
 readable/writable" steps; ``LoopConnection.wait`` hands that generator to the parent, which
-awaits it with psycopg's own ``waiting.wait_async`` while other tasks run, then switches back
-into ``fn`` with the result. Outside ``on_loop`` (the worker thread: COPY, reports, transfers)
+awaits its socket on the loop while other tasks run (below), then switches back into ``fn``
+with the result. Outside ``on_loop`` (the worker thread: COPY, reports, transfers)
 ``LoopConnection`` waits as a plain psycopg connection does.
 
 Cancellation: a cancelled task's statement in flight is finished first (drained with a blocking

@@ -5,8 +5,8 @@ module makes PostgreSQL speak to them the way ``sqlite3`` does:
 
 * a pool of psycopg connections per process (``LINGKARAN_DB_POOL``): a unit of work,
   ``Database.tx()`` / ``read()``, takes a free one. Its statements run on the event loop's
-  thread with their network waits awaited (``loop_bridge``: a greenlet per call, as SQLAlchemy's
-  asyncio support does); a repository function ``fn(conn, *args)`` of several statements, COPY
+  thread with their network waits awaited (``loop_bridge``: each call in a pooled greenlet, as
+  SQLAlchemy's asyncio support bridges sync code); a repository function ``fn(conn, *args)`` of several statements, COPY
   and transfers run on the connection's own worker thread (as aiosqlite drives its connection);
 * ``CompatConnection`` (``pg_compat``) gives that thread the subset of the ``sqlite3.Connection``
   interface the repositories use, ``translate`` rewrites the few spellings that differ, and values
@@ -119,9 +119,7 @@ class _Handle:
         if self._closed:
             return
         self._closed = True
-        raw = self._conn.raw
-        if isinstance(raw, LoopConnection):  # off the loop's selector before its socket closes
-            raw.unwatch()
+        self._conn.unwatch()  # off the loop's selector before its socket closes
         try:
             await self._execute(CompatConnection.close, self._conn)
         finally:
@@ -159,8 +157,8 @@ class PgTx(Tx):
     (``loop_bridge``): the chat step's two units (``run_inline`` / ``commit_inline``, as on
     SQLite) and, through ``_statement``, ``one``/``scalar``/``all``/``execute``/
     ``execute_rowcount``. A repository's ``run`` (COPY, transfers, the import stage, several
-    statements in one call) and ``executemany`` take the connection's worker thread. A unit uses its connection one call
-    at a time, so the two never overlap on it. Parsing a large result holds the loop while it
+    statements in one call) and ``executemany`` take the connection's worker thread. A unit
+    uses its connection one call at a time, so the two never overlap on it. Parsing a large result holds the loop while it
     lasts; in the worker thread it held the GIL just the same.
     """
 

@@ -25,6 +25,7 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import RowMaker
 
 from lingkaran_core.storage.db import Params
+from lingkaran_core.storage.loop_bridge import LoopConnection
 
 __all__ = [
     "CompatConnection",
@@ -286,9 +287,13 @@ class CompatConnection:
     @property
     def raw(self) -> psycopg.Connection[Any]:
         """The psycopg connection, with whatever waits already sent (COPY, transfers)."""
-        if self._pending:
-            self._send(self._cur, None, None)
+        self._send(self._cur, None, None)
         return self._raw
+
+    def unwatch(self) -> None:
+        """Off the event loop's selector before closing (on the loop's thread; nothing sent)."""
+        if isinstance(self._raw, LoopConnection):
+            self._raw.unwatch()
 
     @property
     def in_transaction(self) -> bool:
@@ -355,8 +360,7 @@ class CompatConnection:
     def executemany(self, sql: str, rows: Iterable[Params]) -> CompatCursor:
         text, _ = translate(sql)
         cur = self._cur
-        if self._pending:
-            self._send(cur, None, None)
+        self._send(cur, None, None)  # whatever waits goes first
         cur.executemany(text.encode(), [sql_params(r) for r in rows])
         return CompatCursor([], None, None, cur.rowcount)
 
